@@ -1,0 +1,49 @@
+# The two commands: `make demo` and `make test`. Each sets itself up on a fresh machine with Python 3.11.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SYSTEM_STAMP := $(VENV)/.system-deps
+
+.PHONY: demo test lint typecheck contracts pytest bench setup system-deps clean
+
+setup: $(STAMP) $(SYSTEM_STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+# Graphviz and Chromium from the system's packages when we may install them; otherwise the renderer
+# falls back to the pip-installed WebAssembly Graphviz and the browser tests say why they cannot run.
+$(SYSTEM_STAMP): $(STAMP) scripts/system-deps.sh
+	@bash scripts/system-deps.sh $(PY)
+	@touch $(SYSTEM_STAMP)
+
+system-deps: $(SYSTEM_STAMP)
+
+lint: setup
+	$(VENV)/bin/ruff format --check flowgen visualize graphs tests benchmarks
+	$(VENV)/bin/ruff check flowgen visualize graphs tests benchmarks
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+contracts: setup
+	$(VENV)/bin/lint-imports
+
+pytest: setup
+	$(PY) -m pytest
+
+test: lint typecheck contracts pytest
+
+demo: setup
+	$(PY) -m flowgen.demo
+
+bench: setup
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,284 @@
+"""The interfaces agents and teams implement, and what a run returns (AutoGen's ``base`` module)."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
+
+from flowgen.core import CancellationToken
+from flowgen.messages import BaseAgentEvent, BaseChatMessage, StopMessage
+from flowgen.runtime.trace import RunTrace
+
+if TYPE_CHECKING:
+    from flowgen.tools import BaseTool
+
+
+@dataclass(kw_only=True)
+class Response:
+    """What an agent answers: the chat message it says, and the events that led to it."""
+
+    chat_message: BaseChatMessage
+    inner_messages: Sequence[BaseAgentEvent | BaseChatMessage] | None = None
+
+
+class TaskResult(BaseModel):
+    """The messages a run produced, why it stopped, and its trace (the run drawn by ``visualize``)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    messages: Sequence[SerializeAsAny[BaseAgentEvent | BaseChatMessage]]
+    stop_reason: str | None = None
+    trace: RunTrace | None = Field(default=None, repr=False)
+
+
+class Handoff(BaseModel):
+    """A tool that hands the conversation to ``target`` (``transfer_to_<target>`` by default).
+
+    Example:
+        >>> Handoff(target="billing").name
+        'transfer_to_billing'
+    """
+
+    target: str
+    description: str = ""
+    name: str = ""
+    message: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, values: Any) -> Any:
+        if not isinstance(values, dict) or "target" not in values:
+            return values
+        target = values["target"]
+        values = dict(values)
+        if not values.get("description"):
+            values["description"] = f"Handoff to {target}."
+        if not values.get("name"):
+            values["name"] = f"transfer_to_{target}".lower()
+        elif not str(values["name"]).isidentifier():
+            raise ValueError(
+                f"handoff name {values['name']!r} is not a valid identifier; use letters, digits and '_'"
+            )
+        if not values.get("message"):
+            values["message"] = f"Transferred to {target}, adopting the role of {target} immediately."
+        return values
+
+    @property
+    def handoff_tool(self) -> BaseTool[Any, Any]:
+        """The tool the model calls to take this handoff."""
+        from flowgen.tools import FunctionTool
+
+        message = self.message
+
+        def _handoff() -> str:
+            return message
+
+        return FunctionTool(_handoff, name=self.name, description=self.description, strict=True)
+
+
+class TerminatedException(BaseException):
+    """Raised when a termination condition is called after it has already stopped the run."""
+
+
+class TerminationCondition(ABC):
+    """Decides, after each step, whether the run stops. Combine with ``|`` and ``&``."""
+
+    @property
+    @abstractmethod
+    def terminated(self) -> bool:
+        """Whether the condition has already stopped the run (until :meth:`reset`)."""
+
+    @abstractmethod
+    async def __call__(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
+        """Look at the messages since the last call; return a StopMessage to stop."""
+
+    @abstractmethod
+    async def reset(self) -> None:
+        """Forget everything seen, so the condition can serve a new run."""
+
+    def __and__(self, other: TerminationCondition) -> TerminationCondition:
+        return AndTerminationCondition(self, other)
+
+    def __or__(self, other: TerminationCondition) -> TerminationCondition:
+        return OrTerminationCondition(self, other)
+
+    def dump_state(self) -> dict[str, Any]:
+        """The condition's progress, for saving a run mid-way. Stateless conditions return {}."""
+        return {}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:  # noqa: B027 - stateless default
+        """Restore what :meth:`dump_state` returned."""
+
+
+def _joined(stops: Sequence[StopMessage]) -> StopMessage:
+    return StopMessage(
+        content="; ".join(s.content for s in stops),
+        source=", ".join(s.source for s in stops),
+    )
+
+
+class AndTerminationCondition(TerminationCondition):
+    """Stops once every condition has stopped, each possibly at a different step."""
+
+    def __init__(self, *conditions: TerminationCondition) -> None:
+        self._conditions = conditions
+        self._stop_messages: list[StopMessage] = []
+
+    @property
+    def terminated(self) -> bool:
+        return all(c.terminated for c in self._conditions)
+
+    async def __call__(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
+        if self.terminated:
+            raise TerminatedException("Termination condition has already been reached")
+        pending = [c for c in self._conditions if not c.terminated]
+        results = await asyncio.gather(*(c(messages) for c in pending))
+        self._stop_messages.extend(r for r in results if r is not None)
+        if any(r is None for r in results):
+            return None
+        stop = _joined(self._stop_messages)
+        self._stop_messages.clear()
+        return stop
+
+    async def reset(self) -> None:
+        for condition in self._conditions:
+            await condition.reset()
+        self._stop_messages.clear()
+
+    def dump_state(self) -> dict[str, Any]:
+        return {
+            "conditions": [c.dump_state() for c in self._conditions],
+            "stop_messages": [m.dump() for m in self._stop_messages],
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        for condition, sub in zip(self._conditions, state.get("conditions", []), strict=False):
+            condition.load_state(sub)
+        self._stop_messages = [StopMessage.load(m) for m in state.get("stop_messages", [])]
+
+
+class OrTerminationCondition(TerminationCondition):
+    """Stops as soon as any condition stops."""
+
+    def __init__(self, *conditions: TerminationCondition) -> None:
+        self._conditions = conditions
+
+    @property
+    def terminated(self) -> bool:
+        return any(c.terminated for c in self._conditions)
+
+    async def __call__(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
+        if self.terminated:
+            raise TerminatedException("Termination condition has already been reached")
+        results = await asyncio.gather(*(c(messages) for c in self._conditions))
+        stops = [r for r in results if r is not None]
+        return _joined(stops) if stops else None
+
+    async def reset(self) -> None:
+        for condition in self._conditions:
+            await condition.reset()
+
+    def dump_state(self) -> dict[str, Any]:
+        return {"conditions": [c.dump_state() for c in self._conditions]}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        for condition, sub in zip(self._conditions, state.get("conditions", []), strict=False):
+            condition.load_state(sub)
+
+
+class TaskRunner(ABC):
+    """Something that runs a task: an agent or a team."""
+
+    @abstractmethod
+    async def run(
+        self,
+        *,
+        task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> TaskResult: ...
+
+    @abstractmethod
+    def run_stream(
+        self,
+        *,
+        task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]: ...
+
+
+class ChatAgent(TaskRunner, ABC):
+    """An agent: it answers the messages it has not seen yet, and keeps its own state."""
+
+    @property
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def description(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def produced_message_types(self) -> Sequence[type[BaseChatMessage]]: ...
+
+    @abstractmethod
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response: ...
+
+    @abstractmethod
+    def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]: ...
+
+    @abstractmethod
+    async def on_reset(self, cancellation_token: CancellationToken) -> None: ...
+
+    @abstractmethod
+    async def on_pause(self, cancellation_token: CancellationToken) -> None: ...
+
+    @abstractmethod
+    async def on_resume(self, cancellation_token: CancellationToken) -> None: ...
+
+    @abstractmethod
+    async def save_state(self) -> Mapping[str, Any]: ...
+
+    @abstractmethod
+    async def load_state(self, state: Mapping[str, Any]) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class Team(TaskRunner, ABC):
+    """Several agents run as one, following a graph."""
+
+    @property
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def description(self) -> str: ...
+
+    @abstractmethod
+    async def reset(self) -> None: ...
+
+    @abstractmethod
+    async def pause(self) -> None: ...
+
+    @abstractmethod
+    async def resume(self) -> None: ...
+
+    @abstractmethod
+    async def save_state(self) -> Mapping[str, Any]: ...
+
+    @abstractmethod
+    async def load_state(self, state: Mapping[str, Any]) -> None: ...

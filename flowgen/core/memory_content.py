@@ -1,0 +1,32 @@
+"""One item of an agent's memory: pure data, so messages can carry it."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_serializer
+
+from flowgen.core.function_call import Image
+
+
+class MemoryMimeType(Enum):
+    TEXT = "text/plain"
+    JSON = "application/json"
+    MARKDOWN = "text/markdown"
+    IMAGE = "image/*"
+    BINARY = "application/octet-stream"
+
+
+class MemoryContent(BaseModel):
+    """A memory item: text, JSON, an image or bytes, with its MIME type and free metadata."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    content: str | bytes | dict[str, Any] | Image
+    mime_type: MemoryMimeType | str
+    metadata: dict[str, Any] | None = None
+
+    @field_serializer("mime_type")
+    def _mime(self, value: MemoryMimeType | str) -> str:
+        return value.value if isinstance(value, MemoryMimeType) else value

