@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_serializer
+from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
 from flowgen.core.function_call import Image
 
@@ -26,6 +26,17 @@ class MemoryContent(BaseModel):
     content: str | bytes | dict[str, Any] | Image
     mime_type: MemoryMimeType | str
     metadata: dict[str, Any] | None = None
+
+    @field_validator("mime_type", mode="before")
+    @classmethod
+    def _known_mime(cls, value: object) -> object:
+        # A known MIME string loads back as the enum member, so dump/load round trips are equal.
+        if isinstance(value, str):
+            try:
+                return MemoryMimeType(value)
+            except ValueError:
+                return value
+        return value
 
     @field_serializer("mime_type")
     def _mime(self, value: MemoryMimeType | str) -> str:
