@@ -1,0 +1,392 @@
+"""AssistantAgent: a model with tools, handoffs, memory and structured output (AutoGen's behaviour)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from flowgen.agents.assistant_setup import ToolLike, as_handoffs, as_tools, check_model_features, check_names
+from flowgen.agents.base_chat_agent import BaseChatAgent
+from flowgen.agents.state import AssistantAgentState
+from flowgen.agents.tool_execution import Toolbox, run_tool_calls
+from flowgen.base import Handoff, Response
+from flowgen.core import CancellationToken, FunctionCall, Image
+from flowgen.errors import ConfigurationError, ModelClientError
+from flowgen.memory import Memory
+from flowgen.messages import (
+    BaseAgentEvent,
+    BaseChatMessage,
+    HandoffMessage,
+    MemoryQueryEvent,
+    ModelClientStreamingChunkEvent,
+    StructuredMessage,
+    TextMessage,
+    ThoughtEvent,
+    ToolCallExecutionEvent,
+    ToolCallRequestEvent,
+    ToolCallSummaryMessage,
+)
+from flowgen.model_context import ChatCompletionContext, UnboundedChatCompletionContext
+from flowgen.models import (
+    AssistantMessage,
+    ChatCompletionClient,
+    CreateResult,
+    FunctionExecutionResult,
+    FunctionExecutionResultMessage,
+    LLMMessage,
+    SystemMessage,
+    UserMessage,
+)
+from flowgen.tools import BaseTool
+
+DEFAULT_DESCRIPTION = "An agent that helps with tasks and can use tools."
+DEFAULT_SYSTEM_MESSAGE = (
+    "You are a helpful AI assistant. Use your tools to solve tasks. "
+    "When the task is done, reply with TERMINATE."
+)
+
+SummaryFormatter = Callable[[FunctionCall, FunctionExecutionResult], str]
+Event = BaseAgentEvent | BaseChatMessage
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    result: CreateResult
+    message_id: str | None  # set when streamed: the chunks carry it, and so does the final message
+
+
+def _without_images(message: LLMMessage) -> LLMMessage:
+    if isinstance(message, UserMessage) and not isinstance(message.content, str):
+        text = "\n".join("<image>" if isinstance(p, Image) else p for p in message.content)
+        return UserMessage(content=text, source=message.source)
+    return message
+
+
+class AssistantAgent(BaseChatAgent):
+    """An agent that answers with its model, calling tools and handing off as the model asks.
+
+    Each turn: the new messages go into the model context, memory may add to it, the model is
+    called; tool calls run (concurrently) and their results go back to the model up to
+    ``max_tool_iterations`` times; the turn ends with the model's text (a StructuredMessage with
+    ``output_content_type``), a reflection on the tool results, a ToolCallSummaryMessage, or a
+    HandoffMessage.
+
+    Example:
+        >>> import asyncio
+        >>> from flowgen.models import ReplayChatCompletionClient
+        >>> agent = AssistantAgent("assistant", ReplayChatCompletionClient(["Paris."]))
+        >>> asyncio.run(agent.run(task="Capital of France?")).messages[-1].content
+        'Paris.'
+    """
+
+    def __init__(
+        self,
+        name: str,
+        model_client: ChatCompletionClient,
+        *,
+        tools: Sequence[ToolLike] | None = None,
+        workbench: None = None,
+        handoffs: Sequence[Handoff | str] | None = None,
+        model_context: ChatCompletionContext | None = None,
+        description: str = DEFAULT_DESCRIPTION,
+        system_message: str | None = DEFAULT_SYSTEM_MESSAGE,
+        model_client_stream: bool = False,
+        reflect_on_tool_use: bool | None = None,
+        max_tool_iterations: int = 1,
+        tool_call_summary_format: str = "{result}",
+        tool_call_summary_formatter: SummaryFormatter | None = None,
+        output_content_type: type[BaseModel] | None = None,
+        output_content_type_format: str | None = None,
+        memory: Sequence[Memory] | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(name, description)
+        if workbench is not None:
+            raise ConfigurationError(
+                "flowgen's AssistantAgent does not take a workbench yet; pass the tools with tools=[...]"
+            )
+        if max_tool_iterations < 1:
+            raise ConfigurationError(f"max_tool_iterations must be at least 1, got {max_tool_iterations}")
+        self._tools = as_tools(tools)
+        self._handoffs = as_handoffs(name, handoffs)
+        check_names(name, self._tools, self._handoffs)
+        check_model_features(
+            name,
+            model_client.model_info,
+            wants_tools=bool(self._tools or self._handoffs),
+            output_content_type=output_content_type,
+        )
+        self._memory = self._check_memory(memory)
+        self._model_client = model_client
+        self._model_context = model_context if model_context is not None else UnboundedChatCompletionContext()
+        self._system_messages = [] if system_message is None else [SystemMessage(content=system_message)]
+        self._model_client_stream = model_client_stream
+        self._vision = bool(model_client.model_info.get("vision", False))
+        self._may_hold_images = not self._vision
+        self._reflect_on_tool_use = (
+            reflect_on_tool_use if reflect_on_tool_use is not None else output_content_type is not None
+        )
+        self._max_tool_iterations = max_tool_iterations
+        self._tool_call_summary_format = tool_call_summary_format
+        self._tool_call_summary_formatter = tool_call_summary_formatter
+        self._output_content_type = output_content_type
+        self._output_content_type_format = output_content_type_format
+        self._structured_message_type: type[StructuredMessage[Any]] | None = (
+            StructuredMessage[output_content_type] if output_content_type is not None else None  # type: ignore[valid-type]
+        )
+        self._metadata = dict(metadata or {})
+        # Built once: the hot path hands the same list to every model call.
+        handoff_tools = [h.handoff_tool for h in self._handoffs.values()]
+        self._model_tools: list[BaseTool[Any, Any]] = [*self._tools, *handoff_tools]
+        self._toolbox = Toolbox({t.name: t for t in self._model_tools}, frozenset(self._handoffs))
+
+    @staticmethod
+    def _check_memory(memory: Sequence[Memory] | None) -> list[Memory]:
+        if memory is None:
+            return []
+        if isinstance(memory, Memory) or not all(isinstance(m, Memory) for m in memory):
+            raise ConfigurationError("memory must be a list of Memory objects, e.g. memory=[ListMemory()]")
+        return list(memory)
+
+    @property
+    def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
+        types: list[type[BaseChatMessage]] = [TextMessage, ToolCallSummaryMessage, HandoffMessage]
+        if self._structured_message_type is not None:
+            types.append(self._structured_message_type)
+        return tuple(types)
+
+    @property
+    def model_context(self) -> ChatCompletionContext:
+        return self._model_context
+
+    @property
+    def handoffs(self) -> Mapping[str, Handoff]:
+        """The handoffs by tool name (``transfer_to_<target>`` by default)."""
+        return self._handoffs
+
+    @property
+    def tools(self) -> Sequence[BaseTool[Any, Any]]:
+        return tuple(self._tools)
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return self._metadata
+
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response:
+        response: Response | None = None
+        async for item in self.on_messages_stream(messages, cancellation_token):
+            if isinstance(item, Response):
+                response = item  # keep reading so the stream finishes cleanly
+        assert response is not None, "on_messages_stream ended without a Response"
+        return response
+
+    async def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[Event | Response, None]:
+        await self._add_messages(messages)
+        inner: list[Event] = []
+        for event in await self._memory_events():
+            inner.append(event)
+            yield event
+        calls: list[FunctionCall] = []
+        results: list[FunctionExecutionResult] = []
+        for _ in range(self._max_tool_iterations):
+            reply: _Reply | None = None
+            async for item in self._model_turn(cancellation_token, self._model_tools):
+                if isinstance(item, _Reply):
+                    reply = item
+                    continue
+                if isinstance(item, ThoughtEvent):
+                    inner.append(item)
+                yield item
+            assert reply is not None
+            if isinstance(reply.result.content, str):
+                yield Response(chat_message=self._final_message(reply), inner_messages=inner)
+                return
+            calls = reply.result.content
+            results = []
+            async for tool_event in self._run_tools(reply.result, cancellation_token, results):
+                inner.append(tool_event)
+                yield tool_event
+            handoff = self._handoff_message(reply.result, calls, results)
+            if handoff is not None:
+                yield Response(chat_message=handoff, inner_messages=inner)
+                return
+        if not self._reflect_on_tool_use:
+            yield Response(chat_message=self._summary(calls, results), inner_messages=inner)
+            return
+        async for final in self._reflect(cancellation_token, calls, results, inner):
+            yield final
+
+    async def _run_tools(
+        self, result: CreateResult, token: CancellationToken, results: list[FunctionExecutionResult]
+    ) -> AsyncGenerator[Event, None]:
+        """The request event, streamed inner events, and the execution event; fills ``results``."""
+        calls = result.content
+        assert isinstance(calls, list)
+        yield ToolCallRequestEvent(content=calls, source=self.name, models_usage=result.usage)
+        async for out in run_tool_calls(self._toolbox, calls, token):
+            if isinstance(out, list):
+                results.extend(out)
+            else:
+                yield out
+        await self._model_context.add_message(FunctionExecutionResultMessage(content=results))
+        yield ToolCallExecutionEvent(content=results, source=self.name)
+
+    async def _reflect(
+        self,
+        token: CancellationToken,
+        calls: list[FunctionCall],
+        results: list[FunctionExecutionResult],
+        inner: list[Event],
+    ) -> AsyncGenerator[Event | Response, None]:
+        """One more model call, without tools, to turn the tool results into an answer."""
+        reply: _Reply | None = None
+        async for item in self._model_turn(token, []):
+            if isinstance(item, _Reply):
+                reply = item
+                continue
+            if isinstance(item, ThoughtEvent):
+                inner.append(item)
+            yield item
+        assert reply is not None
+        if isinstance(reply.result.content, str):
+            yield Response(chat_message=self._final_message(reply), inner_messages=inner)
+        else:  # a model that calls tools when offered none: fall back to the tool results
+            yield Response(chat_message=self._summary(calls, results), inner_messages=inner)
+
+    async def _add_messages(self, messages: Sequence[BaseChatMessage]) -> None:
+        # Images are stripped as messages arrive, so a turn never rescans the whole history.
+        for message in messages:
+            if isinstance(message, HandoffMessage):
+                for carried in message.context:
+                    await self._model_context.add_message(self._compatible(carried))
+            await self._model_context.add_message(self._compatible(message.to_model_message()))
+
+    def _compatible(self, message: LLMMessage) -> LLMMessage:
+        return message if self._vision else _without_images(message)
+
+    async def _memory_events(self) -> list[MemoryQueryEvent]:
+        events: list[MemoryQueryEvent] = []
+        for memory in self._memory:
+            update = await memory.update_context(self._model_context)
+            if update is not None and update.memories.results:
+                events.append(MemoryQueryEvent(content=list(update.memories.results), source=self.name))
+        return events
+
+    async def _model_messages(self) -> list[LLMMessage]:
+        history = await self._model_context.get_messages()
+        if self._may_hold_images:
+            # Messages that did not come through _add_messages (initial ones, loaded state) are
+            # checked until they are seen to hold no image.
+            compatible = [_without_images(m) for m in history]
+            self._may_hold_images = any(a is not b for a, b in zip(compatible, history, strict=True))
+            history = compatible
+        return [*self._system_messages, *history] if self._system_messages else history
+
+    async def _model_turn(
+        self, token: CancellationToken, tools: Sequence[BaseTool[Any, Any]]
+    ) -> AsyncGenerator[ModelClientStreamingChunkEvent | ThoughtEvent | _Reply, None]:
+        """Call the model (streaming chunks if asked), record its reply in the context, yield it last."""
+        messages = await self._model_messages()
+        message_id: str | None = None
+        if self._model_client_stream:
+            message_id = str(uuid.uuid4())
+            result: CreateResult | None = None
+            async for chunk in self._model_client.create_stream(
+                messages, tools=tools, json_output=self._output_content_type, cancellation_token=token
+            ):
+                if isinstance(chunk, CreateResult):
+                    result = chunk
+                else:
+                    yield ModelClientStreamingChunkEvent(
+                        content=chunk, source=self.name, full_message_id=message_id
+                    )
+            if result is None:
+                raise ModelClientError("the model's stream ended without a final CreateResult")
+        else:
+            result = await self._model_client.create(
+                messages, tools=tools, json_output=self._output_content_type, cancellation_token=token
+            )
+        if result.thought:
+            yield ThoughtEvent(content=result.thought, source=self.name)
+        await self._model_context.add_message(
+            AssistantMessage(content=result.content, source=self.name, thought=result.thought)
+        )
+        yield _Reply(result, message_id)
+
+    def _final_message(self, reply: _Reply) -> BaseChatMessage:
+        result = reply.result
+        assert isinstance(result.content, str)
+        ids = {"id": reply.message_id} if reply.message_id is not None else {}
+        if self._structured_message_type is not None and self._output_content_type is not None:
+            return self._structured_message_type(
+                content=self._output_content_type.model_validate_json(result.content),
+                source=self.name,
+                models_usage=result.usage,
+                format_string=self._output_content_type_format,
+                **ids,
+            )
+        return TextMessage(content=result.content, source=self.name, models_usage=result.usage, **ids)
+
+    def _summary(
+        self, calls: Sequence[FunctionCall], results: Sequence[FunctionExecutionResult]
+    ) -> ToolCallSummaryMessage:
+        lines: list[str] = []
+        for call, result in zip(calls, results, strict=True):
+            if self._tool_call_summary_formatter is not None:
+                lines.append(self._tool_call_summary_formatter(call, result))
+            else:
+                lines.append(
+                    self._tool_call_summary_format.format(
+                        tool_name=call.name,
+                        arguments=call.arguments,
+                        result=result.content,
+                        is_error=result.is_error,
+                    )
+                )
+        return ToolCallSummaryMessage(
+            content="\n".join(lines), source=self.name, tool_calls=list(calls), results=list(results)
+        )
+
+    def _handoff_message(
+        self, result: CreateResult, calls: Sequence[FunctionCall], results: Sequence[FunctionExecutionResult]
+    ) -> HandoffMessage | None:
+        """The first handoff the model asked for, carrying the other calls and their results along."""
+        requested = next((c for c in calls if c.name in self._handoffs), None)
+        if requested is None:
+            return None
+        handoff = self._handoffs[requested.name]
+        # The handoff tool's result is the message handed over (its ``message`` unless overridden).
+        content = next((r.content for r in results if r.call_id == requested.id), handoff.message)
+        others = [c for c in calls if c.name not in self._handoffs]
+        context: list[LLMMessage] = []
+        if others:
+            ids = {c.id for c in others}
+            context = [
+                AssistantMessage(content=others, source=self.name, thought=result.thought),
+                FunctionExecutionResultMessage(content=[r for r in results if r.call_id in ids]),
+            ]
+        elif result.thought:
+            context = [AssistantMessage(content=result.thought, source=self.name)]
+        return HandoffMessage(content=content, target=handoff.target, source=self.name, context=context)
+
+    async def on_reset(self, cancellation_token: CancellationToken) -> None:
+        await self._model_context.clear()
+
+    async def save_state(self) -> Mapping[str, Any]:
+        return AssistantAgentState(llm_context=await self._model_context.save_state()).model_dump()
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        saved = AssistantAgentState.model_validate(state)
+        await self._model_context.load_state(saved.llm_context)
+        self._may_hold_images = not self._vision
+
+    async def close(self) -> None:
+        await self._model_client.close()

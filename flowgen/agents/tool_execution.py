@@ -1,0 +1,116 @@
+"""Running the tool calls a model asked for: untrusted input in, one result per call out, never a crash.
+
+Unknown tools, malformed JSON, arguments failing validation and tools that raise all become
+``is_error`` results the model reads in its next call. Calls of one reply run concurrently; tools that
+stream (agent and team tools) pass their inner events out while they run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flowgen.core import CancellationToken, FunctionCall
+from flowgen.messages import BaseAgentEvent, BaseChatMessage
+from flowgen.models.types import FunctionExecutionResult
+from flowgen.tools import BaseTool
+
+InnerEvent = BaseAgentEvent | BaseChatMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Toolbox:
+    """An agent's tools by name; handoff tools take no arguments whatever the model sends."""
+
+    tools: Mapping[str, BaseTool[Any, Any]]
+    handoff_names: frozenset[str]
+
+    def streams(self, call: FunctionCall) -> bool:
+        return hasattr(self.tools.get(call.name), "run_json_stream")
+
+
+def _error(call: FunctionCall, text: str) -> FunctionExecutionResult:
+    return FunctionExecutionResult(content=f"Error: {text}", name=call.name, call_id=call.id, is_error=True)
+
+
+def _parse_arguments(call: FunctionCall) -> dict[str, Any] | FunctionExecutionResult:
+    if not call.arguments.strip():
+        return {}  # models often send "" for a tool without arguments
+    try:
+        parsed = json.loads(call.arguments)
+    except json.JSONDecodeError as e:
+        return _error(call, f"the arguments of {call.name!r} are not valid JSON ({e}); send a JSON object")
+    if not isinstance(parsed, dict):
+        return _error(
+            call, f"the arguments of {call.name!r} must be a JSON object, not {type(parsed).__name__}"
+        )
+    return parsed
+
+
+async def _invoke(
+    tool: BaseTool[Any, Any],
+    args: dict[str, Any],
+    call: FunctionCall,
+    token: CancellationToken,
+    events: asyncio.Queue[InnerEvent | None] | None,
+) -> Any:
+    if events is None or not hasattr(tool, "run_json_stream"):
+        return await tool.run_json(args, token, call_id=call.id)
+    value: Any = None
+    async for item in tool.run_json_stream(args, token, call_id=call.id):
+        if isinstance(item, BaseAgentEvent | BaseChatMessage):
+            await events.put(item)
+        value = item
+    return value
+
+
+async def run_tool_call(
+    toolbox: Toolbox,
+    call: FunctionCall,
+    token: CancellationToken,
+    events: asyncio.Queue[InnerEvent | None] | None = None,
+) -> FunctionExecutionResult:
+    """One call's result; every failure except cancellation becomes an error result."""
+    tool = toolbox.tools.get(call.name)
+    if tool is None:
+        available = ", ".join(sorted(toolbox.tools)) or "none"
+        return _error(call, f"tool {call.name!r} not found; available tools: {available}")
+    try:
+        args = {} if call.name in toolbox.handoff_names else _parse_arguments(call)
+        if isinstance(args, FunctionExecutionResult):
+            return args
+        value = await _invoke(tool, args, call, token, events)
+        content = tool.return_value_as_string(value)
+    except Exception as e:
+        return _error(call, str(e) or type(e).__name__)
+    return FunctionExecutionResult(content=content, name=call.name, call_id=call.id, is_error=False)
+
+
+async def run_tool_calls(
+    toolbox: Toolbox, calls: Sequence[FunctionCall], token: CancellationToken
+) -> AsyncGenerator[InnerEvent | list[FunctionExecutionResult], None]:
+    """Run ``calls`` concurrently, yielding streamed inner events, then the results in call order."""
+    if len(calls) == 1 and not toolbox.streams(calls[0]):
+        yield [await run_tool_call(toolbox, calls[0], token)]
+        return
+    events: asyncio.Queue[InnerEvent | None] = asyncio.Queue()
+
+    async def one(call: FunctionCall) -> FunctionExecutionResult:
+        try:
+            return await run_tool_call(toolbox, call, token, events)
+        finally:
+            events.put_nowait(None)  # tells the reader this call is finished
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(call)) for call in calls]
+        remaining = len(tasks)
+        while remaining:
+            item = await events.get()
+            if item is None:
+                remaining -= 1
+            else:
+                yield item
+    yield [task.result() for task in tasks]
