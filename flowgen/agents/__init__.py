@@ -1,7 +1,8 @@
-"""Agents (AutoGen's ``autogen_agentchat.agents``): BaseChatAgent, AssistantAgent, UserProxyAgent."""
+"""Agents (AutoGen's ``autogen_agentchat.agents``): BaseChatAgent, AssistantAgent, UserProxyAgent, SocietyOfMindAgent."""
 
 from flowgen.agents.assistant_agent import AssistantAgent
 from flowgen.agents.base_chat_agent import BaseChatAgent
+from flowgen.agents.society_of_mind import SocietyOfMindAgent, SocietyOfMindAgentState
 from flowgen.agents.state import AssistantAgentState, BaseState
 from flowgen.agents.user_proxy_agent import UserProxyAgent
 
@@ -10,5 +11,7 @@ __all__ = [
     "AssistantAgentState",
     "BaseChatAgent",
     "BaseState",
+    "SocietyOfMindAgent",
+    "SocietyOfMindAgentState",
     "UserProxyAgent",
 ]

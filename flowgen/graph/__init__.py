@@ -1,5 +1,6 @@
 """The graph core: pure data and analysis (no asyncio, agents or models)."""
 
+from flowgen.graph.builder import GraphBuilder, as_condition
 from flowgen.graph.conditions import (
     Condition,
     FieldIs,
@@ -23,14 +24,20 @@ from flowgen.graph.spec import (
     SelectEdge,
     WhenEdge,
 )
+from flowgen.graph.validate import Finding, check, validate
 
 __all__ = [
     "END",
     "AgentNode",
     "Condition",
+    "as_condition",
+    "check",
+    "validate",
     "Edge",
     "EndNode",
     "FieldIs",
+    "Finding",
+    "GraphBuilder",
     "GraphSpec",
     "HandoffEdge",
     "Mention",

@@ -1,0 +1,295 @@
+"""Validation: refuse, before any model call, a graph that cannot run as meant.
+
+Each problem becomes a :class:`Finding` that names the nodes involved and says how to fix it;
+:func:`validate` raises one GraphValidationError carrying every finding.
+
+Checks: duplicate node names; missing or unknown entry nodes; edges from or to unknown nodes
+(handoff targets included); agent nodes without a participant (and participants without a node);
+routers without a policy or without candidates; nodes unreachable from the entry; dead ends that are
+not end nodes; cycles with no conditional exit (unless ``bounded``: a termination condition or
+max_turns will stop them); ``all`` joins over branches that can never both run.
+
+Example:
+    >>> from flowgen.graph.spec import AgentNode, GraphSpec, NextEdge
+    >>> spec = GraphSpec(nodes=(AgentNode(name="a"),), edges=(NextEdge(source="a", target="b"),), entry=("a",))
+    >>> [f.code for f in check(spec)]
+    ['unknown_target']
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import combinations
+
+import networkx as nx
+
+from flowgen.errors import GraphValidationError
+from flowgen.graph.spec import END, AgentNode, EndNode, GraphSpec, NextEdge, RouterNode, SelectEdge
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: a short code, the nodes involved, what is wrong and how to fix it."""
+
+    code: str
+    nodes: tuple[str, ...]
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.problem} — {self.fix}"
+
+
+def validate(
+    spec: GraphSpec,
+    *,
+    participants: Collection[str] | None = None,
+    bounded: bool = False,
+    policies: Mapping[str, object] | None = None,
+) -> None:
+    """Raise GraphValidationError listing every finding of :func:`check`; return quietly otherwise."""
+    findings = check(spec, participants=participants, bounded=bounded, policies=policies)
+    if findings:
+        raise GraphValidationError(findings)
+
+
+def check(
+    spec: GraphSpec,
+    *,
+    participants: Collection[str] | None = None,
+    bounded: bool = False,
+    policies: Mapping[str, object] | None = None,
+) -> list[Finding]:
+    """Every finding for ``spec`` (an empty list when it can run)."""
+    findings = [*_names(spec), *_entry(spec), *_edges(spec)]
+    if participants is not None:
+        findings += _participants(spec, participants)
+    findings += _routers(spec, policies)
+    if findings:
+        return findings  # the structural checks below assume a well-formed graph
+    graph = spec.to_networkx()
+    findings += _unreachable(spec, graph)
+    findings += _dead_ends(spec)
+    if not bounded:
+        findings += _unbounded_cycles(spec, graph)
+    findings += _starving_joins(spec, graph)
+    return findings
+
+
+def _names(spec: GraphSpec) -> Iterable[Finding]:
+    for name, count in Counter(spec.node_names).items():
+        if count > 1:
+            yield Finding(
+                "duplicate_name",
+                (name,),
+                f"{count} nodes are named {name!r}",
+                "give every node a unique name",
+            )
+
+
+def _entry(spec: GraphSpec) -> Iterable[Finding]:
+    if not spec.entry:
+        yield Finding("no_entry", (), "the graph has no entry node", "name the node(s) a run starts from")
+    for name in spec.entry:
+        if not spec.has_node(name):
+            yield Finding(
+                "unknown_entry", (name,), f"entry node {name!r} is not in the graph", "add it or fix the name"
+            )
+
+
+def _edges(spec: GraphSpec) -> Iterable[Finding]:
+    for edge in spec.edges:
+        if not spec.has_node(edge.source):
+            yield Finding(
+                "unknown_source",
+                (edge.source,),
+                f"an edge {edge.source!r} -> {edge.target!r} starts at a node that does not exist",
+                f"add a node named {edge.source!r} or fix the edge's source",
+            )
+        if spec.has_node(edge.target):
+            continue
+        if edge.kind == "handoff":
+            yield Finding(
+                "unknown_handoff_target",
+                (edge.source, edge.target),
+                f"{edge.source!r} hands off to {edge.target!r}, which is not a node of the graph",
+                f"add {edge.target!r} as a participant or remove the handoff",
+            )
+        else:
+            yield Finding(
+                "unknown_target",
+                (edge.source, edge.target),
+                f"an edge from {edge.source!r} leads to {edge.target!r}, which is not a node of the graph",
+                f"add a node named {edge.target!r} or fix the edge's target",
+            )
+    for node in spec.nodes:
+        if isinstance(node, AgentNode):
+            for target in node.handoffs:
+                if not spec.has_node(target):
+                    yield Finding(
+                        "unknown_handoff_target",
+                        (node.name, target),
+                        f"{node.name!r} declares a handoff to {target!r}, which is not a node of the graph",
+                        f"add {target!r} as a participant or remove the handoff",
+                    )
+
+
+def _participants(spec: GraphSpec, participants: Collection[str]) -> Iterable[Finding]:
+    agents = spec.agent_names
+    for name in agents:
+        if name not in participants:
+            yield Finding(
+                "missing_participant",
+                (name,),
+                f"agent node {name!r} has no participant to run it",
+                f"pass an agent or team named {name!r}",
+            )
+    for name in participants:
+        if name not in agents:
+            yield Finding(
+                "unused_participant",
+                (name,),
+                f"participant {name!r} has no agent node in the graph",
+                f"add an agent node named {name!r} or drop the participant",
+            )
+
+
+def _routers(spec: GraphSpec, policies: Mapping[str, object] | None) -> Iterable[Finding]:
+    for node in spec.nodes:
+        if not isinstance(node, RouterNode):
+            continue
+        if not any(isinstance(e, SelectEdge) for e in spec.out_edges(node.name)):
+            yield Finding(
+                "router_without_candidates",
+                (node.name,),
+                f"router {node.name!r} has no select edges, so its policy has no one to choose",
+                f"add select edges from {node.name!r} to its candidates",
+            )
+        if policies is not None and node.name not in policies:
+            yield Finding(
+                "router_without_policy",
+                (node.name,),
+                f"router {node.name!r} has no speaker policy",
+                f"pass a policy for {node.name!r} (policy {node.policy!r})",
+            )
+
+
+def _unreachable(spec: GraphSpec, graph: nx.MultiDiGraph) -> Iterable[Finding]:
+    reached: set[str] = set(spec.entry)
+    for name in spec.entry:
+        reached |= nx.descendants(graph, name)
+    for node in spec.nodes:
+        if node.name not in reached and not (isinstance(node, EndNode) and not spec.in_edges(node.name)):
+            yield Finding(
+                "unreachable",
+                (node.name,),
+                f"node {node.name!r} cannot be reached from the entry {list(spec.entry)}",
+                f"add an edge into {node.name!r}, make it an entry, or remove it",
+            )
+
+
+def _dead_ends(spec: GraphSpec) -> Iterable[Finding]:
+    for node in spec.nodes:
+        if not isinstance(node, EndNode) and not spec.out_edges(node.name):
+            yield Finding(
+                "dead_end",
+                (node.name,),
+                f"node {node.name!r} has no outgoing edge and is not an end node",
+                f"add an edge from {node.name!r} to the next node, or to {END!r} if the run may finish there",
+            )
+
+
+def _can_leave(spec: GraphSpec, node: str, component: set[str]) -> bool:
+    """Whether the loop can be left at ``node``: a conditional edge out, or only conditional edges."""
+    outs = spec.out_edges(node)
+    if any(e.target not in component and (e.kind != "next" or e.otherwise) for e in outs):
+        return True
+    inside = [e for e in outs if e.target in component]
+    return bool(inside) and all(e.kind in ("when", "handoff") for e in inside)
+
+
+def _unbounded_cycles(spec: GraphSpec, graph: nx.MultiDiGraph) -> Iterable[Finding]:
+    for component in nx.strongly_connected_components(graph):
+        names = sorted(component)
+        if len(names) == 1 and not graph.has_edge(names[0], names[0]):
+            continue
+        if any(_can_leave(spec, name, component) for name in names):
+            continue
+        yield Finding(
+            "unbounded_cycle",
+            tuple(names),
+            f"the cycle through {names} has no conditional exit, so it would run forever",
+            "add a termination condition or max_turns, or a conditional edge out of the cycle "
+            f"(e.g. a WhenEdge to {END!r})",
+        )
+
+
+def _parallel_ok(graph: nx.MultiDiGraph, spec: GraphSpec, a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` can both run: one follows the other, or a fan-out leads to both."""
+    if a == b or nx.has_path(graph, a, b) or nx.has_path(graph, b, a):
+        return True
+    roots: list[list[str]] = [[n for n in spec.entry if n in graph]] if len(spec.entry) > 1 else []
+    for node in spec.nodes:
+        if node.name not in graph:
+            continue
+        always = [
+            e.target
+            for e in spec.out_edges(node.name)
+            if type(e) is NextEdge and not e.otherwise and e.target in graph
+        ]
+        if len(always) > 1:
+            roots.append(always)
+    for targets in roots:
+        for x, y in combinations(targets, 2):
+            for p, q in ((x, y), (y, x)):
+                if (p == a or nx.has_path(graph, p, a)) and (q == b or nx.has_path(graph, q, b)):
+                    return True
+    return False
+
+
+def _loop_back(graph: nx.MultiDiGraph, spec: GraphSpec, target: str, sources: list[str]) -> Finding | None:
+    """An ``all`` join mixing a first-time input with one that only comes after the target has run."""
+    if len(sources) < 2:
+        return None
+    after = [s for s in sources if nx.has_path(graph, target, s)]
+    before = [s for s in sources if s not in after]
+    if not after or not before:
+        return None
+    return Finding(
+        "starving_join",
+        (target, *after),
+        f"{target!r} waits for all of {sources}, but {after} can only run after {target!r} itself, so "
+        f"{target!r} never runs",
+        f"put the loop-back edges from {after} into {target!r} in their own activation_group, or set "
+        "activation_condition='any'",
+    )
+
+
+def _starving_joins(spec: GraphSpec, graph: nx.MultiDiGraph) -> Iterable[Finding]:
+    for node in spec.nodes:
+        if isinstance(node, EndNode):
+            continue
+        groups: dict[str, list[str]] = {}
+        for edge in spec.in_edges(node.name):
+            if edge.activation_condition == "all":
+                groups.setdefault(edge.group, []).append(edge.source)
+        for group, sources in groups.items():
+            loop_back = _loop_back(graph, spec, node.name, sorted(set(sources)))
+            if loop_back is not None:
+                yield loop_back
+                continue
+            # Paths through the join itself do not count: it has not run yet when it waits.
+            without = nx.restricted_view(graph, [node.name], [])
+            for a, b in combinations(sorted(set(sources)), 2):
+                if not _parallel_ok(without, spec, a, b):
+                    yield Finding(
+                        "starving_join",
+                        (node.name, a, b),
+                        f"{node.name!r} waits for all of {sorted(set(sources))} (group {group!r}), but "
+                        f"{a!r} and {b!r} are on mutually exclusive branches and never both run",
+                        f"set activation_condition='any' on the edges into {node.name!r}, or put them in "
+                        "different activation groups",
+                    )
+                    break

@@ -1,0 +1,229 @@
+"""AnthropicChatCompletionClient: Claude through Anthropic's Messages API and the official SDK."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from contextlib import aclosing
+from typing import Any, cast
+
+import anthropic
+from anthropic.types import Message, MessageParam, RawMessageStreamEvent
+
+from flowgen.core import CancellationToken
+from flowgen.errors import ConfigurationError
+from flowgen.models.anthropic import errors
+from flowgen.models.anthropic.model_info import CONTEXT_WINDOW, resolve_model_info
+from flowgen.models.anthropic.request import Json, build_body
+from flowgen.models.anthropic.response import StreamAccumulator, from_message
+from flowgen.models.anthropic.thinking import ThinkingMemory
+from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
+from flowgen.models.features import check_features
+from flowgen.models.retry import RetryPolicy, call_with_retries
+from flowgen.models.scripted import UsageMeter
+from flowgen.models.token_estimate import estimate_tokens
+from flowgen.models.token_scope import TokenScope
+from flowgen.models.types import CreateResult, LLMMessage, ModelInfo, RequestUsage
+
+DEFAULT_MAX_TOKENS = 4096
+
+
+class AnthropicChatCompletionClient(ChatCompletionClient):
+    """A Claude model over Anthropic's Messages API.
+
+    System messages are joined into the request's ``system`` parameter; tool calls and results map
+    to ``tool_use`` / ``tool_result`` blocks; thinking blocks (enable them with
+    ``thinking={"type": "enabled", "budget_tokens": N}``) come back as ``CreateResult.thought``, and
+    the client keeps their signed originals to send back with the tool-calling turn, as the API
+    requires.
+    Structured output (``json_output=SomeModel``) uses the API's native JSON-schema output format;
+    ``json_output=True`` adds a JSON-only instruction to the system prompt, since Anthropic has no
+    JSON mode. The key comes from ``api_key`` or ``ANTHROPIC_API_KEY``.
+
+    Example:
+        >>> client = AnthropicChatCompletionClient(model="claude-sonnet-4-5", api_key="sk-test")
+        >>> client.model_info["structured_output"], client.model_info["family"]
+        (True, 'claude-4-5-sonnet')
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        model_info: ModelInfo | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
+        add_name_prefixes: bool = False,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        stop_sequences: Sequence[str] | None = None,
+        metadata: Mapping[str, str] | None = None,
+        thinking: Mapping[str, Any] | None = None,
+        parallel_tool_calls: bool | None = None,
+    ) -> None:
+        key = api_key or os.environ.get("ANTHROPIC_API_KEY")
+        if not key:
+            raise ConfigurationError(
+                "no Anthropic API key: set the ANTHROPIC_API_KEY environment variable or pass api_key="
+            )
+        self._sdk = anthropic.AsyncAnthropic(
+            api_key=key,
+            base_url=base_url,
+            timeout=timeout if timeout is not None else anthropic.NOT_GIVEN,
+            max_retries=0,
+            default_headers=default_headers,
+        )
+        self._model = model
+        self._model_info = resolve_model_info(model, model_info)
+        policy = retry_policy or RetryPolicy()
+        self._retry = policy if max_retries is None else dataclasses.replace(policy, max_retries=max_retries)
+        self._add_name_prefixes = add_name_prefixes
+        create_args = {
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "top_p": top_p,
+            "top_k": top_k,
+            "stop_sequences": list(stop_sequences) if stop_sequences is not None else None,
+            "metadata": dict(metadata) if metadata is not None else None,
+            "thinking": dict(thinking) if thinking is not None else None,
+            "parallel_tool_calls": parallel_tool_calls,
+        }
+        self._create_args = {k: v for k, v in create_args.items() if v is not None}
+        self._usage = UsageMeter()
+        self._thinking = ThinkingMemory()
+
+    def _body(
+        self,
+        messages: Sequence[LLMMessage],
+        tools: Tools,
+        tool_choice: ToolChoice,
+        json_output: JsonOutput,
+        extra_create_args: Mapping[str, Any],
+    ) -> Json:
+        check_features(self._model, self._model_info, tools, tool_choice, json_output)
+        return build_body(
+            model=str(extra_create_args.get("model", self._model)),
+            messages=messages,
+            tools=tools,
+            tool_choice=tool_choice,
+            json_output=json_output,
+            create_args={**self._create_args, **extra_create_args},
+            add_name_prefixes=self._add_name_prefixes,
+            thinking=self._thinking,
+        )
+
+    # The body is plain JSON built by request.py; everything but the required fields rides in
+    # extra_body, so each field reaches the server exactly as built, whichever typed parameters this
+    # SDK version happens to know. Two methods because the SDK types the two reply shapes apart.
+    async def _send(self, body: Json) -> Message:
+        rest = {k: v for k, v in body.items() if k not in ("messages", "model", "max_tokens")}
+        return await self._sdk.messages.create(
+            max_tokens=int(body["max_tokens"]),
+            messages=cast("list[MessageParam]", body["messages"]),
+            model=body["model"],
+            stream=False,
+            extra_body=rest,
+        )
+
+    async def _open_stream(self, body: Json) -> anthropic.AsyncStream[RawMessageStreamEvent]:
+        rest = {k: v for k, v in body.items() if k not in ("messages", "model", "max_tokens")}
+        return await self._sdk.messages.create(
+            max_tokens=int(body["max_tokens"]),
+            messages=cast("list[MessageParam]", body["messages"]),
+            model=body["model"],
+            stream=True,
+            extra_body=rest,
+        )
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Tools = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: JsonOutput = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
+        message = await call_with_retries(
+            lambda: self._send(body),
+            classify=errors.classify,
+            policy=self._retry,
+            scope=TokenScope(cancellation_token),
+            provider="Anthropic",
+        )
+        result, prefix = from_message(message)
+        self._finish(result, prefix)
+        return result
+
+    async def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Tools = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: JsonOutput = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]:
+        """Yield text as it arrives, then the CreateResult with the usage the stream reported."""
+        body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
+        scope = TokenScope(cancellation_token)
+        # Only opening the stream is retried: after the first chunk a retry could repeat text already yielded.
+        stream = await call_with_retries(
+            lambda: self._open_stream(body),
+            classify=errors.classify,
+            policy=self._retry,
+            scope=scope,
+            provider="Anthropic",
+        )
+        events = StreamAccumulator()
+        try:
+            async with aclosing(scope.iterate(stream)) as items:
+                async for item in items:
+                    text = events.add(item)
+                    if text:
+                        yield text
+        except Exception as exc:
+            failure = errors.classify(exc)
+            if failure is None:
+                raise
+            raise failure.error from exc
+        finally:
+            await stream.close()  # a cancelled or abandoned stream must drop its connection
+        result = events.result()
+        self._finish(result, events.prefix())
+        yield result
+
+    def _finish(self, result: CreateResult, prefix: list[Json]) -> None:
+        self._usage.record(result.usage)
+        if isinstance(result.content, list):
+            self._thinking.remember(result.content, prefix)
+
+    async def close(self) -> None:
+        await self._sdk.close()
+
+    def actual_usage(self) -> RequestUsage:
+        return self._usage.current
+
+    def total_usage(self) -> RequestUsage:
+        return self._usage.total
+
+    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Tools = ()) -> int:
+        """An estimate (about four characters a token); the exact count needs an API call."""
+        return estimate_tokens(messages, tools=tools)
+
+    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Tools = ()) -> int:
+        return max(CONTEXT_WINDOW - self.count_tokens(messages, tools=tools), 0)
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self._model_info

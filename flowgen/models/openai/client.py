@@ -1,0 +1,283 @@
+"""OpenAIChatCompletionClient: OpenAI's Chat Completions API (and any compatible server) over the official SDK."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from contextlib import aclosing
+from typing import Any, cast
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
+
+from flowgen.core import CancellationToken
+from flowgen.errors import ConfigurationError
+from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
+from flowgen.models.features import check_features
+from flowgen.models.openai import errors
+from flowgen.models.openai.model_info import context_window, resolve_model_info
+from flowgen.models.openai.request import Json, build_body
+from flowgen.models.openai.response import StreamAccumulator, from_completion
+from flowgen.models.retry import RetryPolicy, call_with_retries
+from flowgen.models.scripted import UsageMeter
+from flowgen.models.token_estimate import estimate_tokens
+from flowgen.models.token_scope import TokenScope
+from flowgen.models.types import CreateResult, LLMMessage, ModelFamily, ModelInfo, RequestUsage
+
+
+class BaseOpenAIChatCompletionClient(ChatCompletionClient):
+    """What OpenAI and Azure OpenAI share: building requests, reading replies, retries, usage."""
+
+    def __init__(
+        self,
+        sdk: openai.AsyncOpenAI,
+        *,
+        model: str,
+        model_info: ModelInfo | None,
+        create_args: Mapping[str, Any],
+        add_name_prefixes: bool,
+        include_name_in_message: bool,
+        retry_policy: RetryPolicy,
+    ) -> None:
+        self._sdk = sdk
+        self._model = model
+        self._model_info = resolve_model_info(model, model_info)
+        self._create_args = {k: v for k, v in create_args.items() if v is not None}
+        if self._create_args.get("n", 1) != 1:
+            raise ConfigurationError("n must be 1: flowgen reads exactly one choice per call")
+        self._add_name_prefixes = add_name_prefixes
+        self._include_name = include_name_in_message
+        self._retry = retry_policy
+        self._usage = UsageMeter()
+
+    def _body(
+        self,
+        messages: Sequence[LLMMessage],
+        tools: Tools,
+        tool_choice: ToolChoice,
+        json_output: JsonOutput,
+        extra_create_args: Mapping[str, Any],
+    ) -> Json:
+        check_features(self._model, self._model_info, tools, tool_choice, json_output)
+        return build_body(
+            model=str(extra_create_args.get("model", self._model)),
+            messages=messages,
+            tools=tools,
+            tool_choice=tool_choice,
+            json_output=json_output,
+            create_args={**self._create_args, **extra_create_args},
+            include_name=self._include_name,
+            add_name_prefixes=self._add_name_prefixes,
+        )
+
+    @property
+    def _parse_think(self) -> bool:
+        return self._model_info["family"] == ModelFamily.R1
+
+    # The body is plain JSON built by request.py; everything but the required fields rides in
+    # extra_body, so each field reaches the server exactly as built, whichever typed parameters this
+    # SDK version happens to know. Two methods because the SDK types the two reply shapes apart.
+    async def _send(self, body: Json) -> ChatCompletion:
+        rest = {k: v for k, v in body.items() if k not in ("messages", "model")}
+        return await self._sdk.chat.completions.create(
+            messages=cast("list[ChatCompletionMessageParam]", body["messages"]),
+            model=body["model"],
+            stream=False,
+            extra_body=rest,
+        )
+
+    async def _open_stream(self, body: Json) -> openai.AsyncStream[ChatCompletionChunk]:
+        rest = {k: v for k, v in body.items() if k not in ("messages", "model")}
+        return await self._sdk.chat.completions.create(
+            messages=cast("list[ChatCompletionMessageParam]", body["messages"]),
+            model=body["model"],
+            stream=True,
+            extra_body=rest,
+        )
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Tools = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: JsonOutput = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
+        completion = await call_with_retries(
+            lambda: self._send(body),
+            classify=errors.classify,
+            policy=self._retry,
+            scope=TokenScope(cancellation_token),
+            provider="OpenAI",
+        )
+        if not completion.choices:
+            raise errors.empty_reply(completion.model)
+        result = from_completion(completion, parse_think=self._parse_think)
+        self._usage.record(result.usage)
+        return result
+
+    async def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Tools = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: JsonOutput = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+        include_usage: bool | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]:
+        """Yield text as it arrives, then the CreateResult (usage included unless ``include_usage=False``)."""
+        body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
+        configured = extra_create_args.get("stream_options") or self._create_args.get("stream_options")
+        options = dict(configured or {"include_usage": True})
+        if include_usage is not None:
+            options["include_usage"] = include_usage
+        body["stream_options"] = options
+        scope = TokenScope(cancellation_token)
+        # Only opening the stream is retried: after the first chunk a retry could repeat text already yielded.
+        stream = await call_with_retries(
+            lambda: self._open_stream(body),
+            classify=errors.classify,
+            policy=self._retry,
+            scope=scope,
+            provider="OpenAI",
+        )
+        chunks = StreamAccumulator(parse_think=self._parse_think)
+        try:
+            async with aclosing(scope.iterate(stream)) as items:
+                async for item in items:
+                    text = chunks.add(item)
+                    if text:
+                        yield text
+        except Exception as exc:
+            failure = errors.classify(exc)
+            if failure is None:
+                raise
+            raise failure.error from exc
+        finally:
+            await stream.close()  # a cancelled or abandoned stream must drop its connection
+        result = chunks.result()
+        self._usage.record(result.usage)
+        yield result
+
+    async def close(self) -> None:
+        await self._sdk.close()
+
+    def actual_usage(self) -> RequestUsage:
+        return self._usage.current
+
+    def total_usage(self) -> RequestUsage:
+        return self._usage.total
+
+    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Tools = ()) -> int:
+        """An estimate (about four characters a token); flowgen ships no tokenizer."""
+        return estimate_tokens(messages, tools=tools)
+
+    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Tools = ()) -> int:
+        return max(context_window(self._model) - self.count_tokens(messages, tools=tools), 0)
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self._model_info
+
+
+class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
+    """A model served by OpenAI, or by any server speaking its Chat Completions API via ``base_url``.
+
+    Known OpenAI models (``gpt-4o``, ``gpt-4.1``, ``o3`` ...) need only ``model``; any other model
+    (Ollama, vLLM, llama.cpp's server) needs ``model_info``. The key comes from ``api_key`` or
+    ``OPENAI_API_KEY``; with ``base_url`` set and no key, a placeholder is sent (local servers ignore
+    it). Retries follow ``retry_policy`` (``max_retries`` overrides its count); the SDK's own retries
+    are off so that failures always surface as ``ModelClientError``.
+
+    Example:
+        >>> client = OpenAIChatCompletionClient(model="gpt-4o-mini", api_key="sk-test", temperature=0.0)
+        >>> client.model_info["family"], client.model_info["function_calling"]
+        ('gpt-4o', True)
+        >>> try:
+        ...     OpenAIChatCompletionClient(model="llama3.2", base_url="http://localhost:11434/v1")
+        ... except ConfigurationError as error:
+        ...     print(str(error)[:33])
+        model_info is required when the m
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        organization: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        model_info: ModelInfo | None = None,
+        add_name_prefixes: bool = False,
+        include_name_in_message: bool = True,
+        default_headers: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: Mapping[str, int] | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        n: int | None = None,
+        presence_penalty: float | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        seed: int | None = None,
+        stop: str | list[str] | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        stream_options: Mapping[str, bool] | None = None,
+        parallel_tool_calls: bool | None = None,
+        reasoning_effort: str | None = None,
+    ) -> None:
+        key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not key:
+            if base_url is None:
+                raise ConfigurationError(
+                    "no OpenAI API key: set the OPENAI_API_KEY environment variable or pass api_key=; "
+                    "for a local OpenAI-compatible server pass base_url="
+                )
+            key = "not-needed"
+        sdk = openai.AsyncOpenAI(
+            api_key=key,
+            organization=organization,
+            base_url=base_url,
+            timeout=timeout if timeout is not None else openai.NOT_GIVEN,
+            max_retries=0,
+            default_headers=default_headers,
+        )
+        policy = retry_policy or RetryPolicy()
+        if max_retries is not None:
+            policy = dataclasses.replace(policy, max_retries=max_retries)
+        create_args = {
+            "frequency_penalty": frequency_penalty,
+            "logit_bias": logit_bias,
+            "max_tokens": max_tokens,
+            "max_completion_tokens": max_completion_tokens,
+            "n": n,
+            "presence_penalty": presence_penalty,
+            "response_format": response_format,
+            "seed": seed,
+            "stop": stop,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
+            "stream_options": stream_options,
+            "parallel_tool_calls": parallel_tool_calls,
+            "reasoning_effort": reasoning_effort,
+        }
+        super().__init__(
+            sdk,
+            model=model,
+            model_info=model_info,
+            create_args=create_args,
+            add_name_prefixes=add_name_prefixes,
+            include_name_in_message=include_name_in_message,
+            retry_policy=policy,
+        )

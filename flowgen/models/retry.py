@@ -1,0 +1,123 @@
+"""Retries with exponential backoff for the network-backed model clients.
+
+The SDKs are built with their own retries switched off so that flowgen owns the policy: the delays
+are configurable (tests make them tiny), ``Retry-After`` is honoured, every retry is logged, and the
+error after the last attempt is always a :class:`~flowgen.errors.ModelClientError` with the SDK's
+exception as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from flowgen.errors import ModelClientError
+from flowgen.models.token_scope import TokenScope
+
+T = TypeVar("T")
+
+logger = logging.getLogger("flowgen.models.retry")
+
+#: Status codes worth trying again: request timeout, conflict/lock, rate limit, and server errors.
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+
+
+def is_retryable_status(status: int) -> bool:
+    return status in RETRYABLE_STATUS or status >= 500
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently a failed model call is tried again.
+
+    The n-th retry waits ``initial_delay * 2**n`` seconds (capped at ``max_delay``), reduced by up to
+    ``jitter`` of itself at random; a server's ``Retry-After`` replaces that delay when it is at most
+    ``max_retry_after`` seconds.
+
+    Example:
+        >>> RetryPolicy(max_retries=3, initial_delay=0.5, jitter=0.0).delay(2, retry_after=None)
+        2.0
+        >>> RetryPolicy(jitter=0.0).delay(0, retry_after=1.5)
+        1.5
+    """
+
+    max_retries: int = 2
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+    jitter: float = 0.25
+
+    def delay(self, retry_index: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number ``retry_index`` (0 for the first retry)."""
+        if retry_after is not None and 0 <= retry_after <= self.max_retry_after:
+            return retry_after
+        base = min(self.initial_delay * 2.0**retry_index, self.max_delay)
+        return base * (1.0 - self.jitter * random.random())
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A classified failure: the flowgen error to raise and the server's requested wait, if any."""
+
+    error: ModelClientError
+    retry_after: float | None = None
+
+
+Classifier = Callable[[Exception], "Failure | None"]
+
+
+async def call_with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    classify: Classifier,
+    policy: RetryPolicy,
+    scope: TokenScope,
+    provider: str,
+) -> T:
+    """Run ``attempt`` until it succeeds, its failure is not retryable, or retries run out.
+
+    ``classify`` turns an SDK exception into a :class:`Failure` (``None`` lets it propagate as is).
+    Waiting between attempts is cancellable through ``scope``'s token like the attempts themselves.
+    """
+    retry_index = 0
+    while True:
+        try:
+            return await scope.run(attempt())
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is None:
+                raise
+            error = failure.error
+            if not error.retryable or retry_index >= policy.max_retries:
+                if retry_index:
+                    error.add_note(
+                        f"gave up after {retry_index + 1} attempts (max_retries={policy.max_retries})"
+                    )
+                raise error from exc
+            wait = policy.delay(retry_index, failure.retry_after)
+            retry_index += 1
+            logger.warning(
+                "%s call failed (%s); retry %d of %d in %.3fs",
+                provider,
+                error,
+                retry_index,
+                policy.max_retries,
+                wait,
+            )
+            await scope.sleep(wait)
+
+
+def parse_retry_after(headers: Callable[[str], str | None]) -> float | None:
+    """Seconds a server asked us to wait, from ``retry-after-ms`` or ``retry-after`` (seconds)."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers(name)
+        if value is None:
+            continue
+        try:
+            return float(value) / scale
+        except ValueError:
+            continue  # an HTTP date: rare from model APIs; fall back to our own backoff
+    return None

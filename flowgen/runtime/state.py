@@ -1,0 +1,96 @@
+"""Run state: where a run on a graph stands, live (for the scheduler) and saved (for resuming).
+
+:class:`LiveState` is the scheduler's mutable working copy (slotted, no validation on the hot path);
+:class:`RunState` is its pydantic, JSON-ready form used by ``save_state`` / ``load_state`` and
+checkpoints. Messages are kept as objects while running and dumped only when saved.
+
+Delivery cursors: node ``n`` has seen every message of the thread before ``cursors[n]`` and, after
+that, everything except its own output ``spans[n]`` (a half-open index range). The next time it
+runs it receives the chat messages in ``thread[cursor:span_start] + thread[span_end:]`` — the
+messages it has not seen, without copying the thread.
+
+Example:
+    >>> state = RunState(frontier=["writer"], turn=2)
+    >>> RunState.model_validate_json(state.model_dump_json()).frontier
+    ['writer']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+
+
+@dataclass(slots=True)
+class LiveState:
+    """The scheduler's working state; see the module docstring for the cursor rules."""
+
+    thread: list[BaseAgentEvent | BaseChatMessage] = field(default_factory=list)
+    turn: int = 0
+    step: int = 0
+    frontier: list[str] = field(default_factory=list)
+    started: bool = False
+    pending: dict[str, dict[str, set[int]]] = field(default_factory=dict)
+    visits: dict[str, int] = field(default_factory=dict)
+    cursors: dict[str, int] = field(default_factory=dict)
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def unseen(self, node: str) -> list[BaseChatMessage]:
+        """The chat messages ``node`` has not received yet, in thread order."""
+        thread = self.thread
+        start = self.cursors.get(node, 0)
+        span = self.spans.get(node)
+        if span is None:
+            window = thread[start:]
+        else:
+            window = thread[start : span[0]] + thread[span[1] :]
+        return [m for m in window if isinstance(m, BaseChatMessage)]
+
+
+class RunState(BaseModel):
+    """The saved form of a run: enough to continue it exactly where it stopped, loops included."""
+
+    version: int = 1
+    thread: list[dict[str, Any]] = []
+    turn: int = 0
+    step: int = 0
+    frontier: list[str] = []
+    started: bool = False
+    pending: dict[str, dict[str, list[int]]] = {}
+    visits: dict[str, int] = {}
+    cursors: dict[str, int] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    termination: dict[str, Any] = {}
+    policies: dict[str, dict[str, Any]] = {}
+    agent_states: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def from_live(cls, live: LiveState) -> RunState:
+        return cls(
+            thread=[m.dump() for m in live.thread],
+            turn=live.turn,
+            step=live.step,
+            frontier=list(live.frontier),
+            started=live.started,
+            pending={t: {g: sorted(s) for g, s in groups.items()} for t, groups in live.pending.items()},
+            visits=dict(live.visits),
+            cursors=dict(live.cursors),
+            spans=dict(live.spans),
+        )
+
+    def to_live(self, factory: MessageFactory) -> LiveState:
+        return LiveState(
+            thread=[factory.create(m) for m in self.thread],
+            turn=self.turn,
+            step=self.step,
+            frontier=list(self.frontier),
+            started=self.started,
+            pending={t: {g: set(s) for g, s in groups.items()} for t, groups in self.pending.items()},
+            visits=dict(self.visits),
+            cursors=dict(self.cursors),
+            spans={k: (v[0], v[1]) for k, v in self.spans.items()},
+        )

@@ -1,0 +1,76 @@
+"""RoundRobinGroupChat: participants take turns in a ring, each seeing everything said since its turn.
+
+Compiled into a ring graph ``a -> b -> c -> a``. The next speaker is where the run stopped, so a
+run without a task continues the rotation; ``reset`` starts it again from the first participant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flowgen.base import TerminationCondition
+from flowgen.graph.spec import AgentNode, GraphSpec, NextEdge
+from flowgen.messages import BaseAgentEvent, BaseChatMessage
+from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
+
+
+class RoundRobinGroupChat(BaseGroupChat):
+    """A team whose participants speak in turn, in the order given.
+
+    Args:
+        participants: the agents (or teams) in speaking order; names must be unique.
+        termination_condition: stops the run; without it (and without max_turns) the team refuses to
+            run, since the ring would never stop.
+        max_turns: the most turns one run may take.
+        name: the team's name.
+        description: what the team does.
+        runtime: accepted for AutoGen compatibility; must be None.
+        custom_message_types: extra message classes the team must load.
+        emit_team_events: also stream a SelectSpeakerEvent before each turn.
+
+    Example:
+        >>> import asyncio
+        >>> from flowgen.testing import ScriptedAgent
+        >>> team = RoundRobinGroupChat(
+        ...     [ScriptedAgent("writer", ["draft"]), ScriptedAgent("critic", ["ok"])], max_turns=2
+        ... )
+        >>> [m.source for m in asyncio.run(team.run(task="write")).messages]
+        ['user', 'writer', 'critic']
+    """
+
+    def __init__(
+        self,
+        participants: Sequence[Participant],
+        termination_condition: TerminationCondition | None = None,
+        max_turns: int | None = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        runtime: object | None = None,
+        custom_message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] | None = None,
+        emit_team_events: bool = False,
+    ) -> None:
+        super().__init__(
+            participants,
+            name=name or "RoundRobinGroupChat",
+            description=description or "A team of agents.",
+            termination_condition=termination_condition,
+            max_turns=max_turns,
+            runtime=runtime,
+            custom_message_types=custom_message_types,
+            emit_team_events=emit_team_events,
+        )
+
+    def _build_graph(self) -> GraphSpec:
+        names = self.participant_names
+        nodes: tuple[AgentNode, ...] = tuple(participant_node(p) for p in self.participants)
+        edges = tuple(
+            NextEdge(source=name, target=names[(i + 1) % len(names)]) for i, name in enumerate(names)
+        )
+        return GraphSpec(
+            name=self.name,
+            nodes=nodes,
+            edges=edges,
+            entry=(names[0],),
+            metadata={"team_type": "RoundRobinGroupChat"},
+        )

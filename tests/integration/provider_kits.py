@@ -1,0 +1,88 @@
+"""One interface over both providers' wire formats, so agent and team tests run against each."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic_wire
+import openai_wire
+from provider_server import ProviderServer, Step
+
+from flowgen.models import ChatCompletionClient
+from flowgen.models.anthropic import AnthropicChatCompletionClient
+from flowgen.models.openai import OpenAIChatCompletionClient
+from flowgen.models.retry import RetryPolicy
+
+#: Retries in tests wait a millisecond, not half a second.
+FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002, jitter=0.0)
+
+#: (call id, tool name, raw JSON arguments)
+Call = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class ProviderKit:
+    name: str
+    make_client: Callable[[ProviderServer], ChatCompletionClient]
+    text: Callable[[str], Step]
+    streamed_text: Callable[[str], Step]
+    calls: Callable[[Sequence[Call]], Step]
+    streamed_calls: Callable[[Sequence[Call]], Step]
+    tool_results: Callable[[dict[str, Any]], list[tuple[str, str]]]
+    """(call id, content) of every tool result in a request body."""
+
+
+def _openai_results(body: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(m["tool_call_id"], m["content"]) for m in body["messages"] if m["role"] == "tool"]
+
+
+def _anthropic_results(body: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (block["tool_use_id"], block["content"])
+        for turn in body["messages"]
+        for block in turn["content"]
+        if block["type"] == "tool_result"
+    ]
+
+
+def _anthropic_input(raw: str) -> dict[str, Any] | str:
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+    return parsed if isinstance(parsed, dict) else raw
+
+
+OPENAI = ProviderKit(
+    name="openai",
+    make_client=lambda server: OpenAIChatCompletionClient(
+        "gpt-4o-mini", api_key="test", base_url=f"{server.base_url}/v1", retry_policy=FAST_RETRIES
+    ),
+    text=lambda text: openai_wire.completion(text),
+    streamed_text=lambda text: openai_wire.stream(re.findall(r"\S+\s*", text)),
+    calls=lambda calls: openai_wire.completion(tool_calls=[openai_wire.tool_call(*c) for c in calls]),
+    streamed_calls=lambda calls: openai_wire.stream(tool_calls=[openai_wire.tool_call(*c) for c in calls]),
+    tool_results=_openai_results,
+)
+
+ANTHROPIC = ProviderKit(
+    name="anthropic",
+    make_client=lambda server: AnthropicChatCompletionClient(
+        "claude-sonnet-4-6", api_key="test", base_url=server.base_url, retry_policy=FAST_RETRIES
+    ),
+    text=lambda text: anthropic_wire.message(anthropic_wire.text(text)),
+    streamed_text=lambda text: anthropic_wire.stream(anthropic_wire.text(text)),
+    calls=lambda calls: anthropic_wire.message(
+        *[anthropic_wire.tool_use(i, n, _anthropic_input(a)) for i, n, a in calls]
+    ),
+    streamed_calls=lambda calls: anthropic_wire.stream(
+        *[anthropic_wire.tool_use(i, n, _anthropic_input(a)) for i, n, a in calls]
+    ),
+    tool_results=_anthropic_results,
+)
+
+KITS = [OPENAI, ANTHROPIC]
