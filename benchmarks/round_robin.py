@@ -40,7 +40,9 @@ def _team(messages: int, context: str) -> RoundRobinGroupChat:
     agents = [
         AssistantAgent(
             f"agent_{i}",
-            ReplayChatCompletionClient([f"reply {j} from agent {i}" for j in range(per_agent)]),
+            ReplayChatCompletionClient(
+                [f"reply {j} from agent {i}" for j in range(per_agent)], record_calls=False
+            ),
             model_context=BufferedChatCompletionContext(buffer_size=10) if context == "buffered" else None,
         )
         for i in range(AGENTS)

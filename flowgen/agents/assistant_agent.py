@@ -154,6 +154,8 @@ class AssistantAgent(BaseChatAgent):
 
     @property
     def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
+        # HandoffMessage is listed even without handoffs, as AutoGen does: teams register the
+        # declared types to load saved threads, whatever the agent is configured with today.
         types: list[type[BaseChatMessage]] = [TextMessage, ToolCallSummaryMessage, HandoffMessage]
         if self._structured_message_type is not None:
             types.append(self._structured_message_type)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flowgen.core import CancellationToken
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools, validate_model_info
-from flowgen.models.scripted import UsageMeter, count_words, stream_words
+from flowgen.models.scripted import PromptCounter, UsageMeter, count_words, stream_words
 from flowgen.models.types import (
     CreateResult,
     LLMMessage,
@@ -72,6 +72,7 @@ class FunctionChatCompletionClient(ChatCompletionClient):
         self._model_info: ModelInfo = model_info if model_info is not None else FULL_INFO
         self._usage = UsageMeter()
         self.calls: list[tuple[list[LLMMessage], CallInfo]] = []
+        self._prompt = PromptCounter()
 
     async def _reply(
         self,
@@ -93,7 +94,7 @@ class FunctionChatCompletionClient(ChatCompletionClient):
         reply = self._fn(messages, info)
         if inspect.isawaitable(reply):
             reply = await reply
-        prompt_tokens = count_words(messages)
+        prompt_tokens = self._prompt.count(messages)
         if isinstance(reply, str):
             reply = CreateResult(
                 finish_reason="stop", content=reply, usage=RequestUsage(prompt_tokens, count_words(reply))

@@ -8,15 +8,16 @@ from typing import Any
 from flowgen.core import CancellationToken
 from flowgen.errors import ReplayExhaustedError, UnusedRepliesError
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools, validate_model_info
-from flowgen.models.scripted import DEFAULT_INFO, UsageMeter, count_words, stream_words
+from flowgen.models.scripted import DEFAULT_INFO, PromptCounter, UsageMeter, count_words, stream_words
 from flowgen.models.types import CreateResult, LLMMessage, ModelInfo, RequestUsage
 
 
 class ReplayChatCompletionClient(ChatCompletionClient):
     """Replies with ``chat_completions`` in order: strings become text replies, CreateResults are returned as is.
 
-    Each call is recorded in ``create_calls``. Asking past the end raises ReplayExhaustedError (a
-    ValueError); :meth:`assert_complete` fails when replies were left unused.
+    Each call is recorded in ``create_calls`` (pass ``record_calls=False`` to keep none, for long runs
+    whose prompts would otherwise all stay in memory). Asking past the end raises ReplayExhaustedError
+    (a ValueError); :meth:`assert_complete` fails when replies were left unused.
 
     Example:
         >>> import asyncio
@@ -32,6 +33,8 @@ class ReplayChatCompletionClient(ChatCompletionClient):
         self,
         chat_completions: Sequence[str | CreateResult],
         model_info: ModelInfo | None = None,
+        *,
+        record_calls: bool = True,
     ) -> None:
         self.chat_completions = list(chat_completions)
         self.provided_message_count = len(self.chat_completions)
@@ -43,6 +46,8 @@ class ReplayChatCompletionClient(ChatCompletionClient):
         self._current_index = 0
         self._cached_bool_value = True
         self._create_calls: list[dict[str, Any]] = []
+        self._record_calls = record_calls
+        self._prompt = PromptCounter()
 
     @property
     def create_calls(self) -> list[dict[str, Any]]:
@@ -59,7 +64,8 @@ class ReplayChatCompletionClient(ChatCompletionClient):
         return self.chat_completions[self._current_index]
 
     def _record_call(self, messages: Sequence[LLMMessage], **kwargs: Any) -> None:
-        self._create_calls.append({"messages": list(messages), **kwargs})
+        if self._record_calls:
+            self._create_calls.append({"messages": list(messages), **kwargs})
 
     async def create(
         self,
@@ -72,7 +78,7 @@ class ReplayChatCompletionClient(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         response = self._next(messages)
-        prompt_tokens = count_words(messages)
+        prompt_tokens = self._prompt.count(messages)
         if isinstance(response, str):
             usage = RequestUsage(prompt_tokens, count_words(response))
             response = CreateResult(
@@ -103,7 +109,7 @@ class ReplayChatCompletionClient(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:
         response = self._next(messages)
-        prompt_tokens = count_words(messages)
+        prompt_tokens = self._prompt.count(messages)
         self._record_call(
             messages,
             tools=tools,

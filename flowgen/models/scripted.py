@@ -66,6 +66,36 @@ def stream_words(text: str) -> list[str]:
     return chunks
 
 
+class PromptCounter:
+    """Counts a prompt's words, re-counting only what was appended since the previous call.
+
+    Agents send the whole history on every call, and it grows by a few messages a turn; counting it
+    all again each time would make a scripted model's cost grow with the conversation. A prompt that
+    still holds the previous prompt's messages (the same objects, at the same places) is counted
+    incrementally; anything else is counted in full.
+    """
+
+    __slots__ = ("_count", "_first", "_last", "_length")
+
+    def __init__(self) -> None:
+        self._length = 0
+        self._first: object = None
+        self._last: object = None
+        self._count = 0
+
+    def count(self, messages: Sequence[LLMMessage]) -> int:
+        n = self._length
+        if n and len(messages) >= n and messages[0] is self._first and messages[n - 1] is self._last:
+            total = self._count + count_words(messages[n:])
+        else:
+            total = count_words(messages)
+        self._length = len(messages)
+        self._first = messages[0] if messages else None
+        self._last = messages[-1] if messages else None
+        self._count = total
+        return total
+
+
 class UsageMeter:
     """Current and total usage, as every client reports them."""
 

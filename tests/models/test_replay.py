@@ -88,3 +88,27 @@ def test_bad_model_info_is_rejected_naming_the_field() -> None:
             [],
             model_info={"vision": False, "function_calling": True, "json_output": False, "family": "x"},  # type: ignore[typeddict-item]
         )
+
+
+async def test_prompt_usage_counts_a_growing_history_exactly() -> None:
+    client = ReplayChatCompletionClient(["x"] * 3)
+    history = [SystemMessage(content="be brief")]
+    counts = []
+    for words in ("one", "two three", "four five six"):
+        history = [*history, UserMessage(content=words, source="user")]
+        counts.append((await client.create(history)).usage.prompt_tokens)
+    assert counts == [3, 5, 8]
+
+
+async def test_prompt_usage_recounts_a_changed_history() -> None:
+    client = ReplayChatCompletionClient(["x"] * 2)
+    first = [UserMessage(content="a b c", source="u"), UserMessage(content="d", source="u")]
+    await client.create(first)
+    replaced = [UserMessage(content="a", source="u"), first[1], UserMessage(content="e", source="u")]
+    assert (await client.create(replaced)).usage.prompt_tokens == 3
+
+
+async def test_record_calls_false_keeps_no_prompts() -> None:
+    client = ReplayChatCompletionClient(["x"], record_calls=False)
+    await client.create(ASK)
+    assert client.create_calls == []
