@@ -1,0 +1,78 @@
+"""The ``flowgen`` command: argument parsing and turning every expected failure into one line."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from rich.console import Console as RichConsole
+from rich.markup import escape
+
+from flowgen.cli import diff_commands, graph_commands, replay_command, run_command, saved_run_commands
+from flowgen.errors import CLIError, FlowgenError, GraphValidationError
+
+EPILOG = """examples:
+  flowgen run graphs/write_review.py --task "Write a haiku about autumn"
+  flowgen run graphs/support_swarm.py --task "I was charged twice" --model openai:gpt-4o-mini
+  flowgen render graphs/code_review_flow.py -o flow.svg
+  flowgen check graphs/travel_planner.py
+  flowgen show out/write_review/run.json
+  flowgen diff out/a/run.json out/b/run.json
+"""
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="flowgen",
+        description="Run, draw, check and compare flowgen teams.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    root.add_argument("--traceback", action="store_true", help="show the full traceback when something fails")
+    commands = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    run_command.add_parser(commands)
+    graph_commands.add_parsers(commands)
+    saved_run_commands.add_parsers(commands)
+    diff_commands.add_parser(commands)
+    replay_command.add_parser(commands)
+    return root
+
+
+def main(argv: Sequence[str] | None = None, *, console: RichConsole | None = None) -> int:
+    """Run the ``flowgen`` command with ``argv`` (default: the process's arguments); return the exit status."""
+    out = console if console is not None else RichConsole(highlight=False, soft_wrap=True)
+    err = RichConsole(stderr=True, highlight=False, soft_wrap=True) if console is None else console
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, or argparse's own usage error (already printed)
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        status: int = args.handler(args, out)
+        return status
+    except KeyboardInterrupt:
+        err.print("flowgen: interrupted")
+        return 130
+    except (CLIError, FlowgenError, OSError) as exc:
+        if args.traceback:
+            raise
+        err.print(f"[red]flowgen: error:[/red] {escape(_one_line(exc))}")
+        return 1
+    except Exception as exc:
+        if args.traceback:
+            raise
+        err.print(
+            f"[red]flowgen: error:[/red] {escape(type(exc).__name__)}: {escape(_one_line(exc))} "
+            "(run again with --traceback for the details)"
+        )
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, GraphValidationError) and exc.findings:
+        more = f" (and {len(exc.findings) - 1} more)" if len(exc.findings) > 1 else ""
+        return f"the graph cannot run: {exc.findings[0]}{more} — `flowgen check` lists every finding with its fix"
+    text = str(exc).strip() or type(exc).__name__
+    first, *rest = text.splitlines()
+    return first + (
+        f" (+{len(rest)} more lines; --traceback shows all)" if rest and not isinstance(exc, CLIError) else ""
+    )

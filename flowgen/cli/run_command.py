@@ -1,0 +1,107 @@
+"""``flowgen run``: load a team, run it streaming to the terminal, write the run's files."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+
+from rich.console import Console as RichConsole
+from rich.markup import escape
+
+from flowgen.base import TaskResult, Team
+from flowgen.cli.artifacts import write_artifacts
+from flowgen.cli.loading import Target, load_target, materialize
+from flowgen.cli.model_spec import ENV_VAR, pick_model
+from flowgen.cli.run_file import OFFLINE, RunOrigin
+from flowgen.errors import CLIError
+from flowgen.graph.spec import GraphSpec
+from flowgen.models import ChatCompletionClient
+from flowgen.ui import Console
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="run a team from a Python file and write its trace, pictures and report",
+        description="Run the team a Python file exposes, streaming it to the terminal, then write run.json, "
+        "graph.svg (the run drawn on the graph), sequence.svg and report.html to the output folder.",
+    )
+    parser.add_argument(
+        "target", metavar="PATH[:NAME]", help="the file (and optionally the attribute) building the team"
+    )
+    parser.add_argument("--task", required=True, help="the task to give the team")
+    parser.add_argument(
+        "--model",
+        metavar="SPEC",
+        help=f"model spec, e.g. openai:gpt-4o-mini (default: ${ENV_VAR}, else a provider whose API key is set, else offline)",
+    )
+    parser.add_argument(
+        "--max-turns", type=int, metavar="N", help="stop after N turns (the builder must accept max_turns)"
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="where to write the files (default: out/<file name>)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON summary instead of streaming the run"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, console: RichConsole) -> int:
+    target = load_target(args.target)
+    if args.max_turns is not None and args.max_turns < 1:
+        raise CLIError(f"--max-turns must be at least 1, got {args.max_turns}")
+    model = pick_model(args.model)
+    team = build_team(target, model.client, args.max_turns)
+    spec = model.spec
+    if not args.json:
+        console.print(f"[dim]{escape(model.notice)}[/dim]")
+    result = asyncio.run(run_team(team, args.task, None if args.json else console))
+    out: Path = args.out or Path("out") / target.path.stem
+    origin = RunOrigin(target=target.label, task=args.task, model=spec or OFFLINE)
+    files = write_artifacts(result, origin, out)
+    if args.json:
+        console.print_json(json.dumps(summary(result, files, origin)))
+    else:
+        print_outcome(console, result, files)
+    return 0
+
+
+def build_team(
+    target: Target, model_client: ChatCompletionClient | None, max_turns: int | None = None
+) -> Team:
+    built = materialize(target, model_client, max_turns)
+    if isinstance(built, GraphSpec):
+        raise CLIError(
+            f"{target.label} is a graph without agents, so it cannot run — expose the team (or build()) instead; "
+            "`flowgen render` and `flowgen check` take graphs"
+        )
+    return built
+
+
+async def run_team(team: Team, task: str, console: RichConsole | None) -> TaskResult:
+    """Run ``team`` on ``task``; streamed to ``console`` when given, silently otherwise."""
+    if console is not None:
+        return await Console(team.run_stream(task=task), output=console)
+    return await team.run(task=task)
+
+
+def print_outcome(console: RichConsole, result: TaskResult, files: dict[str, Path]) -> None:
+    kind = result.trace.stop.stop if result.trace and result.trace.stop else "stopped"
+    console.print(f"\n[bold]Stop reason[/bold] ({kind}): {result.stop_reason}")
+    for name, path in files.items():
+        console.print(f"  {name:<9} {path}")
+
+
+def summary(result: TaskResult, files: dict[str, Path], origin: RunOrigin) -> dict[str, object]:
+    stop = result.trace.stop if result.trace else None
+    return {
+        "stop_reason": result.stop_reason,
+        "stop": stop.stop if stop else None,
+        "messages": len(result.messages),
+        "model": origin.model,
+        "offline": origin.model == OFFLINE,
+        "files": {k: str(v) for k, v in files.items()},
+    }

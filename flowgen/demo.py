@@ -1,0 +1,94 @@
+"""``make demo``: a support swarm runs offline, streams to the terminal, and leaves its pictures behind.
+
+Triage hands a double-charge complaint to billing; billing looks the charges up with a tool and hands
+off to the user to confirm the refund. The demo answers as the user, the swarm resumes, billing
+refunds and ends. Then the run is written to ``out/demo/``: run.json, the graph with the run drawn on
+it (graph.svg), the sequence diagram (sequence.svg) and the HTML report. Everything is offline and
+deterministic (the example's scripted models); ``flowgen run graphs/support_swarm.py --model ...``
+runs the same team on a real model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console as RichConsole
+from rich.rule import Rule
+
+from flowgen.base import TaskResult, Team
+from flowgen.cli.artifacts import write_artifacts
+from flowgen.cli.loading import load_target
+from flowgen.cli.run_command import build_team
+from flowgen.cli.run_file import OFFLINE, RunOrigin
+from flowgen.errors import FlowgenError
+from flowgen.messages import HandoffMessage
+from flowgen.runtime.trace import RunTrace
+from flowgen.ui import Console
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "graphs" / "support_swarm.py"
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it is below it (shorter to read)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+TASK = "I was charged twice this month, account 4417."
+ANSWER = "Yes please, refund the duplicate."
+
+
+async def conversation(team: Team, console: RichConsole) -> TaskResult:
+    """The customer's complaint, the swarm's question, the customer's answer, the swarm's fix."""
+    first = await Console(team.run_stream(task=TASK), output=console)
+    console.print(Rule(f"paused: {first.stop_reason}"))
+    last = first.messages[-1]
+    to = last.source if isinstance(last, HandoffMessage) else "triage"
+    console.print(f"[dim](the demo answers as the user, back to {to}: {ANSWER!r})[/dim]")
+    reply = HandoffMessage(source="user", target=to, content=ANSWER)
+    second = await Console(team.run_stream(task=reply), output=console)
+    trace = continued(first.trace, second.trace)
+    return TaskResult(
+        messages=[*first.messages, *second.messages], stop_reason=second.stop_reason, trace=trace
+    )
+
+
+def continued(first: RunTrace | None, second: RunTrace | None) -> RunTrace | None:
+    """One trace of a run and its continuation: the second's times and steps follow on from the first's."""
+    if first is None or second is None:
+        return second or first
+    offset = (second.started_at - first.started_at).total_seconds()
+    steps = max((e.step for e in first.events), default=0)
+    later = [replace(e, t=e.t + offset, step=e.step + steps) for e in second.events]
+    return RunTrace(graph=first.graph, started_at=first.started_at, events=[*first.events, *later])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo; ``argv`` may hold one argument, the output folder (default ``out/demo``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    out = Path(args[0]) if args else Path("out") / "demo"
+    console = RichConsole(highlight=False, soft_wrap=True)
+    try:
+        target = load_target(str(_shown(EXAMPLE)))
+        team = build_team(target, None)
+        console.print(Rule(f"flowgen demo: {target.path.name}, offline"))
+        result = asyncio.run(conversation(team, console))
+        files = write_artifacts(result, RunOrigin(target=target.label, task=TASK, model=OFFLINE), out)
+    except FlowgenError as exc:
+        console.print(f"[red]demo failed:[/red] {exc}")
+        return 1
+    console.print(Rule(f"stopped: {result.stop_reason}"))
+    for kind, path in files.items():
+        console.print(f"  {kind:<9} {path}")
+    console.print("Open the report in a browser; `flowgen show` summarises the run in the terminal.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
