@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from enum import Enum
 from typing import Any
 
@@ -37,6 +39,21 @@ class MemoryContent(BaseModel):
             except ValueError:
                 return value
         return value
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _tagged_bytes(cls, value: object) -> object:
+        # Bytes travel through JSON as {"bytes_base64": ...}; see _content below.
+        if isinstance(value, dict) and set(value) == {"bytes_base64"}:
+            return base64.b64decode(value["bytes_base64"])
+        return value
+
+    @field_serializer("content", mode="wrap")
+    def _content(self, value: Any, handler: Any, info: Any) -> Any:
+        # Raw bytes are not JSON; tag them so loading gives bytes back rather than text.
+        if isinstance(value, bytes) and info.mode_is_json():
+            return {"bytes_base64": base64.b64encode(value).decode("ascii")}
+        return handler(value)
 
     @field_serializer("mime_type")
     def _mime(self, value: MemoryMimeType | str) -> str:

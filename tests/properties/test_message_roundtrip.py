@@ -38,10 +38,6 @@ def test_the_strategies_cover_every_builtin_type() -> None:
     assert set(agent_event_strategies()) == set(BUILTIN_AGENT_EVENTS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="foundation bug (reported): MemoryContent bytes dump as text, and non-UTF-8 bytes cannot be dumped",
-)
 @given(st.binary(min_size=1, max_size=8))
 def test_memory_bytes_round_trip(data: bytes) -> None:
     message = MemoryQueryEvent(
