@@ -117,7 +117,7 @@ class TerminationCondition(ABC):
 
 def _joined(stops: Sequence[StopMessage]) -> StopMessage:
     return StopMessage(
-        content="; ".join(s.content for s in stops),
+        content=", ".join(s.content for s in stops),
         source=", ".join(s.source for s in stops),
     )
 

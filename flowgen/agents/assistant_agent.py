@@ -60,7 +60,11 @@ class _Reply:
 
 
 def _without_images(message: LLMMessage) -> LLMMessage:
-    if isinstance(message, UserMessage) and not isinstance(message.content, str):
+    if (
+        isinstance(message, UserMessage)
+        and not isinstance(message.content, str)
+        and any(isinstance(p, Image) for p in message.content)
+    ):
         text = "\n".join("<image>" if isinstance(p, Image) else p for p in message.content)
         return UserMessage(content=text, source=message.source)
     return message
@@ -264,15 +268,18 @@ class AssistantAgent(BaseChatAgent):
             yield Response(chat_message=self._summary(calls, results), inner_messages=inner)
 
     async def _add_messages(self, messages: Sequence[BaseChatMessage]) -> None:
-        # Images are stripped as messages arrive, so a turn never rescans the whole history.
+        # The context keeps what was said, images included (saved state too, as AutoGen's does); a
+        # model without vision gets a text-only view of it in _model_messages.
         for message in messages:
             if isinstance(message, HandoffMessage):
                 for carried in message.context:
-                    await self._model_context.add_message(self._compatible(carried))
-            await self._model_context.add_message(self._compatible(message.to_model_message()))
+                    await self._add_model_message(carried)
+            await self._add_model_message(message.to_model_message())
 
-    def _compatible(self, message: LLMMessage) -> LLMMessage:
-        return message if self._vision else _without_images(message)
+    async def _add_model_message(self, message: LLMMessage) -> None:
+        if not self._vision and _without_images(message) is not message:
+            self._may_hold_images = True
+        await self._model_context.add_message(message)
 
     async def _memory_events(self) -> list[MemoryQueryEvent]:
         events: list[MemoryQueryEvent] = []
@@ -285,8 +292,8 @@ class AssistantAgent(BaseChatAgent):
     async def _model_messages(self) -> list[LLMMessage]:
         history = await self._model_context.get_messages()
         if self._may_hold_images:
-            # Messages that did not come through _add_messages (initial ones, loaded state) are
-            # checked until they are seen to hold no image.
+            # Rescanned only while the history may hold an image: set when one arrives, and for
+            # messages that did not come through _add_messages (initial ones, loaded state).
             compatible = [_without_images(m) for m in history]
             self._may_hold_images = any(a is not b for a, b in zip(compatible, history, strict=True))
             history = compatible

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowgen.core import CancellationToken, FunctionCall
+from flowgen.errors import ToolArgumentsError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.models.types import FunctionExecutionResult
 from flowgen.tools import BaseTool
@@ -84,8 +85,12 @@ async def run_tool_call(
             return args
         value = await _invoke(tool, args, call, token, events)
         content = tool.return_value_as_string(value)
+    except ToolArgumentsError as e:
+        return _error(call, str(e))
     except Exception as e:
-        return _error(call, str(e) or type(e).__name__)
+        # The tool's own message, unprefixed, as AutoGen reports it (the model reads what the tool said).
+        text = str(e) or type(e).__name__
+        return FunctionExecutionResult(content=text, name=call.name, call_id=call.id, is_error=True)
     return FunctionExecutionResult(content=content, name=call.name, call_id=call.id, is_error=False)
 
 

@@ -35,17 +35,13 @@ class TaskRunnerTool(BaseTool[TaskRunnerToolArgs, TaskResult]):
         super().__init__(TaskRunnerToolArgs, TaskResult, name, description)
 
     async def run(self, args: TaskRunnerToolArgs, cancellation_token: CancellationToken) -> TaskResult:
-        return await self._task_runner.run(
-            task=args.task, cancellation_token=cancellation_token, output_task_messages=False
-        )
+        return await self._task_runner.run(task=args.task, cancellation_token=cancellation_token)
 
     async def run_stream(
         self, args: TaskRunnerToolArgs, cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
-        """The inner run's messages as they happen, then its TaskResult."""
-        async for item in self._task_runner.run_stream(
-            task=args.task, cancellation_token=cancellation_token, output_task_messages=False
-        ):
+        """The inner run's messages as they happen (the task first, as AutoGen streams it), then its TaskResult."""
+        async for item in self._task_runner.run_stream(task=args.task, cancellation_token=cancellation_token):
             yield item
 
     async def run_json_stream(

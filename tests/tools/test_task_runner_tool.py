@@ -39,7 +39,7 @@ async def test_run_json_runs_the_agent_on_the_task() -> None:
     agent = writer("Roses are red.")
     result = await AgentTool(agent).run_json({"task": "Write a poem."}, CancellationToken())
     assert isinstance(result, TaskResult)
-    assert [m.to_text() for m in result.messages] == ["Roses are red."]
+    assert [m.to_text() for m in result.messages] == ["Write a poem.", "Roses are red."]  # as AutoGen
     sent = agent._model_client.create_calls[0]["messages"]  # type: ignore[attr-defined]
     assert sent[-1].content == "Write a poem."
 
