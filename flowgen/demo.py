@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console as RichConsole
@@ -53,20 +52,11 @@ async def conversation(team: Team, console: RichConsole) -> TaskResult:
     console.print(f"[dim](the demo answers as the user, back to {to}: {ANSWER!r})[/dim]")
     reply = HandoffMessage(source="user", target=to, content=ANSWER)
     second = await Console(team.run_stream(task=reply), output=console)
-    trace = continued(first.trace, second.trace)
+    # One trace of both runs, so the pictures show the whole conversation.
+    trace = RunTrace.merge([first.trace, second.trace])
     return TaskResult(
         messages=[*first.messages, *second.messages], stop_reason=second.stop_reason, trace=trace
     )
-
-
-def continued(first: RunTrace | None, second: RunTrace | None) -> RunTrace | None:
-    """One trace of a run and its continuation: the second's times and steps follow on from the first's."""
-    if first is None or second is None:
-        return second or first
-    offset = (second.started_at - first.started_at).total_seconds()
-    steps = max((e.step for e in first.events), default=0)
-    later = [replace(e, t=e.t + offset, step=e.step + steps) for e in second.events]
-    return RunTrace(graph=first.graph, started_at=first.started_at, events=[*first.events, *later])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from flowgen.agents.assistant_agent import AssistantAgent
 from flowgen.agents.base_chat_agent import BaseChatAgent
+from flowgen.agents.message_filter import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
 from flowgen.agents.society_of_mind import SocietyOfMindAgent, SocietyOfMindAgentState
 from flowgen.agents.state import AssistantAgentState, BaseState
 from flowgen.agents.user_proxy_agent import UserProxyAgent
@@ -11,6 +12,9 @@ __all__ = [
     "AssistantAgentState",
     "BaseChatAgent",
     "BaseState",
+    "MessageFilterAgent",
+    "MessageFilterConfig",
+    "PerSourceFilter",
     "SocietyOfMindAgent",
     "SocietyOfMindAgentState",
     "UserProxyAgent",

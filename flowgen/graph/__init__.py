@@ -11,6 +11,7 @@ from flowgen.graph.conditions import (
     SerializableCondition,
     Source,
 )
+from flowgen.graph.message_filter import MessageFilterConfig, PerSourceFilter
 from flowgen.graph.spec import (
     END,
     AgentNode,
@@ -41,9 +42,11 @@ __all__ = [
     "GraphSpec",
     "HandoffEdge",
     "Mention",
+    "MessageFilterConfig",
     "NextEdge",
     "Node",
     "Not",
+    "PerSourceFilter",
     "Predicate",
     "Regex",
     "RouterNode",

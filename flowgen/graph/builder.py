@@ -23,6 +23,7 @@ from typing import Literal, Self
 
 from flowgen.errors import ConfigurationError
 from flowgen.graph.conditions import Condition, FieldIs, Mention, Not, Predicate, Regex, Source
+from flowgen.graph.message_filter import MessageFilterConfig
 from flowgen.graph.spec import (
     END,
     Activation,
@@ -74,8 +75,12 @@ class GraphBuilder:
         tools: tuple[str, ...] = (),
         handoffs: tuple[str, ...] = (),
         subgraph: GraphSpec | None = None,
+        sees: MessageFilterConfig | None = None,
     ) -> Self:
-        """Add an agent node (a participant, or a nested team whose graph is ``subgraph``)."""
+        """Add an agent node (a participant, or a nested team whose graph is ``subgraph``).
+
+        ``sees`` narrows the messages delivered to it (see :mod:`flowgen.graph.message_filter`).
+        """
         self._nodes.append(
             AgentNode(
                 name=name,
@@ -84,6 +89,7 @@ class GraphBuilder:
                 tools=tools,
                 handoffs=handoffs,
                 subgraph=subgraph,
+                sees=sees,
             )
         )
         return self

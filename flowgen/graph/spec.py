@@ -23,6 +23,7 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowgen.graph.conditions import Condition
+from flowgen.graph.message_filter import MessageFilterConfig
 
 END = "__end__"
 Activation = Literal["all", "any"]
@@ -33,7 +34,11 @@ class _Frozen(BaseModel):
 
 
 class AgentNode(_Frozen):
-    """A participant: an agent, or a nested team whose own graph is ``subgraph``."""
+    """A participant: an agent, or a nested team whose own graph is ``subgraph``.
+
+    ``sees`` narrows the messages the node is given (context scoping, see
+    :mod:`flowgen.graph.message_filter`); None gives it every message it has not seen.
+    """
 
     kind: Literal["agent"] = "agent"
     name: str
@@ -42,6 +47,7 @@ class AgentNode(_Frozen):
     tools: tuple[str, ...] = ()
     handoffs: tuple[str, ...] = ()
     subgraph: GraphSpec | None = None
+    sees: MessageFilterConfig | None = None
 
 
 class RouterNode(_Frozen):

@@ -33,15 +33,22 @@ import asyncio
 import inspect
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import perf_counter
 
 from flowgen.base import ChatAgent, Response, TaskResult, Team, TerminationCondition
 from flowgen.core import CancellationToken
 from flowgen.errors import ConfigurationError, StateError, TeamRunningError, add_node_note
-from flowgen.graph.spec import GraphSpec
+from flowgen.graph.message_filter import MessageFilterConfig
+from flowgen.graph.spec import AgentNode, GraphSpec
 from flowgen.graph.validate import validate
-from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, SelectSpeakerEvent
+from flowgen.messages import (
+    BaseAgentEvent,
+    BaseChatMessage,
+    HandoffMessage,
+    MessageFactory,
+    SelectSpeakerEvent,
+)
 from flowgen.runtime.policy import Selection, SelectionContext, SpeakerPolicy, StatefulPolicy
 from flowgen.runtime.state import LiveState, RunState
 from flowgen.runtime.trace import (
@@ -130,6 +137,10 @@ class GraphRunner:
         self.completed_reason = completed_reason
         self.state = LiveState()
         self._transitions = Transitions(spec)
+        #: Context scoping: the message filter of each node that narrows what it is given.
+        self._scopes: dict[str, MessageFilterConfig] = {
+            n.name: n.sees for n in spec.nodes if isinstance(n, AgentNode) and n.sees is not None
+        }
         self._validated = False
         self._running = False
         self._last_step: tuple[Sequence[str], list[Fired]] = ((), [])
@@ -231,7 +242,8 @@ class GraphRunner:
                 async for item in loop:
                     wiring.active = False
                     yield item
-                    if token.is_cancelled():
+                    # Cancelling after the outcome was handed over has nothing left to stop.
+                    if token.is_cancelled() and not isinstance(item, RunOutcome):
                         raise asyncio.CancelledError()
                     wiring.active = True
         except asyncio.CancelledError:
@@ -263,6 +275,11 @@ class GraphRunner:
         if stop is not None:
             yield self._finish(stop, rec, clock)
             return
+        if st.carried:
+            # Edges that fired as the last run stopped: their targets run now, so they count now.
+            t = clock()
+            rec.events.extend(replace(e, t=t) for e in st.carried)
+            st.carried = []
         while True:
             frontier = st.frontier
             if self._transitions.routers:
@@ -284,7 +301,7 @@ class GraphRunner:
                 name = frontier[0]
                 started = self._node_started(name, turn, rec, clock)
                 response: Response | None = None
-                replies = solo.on_messages_stream(self.state.unseen(name), token)
+                replies = solo.on_messages_stream(self._deliver(name), token)
                 try:
                     async for reply in replies:
                         if isinstance(reply, Response):
@@ -334,6 +351,7 @@ class GraphRunner:
         if not st.started or (not st.frontier and not st.pending):
             st.frontier = list(self.spec.entry)
             st.pending.clear()
+            st.carried = []
             st.started = True
         return None
 
@@ -381,11 +399,19 @@ class GraphRunner:
             stop_message = await condition(delta)
             if stop_message is not None:
                 await self._reset_after_stop()
-                return _Stop(stop_message.content, "termination")
+                return _Stop(stop_message.content, self._termination_kind(delta))
         if self.max_turns is not None and self.state.turn >= self.max_turns:
             await self._reset_after_stop()
             return _Stop(f"Maximum number of turns {self.max_turns} reached.", "max_turns")
         return None
+
+    def _termination_kind(self, delta: Sequence[Item]) -> StopKind:
+        """``handoff`` when the step handed the conversation out of the team (e.g. to the user)."""
+        participants = self.participants
+        for message in delta:
+            if isinstance(message, HandoffMessage) and message.target not in participants:
+                return "handoff"
+        return "termination"
 
     async def _reset_after_stop(self) -> None:
         # As AutoGen does: a stopped run leaves a fresh termination condition and turn count behind.
@@ -416,9 +442,35 @@ class GraphRunner:
         return _Stop(self.completed_reason, "completed")
 
     def _finish(self, stop: _Stop, rec: TraceRecorder, clock: _Clock) -> RunOutcome:
+        if self.state.frontier or self.state.pending:
+            self._carry(rec)
         rec.events.append(RunStopped(clock(), self.state.step, stop.reason, stop.kind, stop.node))
         self.last_trace = trace = _trace(rec)
         return RunOutcome(stop.reason, stop.kind, trace)
+
+    def _carry(self, rec: TraceRecorder) -> None:
+        """Hold back the last step's edges whose targets have not run: the resuming run records them.
+
+        The frontier they made is kept in the state either way, so resuming stays exact; only the
+        trace waits, so that it never shows an edge into a node that did not run.
+        """
+        events = rec.events
+        step = self.state.step
+        i = len(events)
+        while i:
+            event = events[i - 1]
+            if not isinstance(event, EdgeTaken) or event.step != step:
+                break
+            i -= 1
+        if i == len(events):
+            return
+        tail = events[i:]
+        del events[i:]
+        ends = self._transitions.ends
+        for event in tail:
+            if isinstance(event, EdgeTaken) and event.target in ends:
+                events.append(event)  # reaching an end is what the run did
+        self.state.carried = [e for e in tail if isinstance(e, EdgeTaken) and e.target not in ends]
 
     # ----------------------------------------------------------------- routers
 
@@ -488,6 +540,15 @@ class GraphRunner:
 
     # ----------------------------------------------------------------- nodes
 
+    def _deliver(self, name: str) -> list[BaseChatMessage]:
+        """The messages ``name`` has not seen, narrowed by its filter if the graph gives it one."""
+        messages = self.state.unseen(name)
+        if self._scopes:
+            scope = self._scopes.get(name)
+            if scope is not None:
+                return scope.apply(messages)
+        return messages
+
     def _node_started(self, name: str, turn: int, rec: TraceRecorder, clock: _Clock) -> float:
         started = clock()
         rec.events.append(NodeStarted(started, self.state.step, name, turn))
@@ -534,7 +595,7 @@ class GraphRunner:
     ) -> AsyncGenerator[Item | _NodeResult, None]:
         """Run one node (an agent or a nested team): stream its inner events, then its _NodeResult."""
         participant = self.participants[name]
-        messages = self.state.unseen(name)
+        messages = self._deliver(name)
         started = self._node_started(name, turn, rec, clock)
         if isinstance(participant, ChatAgent):
             response: Response | None = None
@@ -550,6 +611,7 @@ class GraphRunner:
             yield self._agent_result(name, response, turn, started, rec, clock)
             return
         result: _NodeResult | None = None
+        inner: RunTrace | None = None
         try:
             async for out in participant.run_stream(
                 task=messages or None, cancellation_token=token, output_task_messages=False
@@ -558,15 +620,38 @@ class GraphRunner:
                     produced = list(out.messages)
                     chat_only = [m for m in produced if isinstance(m, BaseChatMessage)]
                     result = _NodeResult(name, produced, chat_only, [])
+                    inner = out.trace
                 else:
                     yield out
             if result is None:
                 raise RuntimeError(f"team {name!r} ended its run_stream without a TaskResult")
         except Exception as exc:
+            # A team that raised returns no TaskResult; its last trace still shows where it failed.
+            failed = getattr(participant, "last_trace", None)
+            if isinstance(failed, RunTrace):
+                self._nest(name, failed, started, rec)
             self._node_failed(exc, name, turn, started, rec, clock)
             raise
+        if inner is not None:
+            self._nest(name, inner, started, rec)
         self._node_finished(result, turn, started, rec, clock)
         yield result
+
+    def _nest(self, name: str, inner: RunTrace, started: float, rec: TraceRecorder) -> None:
+        """Copy a nested team's node and edge events into this trace, as ``name/inner`` paths.
+
+        Its times move onto this run's clock (the inner run started with the node), its events take
+        this run's step; its turns stay the inner team's.
+        """
+        step = self.state.step
+        prefix = f"{name}/"
+        events = rec.events
+        for e in inner.events:
+            if isinstance(e, NodeStarted | NodeFinished):
+                events.append(replace(e, t=started + e.t, step=step, node=prefix + e.node))
+            elif isinstance(e, EdgeTaken):
+                source, target = prefix + e.source, prefix + e.target
+                events.append(replace(e, t=started + e.t, step=step, source=source, target=target))
 
     async def _parallel(
         self, frontier: Sequence[str], turn: int, token: CancellationToken, rec: TraceRecorder, clock: _Clock

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+from flowgen.runtime.trace import EdgeTaken
 
 
 @dataclass(slots=True)
@@ -38,6 +39,8 @@ class LiveState:
     visits: dict[str, int] = field(default_factory=dict)
     cursors: dict[str, int] = field(default_factory=dict)
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Edges of the last step whose targets have not run yet; the next run records them in its trace.
+    carried: list[EdgeTaken] = field(default_factory=list)
 
     def unseen(self, node: str) -> list[BaseChatMessage]:
         """The chat messages ``node`` has not received yet, in thread order."""
@@ -49,6 +52,16 @@ class LiveState:
         else:
             window = thread[start : span[0]] + thread[span[1] :]
         return [m for m in window if isinstance(m, BaseChatMessage)]
+
+
+class CarriedEdge(BaseModel):
+    """An edge that fired as a run stopped, before its target ran (see ``LiveState.carried``)."""
+
+    step: int
+    source: str
+    target: str
+    edge: int | None
+    reason: str
 
 
 class RunState(BaseModel):
@@ -64,6 +77,7 @@ class RunState(BaseModel):
     visits: dict[str, int] = {}
     cursors: dict[str, int] = {}
     spans: dict[str, tuple[int, int]] = {}
+    carried: list[CarriedEdge] = []
     termination: dict[str, Any] = {}
     policies: dict[str, dict[str, Any]] = {}
     agent_states: dict[str, dict[str, Any]] = {}
@@ -80,6 +94,10 @@ class RunState(BaseModel):
             visits=dict(live.visits),
             cursors=dict(live.cursors),
             spans=dict(live.spans),
+            carried=[
+                CarriedEdge(step=e.step, source=e.source, target=e.target, edge=e.edge, reason=e.reason)
+                for e in live.carried
+            ],
         )
 
     def to_live(self, factory: MessageFactory) -> LiveState:
@@ -93,4 +111,5 @@ class RunState(BaseModel):
             visits=dict(self.visits),
             cursors=dict(self.cursors),
             spans={k: (v[0], v[1]) for k, v in self.spans.items()},
+            carried=[EdgeTaken(0.0, e.step, e.source, e.target, e.edge, e.reason) for e in self.carried],
         )

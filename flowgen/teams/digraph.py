@@ -9,6 +9,10 @@ Edge conditions may be a string, a Python predicate of the message, or one of fl
 conditions (Mention, Regex, Source, FieldIs, Not). A string is a *whole-word* mention: ``"APPROVE"``
 does not fire on ``"DISAPPROVE"`` (AutoGen tests a raw substring; this is a deliberate difference).
 
+Context scoping (a flowgen addition): ``add_node(agent, sees=MessageFilterConfig(...))`` (or a
+DiGraphNode's ``sees``) narrows the messages the node is given, in the graph itself rather than by
+wrapping the agent in a MessageFilterAgent; the filter is part of the graph's data.
+
 Example:
     >>> from flowgen.testing import ScriptedAgent
     >>> a, b, c = (ScriptedAgent(n, []) for n in "abc")
@@ -32,6 +36,7 @@ from flowgen.base import ChatAgent, Team
 from flowgen.errors import ConfigurationError, GraphValidationError
 from flowgen.graph.builder import as_condition
 from flowgen.graph.conditions import Condition, FieldIs, Mention, Not, Predicate, Regex, Source
+from flowgen.graph.message_filter import MessageFilterConfig
 from flowgen.graph.spec import END, Activation, AgentNode, EndNode, GraphSpec, NextEdge, WhenEdge
 from flowgen.graph.validate import Finding
 from flowgen.messages import BaseChatMessage
@@ -87,6 +92,8 @@ class DiGraphNode(BaseModel):
     name: str
     edges: list[DiGraphEdge] = []
     activation: Activation = "all"
+    #: flowgen's context scoping: the messages this node is given (None: all it has not seen).
+    sees: MessageFilterConfig | None = None
 
 
 class DiGraph(BaseModel):
@@ -217,7 +224,8 @@ class DiGraph(BaseModel):
         """This graph as flowgen's GraphSpec; ``participants`` fill in descriptions and nested graphs."""
         known = participants or {}
         nodes: list[AgentNode | EndNode] = [
-            participant_node(known[n]) if n in known else AgentNode(name=n) for n in self.nodes
+            _scoped(participant_node(known[n]) if n in known else AgentNode(name=n), node.sees)
+            for n, node in self.nodes.items()
         ]
         edges: list[NextEdge | WhenEdge] = []
         for node in self.nodes.values():
@@ -249,6 +257,10 @@ class DiGraph(BaseModel):
         )
 
 
+def _scoped(node: AgentNode, sees: MessageFilterConfig | None) -> AgentNode:
+    return node if sees is None else node.model_copy(update={"sees": sees})
+
+
 class DiGraphBuilder:
     """Builds a :class:`DiGraph` step by step: nodes, edges, conditions, the entry point.
 
@@ -272,14 +284,23 @@ class DiGraphBuilder:
     def _name(obj: str | Member) -> str:
         return obj if isinstance(obj, str) else obj.name
 
-    def add_node(self, agent: Member, activation: Literal["all", "any"] = "all") -> Self:
-        """Add an agent (or a nested team) as a node; ``activation`` is the default for edges into it."""
+    def add_node(
+        self,
+        agent: Member,
+        activation: Literal["all", "any"] = "all",
+        *,
+        sees: MessageFilterConfig | None = None,
+    ) -> Self:
+        """Add an agent (or a nested team) as a node; ``activation`` is the default for edges into it.
+
+        ``sees`` (flowgen only) narrows the messages the node is given; see the module docstring.
+        """
         if agent.name in self.agents and self.agents[agent.name] is not agent:
             raise ConfigurationError(
                 f"a different participant named {agent.name!r} is already a node; node names must be unique"
             )
         if agent.name not in self.nodes:
-            self.nodes[agent.name] = DiGraphNode(name=agent.name, edges=[], activation=activation)
+            self.nodes[agent.name] = DiGraphNode(name=agent.name, edges=[], activation=activation, sees=sees)
             self.agents[agent.name] = agent
         return self
 

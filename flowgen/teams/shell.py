@@ -167,7 +167,11 @@ class BaseGroupChat(Team, ABC):
 
     @property
     def last_trace(self) -> RunTrace | None:
-        """The trace of the latest run, also when it raised or was cancelled (TaskResult has the others)."""
+        """The trace of the latest run, also when it raised or was cancelled (TaskResult has the others).
+
+        For one picture of several runs (a Swarm resumed after a handoff to the user, a run continued
+        without a task), merge their traces: ``RunTrace.merge([first.trace, second.trace])``.
+        """
         return self._runner.last_trace
 
     @property

@@ -237,6 +237,7 @@ class Swarm(BaseGroupChat):
                 )
             state.frontier = [target]
             state.pending.clear()
+            state.carried = []  # the handoff, not the last run's edges, decides who speaks
             state.started = True
             return
         last = next(_handoffs_backwards(state.thread), None)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowgen.graph import GraphBuilder, GraphSpec
-from flowgen.messages import MessageFactory, TextMessage, ThoughtEvent
+from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, TextMessage, ThoughtEvent
 from flowgen.runtime import GraphRunner, LiveState, RunOutcome, RunState, Selection, SelectionContext
 from flowgen.testing import ScriptedAgent
 
@@ -16,10 +16,16 @@ def _m(text: str) -> TextMessage:
 
 
 def test_unseen_skips_the_node_own_span_and_events() -> None:
-    thread = [_m("t"), _m("a"), ThoughtEvent(content="hm", source="b"), _m("b"), _m("c")]
+    thread: list[BaseAgentEvent | BaseChatMessage] = [
+        _m("t"),
+        _m("a"),
+        ThoughtEvent(content="hm", source="b"),
+        _m("b"),
+        _m("c"),
+    ]
     state = LiveState(thread=list(thread), cursors={"b": 1}, spans={"b": (2, 4)})
-    assert [m.content for m in state.unseen("b")] == ["a", "c"]
-    assert [m.content for m in state.unseen("new")] == ["t", "a", "b", "c"]
+    assert [m.to_text() for m in state.unseen("b")] == ["a", "c"]
+    assert [m.to_text() for m in state.unseen("new")] == ["t", "a", "b", "c"]
 
 
 def test_run_state_round_trips_through_json() -> None:

@@ -11,7 +11,7 @@ from flowgen.base import TerminationCondition
 from flowgen.conditions import TextMentionTermination
 from flowgen.core import CancellationToken
 from flowgen.graph import END, GraphBuilder, GraphSpec, Regex
-from flowgen.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage, TextMessage
+from flowgen.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage, MessageFactory, TextMessage
 from flowgen.runtime import GraphRunner, RunOutcome, Selection, SelectionContext
 from flowgen.testing import ScriptedAgent
 
@@ -192,9 +192,7 @@ async def test_saved_state_resumes_a_loop_mid_graph() -> None:
     assert outcome.stop == "completed"
 
 
-def _factory() -> object:
-    from flowgen.messages import MessageFactory
-
+def _factory() -> MessageFactory:
     return MessageFactory()
 
 

@@ -14,7 +14,8 @@ from flowgen.errors import ConfigurationError, GraphValidationError, HandoffErro
 from flowgen.graph import EndNode, HandoffEdge, NextEdge, SelectEdge
 from flowgen.messages import HandoffMessage, SelectSpeakerEvent, TextMessage
 from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, RequestUsage
-from flowgen.runtime.trace import EdgeTaken
+from flowgen.runtime import RunTrace
+from flowgen.runtime.trace import EdgeTaken, RunStopped
 from flowgen.teams import RoundRobinGroupChat, Swarm
 from flowgen.testing import ScriptedAgent
 
@@ -233,3 +234,48 @@ async def test_a_custom_agent_may_hand_off_to_anyone_and_out_where_a_termination
 def test_the_start_router_name_is_reserved() -> None:
     with pytest.raises(ConfigurationError, match="reserved"):
         Swarm([ScriptedAgent("__start__", []), ScriptedAgent("bob", [])], max_turns=1)
+
+
+async def test_a_handoff_to_the_user_is_recorded_as_a_handoff_stop() -> None:
+    alice = ScriptedAgent("alice", [_to("alice", "user")])
+    team = Swarm([alice, ScriptedAgent("bob", [])], termination_condition=HandoffTermination("user"))
+    result = await team.run(task="go")
+    assert result.trace is not None and result.trace.stop is not None
+    assert (result.trace.stop.stop, result.trace.stop.reason) == (
+        "handoff",
+        "Handoff to user from alice detected.",
+    )
+
+
+async def test_a_termination_without_a_handoff_out_stays_a_termination_stop() -> None:
+    alice = ScriptedAgent("alice", [_to("alice", "bob")])
+    bob = ScriptedAgent("bob", ["done TERMINATE"])
+    team = Swarm([alice, bob], termination_condition=TextMentionTermination("TERMINATE"))
+    result = await team.run(task="go")
+    assert result.trace is not None and result.trace.stop is not None
+    assert result.trace.stop.stop == "termination"
+
+
+async def test_a_handoff_resume_does_not_replay_the_last_runs_pending_edge() -> None:
+    alice = ScriptedAgent("alice", ["a1", "a2"])
+    bob = ScriptedAgent("bob", ["b1"])
+    team = Swarm([alice, bob], max_turns=1)
+    await team.run(task="go")  # alice keeps the floor: her loop edge waits for the next run
+    result = await team.run(task=_to("user", "bob"))
+    assert result.trace is not None
+    assert [e for e in result.trace.events if isinstance(e, EdgeTaken)] == []
+
+
+async def test_a_handoff_and_its_resume_merge_into_one_trace() -> None:
+    alice = ScriptedAgent("alice", [_to("alice", "user"), "thanks TERMINATE"])
+    termination = HandoffTermination("user") | TextMentionTermination("TERMINATE")
+    team = Swarm([alice, ScriptedAgent("bob", [])], termination_condition=termination)
+    first = await team.run(task="go")
+    second = await team.run(task=_to("user", "alice"))
+    merged = RunTrace.merge([first.trace, second.trace])
+    assert merged is not None
+    assert [(s.step, s.nodes) for s in merged.steps()] == [(1, ("alice",)), (2, ("alice",))]
+    stops = [e.stop for e in merged.events if isinstance(e, RunStopped)]
+    assert stops == ["handoff", "termination"]
+    times = [e.t for e in merged.events]
+    assert times == sorted(times)

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from flowgen.errors import ConfigurationError, StateError
+from flowgen.graph import AgentNode
 from flowgen.teams import RoundRobinGroupChat
 from flowgen.testing import ScriptedAgent
 
@@ -24,7 +25,8 @@ async def test_a_nested_team_takes_a_turn_with_all_its_messages() -> None:
     result = await outer.run(task="go")
     assert _said(result.messages) == ["go", "a1", "x1", "y1", "a2"]
     assert _said(a.received[1]) == ["x1", "y1"]
-    assert outer.graph.nodes[1].subgraph == inner.graph
+    node = outer.graph.node(inner.name)
+    assert isinstance(node, AgentNode) and node.subgraph == inner.graph
 
 
 async def test_pause_and_resume_reach_every_agent() -> None:
