@@ -387,7 +387,7 @@ class SelectorGroupChat(BaseGroupChat):
         self._policy = SelectorPolicy(
             {p.name: p.description for p in self.participants},
             self._model_client,
-            team_name=self.name,
+            team_name=self._manager_name(),
             **self._selector_settings,
         )
         return {self.router_name: self._policy}

@@ -146,6 +146,9 @@ class Swarm(BaseGroupChat):
             return [(n, "") for n in [*names, *outside] if n != agent.name]
         return []
 
+    def _manager_name(self) -> str:
+        return "SwarmGroupChatManager"
+
     def _check_targets(self) -> None:
         names = set(self.participant_names)
         for agent in self.participants:
@@ -250,8 +253,6 @@ class Swarm(BaseGroupChat):
 
 
 def _can_hand_off(agent: ChatAgent) -> bool:
-    if isinstance(agent, AssistantAgent):
-        return bool(agent.handoffs)
     return HandoffMessage in agent.produced_message_types
 
 

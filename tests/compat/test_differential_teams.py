@@ -618,17 +618,7 @@ DIFFERENCES = {
     "digraph_dump": "edges into a node added with activation='any' carry activation_condition 'any'",
     "graph_no_condition_matches": "a dead end's stop reason names the node whose conditions all failed",
 }
-XFAIL = {
-    # flowgen/teams/selector.py: the selector model's streamed chunks and its SelectorEvent carry the
-    # team's name as source; AutoGen (and flowgen's own SelectSpeakerEvent) say "SelectorGroupChatManager".
-    "selector_streaming_with_team_events": "teams: selector chunks/SelectorEvent source is not the manager",
-    # flowgen/teams/shell.py names the source f"{TeamClass}Manager": "SwarmManager" for a Swarm, where
-    # AutoGen says "SwarmGroupChatManager".
-    "swarm_emit_team_events": "teams: Swarm's SelectSpeakerEvent source is SwarmManager, not SwarmGroupChatManager",
-    # flowgen/teams/swarm.py requires an AssistantAgent first participant to have handoffs; AutoGen
-    # only asks that it can produce a HandoffMessage, which every AssistantAgent declares.
-    "swarm_task_handoff_picks_first_speaker": "teams: Swarm rejects a first AssistantAgent without handoffs",
-}
+XFAIL: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", cases(PROGRAMS, XFAIL))

@@ -12,7 +12,7 @@ from flowgen.conditions import HandoffTermination, MaxMessageTermination, TextMe
 from flowgen.core import FunctionCall
 from flowgen.errors import ConfigurationError, GraphValidationError, HandoffError
 from flowgen.graph import EndNode, HandoffEdge, NextEdge, SelectEdge
-from flowgen.messages import HandoffMessage, SelectSpeakerEvent, TextMessage
+from flowgen.messages import BaseChatMessage, HandoffMessage, SelectSpeakerEvent, TextMessage
 from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, RequestUsage
 from flowgen.runtime import RunTrace
 from flowgen.runtime.trace import EdgeTaken, RunStopped
@@ -171,9 +171,13 @@ def test_handoff_out_of_the_team_is_allowed_when_a_handoff_termination_covers_it
 
 
 def test_first_participant_must_be_able_to_hand_off() -> None:
-    plain = AssistantAgent("alice", ReplayChatCompletionClient([]))
+    class TextOnly(ScriptedAgent):
+        @property
+        def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
+            return (TextMessage,)
+
     with pytest.raises(ConfigurationError, match="must be able to produce handoff messages"):
-        Swarm([plain, ScriptedAgent("bob", [])], max_turns=1)
+        Swarm([TextOnly("alice", []), ScriptedAgent("bob", [])], max_turns=1)
 
 
 def test_teams_are_not_swarm_participants() -> None:
