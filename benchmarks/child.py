@@ -1,0 +1,149 @@
+"""One measurement in a fresh process: ``python -m benchmarks.child FRAMEWORK SCENARIO SIZE``.
+
+``--profile FILE`` runs it under cProfile and prints the hottest functions on stderr. Prints one JSON
+object on stdout: the status (ok / unavailable / error), the scenario's metrics, the
+counts taken from the framework's own result, the calibration time and the peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import json
+import platform
+import pstats
+import sys
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from benchmarks.calibration import calibrate
+from benchmarks.frameworks import Outcome, Unavailable, load
+from benchmarks.rss import current_rss_kb, peak_rss_kb
+from benchmarks.scenarios import AGENTS, BRANCHES, CONVERSATION_TURNS, LATENCY_S, SWARM_AGENTS
+
+Record = dict[str, Any]
+
+
+class CountMismatch(Exception):
+    """A framework produced a different number of messages than the scenario asks for."""
+
+
+def _check(outcome: Outcome, expected: int, what: str) -> None:
+    if outcome.count != expected:
+        raise CountMismatch(f"expected {expected} {what}, the framework's result holds {outcome.count}")
+
+
+async def _timed_turns(workload: Callable[[], Awaitable[Outcome]], expected: int, what: str) -> Record:
+    start = time.perf_counter()
+    outcome = await workload()
+    wall = time.perf_counter() - start
+    _check(outcome, expected, what)
+    return {"wall_s": wall, "turns": expected, "per_turn_ms": wall / expected * 1000, "count": outcome.count}
+
+
+async def round_robin(module: ModuleType, size: int) -> Record:
+    return await _timed_turns(await module.round_robin(AGENTS, size), size, "agent messages")
+
+
+async def selector(module: ModuleType, size: int) -> Record:
+    return await _timed_turns(await module.selector(AGENTS, size), size, "agent messages")
+
+
+async def swarm(module: ModuleType, size: int) -> Record:
+    return await _timed_turns(await module.swarm(SWARM_AGENTS, size), size, "handoff messages")
+
+
+async def fan_out(module: ModuleType, size: int) -> Record:
+    workload = await module.fan_out(BRANCHES, size)
+    turns = size * (BRANCHES + 2) + 1  # every round, then the finisher
+    record = await _timed_turns(workload, turns, "agent messages")
+    record["per_round_ms"] = record["wall_s"] / size * 1000
+    return record
+
+
+async def concurrency(module: ModuleType, size: int) -> Record:
+    workloads = [await module.conversation(CONVERSATION_TURNS, LATENCY_S) for _ in range(size)]
+    start = time.perf_counter()
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(w()) for w in workloads]
+    wall = time.perf_counter() - start
+    for task in tasks:
+        _check(task.result(), CONVERSATION_TURNS, "agent messages per conversation")
+    ideal = CONVERSATION_TURNS * LATENCY_S
+    return {"wall_s": wall, "ideal_s": ideal, "efficiency": ideal / wall, "count": size * CONVERSATION_TURNS}
+
+
+async def memory(module: ModuleType, size: int) -> Record:
+    held = [await module.idle_team()]  # the first one pays for lazy imports and caches
+    gc.collect()
+    before = current_rss_kb()
+    held.extend([await module.idle_team() for _ in range(size)])
+    gc.collect()
+    after = current_rss_kb()
+    return {"rss_per_team_kb": (after - before) / size, "teams": size, "count": len(held) - 1}
+
+
+MEASURES: dict[str, Callable[[ModuleType, int], Coroutine[Any, Any, Record]]] = {
+    "round_robin": round_robin,
+    "selector": selector,
+    "swarm": swarm,
+    "fan_out": fan_out,
+    "concurrency": concurrency,
+    "memory": memory,
+}
+
+
+def _run(scenario: str, module: ModuleType, size: int, profile: Path | None) -> Record:
+    if profile is None:
+        return asyncio.run(MEASURES[scenario](module, size))
+    profiler = cProfile.Profile()
+    result = profiler.runcall(asyncio.run, MEASURES[scenario](module, size))
+    profiler.dump_stats(profile)
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    return {**result, "profiled": str(profile)}
+
+
+def measure(framework: str, scenario: str, size: int, profile: Path | None = None) -> Record:
+    """Run one measurement in this process and return its record (under cProfile when ``profile`` is set)."""
+    record: Record = {"framework": framework, "scenario": scenario, "size": size}
+    calibrate()  # warm-up: the first pass runs before the CPU clock settles
+    calibration = [calibrate()]
+    try:
+        module = load(framework)
+        record["version"] = module.version()
+        record.update(_run(scenario, module, size, profile))
+        record["status"] = "ok"
+    except Unavailable as exc:
+        record.update(status="unavailable", reason=str(exc))
+    except Exception as exc:  # a failing framework is a result to report, not a harness crash
+        record.update(status="error", reason=f"{type(exc).__name__}: {exc}"[:500])
+    calibration.append(calibrate())
+    record["calibration_s"] = max(calibration)
+    record["peak_rss_mb"] = peak_rss_kb() / 1024
+    record["python"] = platform.python_version()
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("framework")
+    parser.add_argument("scenario", choices=sorted(MEASURES))
+    parser.add_argument("size", type=int)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write cProfile stats here and print the top functions (inflates timings)",
+    )
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.framework, args.scenario, args.size, args.profile)))
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""AutoGen AgentChat 0.7 running the shared AgentChat workloads (:mod:`.agentchat_work`)."""
+
+from __future__ import annotations
+
+from autogen_agentchat.agents import AssistantAgent
+from autogen_agentchat.conditions import MaxMessageTermination
+from autogen_agentchat.messages import HandoffMessage, TextMessage
+from autogen_agentchat.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
+from autogen_core import FunctionCall
+from autogen_core.models import ChatCompletionClient, CreateResult, RequestUsage
+
+from benchmarks.frameworks.agentchat_work import Api, Workloads
+
+NAME = "autogen"
+
+_work = Workloads(
+    Api(
+        ChatCompletionClient=ChatCompletionClient,
+        CreateResult=CreateResult,
+        RequestUsage=RequestUsage,
+        FunctionCall=FunctionCall,
+        AssistantAgent=AssistantAgent,
+        MaxMessageTermination=MaxMessageTermination,
+        TextMessage=TextMessage,
+        HandoffMessage=HandoffMessage,
+        RoundRobinGroupChat=RoundRobinGroupChat,
+        SelectorGroupChat=SelectorGroupChat,
+        Swarm=Swarm,
+        GraphFlow=GraphFlow,
+        DiGraphBuilder=DiGraphBuilder,
+    )
+)
+
+round_robin = _work.round_robin
+selector = _work.selector
+swarm = _work.swarm
+fan_out = _work.fan_out
+conversation = _work.conversation
+idle_team = _work.idle_team
+one_turn = _work.one_turn
+
+
+def version() -> str:
+    """The installed autogen-agentchat version."""
+    from importlib.metadata import version as dist_version  # only when asked: it costs start-up time
+
+    return dist_version("autogen-agentchat")

@@ -1,0 +1,112 @@
+"""The Markdown table of a benchmark run: medians with min-max, and flowgen's ratio to each peer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks.calibration import NOISY_FACTOR
+from benchmarks.scenarios import PEER_CAP, SCENARIOS
+from benchmarks.summary import Row, ratio
+
+LABELS = {"flowgen": "flowgen", "autogen": "AutoGen", "langgraph": "LangGraph"}
+PEERS = ("autogen", "langgraph")
+DASH, TIMES = "\u2013", "\u00d7"  # typeset in the table: en dash, multiplication sign
+
+
+def _rows(document: dict[str, Any]) -> list[Row]:
+    return [Row(**row) for row in document["summary"]]
+
+
+def _number(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if value >= 0.01 else f"{value:.2g}"
+
+
+def cell(row: Row | None, scenario_name: str, size: int, framework: str) -> str:
+    if row is None:
+        scenario = SCENARIOS[scenario_name]
+        return "not run (peers stop at 5,000)" if not scenario.runs(framework, size) else "—"
+    if row.status != "ok" or row.median is None or row.low is None or row.high is None:
+        return row.status
+    spread = f" ({_number(row.low)}{DASH}{_number(row.high)})" if row.repeats > 1 else ""
+    return f"{_number(row.median)}{spread}{' †' if row.noisy else ''}"
+
+
+def ratio_cell(flowgen: Row | None, peer: Row | None, higher_is_better: bool) -> str:
+    value = ratio(flowgen, peer)
+    if value is None or value == 0:
+        return "—"
+    advantage = value if higher_is_better else 1 / value
+    return f"{value:.3g} ({advantage:.3g}{TIMES})"
+
+
+def render_table(document: dict[str, Any]) -> str:
+    rows = _rows(document)
+    index = {(r.scenario, r.size, r.framework): r for r in rows}
+    frameworks: Sequence[str] = document["meta"]["frameworks"]
+    versions = {r.framework: r.version for r in rows if r.version}
+    heads = [f"{LABELS[f]} {versions.get(f, '')}".strip() for f in frameworks]
+    peers = [p for p in PEERS if p in frameworks] if "flowgen" in frameworks else []
+    lines = [
+        "| Scenario | Size | Unit | "
+        + " | ".join(heads)
+        + "".join(f" | flowgen / {LABELS[p]}" for p in peers)
+        + " |",
+        "|---" * (3 + len(frameworks) + len(peers)) + "|",
+    ]
+    seen: list[tuple[str, int]] = []
+    for r in rows:
+        if (r.scenario, r.size) not in seen:
+            seen.append((r.scenario, r.size))
+    for name, size in seen:
+        scenario = SCENARIOS[name]
+        cells = [cell(index.get((name, size, f)), name, size, f) for f in frameworks]
+        mine = index.get((name, size, "flowgen"))
+        ratios = [ratio_cell(mine, index.get((name, size, p)), scenario.higher_is_better) for p in peers]
+        size_text = f"{size:,} {scenario.size_label}"
+        lines.append(
+            f"| {scenario.title} | {size_text} | {scenario.unit} | " + " | ".join(cells + ratios) + " |"
+        )
+    return "\n".join([*lines, "", *_footnotes(document, rows, frameworks)]) + "\n"
+
+
+def _footnotes(document: dict[str, Any], rows: list[Row], frameworks: Sequence[str]) -> list[str]:
+    meta = document["meta"]
+    notes = [
+        f"Medians of {meta['repeats']} run(s), each in a fresh process, frameworks interleaved; (min{DASH}max) in "
+        "brackets. Ratios are flowgen's median over the peer's; the bracketed factor is flowgen's advantage "
+        "(above 1 means flowgen leads). Per-turn costs use a zero-latency scripted model.",
+        f"Peers run the round robin up to {PEER_CAP:,} messages only (AutoGen takes minutes per run beyond).",
+        f"† a repeat ran while the machine was busy: its calibration loop took over {NOISY_FACTOR}{TIMES} the run's "
+        f"median ({_ms(meta.get('calibration_median_s'))}).",
+    ]
+    failures = [r for r in rows if r.status != "ok"]
+    notes += [
+        f"- {r.scenario} {r.size:,} on {LABELS[r.framework]}: {r.status} — {r.reason}" for r in failures
+    ]
+    peak = [r for r in rows if r.status == "ok" and "peak_rss_mb" in r.extra and r.scenario != "startup"]
+    if peak:
+        notes += ["", "Peak RSS of the measuring process (MiB, median):", ""]
+        notes += ["| Scenario | Size | " + " | ".join(LABELS[f] for f in frameworks) + " |"]
+        notes += ["|---" * (2 + len(frameworks)) + "|"]
+        for name, size in dict.fromkeys((r.scenario, r.size) for r in peak):
+            found = {
+                r.framework: r.extra["peak_rss_mb"] for r in peak if (r.scenario, r.size) == (name, size)
+            }
+            values = [f"{found[f]:.0f}" if f in found else "—" for f in frameworks]
+            notes.append(f"| {SCENARIOS[name].title} | {size:,} | " + " | ".join(values) + " |")
+    startup = [r for r in rows if r.scenario == "startup" and "baseline_s" in r.extra]
+    if startup:
+        notes += [
+            "",
+            f"Start-up includes the bare interpreter ({startup[0].extra['baseline_s']:.3f} s median).",
+        ]
+    return notes
+
+
+def _ms(seconds: float | None) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds else "n/a"

@@ -1,0 +1,98 @@
+"""The benchmark harness's quick mode on flowgen alone: it runs end to end and writes well-formed results.
+
+Speed is never asserted here; only the shape of what the harness writes. Scenarios whose flowgen team
+does not exist yet are reported "unavailable" by the harness, and the tests that need them skip.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ("round_robin", "selector", "swarm", "fan_out", "concurrency", "startup", "memory")
+METRICS = {
+    "round_robin": "per_turn_ms",
+    "selector": "per_turn_ms",
+    "swarm": "per_turn_ms",
+    "fan_out": "per_turn_ms",
+    "concurrency": "efficiency",
+    "startup": "wall_s",
+    "memory": "rss_per_team_kb",
+}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--frameworks", "flowgen", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def document(quick_run: Path) -> dict[str, Any]:
+    return dict(json.loads((quick_run / "results.json").read_text()))
+
+
+def _rows(document: dict[str, Any], scenario: str) -> list[dict[str, Any]]:
+    return [row for row in document["summary"] if row["scenario"] == scenario]
+
+
+def test_writes_json_markdown_and_svg(quick_run: Path) -> None:
+    assert sorted(p.name for p in quick_run.iterdir()) == ["chart.svg", "results.json", "results.md"]
+
+
+def test_every_scenario_has_a_summary_row_per_size(document: dict[str, Any]) -> None:
+    assert {row["scenario"] for row in document["summary"]} == set(SCENARIOS)
+    assert all(row["framework"] == "flowgen" for row in document["summary"])
+
+
+def test_every_measurement_reports_status_and_calibration(document: dict[str, Any]) -> None:
+    for record in document["runs"]:
+        assert record["status"] in {"ok", "unavailable"}, record
+        assert record["calibration_s"] > 0
+
+
+def test_markdown_table_names_every_scenario(quick_run: Path, document: dict[str, Any]) -> None:
+    table = (quick_run / "results.md").read_text()
+    assert table.startswith("| Scenario |")
+    assert table.count("\n| ") >= len(document["summary"])
+
+
+def test_chart_is_an_svg_document(quick_run: Path) -> None:
+    svg = (quick_run / "chart.svg").read_text()
+    assert svg.startswith("<svg ") and svg.rstrip().endswith("</svg>")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_scenario_reports_its_metric_when_flowgen_can_run_it(document: dict[str, Any], scenario: str) -> None:
+    rows = _rows(document, scenario)
+    if any(row["status"] == "unavailable" for row in rows):
+        pytest.skip(f"flowgen cannot run {scenario} yet: {rows[0]['reason']}")
+    for row in rows:
+        assert row["status"] == "ok"
+        assert row["metric"] == METRICS[scenario]
+        assert row["median"] > 0
+        assert row["low"] <= row["median"] <= row["high"]
+
+
+@pytest.mark.parametrize("scenario", ["round_robin", "selector", "swarm", "fan_out", "concurrency"])
+def test_counts_come_from_the_framework_result(document: dict[str, Any], scenario: str) -> None:
+    runs = [r for r in document["runs"] if r["scenario"] == scenario and r["status"] == "ok"]
+    if not runs:
+        pytest.skip(f"flowgen cannot run {scenario} yet")
+    for record in runs:
+        assert record["count"] > 0
