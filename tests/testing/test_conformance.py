@@ -153,3 +153,15 @@ def _society() -> SocietyOfMindAgent:
 
 async def test_society_of_mind_agent_conforms() -> None:
     await check_chat_agent(_society)
+
+
+async def test_message_filter_agent_conforms() -> None:
+    from flowgen.agents import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
+
+    await check_chat_agent(
+        lambda: MessageFilterAgent(
+            "filtered",
+            AssistantAgent("filtered", ReplayChatCompletionClient(REPLIES)),
+            MessageFilterConfig(per_source=[PerSourceFilter(source="user", position="last", count=1)]),
+        )
+    )
