@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-deps
 
-.PHONY: demo test lint typecheck contracts pytest bench setup system-deps clean
+.PHONY: demo test lint typecheck contracts pytest bench bench-quick setup system-deps clean
 
 setup: $(STAMP) $(SYSTEM_STAMP)
 
@@ -41,9 +41,14 @@ test: lint typecheck contracts pytest
 demo: setup
 	$(PY) -m flowgen.demo
 
+# Side by side with AutoGen and LangGraph (installed by the `bench` extra); up to 30 minutes.
 bench: setup
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m benchmarks
+
+bench-quick: setup
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) -m benchmarks --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
