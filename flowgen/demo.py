@@ -59,6 +59,20 @@ async def conversation(team: Team, console: RichConsole) -> TaskResult:
     )
 
 
+def trace_summary(trace: RunTrace) -> str:
+    """One line from the run's trace: steps, who ran how often, tokens, and why it stopped."""
+    finishes = trace.node_finishes()
+    visits = ", ".join(f"{node}×{count}" for node, count in sorted(trace.visits().items()))
+    prompt = sum(f.prompt_tokens for f in finishes)
+    completion = sum(f.completion_tokens for f in finishes)
+    stop = trace.stop
+    why = f"{stop.stop}: {stop.reason}" if stop else "still running"
+    return (
+        f"trace: {len(trace.steps())} steps · visits {visits} · "
+        f"{prompt} prompt + {completion} completion tokens · stopped ({why})"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; ``argv`` may hold one argument, the output folder (default ``out/demo``)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -74,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(f"[red]demo failed:[/red] {exc}")
         return 1
     console.print(Rule(f"stopped: {result.stop_reason}"))
+    if result.trace is not None:
+        console.print(trace_summary(result.trace))
     for kind, path in files.items():
         console.print(f"  {kind:<9} {path}")
     console.print("Open the report in a browser; `flowgen show` summarises the run in the terminal.")
