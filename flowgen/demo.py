@@ -62,7 +62,7 @@ async def conversation(team: Team, console: RichConsole) -> TaskResult:
 def trace_summary(trace: RunTrace) -> str:
     """One line from the run's trace: steps, who ran how often, tokens, and why it stopped."""
     finishes = trace.node_finishes()
-    visits = ", ".join(f"{node}×{count}" for node, count in sorted(trace.visits().items()))
+    visits = ", ".join(f"{node}×{count}" for node, count in sorted(trace.visits().items()))  # noqa: RUF001
     prompt = sum(f.prompt_tokens for f in finishes)
     completion = sum(f.completion_tokens for f in finishes)
     stop = trace.stop
