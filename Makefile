@@ -12,7 +12,7 @@ setup: $(STAMP) $(SYSTEM_STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,compat]'
 	@touch $(STAMP)
 
 # Graphviz and Chromium from the system's packages when we may install them; otherwise the renderer
