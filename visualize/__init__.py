@@ -5,7 +5,8 @@ Every function takes what you have: a ``GraphSpec``, a team (anything with a ``.
 deterministic: the same input gives the same bytes.
 
 - :func:`to_dot` — Graphviz DOT source (``to_digraph`` for the ``graphviz.Digraph`` object).
-- :func:`render_svg` — SVG of the graph, with the run overlaid when there is one.
+- :func:`render_svg` — SVG of the graph, with the run overlaid when there is one; ``highlight=``
+  draws a path on it, such as the counterexample of a :func:`flowgen.graph.explore.explore` finding.
 - :func:`to_mermaid` — a Mermaid ``flowchart`` of the graph (with run counts when given a run).
 - :func:`sequence_mermaid` / :func:`sequence_svg` — who said what to whom, as Mermaid or SVG.
 - :func:`html_report` — a self-contained HTML page of a run, written to ``path`` when given.
@@ -32,6 +33,7 @@ Example:
 from __future__ import annotations
 
 from visualize.dot import to_digraph, to_dot
+from visualize.highlight import PathHighlight
 from visualize.ipython import load_ipython_extension, unload_ipython_extension
 from visualize.mermaid import sequence_mermaid, to_mermaid
 from visualize.render import render_svg
@@ -40,6 +42,7 @@ from visualize.report import html_report
 from visualize.sequence_svg import sequence_svg
 
 __all__ = [
+    "PathHighlight",
     "Renderer",
     "SystemDot",
     "WasmDot",

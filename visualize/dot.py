@@ -32,6 +32,7 @@ from flowgen.graph.spec import (
     WhenEdge,
 )
 from flowgen.runtime.trace import RunTrace
+from visualize.highlight import Highlightable, PathHighlight, steps_text
 from visualize.ids import cluster_name, edge_id, node_id, slug
 from visualize.inputs import Drawable, graph_of, optional_trace
 from visualize.overlay import EdgeStats, NodeStats, RunOverlay
@@ -42,6 +43,8 @@ SHADES = ("#dbe8f7", "#b7d1ee", "#8fb6e3", "#6497d4", "#3a78c4")
 FADED = "#c8c8c8"
 ERROR = "#c92a2a"
 STOPPED = "#e8590c"
+PATH = "#d6336c"
+FOCUS_FILL = "#ffe3e3"
 EDGE_STYLE: dict[str, dict[str, str]] = {
     "next": {"style": "solid"},
     "when": {"style": "dashed"},
@@ -63,27 +66,37 @@ def wrap(value: str, width: int = 32, max_lines: int = 3) -> list[str]:
     return textwrap.wrap(value, width=width, max_lines=max_lines, placeholder=" …")
 
 
-def to_digraph(obj: Drawable, trace: Any = None) -> graphviz.Digraph:
-    """``obj`` (graph, team, trace or result) as a ``graphviz.Digraph``, with ``trace``'s run if any."""
+def to_digraph(obj: Drawable, trace: Any = None, *, highlight: Highlightable = None) -> graphviz.Digraph:
+    """``obj`` (graph, team, trace or result) as a ``graphviz.Digraph``, with ``trace``'s run if any.
+
+    ``highlight`` draws a path on the top graph (see :mod:`visualize.highlight`).
+    """
     graph = graph_of(obj)
     run = optional_trace(obj, trace)
     overlay = RunOverlay.from_trace(run) if run is not None else None
-    dot = graphviz.Digraph(name=graph.name, graph_attr=_graph_attrs(graph, run, overlay))
+    mark = PathHighlight.of(graph, highlight) if highlight is not None else None
+    attrs = _graph_attrs(graph, run, overlay)
+    if mark is not None and mark.title:
+        attrs["label"] += "\\n" + lines(*wrap(mark.title, 90, 3))
+    dot = graphviz.Digraph(name=graph.name, graph_attr=attrs)
     dot.attr("node", fontname=FONT, fontsize="11")
     dot.attr("edge", fontname=FONT, fontsize="9")
-    _draw_graph(dot, graph, "", overlay)
+    _draw_graph(dot, graph, "", overlay, mark)
     return dot
 
 
-def to_dot(obj: Drawable, trace: Any = None) -> str:
+def to_dot(obj: Drawable, trace: Any = None, *, highlight: Highlightable = None) -> str:
     """The DOT source for ``obj``, with ``trace``'s run drawn on it when given (or carried by ``obj``).
+
+    ``highlight`` draws a path on the graph: an exploration finding's counterexample, its steps, or a
+    list of node names (see :mod:`visualize.highlight`).
 
     Example:
         >>> from flowgen.graph import AgentNode, GraphSpec
         >>> print(to_dot(GraphSpec(nodes=(AgentNode(name="solo"),), entry=("solo",))).splitlines()[0])
         digraph "graph" {
     """
-    return str(to_digraph(obj, trace).source)
+    return str(to_digraph(obj, trace, highlight=highlight).source)
 
 
 def _graph_attrs(graph: GraphSpec, run: RunTrace | None, overlay: RunOverlay | None) -> dict[str, str]:
@@ -101,14 +114,23 @@ def _short(value: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _draw_graph(dot: graphviz.Digraph, graph: GraphSpec, prefix: str, overlay: RunOverlay | None) -> None:
+def _draw_graph(
+    dot: graphviz.Digraph,
+    graph: GraphSpec,
+    prefix: str,
+    overlay: RunOverlay | None,
+    mark: PathHighlight | None = None,
+) -> None:
     for node in graph.nodes:
         path = f"{prefix}/{node.name}" if prefix else node.name
         if isinstance(node, AgentNode) and node.subgraph is not None:
-            _draw_team(dot, node, path, overlay)
+            _draw_team(dot, node, path, overlay, mark)
         else:
-            dot.node(node_id(path), **_safe(_node_attrs(node, path, overlay)))
-    _draw_entry(dot, graph, prefix, overlay)
+            attrs = _node_attrs(node, path, overlay)
+            if mark is not None:
+                _mark_node(attrs, node.name, mark)
+            dot.node(node_id(path), **_safe(attrs))
+    _draw_entry(dot, graph, prefix, overlay, mark)
     fan_out = _parallel_sources(graph)
     # Only next/when edges can arrive together; router choices and handoffs exclude each other.
     groups = Counter((e.target, e.group) for e in graph.edges if isinstance(e, NextEdge | WhenEdge))
@@ -119,9 +141,11 @@ def _draw_graph(dot: graphviz.Digraph, graph: GraphSpec, prefix: str, overlay: R
         if isinstance(edge, NextEdge | WhenEdge) and (
             groups[(edge.target, edge.group)] > 1 or edge.activation_group is not None
         ):
-            mark = AND if edge.activation_condition == "all" else OR
-            attrs.update(samehead=slug(edge.group), headlabel=mark)
+            joins = AND if edge.activation_condition == "all" else OR
+            attrs.update(samehead=slug(edge.group), headlabel=joins)
             attrs["class"] += f" group-{slug(edge.group)}"
+        if mark is not None:
+            _mark_edge(attrs, index, mark)
         source = f"{prefix}/{edge.source}" if prefix else edge.source
         target = f"{prefix}/{edge.target}" if prefix else edge.target
         dot.edge(node_id(source), node_id(target), **_safe(attrs))
@@ -142,7 +166,13 @@ def _parallel_sources(graph: GraphSpec) -> set[str]:
     return {source for source, n in counts.items() if n > 1}
 
 
-def _draw_entry(dot: graphviz.Digraph, graph: GraphSpec, prefix: str, overlay: RunOverlay | None) -> None:
+def _draw_entry(
+    dot: graphviz.Digraph,
+    graph: GraphSpec,
+    prefix: str,
+    overlay: RunOverlay | None,
+    mark: PathHighlight | None,
+) -> None:
     """The top graph enters from a black dot; a nested team enters from its own box."""
     start = node_id(prefix) if prefix else "start"
     if not prefix:
@@ -166,10 +196,15 @@ def _draw_entry(dot: graphviz.Digraph, graph: GraphSpec, prefix: str, overlay: R
         if not taken:
             attrs.update(color=FADED, style="solid")
             attrs["class"] += " untaken"
+        if mark is not None and target in mark.first_step():
+            attrs.update(color=PATH, penwidth="2.6")
+            attrs["class"] += " on-path"
         dot.edge(start, node_id(path), **attrs)
 
 
-def _draw_team(dot: graphviz.Digraph, node: AgentNode, path: str, overlay: RunOverlay | None) -> None:
+def _draw_team(
+    dot: graphviz.Digraph, node: AgentNode, path: str, overlay: RunOverlay | None, mark: PathHighlight | None
+) -> None:
     assert node.subgraph is not None
     with dot.subgraph(name=cluster_name(path)) as cluster:
         cluster.attr(
@@ -178,7 +213,11 @@ def _draw_team(dot: graphviz.Digraph, node: AgentNode, path: str, overlay: RunOv
             color="#868e96",
             id=f"cluster-{slug(path)}",
         )
-        cluster.node(node_id(path), **_safe(_node_attrs(node, path, overlay)))
+        attrs = _node_attrs(node, path, overlay)
+        if mark is not None:
+            _mark_node(attrs, node.name, mark)
+        cluster.node(node_id(path), **_safe(attrs))
+        # The path belongs to the top graph: the nested graph is drawn as it is.
         _draw_graph(cluster, node.subgraph, path, overlay)
 
 
@@ -281,3 +320,24 @@ def _overlay_edge(attrs: dict[str, str], stats: EdgeStats | None) -> None:
     attrs["label"] = f"{attrs['label']}\\n{count}" if attrs["label"] else count
     attrs["tooltip"] = text(f"taken {stats.count}{TIMES} from step {stats.first_step}: {stats.reason}")
     attrs["class"] += f" taken count-{stats.count}"
+
+
+def _mark_node(attrs: dict[str, str], name: str, mark: PathHighlight) -> None:
+    """A node on the highlighted path shows the steps it ran at; a node the finding names stands out."""
+    steps = mark.node_steps.get(name)
+    if steps:
+        attrs.update(color=PATH, penwidth="2.6")
+        attrs["label"] += "\\n" + steps_text(steps)
+        attrs["class"] += " on-path"
+    if name in mark.focus:
+        attrs.update(color=PATH, penwidth="3", peripheries="2", fillcolor=FOCUS_FILL, fontcolor="black")
+        attrs["class"] += " focus"
+
+
+def _mark_edge(attrs: dict[str, str], index: int, mark: PathHighlight) -> None:
+    steps = mark.edge_steps.get(index)
+    if not steps:
+        return
+    attrs.update(color=PATH, fontcolor=PATH, penwidth="2.6")
+    attrs["label"] = f"{attrs['label']}\\n{steps_text(steps)}" if attrs["label"] else steps_text(steps)
+    attrs["class"] += " on-path"
