@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import time
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -57,7 +58,11 @@ def _ensure_running(condition: TerminationCondition) -> None:
 
 
 class _OneShotTermination(TerminationCondition):
-    """A condition that fires once on the first matching message; its only state is whether it has."""
+    """A condition that fires once, on the first call with a reason to stop; its state is whether it has.
+
+    Subclasses only say why a batch of messages stops the run (:meth:`_stop_reason`); checking that
+    the condition is still running and building the StopMessage happen here.
+    """
 
     def __init__(self) -> None:
         self._terminated = False
@@ -66,9 +71,17 @@ class _OneShotTermination(TerminationCondition):
     def terminated(self) -> bool:
         return self._terminated
 
-    def _fire(self, content: str) -> StopMessage:
+    async def __call__(self, messages: Messages) -> StopMessage | None:
+        _ensure_running(self)
+        reason = await self._stop_reason(messages)
+        if reason is None:
+            return None
         self._terminated = True
-        return StopMessage(content=content, source=type(self).__name__)
+        return StopMessage(content=reason, source=type(self).__name__)
+
+    @abstractmethod
+    async def _stop_reason(self, messages: Messages) -> str | None:
+        """Why these messages stop the run (the StopMessage's content), or None to let it go on."""
 
     async def reset(self) -> None:
         self._terminated = False
@@ -90,10 +103,9 @@ class StopMessageTermination(_OneShotTermination):
         'Stop message received'
     """
 
-    async def __call__(self, messages: Messages) -> StopMessage | None:
-        _ensure_running(self)
+    async def _stop_reason(self, messages: Messages) -> str | None:
         if any(isinstance(m, StopMessage) for m in messages):
-            return self._fire("Stop message received")
+            return "Stop message received"
         return None
 
 
@@ -166,13 +178,12 @@ class TextMentionTermination(_OneShotTermination):
         self._text = text
         self._sources = None if sources is None else list(sources)
 
-    async def __call__(self, messages: Messages) -> StopMessage | None:
-        _ensure_running(self)
+    async def _stop_reason(self, messages: Messages) -> str | None:
         for message in messages:
             if self._sources is not None and message.source not in self._sources:
                 continue
             if self._text in message.to_text():
-                return self._fire(f"Text '{self._text}' mentioned")
+                return f"Text '{self._text}' mentioned"
         return None
 
 
@@ -190,11 +201,10 @@ class TextMessageTermination(_OneShotTermination):
         super().__init__()
         self._source = source
 
-    async def __call__(self, messages: Messages) -> StopMessage | None:
-        _ensure_running(self)
+    async def _stop_reason(self, messages: Messages) -> str | None:
         for message in messages:
             if isinstance(message, TextMessage) and self._source in (None, message.source):
-                return self._fire(f"Text message received from '{message.source}'")
+                return f"Text message received from '{message.source}'"
         return None
 
 
@@ -212,11 +222,10 @@ class SourceMatchTermination(_OneShotTermination):
         super().__init__()
         self._sources = list(sources)
 
-    async def __call__(self, messages: Messages) -> StopMessage | None:
-        _ensure_running(self)
+    async def _stop_reason(self, messages: Messages) -> str | None:
         for message in messages:
             if message.source in self._sources:
-                return self._fire(f"'{message.source}' answered")
+                return f"'{message.source}' answered"
         return None
 
 
@@ -235,11 +244,10 @@ class HandoffTermination(_OneShotTermination):
         super().__init__()
         self._target = target
 
-    async def __call__(self, messages: Messages) -> StopMessage | None:
-        _ensure_running(self)
+    async def _stop_reason(self, messages: Messages) -> str | None:
         for message in messages:
             if isinstance(message, HandoffMessage) and message.target == self._target:
-                return self._fire(f"Handoff to {self._target} from {message.source} detected.")
+                return f"Handoff to {self._target} from {message.source} detected."
         return None
 
 
@@ -260,13 +268,12 @@ class FunctionCallTermination(_OneShotTermination):
         super().__init__()
         self._function_name = function_name
 
-    async def __call__(self, messages: Messages) -> StopMessage | None:
-        _ensure_running(self)
+    async def _stop_reason(self, messages: Messages) -> str | None:
         for message in messages:
             if isinstance(message, ToolCallExecutionEvent) and any(
                 result.name == self._function_name for result in message.content
             ):
-                return self._fire(f"Function '{self._function_name}' was executed.")
+                return f"Function '{self._function_name}' was executed."
         return None
 
 
@@ -379,12 +386,11 @@ class TimeoutTermination(_OneShotTermination):
             return self._carried
         return self._carried + self._clock() - self._started_at
 
-    async def __call__(self, messages: Messages) -> StopMessage | None:
-        _ensure_running(self)
+    async def _stop_reason(self, messages: Messages) -> str | None:
         if self._started_at is None:
             self._started_at = self._clock()
         if self._elapsed() >= self._timeout_seconds:
-            return self._fire(f"Timeout of {self._timeout_seconds} seconds reached")
+            return f"Timeout of {self._timeout_seconds} seconds reached"
         return None
 
     async def reset(self) -> None:
@@ -420,10 +426,9 @@ class ExternalTermination(_OneShotTermination):
         """Ask the run to stop; it does at its next termination check (after the current step)."""
         self._requested = True
 
-    async def __call__(self, messages: Messages) -> StopMessage | None:
-        _ensure_running(self)
+    async def _stop_reason(self, messages: Messages) -> str | None:
         if self._requested:
-            return self._fire("External termination requested")
+            return "External termination requested"
         return None
 
     async def reset(self) -> None:
@@ -456,11 +461,10 @@ class FunctionalTermination(_OneShotTermination):
         super().__init__()
         self._func = func
 
-    async def __call__(self, messages: Messages) -> StopMessage | None:
-        _ensure_running(self)
+    async def _stop_reason(self, messages: Messages) -> str | None:
         verdict = self._func(messages)
         if inspect.isawaitable(verdict):
             verdict = await verdict
         if verdict:
-            return self._fire("Functional termination condition met")
+            return "Functional termination condition met"
         return None

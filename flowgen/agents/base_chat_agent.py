@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, Mapping, Sequence
 from typing import Any
 
 from flowgen.agents.state import BaseState
@@ -21,6 +21,19 @@ def check_agent_name(name: object) -> str:
             "and '_', not starting with a digit), e.g. 'research_assistant'"
         )
     return name
+
+
+async def final_response(stream: AsyncIterable[BaseAgentEvent | BaseChatMessage | Response]) -> Response:
+    """The Response that ends an agent's ``on_messages_stream``, for agents whose ``on_messages`` reads it.
+
+    The stream is read to its end even after the Response, so that it finishes cleanly.
+    """
+    response: Response | None = None
+    async for item in stream:
+        if isinstance(item, Response):
+            response = item
+    assert response is not None, "on_messages_stream ended without a Response"
+    return response
 
 
 class BaseChatAgent(ChatAgent, ABC):

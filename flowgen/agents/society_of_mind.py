@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
-from flowgen.agents.base_chat_agent import BaseChatAgent
+from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
 from flowgen.agents.state import BaseState
 from flowgen.base import Response, TaskResult, Team
 from flowgen.core import CancellationToken
@@ -109,13 +109,7 @@ class SocietyOfMindAgent(BaseChatAgent):
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> Response:
-        response: Response | None = None
-        async for item in self.on_messages_stream(messages, cancellation_token):
-            if isinstance(item, Response):
-                response = item
-        if response is None:  # pragma: no cover - the stream always ends with a Response
-            raise RuntimeError(f"SocietyOfMindAgent {self.name!r} produced no response")
-        return response
+        return await final_response(self.on_messages_stream(messages, cancellation_token))
 
     async def on_messages_stream(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken

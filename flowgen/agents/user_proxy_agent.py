@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import ClassVar, cast
 
-from flowgen.agents.base_chat_agent import BaseChatAgent
+from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
 from flowgen.base import Response
 from flowgen.core import CancellationToken
 from flowgen.errors import HandoffError
@@ -118,12 +118,7 @@ class UserProxyAgent(BaseChatAgent):
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> Response:
-        response: Response | None = None
-        async for item in self.on_messages_stream(messages, cancellation_token):
-            if isinstance(item, Response):
-                response = item  # keep reading so the stream finishes cleanly
-        assert response is not None, "on_messages_stream ended without a Response"
-        return response
+        return await final_response(self.on_messages_stream(messages, cancellation_token))
 
     async def on_messages_stream(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from flowgen.core import CancellationToken
+from flowgen.errors import ConfigurationError
 from flowgen.models.types import CreateResult, HasToolSchema, LLMMessage, ModelInfo, RequestUsage, ToolSchema
 
 ToolChoice = Literal["auto", "required", "none"] | HasToolSchema
@@ -73,7 +74,7 @@ def validate_model_info(info: ModelInfo) -> None:
     required = ("vision", "function_calling", "json_output", "family", "structured_output")
     missing = [key for key in required if key not in info]
     if missing:
-        raise ValueError(
+        raise ConfigurationError(
             f"model_info is missing {', '.join(missing)}; pass a full ModelInfo, e.g. ModelInfo(vision=False, "
             "function_calling=True, json_output=True, family='unknown', structured_output=True)"
         )

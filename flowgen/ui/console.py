@@ -12,6 +12,7 @@ from rich.console import Console as RichConsole
 from rich.text import Text
 
 from flowgen.base import Response, TaskResult
+from flowgen.errors import ConfigurationError
 from flowgen.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -159,7 +160,7 @@ async def Console(  # capitalised: the AutoGen name
         The last ``TaskResult`` or ``Response`` in the stream.
 
     Raises:
-        ValueError: The stream ended without a ``TaskResult`` or ``Response``.
+        ConfigurationError: (a ValueError) The stream ended without a ``TaskResult`` or ``Response``.
 
     Example:
         >>> import asyncio
@@ -192,7 +193,7 @@ async def Console(  # capitalised: the AutoGen name
         else:
             renderer.message(item)
     if last is None:
-        raise ValueError(
+        raise ConfigurationError(
             "the stream ended without a TaskResult or Response; pass Console the generator returned by "
             "run_stream(...) or on_messages_stream(...) and let it run to the end"
         )

@@ -9,12 +9,14 @@ must agree.
 
 from __future__ import annotations
 
-import inspect
-import sys
 from collections.abc import Sequence
 
 import pytest
 
+from tests.compat.twin import autogen_twin
+from tests.compat.twin import said as spoken
+
+# isort: split
 # --- the only lines that differ from the AutoGen program ---------------------------------------
 from flowgen.agents import AssistantAgent
 from flowgen.conditions import MaxMessageTermination
@@ -102,19 +104,7 @@ async def loop_program() -> list[object]:
 
 
 def said(streamed: Sequence[object]) -> list[tuple[str, str]]:
-    return [
-        (str(getattr(m, "source", "")), m.to_text())  # type: ignore[attr-defined]
-        for m in streamed
-        if type(m).__name__ in {"TextMessage", "ToolCallSummaryMessage", "HandoffMessage", "StopMessage"}
-    ]
-
-
-def autogen_programs() -> dict[str, object]:
-    source = inspect.getsource(sys.modules[__name__])
-    body = source.split("# --- end of imports")[1].split("# --- end of program")[0].split("\n", 1)[1]
-    namespace: dict[str, object] = {"__name__": "autogen_twin"}
-    exec(compile("from __future__ import annotations\n" + AUTOGEN_IMPORTS + body, "autogen_twin", "exec"), namespace)  # fmt: skip
-    return namespace
+    return [(source, text) for _, source, text in spoken(streamed)]
 
 
 async def test_fan_out_and_join() -> None:
@@ -147,6 +137,6 @@ async def test_the_same_programs_say_the_same_under_autogen(name: str) -> None:
     pytest.importorskip("autogen_agentchat")
     pytest.importorskip("autogen_ext.models.replay")
     ours = await globals()[name]()
-    theirs = await autogen_programs()[name]()  # type: ignore[operator]
+    theirs = await autogen_twin(__name__, AUTOGEN_IMPORTS)[name]()  # type: ignore[operator]
     assert said(ours) == said(theirs)
     assert ours[-1].stop_reason == theirs[-1].stop_reason

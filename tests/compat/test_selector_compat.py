@@ -9,12 +9,13 @@ also runs under AutoGen's imports and both runs must say the same things in the 
 
 from __future__ import annotations
 
-import inspect
-import sys
 from collections.abc import Sequence
 
 import pytest
 
+from tests.compat.twin import autogen_twin, said
+
+# isort: split
 # --- the only lines that differ from the AutoGen program ---------------------------------------
 from flowgen.agents import AssistantAgent
 from flowgen.base import TaskResult
@@ -137,23 +138,9 @@ Pick exactly one of {participants}. The planner must have handed out the work fi
 # --- end of program -------------------------------------------------------------------------------
 
 
-def said(streamed: Sequence[object]) -> list[tuple[str, str, str]]:
-    """(type, source, text) of every chat message, the part both frameworks must agree on."""
-    return [
-        (type(m).__name__, str(getattr(m, "source", "")), m.to_text())  # type: ignore[attr-defined]
-        for m in streamed
-        if type(m).__name__ in {"TextMessage", "ToolCallSummaryMessage", "HandoffMessage", "StopMessage"}
-    ]
-
-
 def autogen_program() -> object:
     """This file's program, compiled against AutoGen's imports instead of flowgen's."""
-    source = inspect.getsource(sys.modules[__name__])
-    body = source.split("# --- end of imports")[1].split("# --- end of program")[0]
-    body = body.split("\n", 1)[1]
-    namespace: dict[str, object] = {"__name__": "autogen_twin"}
-    exec(compile("from __future__ import annotations\nfrom collections.abc import Sequence\n" + AUTOGEN_IMPORTS + body, "autogen_twin", "exec"), namespace)  # fmt: skip
-    return namespace["program"]
+    return autogen_twin(__name__, "from collections.abc import Sequence\n" + AUTOGEN_IMPORTS)["program"]
 
 
 async def test_the_program_runs_and_stops_on_terminate() -> None:

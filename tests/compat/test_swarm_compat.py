@@ -9,12 +9,13 @@ installed, the same program text also runs under AutoGen's imports and both must
 
 from __future__ import annotations
 
-import inspect
-import sys
 from collections.abc import Sequence
 
 import pytest
 
+from tests.compat.twin import autogen_twin, said
+
+# isort: split
 # --- the only lines that differ from the AutoGen program ---------------------------------------
 from flowgen.agents import AssistantAgent
 from flowgen.base import TaskResult
@@ -106,20 +107,8 @@ async def program() -> list[Sequence[object]]:
 # --- end of program -------------------------------------------------------------------------------
 
 
-def said(streamed: Sequence[object]) -> list[tuple[str, str, str]]:
-    return [
-        (type(m).__name__, str(getattr(m, "source", "")), m.to_text())  # type: ignore[attr-defined]
-        for m in streamed
-        if type(m).__name__ in {"TextMessage", "ToolCallSummaryMessage", "HandoffMessage", "StopMessage"}
-    ]
-
-
 def autogen_program() -> object:
-    source = inspect.getsource(sys.modules[__name__])
-    body = source.split("# --- end of imports")[1].split("# --- end of program")[0].split("\n", 1)[1]
-    namespace: dict[str, object] = {"__name__": "autogen_twin"}
-    exec(compile("from __future__ import annotations\n" + AUTOGEN_IMPORTS + body, "autogen_twin", "exec"), namespace)  # fmt: skip
-    return namespace["program"]
+    return autogen_twin(__name__, AUTOGEN_IMPORTS)["program"]
 
 
 async def test_handoff_to_the_user_stops_and_the_users_handoff_resumes() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from provider_kits import FAST_RETRIES
+from provider_kits import KITS, ProviderKit, anthropic_client_for, openai_client_for
 from provider_server import ProviderServer
 
 from flowgen.models.anthropic import AnthropicChatCompletionClient
@@ -22,19 +22,22 @@ def server() -> Iterator[ProviderServer]:
     assert not provider.unexpected, f"requests the test did not script: {provider.unexpected}"
 
 
+@pytest.fixture(params=KITS, ids=lambda kit: kit.name)
+def kit(request: pytest.FixtureRequest) -> ProviderKit:
+    """Each provider in turn, for tests that must hold for both."""
+    kit: ProviderKit = request.param
+    return kit
+
+
 @pytest.fixture
 async def openai_client(server: ProviderServer) -> AsyncIterator[OpenAIChatCompletionClient]:
-    client = OpenAIChatCompletionClient(
-        model="gpt-4o-mini", api_key="test", base_url=f"{server.base_url}/v1", retry_policy=FAST_RETRIES
-    )
+    client = openai_client_for(server)
     yield client
     await client.close()
 
 
 @pytest.fixture
 async def anthropic_client(server: ProviderServer) -> AsyncIterator[AnthropicChatCompletionClient]:
-    client = AnthropicChatCompletionClient(
-        model="claude-sonnet-4-6", api_key="test", base_url=server.base_url, retry_policy=FAST_RETRIES
-    )
+    client = anthropic_client_for(server)
     yield client
     await client.close()

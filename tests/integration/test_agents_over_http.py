@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from provider_kits import KITS, ProviderKit
+from provider_kits import ProviderKit
 from provider_server import ProviderServer
 from pydantic import BaseModel
 
@@ -27,12 +27,6 @@ from flowgen.teams import RoundRobinGroupChat
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"sunny in {city}"
-
-
-@pytest.fixture(params=KITS, ids=lambda kit: kit.name)
-def kit(request: pytest.FixtureRequest) -> ProviderKit:
-    kit: ProviderKit = request.param
-    return kit
 
 
 @pytest.fixture

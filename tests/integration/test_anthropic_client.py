@@ -4,63 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
 import anthropic
 import anthropic_wire as wire
 import pytest
-from provider_kits import FAST_RETRIES
-from provider_server import Event, ProviderServer, Stall, Stream
-from pydantic import BaseModel
+from client_inputs import ASK, WEATHER, CityAnswer, collect
+from provider_kits import anthropic_client_for
+from provider_server import Event, ProviderServer, Stream
 
 from flowgen.core import CancellationToken, FunctionCall
 from flowgen.errors import ModelClientError
 from flowgen.models import (
     AssistantMessage,
-    CreateResult,
     FunctionExecutionResult,
     FunctionExecutionResultMessage,
     LLMMessage,
     RequestUsage,
     SystemMessage,
-    ToolSchema,
     UserMessage,
 )
 from flowgen.models.anthropic import AnthropicChatCompletionClient
 from flowgen.models.anthropic.request import JSON_INSTRUCTION
-
-ASK: list[LLMMessage] = [
-    SystemMessage(content="Answer briefly."),
-    UserMessage(content="Capital of France?", source="user"),
-]
-WEATHER: ToolSchema = {
-    "name": "get_weather",
-    "description": "Weather for a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
-
-
-class CityAnswer(BaseModel):
-    city: str
-    confident: bool
-
-
-async def collect(stream: AsyncIterator[str | CreateResult]) -> tuple[list[str], CreateResult]:
-    items = [item async for item in stream]
-    final = items[-1]
-    assert isinstance(final, CreateResult)
-    assert all(isinstance(item, str) for item in items[:-1])
-    return [str(item) for item in items[:-1]], final
-
-
-def client_for(server: ProviderServer, **options: object) -> AnthropicChatCompletionClient:
-    settings: dict[str, object] = {
-        "api_key": "test",
-        "base_url": server.base_url,
-        "retry_policy": FAST_RETRIES,
-    }
-    settings.update(options)
-    return AnthropicChatCompletionClient("claude-sonnet-4-6", **settings)  # type: ignore[arg-type]
 
 
 async def test_create_returns_the_text_and_the_usage(
@@ -91,7 +55,7 @@ async def test_system_messages_are_collapsed_into_the_system_parameter(
 
 
 async def test_constructor_arguments_go_with_every_request(server: ProviderServer) -> None:
-    client = client_for(server, temperature=0.2, max_tokens=300, stop_sequences=["END"])
+    client = anthropic_client_for(server, temperature=0.2, max_tokens=300, stop_sequences=["END"])
     server.script(wire.message(wire.text("ok")))
     await client.create(ASK)
     body = server.requests[0].body
@@ -146,7 +110,7 @@ async def test_several_tool_uses_with_text_keep_order_and_text_becomes_the_thoug
 
 
 async def test_tool_choice_and_parallel_setting_map_to_anthropic_tool_choice(server: ProviderServer) -> None:
-    client = client_for(server, parallel_tool_calls=False)
+    client = anthropic_client_for(server, parallel_tool_calls=False)
     server.script(wire.message(wire.tool_use("toolu_1", "get_weather", {"city": "Paris"})))
     await client.create(ASK, tools=[WEATHER], tool_choice="required")
     assert server.requests[0].body["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
@@ -313,16 +277,6 @@ async def test_an_invalid_request_is_not_retried(
     assert "roles must alternate" in str(caught.value)
 
 
-async def test_a_request_that_outlives_the_timeout_fails_as_retryable(server: ProviderServer) -> None:
-    client = client_for(server, timeout=0.3, max_retries=0)
-    server.script(Stall())
-    with pytest.raises(ModelClientError) as caught:
-        await client.create(ASK)
-    assert caught.value.retryable is True
-    assert isinstance(caught.value.__cause__, anthropic.APITimeoutError)
-    await client.close()
-
-
 async def test_cancelling_mid_stream_closes_the_connection(
     server: ProviderServer, anthropic_client: AnthropicChatCompletionClient
 ) -> None:
@@ -336,23 +290,6 @@ async def test_cancelling_mid_stream_closes_the_connection(
     token.cancel()
     with pytest.raises(asyncio.CancelledError):
         await anext(stream)
-    assert await asyncio.to_thread(server.client_left.wait, 5.0)
-
-
-async def test_cancelling_a_pending_request_aborts_it(
-    server: ProviderServer, anthropic_client: AnthropicChatCompletionClient
-) -> None:
-    server.script(Stall())
-    token = CancellationToken()
-
-    async def cancel_once_sent() -> None:
-        await asyncio.to_thread(server.request_arrived.wait, 5.0)
-        token.cancel()
-
-    async with asyncio.TaskGroup() as group:
-        group.create_task(cancel_once_sent())
-        with pytest.raises(asyncio.CancelledError):
-            await anthropic_client.create(ASK, cancellation_token=token)
     assert await asyncio.to_thread(server.client_left.wait, 5.0)
 
 

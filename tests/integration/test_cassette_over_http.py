@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from provider_kits import KITS, ProviderKit
+from provider_kits import ProviderKit
 from provider_server import ProviderServer
 
 from flowgen.agents import AssistantAgent
@@ -22,12 +22,6 @@ from flowgen.teams import RoundRobinGroupChat
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"sunny in {city}"
-
-
-@pytest.fixture(params=KITS, ids=lambda kit: kit.name)
-def kit(request: pytest.FixtureRequest) -> ProviderKit:
-    kit: ProviderKit = request.param
-    return kit
 
 
 def build_team(client: ChatCompletionClient, *, stream: bool = False) -> RoundRobinGroupChat:

@@ -5,62 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
 
 import openai
 import openai_wire as wire
 import pytest
-from provider_kits import FAST_RETRIES
-from provider_server import Event, ProviderServer, Stall, Stream
-from pydantic import BaseModel
+from client_inputs import ASK, WEATHER, CityAnswer, collect
+from provider_kits import FAST_RETRIES, openai_client_for
+from provider_server import Event, ProviderServer, Stream
 
 from flowgen.core import CancellationToken, FunctionCall
 from flowgen.errors import ModelClientError
 from flowgen.models import (
     AssistantMessage,
-    CreateResult,
     FunctionExecutionResult,
     FunctionExecutionResultMessage,
     LLMMessage,
     RequestUsage,
-    SystemMessage,
-    ToolSchema,
-    UserMessage,
 )
 from flowgen.models.openai import AzureOpenAIChatCompletionClient, OpenAIChatCompletionClient
-
-ASK: list[LLMMessage] = [
-    SystemMessage(content="Answer briefly."),
-    UserMessage(content="Capital of France?", source="user"),
-]
-WEATHER: ToolSchema = {
-    "name": "get_weather",
-    "description": "Weather for a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
-
-
-class CityAnswer(BaseModel):
-    city: str
-    confident: bool
-
-
-async def collect(stream: AsyncIterator[str | CreateResult]) -> tuple[list[str], CreateResult]:
-    items = [item async for item in stream]
-    final = items[-1]
-    assert isinstance(final, CreateResult)
-    assert all(isinstance(item, str) for item in items[:-1])
-    return [str(item) for item in items[:-1]], final
-
-
-def client_for(server: ProviderServer, **options: object) -> OpenAIChatCompletionClient:
-    settings: dict[str, object] = {
-        "api_key": "test",
-        "base_url": f"{server.base_url}/v1",
-        "retry_policy": FAST_RETRIES,
-    }
-    settings.update(options)
-    return OpenAIChatCompletionClient("gpt-4o-mini", **settings)  # type: ignore[arg-type]
 
 
 async def test_create_returns_the_text_and_the_usage(
@@ -89,7 +51,7 @@ async def test_create_sends_the_conversation_in_the_chat_completions_format(
 
 
 async def test_constructor_create_arguments_go_with_every_request(server: ProviderServer) -> None:
-    client = client_for(server, temperature=0.25, seed=7, max_tokens=64, stop=["\n\n"])
+    client = openai_client_for(server, temperature=0.25, seed=7, max_tokens=64, stop=["\n\n"])
     server.script(wire.completion("one"), wire.completion("two"))
     await client.create(ASK)
     await client.create(ASK, extra_create_args={"temperature": 0.9})
@@ -165,7 +127,7 @@ async def test_several_tool_calls_in_one_reply_keep_their_order(
 
 
 async def test_parallel_tool_calls_setting_is_sent_only_with_tools(server: ProviderServer) -> None:
-    client = client_for(server, parallel_tool_calls=False)
+    client = openai_client_for(server, parallel_tool_calls=False)
     server.script(wire.completion("no tools"), wire.completion("with tools"))
     await client.create(ASK)
     await client.create(ASK, tools=[WEATHER], tool_choice="required")
@@ -318,21 +280,11 @@ async def test_a_bad_request_is_not_retried(
 
 
 async def test_max_retries_zero_fails_on_the_first_error(server: ProviderServer) -> None:
-    client = client_for(server, max_retries=0)
+    client = openai_client_for(server, max_retries=0)
     server.script(wire.error(503, "unavailable"))
     with pytest.raises(ModelClientError) as caught:
         await client.create(ASK)
     assert (caught.value.retryable, len(server.requests)) == (True, 1)
-    await client.close()
-
-
-async def test_a_request_that_outlives_the_timeout_fails_as_retryable(server: ProviderServer) -> None:
-    client = client_for(server, timeout=0.3, max_retries=0)
-    server.script(Stall())
-    with pytest.raises(ModelClientError) as caught:
-        await client.create(ASK)
-    assert caught.value.retryable is True
-    assert isinstance(caught.value.__cause__, openai.APITimeoutError)
     await client.close()
 
 
@@ -347,23 +299,6 @@ async def test_cancelling_mid_stream_closes_the_connection(
     token.cancel()
     with pytest.raises(asyncio.CancelledError):
         await anext(stream)
-    assert await asyncio.to_thread(server.client_left.wait, 5.0)
-
-
-async def test_cancelling_a_pending_request_aborts_it(
-    server: ProviderServer, openai_client: OpenAIChatCompletionClient
-) -> None:
-    server.script(Stall())
-    token = CancellationToken()
-
-    async def cancel_once_sent() -> None:
-        await asyncio.to_thread(server.request_arrived.wait, 5.0)
-        token.cancel()
-
-    async with asyncio.TaskGroup() as group:
-        group.create_task(cancel_once_sent())
-        with pytest.raises(asyncio.CancelledError):
-            await openai_client.create(ASK, cancellation_token=token)
     assert await asyncio.to_thread(server.client_left.wait, 5.0)
 
 
@@ -411,7 +346,7 @@ async def test_an_error_inside_a_stream_raises_a_model_client_error(
 
 
 async def test_an_unreachable_server_is_a_retryable_connection_error(server: ProviderServer) -> None:
-    client = client_for(server, max_retries=0)
+    client = openai_client_for(server, max_retries=0)
     server.stop()
     with pytest.raises(ModelClientError, match="could not reach the OpenAI server") as caught:
         await client.create(ASK)

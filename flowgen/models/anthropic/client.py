@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
@@ -20,8 +19,9 @@ from flowgen.models.anthropic.response import StreamAccumulator, from_message
 from flowgen.models.anthropic.thinking import ThinkingMemory
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
 from flowgen.models.features import check_features
-from flowgen.models.retry import RetryPolicy, call_with_retries
+from flowgen.models.retry import RetryPolicy
 from flowgen.models.scripted import UsageMeter
+from flowgen.models.sdk_call import SdkCalls, resolve_policy
 from flowgen.models.token_estimate import estimate_tokens
 from flowgen.models.token_scope import TokenScope
 from flowgen.models.types import CreateResult, LLMMessage, ModelInfo, RequestUsage
@@ -82,8 +82,7 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         )
         self._model = model
         self._model_info = resolve_model_info(model, model_info)
-        policy = retry_policy or RetryPolicy()
-        self._retry = policy if max_retries is None else dataclasses.replace(policy, max_retries=max_retries)
+        self._calls = SdkCalls("Anthropic", errors.classify, resolve_policy(retry_policy, max_retries))
         self._add_name_prefixes = add_name_prefixes
         create_args = {
             "max_tokens": max_tokens,
@@ -153,13 +152,7 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
-        message = await call_with_retries(
-            lambda: self._send(body),
-            classify=errors.classify,
-            policy=self._retry,
-            scope=TokenScope(cancellation_token),
-            provider="Anthropic",
-        )
+        message = await self._calls.request(lambda: self._send(body), TokenScope(cancellation_token))
         result, prefix = from_message(message)
         self._finish(result, prefix)
         return result
@@ -177,28 +170,11 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         """Yield text as it arrives, then the CreateResult with the usage the stream reported."""
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
         scope = TokenScope(cancellation_token)
-        # Only opening the stream is retried: after the first chunk a retry could repeat text already yielded.
-        stream = await call_with_retries(
-            lambda: self._open_stream(body),
-            classify=errors.classify,
-            policy=self._retry,
-            scope=scope,
-            provider="Anthropic",
-        )
+        stream = await self._calls.request(lambda: self._open_stream(body), scope)
         events = StreamAccumulator()
-        try:
-            async with aclosing(scope.iterate(stream)) as items:
-                async for item in items:
-                    text = events.add(item)
-                    if text:
-                        yield text
-        except Exception as exc:
-            failure = errors.classify(exc)
-            if failure is None:
-                raise
-            raise failure.error from exc
-        finally:
-            await stream.close()  # a cancelled or abandoned stream must drop its connection
+        async with aclosing(self._calls.relay(stream, scope, events.add)) as texts:
+            async for text in texts:
+                yield text
         result = events.result()
         self._finish(result, events.prefix())
         yield result

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import anthropic
 
-from flowgen.errors import ModelClientError
-from flowgen.models.retry import Failure, is_retryable_status, parse_retry_after
+from flowgen.models.http_failure import http_status, mid_stream, sdk_failed, timed_out, unreachable
+from flowgen.models.retry import Failure
+
+_PROVIDER = "Anthropic"
 
 _HINTS = {
     400: "the server rejected the request; check the model name and the create arguments",
@@ -29,34 +31,18 @@ def _hint(status: int) -> str:
 def classify(exc: Exception) -> Failure | None:
     """The Failure for an Anthropic SDK exception; ``None`` for anything else (it propagates unchanged)."""
     if isinstance(exc, anthropic.APITimeoutError):
-        error = ModelClientError(
-            "the Anthropic request timed out; raise timeout= or check that the server is responsive",
-            retryable=True,
-        )
-        return Failure(error)
+        return timed_out(_PROVIDER)
     if isinstance(exc, anthropic.APIConnectionError):
-        error = ModelClientError(
-            f"could not reach the Anthropic server ({exc}); check base_url and the network", retryable=True
-        )
-        return Failure(error)
+        return unreachable(_PROVIDER, exc)
     if isinstance(exc, anthropic.APIStatusError) and exc.status_code < 400:
-        # An error event inside a stream that started fine: the HTTP status says nothing; the type does.
+        # An error event inside a stream that started fine: the status says nothing; the type does.
         kind = exc.type or "error"
-        error = ModelClientError(
-            f"Anthropic reported an error mid-stream ({kind}): {exc.api_message or exc.message}",
-            retryable=kind in _RETRYABLE_TYPES,
-        )
-        return Failure(error)
+        message = exc.api_message or exc.message
+        return mid_stream(_PROVIDER, kind, message, retryable=kind in _RETRYABLE_TYPES)
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
-        should_retry = exc.response.headers.get("x-should-retry")
-        retryable = should_retry == "true" or (should_retry != "false" and is_retryable_status(status))
-        error = ModelClientError(
-            f"Anthropic returned HTTP {status}: {exc.api_message or exc.message}; {_hint(status)}",
-            retryable=retryable,
-            status_code=status,
-        )
-        return Failure(error, parse_retry_after(exc.response.headers.get))
+        message = exc.api_message or exc.message
+        return http_status(_PROVIDER, status, exc.response.headers.get, message, _hint(status))
     if isinstance(exc, anthropic.AnthropicError):
-        return Failure(ModelClientError(f"the Anthropic SDK failed: {exc}", retryable=False))
+        return sdk_failed(_PROVIDER, exc)
     return None

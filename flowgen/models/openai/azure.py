@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -11,6 +10,7 @@ import openai
 from flowgen.errors import ConfigurationError
 from flowgen.models.openai.client import BaseOpenAIChatCompletionClient
 from flowgen.models.retry import RetryPolicy
+from flowgen.models.sdk_call import resolve_policy
 from flowgen.models.types import ModelInfo
 
 AzureTokenProvider = Callable[[], "str | Awaitable[str]"]
@@ -81,9 +81,6 @@ class AzureOpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
                 "and OPENAI_API_VERSION, or pass azure_endpoint=, api_key= / azure_ad_token_provider= "
                 "and api_version=)"
             ) from exc
-        policy = retry_policy or RetryPolicy()
-        if max_retries is not None:
-            policy = dataclasses.replace(policy, max_retries=max_retries)
         super().__init__(
             sdk,
             model=resolved_model,
@@ -91,5 +88,5 @@ class AzureOpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
             create_args=create_args,
             add_name_prefixes=add_name_prefixes,
             include_name_in_message=include_name_in_message,
-            retry_policy=policy,
+            retry_policy=resolve_policy(retry_policy, max_retries),
         )

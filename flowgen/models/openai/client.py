@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
@@ -19,8 +18,9 @@ from flowgen.models.openai import errors
 from flowgen.models.openai.model_info import context_window, resolve_model_info
 from flowgen.models.openai.request import Json, build_body
 from flowgen.models.openai.response import StreamAccumulator, from_completion
-from flowgen.models.retry import RetryPolicy, call_with_retries
+from flowgen.models.retry import RetryPolicy
 from flowgen.models.scripted import UsageMeter
+from flowgen.models.sdk_call import SdkCalls, resolve_policy
 from flowgen.models.token_estimate import estimate_tokens
 from flowgen.models.token_scope import TokenScope
 from flowgen.models.types import CreateResult, LLMMessage, ModelFamily, ModelInfo, RequestUsage
@@ -48,7 +48,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             raise ConfigurationError("n must be 1: flowgen reads exactly one choice per call")
         self._add_name_prefixes = add_name_prefixes
         self._include_name = include_name_in_message
-        self._retry = retry_policy
+        self._calls = SdkCalls("OpenAI", errors.classify, retry_policy)
         self._usage = UsageMeter()
 
     def _body(
@@ -107,13 +107,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
-        completion = await call_with_retries(
-            lambda: self._send(body),
-            classify=errors.classify,
-            policy=self._retry,
-            scope=TokenScope(cancellation_token),
-            provider="OpenAI",
-        )
+        completion = await self._calls.request(lambda: self._send(body), TokenScope(cancellation_token))
         if not completion.choices:
             raise errors.empty_reply(completion.model)
         result = from_completion(completion, parse_think=self._parse_think)
@@ -139,28 +133,11 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             options["include_usage"] = include_usage
         body["stream_options"] = options
         scope = TokenScope(cancellation_token)
-        # Only opening the stream is retried: after the first chunk a retry could repeat text already yielded.
-        stream = await call_with_retries(
-            lambda: self._open_stream(body),
-            classify=errors.classify,
-            policy=self._retry,
-            scope=scope,
-            provider="OpenAI",
-        )
+        stream = await self._calls.request(lambda: self._open_stream(body), scope)
         chunks = StreamAccumulator(parse_think=self._parse_think)
-        try:
-            async with aclosing(scope.iterate(stream)) as items:
-                async for item in items:
-                    text = chunks.add(item)
-                    if text:
-                        yield text
-        except Exception as exc:
-            failure = errors.classify(exc)
-            if failure is None:
-                raise
-            raise failure.error from exc
-        finally:
-            await stream.close()  # a cancelled or abandoned stream must drop its connection
+        async with aclosing(self._calls.relay(stream, scope, chunks.add)) as texts:
+            async for text in texts:
+                yield text
         result = chunks.result()
         self._usage.record(result.usage)
         yield result
@@ -252,9 +229,6 @@ class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
             max_retries=0,
             default_headers=default_headers,
         )
-        policy = retry_policy or RetryPolicy()
-        if max_retries is not None:
-            policy = dataclasses.replace(policy, max_retries=max_retries)
         create_args = {
             "frequency_penalty": frequency_penalty,
             "logit_bias": logit_bias,
@@ -279,5 +253,5 @@ class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
             create_args=create_args,
             add_name_prefixes=add_name_prefixes,
             include_name_in_message=include_name_in_message,
-            retry_policy=policy,
+            retry_policy=resolve_policy(retry_policy, max_retries),
         )

@@ -5,7 +5,10 @@ from __future__ import annotations
 import openai
 
 from flowgen.errors import ModelClientError
-from flowgen.models.retry import Failure, is_retryable_status, parse_retry_after
+from flowgen.models.http_failure import http_status, mid_stream, sdk_failed, timed_out, unreachable
+from flowgen.models.retry import Failure
+
+_PROVIDER = "OpenAI"
 
 _HINTS = {
     400: "the server rejected the request; check the model name and the create arguments",
@@ -32,36 +35,19 @@ def _server_message(exc: openai.APIStatusError) -> str:
 def classify(exc: Exception) -> Failure | None:
     """The Failure for an OpenAI SDK exception; ``None`` for anything else (it propagates unchanged)."""
     if isinstance(exc, openai.APITimeoutError):
-        error = ModelClientError(
-            "the OpenAI request timed out; raise timeout= or check that the server is responsive",
-            retryable=True,
-        )
-        return Failure(error)
+        return timed_out(_PROVIDER)
     if isinstance(exc, openai.APIConnectionError):
-        error = ModelClientError(
-            f"could not reach the OpenAI server ({exc}); check base_url and the network", retryable=True
-        )
-        return Failure(error)
+        return unreachable(_PROVIDER, exc)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
-        should_retry = exc.response.headers.get("x-should-retry")
-        retryable = should_retry == "true" or (should_retry != "false" and is_retryable_status(status))
-        error = ModelClientError(
-            f"OpenAI returned HTTP {status}: {_server_message(exc)}; {_hint(status)}",
-            retryable=retryable,
-            status_code=status,
-        )
-        return Failure(error, parse_retry_after(exc.response.headers.get))
+        return http_status(_PROVIDER, status, exc.response.headers.get, _server_message(exc), _hint(status))
     if isinstance(exc, openai.APIError):
         # An error object inside a stream that started fine (the HTTP status was 200).
         kind = exc.type or "error"
-        error = ModelClientError(
-            f"OpenAI reported an error mid-stream ({kind}): {exc.message}",
-            retryable=kind in ("server_error", "rate_limit_error", "timeout"),
-        )
-        return Failure(error)
+        retryable = kind in ("server_error", "rate_limit_error", "timeout")
+        return mid_stream(_PROVIDER, kind, exc.message, retryable=retryable)
     if isinstance(exc, openai.OpenAIError):
-        return Failure(ModelClientError(f"the OpenAI SDK failed: {exc}", retryable=False))
+        return sdk_failed(_PROVIDER, exc)
     return None
 
 

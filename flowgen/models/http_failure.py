@@ -1,0 +1,57 @@
+"""The failures every HTTP model SDK reports alike: timeouts, unreachable servers, error statuses.
+
+Each provider's ``errors.classify`` maps its SDK's exception classes onto these; only the provider
+name, the server's message and the per-status hint differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flowgen.errors import ModelClientError
+from flowgen.models.retry import Failure, is_retryable_status, parse_retry_after
+
+
+def timed_out(provider: str) -> Failure:
+    """The request took longer than the client's ``timeout``."""
+    return Failure(
+        ModelClientError(
+            f"the {provider} request timed out; raise timeout= or check that the server is responsive",
+            retryable=True,
+        )
+    )
+
+
+def unreachable(provider: str, exc: Exception) -> Failure:
+    """No connection to the server could be made."""
+    return Failure(
+        ModelClientError(
+            f"could not reach the {provider} server ({exc}); check base_url and the network", retryable=True
+        )
+    )
+
+
+def http_status(
+    provider: str, status: int, header: Callable[[str], str | None], message: str, hint: str
+) -> Failure:
+    """The server answered with an error status; its ``x-should-retry`` header overrides the status."""
+    should_retry = header("x-should-retry")
+    retryable = should_retry == "true" or (should_retry != "false" and is_retryable_status(status))
+    error = ModelClientError(
+        f"{provider} returned HTTP {status}: {message}; {hint}",
+        retryable=retryable,
+        status_code=status,
+    )
+    return Failure(error, parse_retry_after(header))
+
+
+def mid_stream(provider: str, kind: str, message: str, *, retryable: bool) -> Failure:
+    """An error event inside a stream that had started fine (its HTTP status says nothing)."""
+    return Failure(
+        ModelClientError(f"{provider} reported an error mid-stream ({kind}): {message}", retryable=retryable)
+    )
+
+
+def sdk_failed(provider: str, exc: Exception) -> Failure:
+    """Any other failure of the SDK itself; not worth retrying."""
+    return Failure(ModelClientError(f"the {provider} SDK failed: {exc}", retryable=False))
