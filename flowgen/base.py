@@ -6,6 +6,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
@@ -15,7 +16,7 @@ from flowgen.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 from flowgen.runtime.trace import RunTrace
 
 if TYPE_CHECKING:
-    from flowgen.tools import BaseTool
+    from flowgen.tools import BaseTool, FunctionTool
 
 
 @dataclass(kw_only=True)
@@ -29,7 +30,8 @@ class Response:
 class TaskResult(BaseModel):
     """The messages a run produced, why it stopped, and its trace (the run drawn by ``visualize``)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    # Built on first use: its schema spans every message type, and teams build it without validation.
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     messages: Sequence[SerializeAsAny[BaseAgentEvent | BaseChatMessage]]
     stop_reason: str | None = None
@@ -43,6 +45,8 @@ class Handoff(BaseModel):
         >>> Handoff(target="billing").name
         'transfer_to_billing'
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     target: str
     description: str = ""
@@ -71,14 +75,35 @@ class Handoff(BaseModel):
     @property
     def handoff_tool(self) -> BaseTool[Any, Any]:
         """The tool the model calls to take this handoff."""
-        from flowgen.tools import FunctionTool
-
         message = self.message
 
-        def _handoff() -> str:
+        async def _handoff() -> str:
             return message
 
-        return FunctionTool(_handoff, name=self.name, description=self.description, strict=True)
+        return _handoff_tool_type()(_handoff, name=self.name, description=self.description, strict=True)
+
+
+@cache
+def _handoff_tool_type() -> type[FunctionTool]:
+    """FunctionTool for handoffs, defined on first use (flowgen.tools imports this module)."""
+    from flowgen.tools import FunctionTool
+
+    class HandoffTool(FunctionTool):
+        """A handoff's tool: same schema as a FunctionTool of the handoff function, run in place.
+
+        Taking a handoff only returns its message, so it is awaited in the caller's task rather
+        than in a task (or a worker thread) of its own: one fewer event-loop round per handoff.
+        """
+
+        async def run(self, args: BaseModel, cancellation_token: CancellationToken) -> Any:
+            return await self.func()
+
+        async def run_json(
+            self, args: Mapping[str, Any], cancellation_token: CancellationToken, call_id: str | None = None
+        ) -> Any:
+            return await self.func()  # a handoff takes no arguments, whatever the model sent
+
+    return HandoffTool
 
 
 class TerminatedException(BaseException):

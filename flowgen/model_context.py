@@ -23,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from flowgen.core import FunctionCall
 from flowgen.errors import ConfigurationError
@@ -55,6 +55,8 @@ class ChatCompletionContextState(BaseModel):
         >>> ChatCompletionContextState.model_validate(state.model_dump()) == state
         True
     """
+
+    model_config = ConfigDict(defer_build=True)  # built when a state is first saved or loaded
 
     messages: list[LLMMessage] = Field(default_factory=list)
 
@@ -140,6 +142,27 @@ class UnboundedChatCompletionContext(ChatCompletionContext):
 
     async def get_messages(self) -> list[LLMMessage]:
         return list(self._messages)
+
+
+async def add_messages(context: ChatCompletionContext, messages: Sequence[LLMMessage]) -> None:
+    """Add ``messages`` in order; at once when the context keeps the shared ``add_message``."""
+    if type(context).add_message is ChatCompletionContext.add_message:
+        context._messages.extend(messages)
+        return
+    for message in messages:
+        await context.add_message(message)
+
+
+async def prompt_history(context: ChatCompletionContext) -> Sequence[LLMMessage]:
+    """What ``context`` shows the model, for a caller that copies it into the request anyway.
+
+    An unbounded context hands over its own list rather than a copy: copying the whole history twice
+    per model call is what made a long conversation's turns slower. The caller must not keep or
+    change what it gets.
+    """
+    if type(context) is UnboundedChatCompletionContext:
+        return context._messages
+    return await context.get_messages()
 
 
 class BufferedChatCompletionContext(ChatCompletionContext):

@@ -30,7 +30,12 @@ from flowgen.messages import (
     ToolCallRequestEvent,
     ToolCallSummaryMessage,
 )
-from flowgen.model_context import ChatCompletionContext, UnboundedChatCompletionContext
+from flowgen.model_context import (
+    ChatCompletionContext,
+    UnboundedChatCompletionContext,
+    add_messages,
+    prompt_history,
+)
 from flowgen.models import (
     AssistantMessage,
     ChatCompletionClient,
@@ -204,14 +209,24 @@ class AssistantAgent(BaseChatAgent):
         results: list[FunctionExecutionResult] = []
         for _ in range(self._max_tool_iterations):
             reply: _Reply | None = None
-            async for item in self._model_turn(cancellation_token, self._model_tools):
-                if isinstance(item, _Reply):
-                    reply = item
-                    continue
-                if isinstance(item, ThoughtEvent):
-                    inner.append(item)
-                yield item
-            assert reply is not None
+            if self._model_client_stream:
+                async for item in self._model_turn(cancellation_token, self._model_tools):
+                    if isinstance(item, _Reply):
+                        reply = item
+                        continue
+                    if isinstance(item, ThoughtEvent):
+                        inner.append(item)
+                    yield item
+                assert reply is not None
+            else:
+                # The hot path: one plain call, without a generator to create and step through.
+                result = await self._create(cancellation_token, self._model_tools)
+                if result.thought:
+                    thought = ThoughtEvent(content=result.thought, source=self.name)
+                    inner.append(thought)
+                    yield thought
+                await self._remember(result)
+                reply = _Reply(result, None)
             if isinstance(reply.result.content, str):
                 yield Response(chat_message=self._final_message(reply), inner_messages=inner)
                 return
@@ -270,16 +285,17 @@ class AssistantAgent(BaseChatAgent):
     async def _add_messages(self, messages: Sequence[BaseChatMessage]) -> None:
         # The context keeps what was said, images included (saved state too, as AutoGen's does); a
         # model without vision gets a text-only view of it in _model_messages.
+        converted: list[LLMMessage] = []
         for message in messages:
             if isinstance(message, HandoffMessage):
-                for carried in message.context:
-                    await self._add_model_message(carried)
-            await self._add_model_message(message.to_model_message())
-
-    async def _add_model_message(self, message: LLMMessage) -> None:
-        if not self._vision and _without_images(message) is not message:
-            self._may_hold_images = True
-        await self._model_context.add_message(message)
+                converted.extend(message.context)
+            converted.append(message.to_model_message())
+        if not self._vision and not self._may_hold_images:
+            # Only list content can hold an image; text (nearly every message) is passed over at once.
+            self._may_hold_images = any(
+                type(m.content) is not str and _without_images(m) is not m for m in converted
+            )
+        await add_messages(self._model_context, converted)
 
     async def _memory_events(self) -> list[MemoryQueryEvent]:
         events: list[MemoryQueryEvent] = []
@@ -290,14 +306,15 @@ class AssistantAgent(BaseChatAgent):
         return events
 
     async def _model_messages(self) -> list[LLMMessage]:
-        history = await self._model_context.get_messages()
+        history = await prompt_history(self._model_context)
         if self._may_hold_images:
             # Rescanned only while the history may hold an image: set when one arrives, and for
             # messages that did not come through _add_messages (initial ones, loaded state).
             compatible = [_without_images(m) for m in history]
             self._may_hold_images = any(a is not b for a, b in zip(compatible, history, strict=True))
             history = compatible
-        return [*self._system_messages, *history] if self._system_messages else history
+        # A fresh list either way: the client may keep it, and the history may be the context's own.
+        return [*self._system_messages, *history] if self._system_messages else list(history)
 
     async def _model_turn(
         self, token: CancellationToken, tools: Sequence[BaseTool[Any, Any]]
@@ -325,10 +342,21 @@ class AssistantAgent(BaseChatAgent):
             )
         if result.thought:
             yield ThoughtEvent(content=result.thought, source=self.name)
+        await self._remember(result)
+        yield _Reply(result, message_id)
+
+    async def _create(self, token: CancellationToken, tools: Sequence[BaseTool[Any, Any]]) -> CreateResult:
+        """One model call without streaming."""
+        messages = await self._model_messages()
+        return await self._model_client.create(
+            messages, tools=tools, json_output=self._output_content_type, cancellation_token=token
+        )
+
+    async def _remember(self, result: CreateResult) -> None:
+        """Record the model's reply in the context."""
         await self._model_context.add_message(
             AssistantMessage(content=result.content, source=self.name, thought=result.thought)
         )
-        yield _Reply(result, message_id)
 
     def _final_message(self, reply: _Reply) -> BaseChatMessage:
         result = reply.result

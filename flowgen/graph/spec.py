@@ -17,20 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowgen.graph.conditions import Condition
 from flowgen.graph.message_filter import MessageFilterConfig
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 END = "__end__"
 Activation = Literal["all", "any"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, ignored_types=(cached_property,))
+    model_config = ConfigDict(frozen=True, ignored_types=(cached_property,), defer_build=True)
 
 
 class AgentNode(_Frozen):
@@ -199,6 +201,8 @@ class GraphSpec(_Frozen):
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """A networkx multigraph carrying every attribute: nodes by name, edges keyed by their index."""
+        import networkx as nx  # only here: importing it costs more start-up time than all of flowgen
+
         g = nx.MultiDiGraph(name=self.name, entry=list(self.entry), metadata=dict(self.metadata))
         for node in self.nodes:
             attrs = node.model_dump(mode="json")

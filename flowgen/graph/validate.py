@@ -23,8 +23,6 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
-import networkx as nx
-
 from flowgen.errors import GraphValidationError
 from flowgen.graph.spec import END, AgentNode, EndNode, GraphSpec, NextEdge, RouterNode, SelectEdge
 
@@ -69,13 +67,116 @@ def check(
     findings += _routers(spec, policies)
     if findings:
         return findings  # the structural checks below assume a well-formed graph
-    graph = spec.to_networkx()
+    graph = _Adjacency.of(spec)
     findings += _unreachable(spec, graph)
     findings += _dead_ends(spec)
     if not bounded:
         findings += _unbounded_cycles(spec, graph)
     findings += _starving_joins(spec, graph)
     return findings
+
+
+def strongly_connected_components(successors: Mapping[str, Iterable[str]]) -> list[set[str]]:
+    """The strongly connected components of a directed graph given as each node's successors.
+
+    Plain Python, so that callers need not import a graph library. Successors missing from the
+    mapping count as nodes without out-edges.
+
+    Example:
+        >>> sorted(sorted(c) for c in strongly_connected_components({"a": ["b"], "b": ["a", "c"]}))
+        [['a', 'b'], ['c']]
+    """
+    adjacency: dict[str, set[str]] = {}
+    for name, nexts in successors.items():
+        targets = set(nexts)
+        adjacency.setdefault(name, set()).update(targets)
+        for target in targets:
+            adjacency.setdefault(target, set())
+    return _Adjacency(adjacency).strongly_connected_components()
+
+
+@dataclass(frozen=True, slots=True)
+class _Adjacency:
+    """The graph's reachability structure, in plain Python: validation runs on every team built, and
+    importing a graph library for it would dominate start-up."""
+
+    successors: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, spec: GraphSpec) -> _Adjacency:
+        successors: dict[str, set[str]] = {name: set() for name in spec.node_names}
+        for edge in spec.edges:
+            successors.setdefault(edge.source, set()).add(edge.target)
+            successors.setdefault(edge.target, set())
+        return cls(successors)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.successors
+
+    def without(self, removed: str) -> _Adjacency:
+        """The graph with ``removed`` and its edges taken out."""
+        return _Adjacency(
+            {name: nexts - {removed} for name, nexts in self.successors.items() if name != removed}
+        )
+
+    def descendants(self, start: str) -> set[str]:
+        """Every node reachable from ``start`` by at least one edge (``start`` only through a cycle)."""
+        seen: set[str] = set()
+        todo = list(self.successors.get(start, ()))
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(self.successors.get(name, ()))
+        seen.discard(start)
+        return seen
+
+    def has_path(self, a: str, b: str) -> bool:
+        return a == b or b in self.descendants(a)
+
+    def strongly_connected_components(self) -> list[set[str]]:
+        """Tarjan's algorithm, iterative so that long chains do not hit the recursion limit."""
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        stack: list[str] = []
+        on_stack: set[str] = set()
+        components: list[set[str]] = []
+        for root in self.successors:
+            if root in index:
+                continue
+            work = [(root, iter(self.successors[root]))]
+            index[root] = low[root] = len(index)
+            stack.append(root)
+            on_stack.add(root)
+            while work:
+                node, nexts = work[-1]
+                advanced = False
+                for nxt in nexts:
+                    if nxt not in index:
+                        index[nxt] = low[nxt] = len(index)
+                        stack.append(nxt)
+                        on_stack.add(nxt)
+                        work.append((nxt, iter(self.successors[nxt])))
+                        advanced = True
+                        break
+                    if nxt in on_stack:
+                        low[node] = min(low[node], index[nxt])
+                if advanced:
+                    continue
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component: set[str] = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.add(member)
+                        if member == node:
+                            break
+                    components.append(component)
+        return components
 
 
 def _names(spec: GraphSpec) -> Iterable[Finding]:
@@ -176,10 +277,10 @@ def _routers(spec: GraphSpec, policies: Mapping[str, object] | None) -> Iterable
             )
 
 
-def _unreachable(spec: GraphSpec, graph: nx.MultiDiGraph) -> Iterable[Finding]:
+def _unreachable(spec: GraphSpec, graph: _Adjacency) -> Iterable[Finding]:
     reached: set[str] = set(spec.entry)
     for name in spec.entry:
-        reached |= nx.descendants(graph, name)
+        reached |= graph.descendants(name)
     for node in spec.nodes:
         if node.name not in reached and not (isinstance(node, EndNode) and not spec.in_edges(node.name)):
             yield Finding(
@@ -210,10 +311,13 @@ def _can_leave(spec: GraphSpec, node: str, component: set[str]) -> bool:
     return bool(inside) and all(e.kind in ("when", "handoff") for e in inside)
 
 
-def _unbounded_cycles(spec: GraphSpec, graph: nx.MultiDiGraph) -> Iterable[Finding]:
-    for component in nx.strongly_connected_components(graph):
+def _unbounded_cycles(spec: GraphSpec, graph: _Adjacency) -> Iterable[Finding]:
+    order = {name: i for i, name in enumerate(spec.node_names)}
+    components = graph.strongly_connected_components()
+    components.sort(key=lambda c: min(order.get(n, len(order)) for n in c))  # in the graph's node order
+    for component in components:
         names = sorted(component)
-        if len(names) == 1 and not graph.has_edge(names[0], names[0]):
+        if len(names) == 1 and names[0] not in graph.successors[names[0]]:
             continue
         if any(_can_leave(spec, name, component) for name in names):
             continue
@@ -226,9 +330,9 @@ def _unbounded_cycles(spec: GraphSpec, graph: nx.MultiDiGraph) -> Iterable[Findi
         )
 
 
-def _parallel_ok(graph: nx.MultiDiGraph, spec: GraphSpec, a: str, b: str) -> bool:
+def _parallel_ok(graph: _Adjacency, spec: GraphSpec, a: str, b: str) -> bool:
     """Whether ``a`` and ``b`` can both run: one follows the other, or a fan-out leads to both."""
-    if a == b or nx.has_path(graph, a, b) or nx.has_path(graph, b, a):
+    if a == b or graph.has_path(a, b) or graph.has_path(b, a):
         return True
     roots: list[list[str]] = [[n for n in spec.entry if n in graph]] if len(spec.entry) > 1 else []
     for node in spec.nodes:
@@ -244,16 +348,16 @@ def _parallel_ok(graph: nx.MultiDiGraph, spec: GraphSpec, a: str, b: str) -> boo
     for targets in roots:
         for x, y in combinations(targets, 2):
             for p, q in ((x, y), (y, x)):
-                if (p == a or nx.has_path(graph, p, a)) and (q == b or nx.has_path(graph, q, b)):
+                if (p == a or graph.has_path(p, a)) and (q == b or graph.has_path(q, b)):
                     return True
     return False
 
 
-def _loop_back(graph: nx.MultiDiGraph, spec: GraphSpec, target: str, sources: list[str]) -> Finding | None:
+def _loop_back(graph: _Adjacency, spec: GraphSpec, target: str, sources: list[str]) -> Finding | None:
     """An ``all`` join mixing a first-time input with one that only comes after the target has run."""
     if len(sources) < 2:
         return None
-    after = [s for s in sources if nx.has_path(graph, target, s)]
+    after = [s for s in sources if graph.has_path(target, s)]
     before = [s for s in sources if s not in after]
     if not after or not before:
         return None
@@ -267,7 +371,7 @@ def _loop_back(graph: nx.MultiDiGraph, spec: GraphSpec, target: str, sources: li
     )
 
 
-def _starving_joins(spec: GraphSpec, graph: nx.MultiDiGraph) -> Iterable[Finding]:
+def _starving_joins(spec: GraphSpec, graph: _Adjacency) -> Iterable[Finding]:
     for node in spec.nodes:
         if isinstance(node, EndNode):
             continue
@@ -281,7 +385,7 @@ def _starving_joins(spec: GraphSpec, graph: nx.MultiDiGraph) -> Iterable[Finding
                 yield loop_back
                 continue
             # Paths through the join itself do not count: it has not run yet when it waits.
-            without = nx.restricted_view(graph, [node.name], [])
+            without = graph.without(node.name)
             for a, b in combinations(sorted(set(sources)), 2):
                 if not _parallel_ok(without, spec, a, b):
                     yield Finding(

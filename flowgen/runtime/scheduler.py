@@ -653,6 +653,35 @@ class GraphRunner:
                 source, target = prefix + e.source, prefix + e.target
                 events.append(replace(e, t=started + e.t, step=step, source=source, target=target))
 
+    async def _agent_step(
+        self,
+        name: str,
+        agent: ChatAgent,
+        turn: int,
+        token: CancellationToken,
+        rec: TraceRecorder,
+        clock: _Clock,
+        events: asyncio.Queue[Item | None],
+    ) -> _NodeResult:
+        """One agent of a parallel step: its inner events go to ``events`` as they come."""
+        messages = self._deliver(name)
+        started = self._node_started(name, turn, rec, clock)
+        response: Response | None = None
+        replies = agent.on_messages_stream(messages, token)
+        try:
+            async for reply in replies:
+                if isinstance(reply, Response):
+                    response = reply
+                else:
+                    events.put_nowait(reply)
+        except Exception as exc:
+            self._node_failed(exc, name, turn, started, rec, clock)
+            raise
+        finally:
+            if response is None:
+                await replies.aclose()
+        return self._agent_result(name, response, turn, started, rec, clock)
+
     async def _parallel(
         self, frontier: Sequence[str], turn: int, token: CancellationToken, rec: TraceRecorder, clock: _Clock
     ) -> AsyncGenerator[Item | _NodeResult, None]:
@@ -663,6 +692,10 @@ class GraphRunner:
 
         async def work(name: str) -> None:
             try:
+                agent = self.participants[name]
+                if isinstance(agent, ChatAgent):  # the common case, without a generator in between
+                    results[name] = await self._agent_step(name, agent, turn, token, rec, clock, queue)
+                    return
                 async with aclosing(self._drive(name, turn, token, rec, clock)) as node_stream:
                     async for item in node_stream:
                         if isinstance(item, _NodeResult):

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
 from flowgen.runtime.trace import EdgeTaken
@@ -57,6 +57,8 @@ class LiveState:
 class CarriedEdge(BaseModel):
     """An edge that fired as a run stopped, before its target ran (see ``LiveState.carried``)."""
 
+    model_config = ConfigDict(defer_build=True)  # built when a run is first saved or loaded
+
     step: int
     source: str
     target: str
@@ -66,6 +68,8 @@ class CarriedEdge(BaseModel):
 
 class RunState(BaseModel):
     """The saved form of a run: enough to continue it exactly where it stopped, loops included."""
+
+    model_config = ConfigDict(defer_build=True)  # built when a run is first saved or loaded
 
     version: int = 1
     thread: list[dict[str, Any]] = []

@@ -139,7 +139,7 @@ class RunTrace(BaseModel):
         [(0.5, 1), (2.5, 2)]
     """
 
-    model_config = ConfigDict(frozen=False)
+    model_config = ConfigDict(frozen=False, defer_build=True)
 
     graph: GraphSpec
     started_at: datetime

@@ -238,7 +238,10 @@ class BaseGroupChat(Team, ABC):
             async with aclosing(self._runner.stream(messages, cancellation_token)) as stream:
                 async for item in stream:
                     if isinstance(item, RunOutcome):
-                        yield TaskResult(messages=output, stop_reason=item.stop_reason, trace=item.trace)
+                        # The messages are the run's own, already valid: no need to validate thousands again.
+                        yield TaskResult.model_construct(
+                            messages=output, stop_reason=item.stop_reason, trace=item.trace
+                        )
                         continue
                     if not isinstance(item, ModelClientStreamingChunkEvent):
                         output.append(item)

@@ -1,0 +1,67 @@
+"""Behaviour kept by the engine's fast paths (shared model views, in-place handoffs, lazy imports)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Sequence
+
+from flowgen.agents import AssistantAgent
+from flowgen.base import Handoff
+from flowgen.core import CancellationToken
+from flowgen.messages import TextMessage
+from flowgen.models import FunctionChatCompletionClient, LLMMessage, UserMessage
+from flowgen.models.function import CallInfo
+
+
+def test_a_text_messages_model_view_follows_reassigned_content() -> None:
+    message = TextMessage(content="first", source="a")
+    assert message.to_model_message() == UserMessage(content="first", source="a")
+    message.content = "second"
+    assert message.to_model_message() == UserMessage(content="second", source="a")
+
+
+def test_the_cached_model_view_leaves_equality_and_dumps_alone() -> None:
+    message = TextMessage(content="hi", source="a")
+    copy = TextMessage.load(message.dump())
+    message.to_model_message()
+    assert message == copy
+    assert message.dump() == copy.dump()
+
+
+async def test_changing_the_messages_a_model_received_leaves_the_agents_context_alone() -> None:
+    received: list[Sequence[LLMMessage]] = []
+
+    def reply(messages: Sequence[LLMMessage], info: CallInfo) -> str:
+        received.append(messages)
+        assert isinstance(messages, list)
+        messages.clear()  # a client that consumes its input
+        return "ok"
+
+    agent = AssistantAgent("a", FunctionChatCompletionClient(reply))
+    await agent.on_messages([TextMessage(content="one", source="user")], CancellationToken())
+    await agent.on_messages([TextMessage(content="two", source="user")], CancellationToken())
+    history = await agent.model_context.get_messages()
+    assert [m.content for m in history] == ["one", "ok", "two", "ok"]
+
+
+async def test_a_handoff_tool_returns_the_handoff_message() -> None:
+    tool = Handoff(target="billing", message="over to billing").handoff_tool
+    assert await tool.run_json({}, CancellationToken()) == "over to billing"
+
+
+def test_a_round_robin_team_loads_without_networkx() -> None:
+    code = (
+        "import sys, flowgen.agents, flowgen.conditions\n"
+        "from flowgen.teams import RoundRobinGroupChat, SelectorGroupChat, Swarm\n"
+        "print('networkx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_message_ids_are_distinct_version_4_uuids() -> None:
+    ids = {TextMessage(content="x", source="a").id for _ in range(100)}
+    assert len(ids) == 100
+    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
