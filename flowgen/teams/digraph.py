@@ -29,7 +29,6 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Literal, Self
 
-import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowgen.base import ChatAgent, Team
@@ -38,7 +37,7 @@ from flowgen.graph.builder import as_condition
 from flowgen.graph.conditions import Condition, FieldIs, Mention, Not, Predicate, Regex, Source
 from flowgen.graph.message_filter import MessageFilterConfig
 from flowgen.graph.spec import END, Activation, AgentNode, EndNode, GraphSpec, NextEdge, WhenEdge
-from flowgen.graph.validate import Finding
+from flowgen.graph.validate import Finding, strongly_connected_components
 from flowgen.messages import BaseChatMessage
 from flowgen.teams.shell import participant_node
 
@@ -128,10 +127,9 @@ class DiGraph(BaseModel):
         return any(e.target == name for e in self.nodes[name].edges)
 
     def _components(self) -> list[set[str]]:
-        g = nx.DiGraph()
-        g.add_nodes_from(self.nodes)
-        g.add_edges_from((n.name, e.target) for n in self.nodes.values() for e in n.edges)
-        return [set(c) for c in nx.strongly_connected_components(g)]
+        return strongly_connected_components(
+            {n.name: [e.target for e in n.edges] for n in self.nodes.values()}
+        )
 
     def graph_validate(self) -> None:
         """Raise GraphValidationError (a ValueError) listing everything that stops this graph from running."""
