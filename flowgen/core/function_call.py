@@ -21,7 +21,7 @@ class FunctionCall:
 class Image(BaseModel):
     """An image in a multimodal message, kept as base64 so messages stay JSON-serializable."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built on first use: most runs have no images
 
     data_base64: str
     mime_type: str = "image/png"

@@ -22,7 +22,7 @@ class MemoryMimeType(Enum):
 class MemoryContent(BaseModel):
     """A memory item: text, JSON, an image or bytes, with its MIME type and free metadata."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)  # built on first use
 
     content: str | bytes | dict[str, Any] | Image
     mime_type: MemoryMimeType | str

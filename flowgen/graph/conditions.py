@@ -17,7 +17,7 @@ from flowgen.messages import BaseChatMessage, StructuredMessage
 
 
 class _Condition(BaseModel):
-    model_config = ConfigDict(frozen=True, ignored_types=(cached_property,))
+    model_config = ConfigDict(frozen=True, ignored_types=(cached_property,), defer_build=True)
 
     @property
     def serializable(self) -> bool:
@@ -147,7 +147,7 @@ class Not(_Condition):
 class Predicate(_Condition):
     """A Python function of the message. Works at run time; saved graphs keep only its name."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
     kind: Literal["predicate"] = "predicate"
     name: str

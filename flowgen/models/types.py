@@ -71,11 +71,15 @@ FinishReasons = Literal["stop", "length", "function_calls", "content_filter", "u
 
 
 class TopLogprob(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     logprob: float
     bytes: list[int] | None = None
 
 
 class ChatCompletionTokenLogprob(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     token: str
     logprob: float
     top_logprobs: list[TopLogprob] | None = None
