@@ -202,9 +202,10 @@ class AssistantAgent(BaseChatAgent):
     ) -> AsyncGenerator[Event | Response, None]:
         await self._add_messages(messages)
         inner: list[Event] = []
-        for event in await self._memory_events():
-            inner.append(event)
-            yield event
+        if self._memory:  # most agents have none: skip the coroutine and its empty list
+            for event in await self._memory_events():
+                inner.append(event)
+                yield event
         calls: list[FunctionCall] = []
         results: list[FunctionExecutionResult] = []
         for _ in range(self._max_tool_iterations):
@@ -287,14 +288,17 @@ class AssistantAgent(BaseChatAgent):
         # model without vision gets a text-only view of it in _model_messages.
         converted: list[LLMMessage] = []
         for message in messages:
-            if isinstance(message, HandoffMessage):
+            # The exact-type test first: an ABC isinstance check costs five times more, on every message.
+            if type(message) is not TextMessage and isinstance(message, HandoffMessage):
                 converted.extend(message.context)
             converted.append(message.to_model_message())
         if not self._vision and not self._may_hold_images:
-            # Only list content can hold an image; text (nearly every message) is passed over at once.
-            self._may_hold_images = any(
-                type(m.content) is not str and _without_images(m) is not m for m in converted
-            )
+            # Only list content can hold an image; text (nearly every message) is passed over at once,
+            # in a plain loop: a generator per call costs more than the scan itself.
+            for m in converted:
+                if type(m.content) is not str and _without_images(m) is not m:
+                    self._may_hold_images = True
+                    break
         await add_messages(self._model_context, converted)
 
     async def _memory_events(self) -> list[MemoryQueryEvent]:

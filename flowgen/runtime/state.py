@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, TextMessage
 from flowgen.runtime.trace import EdgeTaken
 
 
@@ -51,7 +51,8 @@ class LiveState:
             window = thread[start:]
         else:
             window = thread[start : span[0]] + thread[span[1] :]
-        return [m for m in window if isinstance(m, BaseChatMessage)]
+        # Plain text (nearly every message) passes on its exact type, before the costlier ABC check.
+        return [m for m in window if type(m) is TextMessage or isinstance(m, BaseChatMessage)]
 
 
 class CarriedEdge(BaseModel):
