@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from flowgen.agents.assistant_setup import ToolLike, as_handoffs, as_tools, check_model_features, check_names
-from flowgen.agents.base_chat_agent import BaseChatAgent
+from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
 from flowgen.agents.state import AssistantAgentState
 from flowgen.agents.tool_execution import Toolbox, run_tool_calls
 from flowgen.base import Handoff, Response
@@ -190,12 +190,7 @@ class AssistantAgent(BaseChatAgent):
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> Response:
-        response: Response | None = None
-        async for item in self.on_messages_stream(messages, cancellation_token):
-            if isinstance(item, Response):
-                response = item  # keep reading so the stream finishes cleanly
-        assert response is not None, "on_messages_stream ended without a Response"
-        return response
+        return await final_response(self.on_messages_stream(messages, cancellation_token))
 
     async def on_messages_stream(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken

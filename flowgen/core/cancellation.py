@@ -49,21 +49,26 @@ class CancellationToken:
     def link_future(self, future: asyncio.Future[Any]) -> asyncio.Future[Any]:
         """Cancel ``future`` (a Task stops at its next await) when this token is cancelled."""
 
-        def _cancel() -> None:
-            if future.done():
-                return
-            loop = future.get_loop()
-            if loop.is_closed():
-                return
-            # cancel() may be called from another thread; the loop owns the future.
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                future.cancel()
-            else:
-                loop.call_soon_threadsafe(future.cancel)
-
-        self.add_callback(_cancel)
+        self.add_callback(lambda: cancel_from_any_thread(future))
         return future
+
+
+def cancel_from_any_thread(future: asyncio.Future[Any]) -> None:
+    """Cancel ``future`` from whichever thread is calling; its own loop carries the cancel out.
+
+    A token may be cancelled from another thread than the loop the work runs on, and a future may
+    only be touched from its own loop.
+    """
+    if future.done():
+        return
+    loop = future.get_loop()
+    if loop.is_closed():
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        future.cancel()
+    else:
+        loop.call_soon_threadsafe(future.cancel)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from flowgen.core import CancellationToken
+from flowgen.core.cancellation import cancel_from_any_thread
 
 T = TypeVar("T")
 
@@ -78,21 +79,8 @@ class TokenScope:
             yield item
 
     def _cancel(self) -> None:
-        task = self._task
-        if task is None or task.done():
-            return
-        loop = task.get_loop()
-        if loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        # cancel() may come from another thread; the task belongs to its loop.
-        if running is loop:
-            task.cancel()
-        else:
-            loop.call_soon_threadsafe(task.cancel)
+        if self._task is not None:
+            cancel_from_any_thread(self._task)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 from flowgen.agents import BaseChatAgent
+from flowgen.agents.base_chat_agent import final_response
 from flowgen.base import Response
 from flowgen.core import CancellationToken
 from flowgen.errors import ReplayExhaustedError
@@ -89,12 +90,7 @@ class ScriptedAgent(BaseChatAgent):
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> Response:
-        response: Response | None = None
-        async for item in self.on_messages_stream(messages, cancellation_token):
-            if isinstance(item, Response):
-                response = item
-        assert response is not None
-        return response
+        return await final_response(self.on_messages_stream(messages, cancellation_token))
 
     async def on_messages_stream(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
