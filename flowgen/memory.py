@@ -21,7 +21,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from flowgen.core import CancellationToken, MemoryContent, MemoryMimeType
 from flowgen.model_context import ChatCompletionContext
@@ -45,6 +45,8 @@ class MemoryQueryResult(BaseModel):
         []
     """
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: most agents have no memory
+
     results: list[MemoryContent]
 
 
@@ -55,6 +57,8 @@ class UpdateContextResult(BaseModel):
         >>> UpdateContextResult(memories=MemoryQueryResult(results=[])).memories.results
         []
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     memories: MemoryQueryResult
 

@@ -17,8 +17,9 @@ Example:
 from __future__ import annotations
 
 import os
+import random
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, Self, TypeVar
 
@@ -31,12 +32,18 @@ from flowgen.models.types import FunctionExecutionResult, LLMMessage, RequestUsa
 _MODEL_MESSAGE = "_flowgen_model_message"
 
 
-def _new_id() -> str:
-    """A random (version 4) UUID in its usual text form, built without uuid.UUID: twice as fast."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
-    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
-    h = raw.hex()
+# Message ids must be unique, not secret: a generator seeded from the OS (and seeded again in every
+# forked child, so no two processes share a sequence) gives 122 random bits without a system call per
+# message, which os.urandom costs.
+_ids = random.Random(os.urandom(32))
+os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(32)))
+_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))  # the version nibble and the variant bits
+_UUID4_SET = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
+
+
+def _new_id(bits: Callable[[int], int] = _ids.getrandbits) -> str:
+    """A random (version 4) UUID in its usual text form, built without uuid.UUID."""
+    h = f"{bits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -44,8 +51,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-#: For the message types nearly every run (or handoff) creates: their schemas are built on import, not
-#: in the middle of the first run, which would otherwise pay for them.
+def _no_llm_messages() -> list[LLMMessage]:
+    # A function, not ``list``: pydantic reads a factory's signature, and reading a builtin's parses its
+    # text signature with the tokenizer, whose first use costs milliseconds at import.
+    return []
+
+
+#: For the message types nearly every run creates: their schemas are built on import, not in the middle
+#: of the first run, which would otherwise pay for them.
 _BUILT_AT_IMPORT = ConfigDict(defer_build=False)
 
 
@@ -189,18 +202,16 @@ class StopMessage(BaseTextChatMessage):
 class HandoffMessage(BaseTextChatMessage):
     """Hands the conversation to ``target``, optionally with model context to carry over."""
 
-    model_config = _BUILT_AT_IMPORT
-
+    # Built with the agent that can emit it (build_tool_message_schemas), not at import.
     target: str
-    context: list[LLMMessage] = Field(default_factory=list)
+    context: list[LLMMessage] = Field(default_factory=_no_llm_messages)
     type: Literal["HandoffMessage"] = "HandoffMessage"
 
 
 class ToolCallSummaryMessage(BaseTextChatMessage):
     """The results of an agent's tool calls, summarised as text."""
 
-    model_config = _BUILT_AT_IMPORT
-
+    # Built with the agent that can emit it (build_tool_message_schemas), not at import.
     tool_calls: list[FunctionCall]
     results: list[FunctionExecutionResult]
     type: Literal["ToolCallSummaryMessage"] = "ToolCallSummaryMessage"
@@ -209,8 +220,7 @@ class ToolCallSummaryMessage(BaseTextChatMessage):
 class ToolCallRequestEvent(BaseAgentEvent):
     """The model asked for these tool calls."""
 
-    model_config = _BUILT_AT_IMPORT
-
+    # Built with the agent that can emit it (build_tool_message_schemas), not at import.
     content: list[FunctionCall]
     type: Literal["ToolCallRequestEvent"] = "ToolCallRequestEvent"
 
@@ -221,8 +231,7 @@ class ToolCallRequestEvent(BaseAgentEvent):
 class ToolCallExecutionEvent(BaseAgentEvent):
     """The tool calls ran, with these results."""
 
-    model_config = _BUILT_AT_IMPORT
-
+    # Built with the agent that can emit it (build_tool_message_schemas), not at import.
     content: list[FunctionExecutionResult]
     type: Literal["ToolCallExecutionEvent"] = "ToolCallExecutionEvent"
 
@@ -335,6 +344,26 @@ BUILTIN_AGENT_EVENTS: tuple[type[BaseAgentEvent], ...] = (
     SelectSpeakerEvent,
     SelectorEvent,
 )
+
+
+#: What an agent with tools or handoffs emits.
+TOOL_MESSAGE_TYPES: tuple[type[BaseMessage], ...] = (
+    ToolCallRequestEvent,
+    ToolCallExecutionEvent,
+    ToolCallSummaryMessage,
+    HandoffMessage,
+)
+
+
+def build_tool_message_schemas() -> None:
+    """Build the schemas of :data:`TOOL_MESSAGE_TYPES` now, if not yet built.
+
+    Agents with tools or handoffs call this when they are made: a program without tools does not pay
+    for these schemas at import, and a program with them does not pay in the middle of its first run.
+    """
+    for message_type in TOOL_MESSAGE_TYPES:
+        if not message_type.__pydantic_complete__:
+            message_type.model_rebuild()
 
 
 class MessageFactory:

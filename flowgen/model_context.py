@@ -46,6 +46,10 @@ __all__ = [
 ]
 
 
+def _no_messages() -> list[LLMMessage]:
+    return []  # a function, not ``list``: pydantic parses a builtin factory's signature, slowly
+
+
 class ChatCompletionContextState(BaseModel):
     """The saved form of a context: every message it holds.
 
@@ -58,7 +62,7 @@ class ChatCompletionContextState(BaseModel):
 
     model_config = ConfigDict(defer_build=True)  # built when a state is first saved or loaded
 
-    messages: list[LLMMessage] = Field(default_factory=list)
+    messages: list[LLMMessage] = Field(default_factory=_no_messages)
 
 
 def _is_tool_call(message: LLMMessage) -> bool:

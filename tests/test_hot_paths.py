@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import uuid
 from collections.abc import Sequence
+
+import pytest
 
 from flowgen.agents import AssistantAgent
 from flowgen.base import Handoff
@@ -65,3 +68,40 @@ def test_message_ids_are_distinct_version_4_uuids() -> None:
     ids = {TextMessage(content="x", source="a").id for _ in range(100)}
     assert len(ids) == 100
     assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_draws_other_message_ids_than_its_parent() -> None:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next ids and leave at once
+        os.close(read_end)
+        os.write(write_end, " ".join(TextMessage(content="x", source="a").id for _ in range(3)).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        child = pipe.read().decode().split()
+    os.waitpid(pid, 0)
+    parent = [TextMessage(content="x", source="a").id for _ in range(3)]
+    assert len(child) == 3
+    assert not set(child) & set(parent)
+
+
+def test_an_assistant_team_imports_and_builds_only_what_it_uses() -> None:
+    code = (
+        "import sys\n"
+        "from flowgen.agents import AssistantAgent\n"
+        "from flowgen.messages import HandoffMessage, ToolCallRequestEvent\n"
+        "from flowgen.models import ReplayChatCompletionClient\n"
+        "from flowgen.teams import RoundRobinGroupChat\n"
+        "plain = AssistantAgent('a', model_client=ReplayChatCompletionClient(['hi']))\n"
+        "print(sorted(m for m in ('flowgen.agents.user_proxy_agent', 'flowgen.agents.society_of_mind',\n"
+        "    'flowgen.agents.message_filter', 'flowgen.teams.graph_flow', 'flowgen.teams.swarm') if m in sys.modules))\n"
+        "print(HandoffMessage.__pydantic_complete__, ToolCallRequestEvent.__pydantic_complete__)\n"
+        "info = {'vision': False, 'function_calling': True, 'json_output': False, 'family': 'unknown',\n"
+        "    'structured_output': False}\n"
+        "AssistantAgent('b', model_client=ReplayChatCompletionClient(['hi'], model_info=info), handoffs=['a'])\n"
+        "print(HandoffMessage.__pydantic_complete__, ToolCallRequestEvent.__pydantic_complete__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:3] == ["[]", "False False", "True True"]

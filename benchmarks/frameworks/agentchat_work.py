@@ -7,10 +7,11 @@ binding module (``autogen_impl``, ``flowgen_impl``) hands in an :class:`Api` hol
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from benchmarks.frameworks import REPLY, TASK, Outcome, Unavailable, Workload, next_by_selector, speaker_names
 
@@ -26,7 +27,7 @@ MODEL_INFO: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Api:
-    """The classes one framework provides under the AgentChat names (None when it lacks one)."""
+    """The classes one framework provides under the AgentChat names."""
 
     ChatCompletionClient: type[Any]
     CreateResult: type[Any]
@@ -36,11 +37,17 @@ class Api:
     MaxMessageTermination: type[Any]
     TextMessage: type[Any]
     HandoffMessage: type[Any]
-    RoundRobinGroupChat: type[Any] | None
-    SelectorGroupChat: type[Any] | None
-    Swarm: type[Any] | None
-    GraphFlow: type[Any] | None
-    DiGraphBuilder: type[Any] | None
+    #: The module holding the team classes, imported when a workload first needs a team: a program
+    #: imports the team it runs, and a framework whose package loads its teams lazily gains by it.
+    teams_module: str
+
+    def team(self, name: str) -> type[Any]:
+        """The team class ``name`` (``Unavailable`` when this framework does not provide it)."""
+        try:
+            found = getattr(importlib.import_module(self.teams_module), name)
+        except (ImportError, AttributeError) as exc:
+            raise Unavailable(f"{name} is not available in this framework yet ({exc})") from exc
+        return cast(type[Any], found)
 
 
 def scripted_model_type(api: Api) -> type[Any]:
@@ -103,12 +110,6 @@ def scripted_model_type(api: Api) -> type[Any]:
     return ScriptedModel
 
 
-def _need(team: type[Any] | None, name: str) -> type[Any]:
-    if team is None:
-        raise Unavailable(f"{name} is not available in this framework yet")
-    return team
-
-
 def _runner(team: Any, kind: type[Any]) -> Workload:
     async def run() -> Outcome:
         result = await team.run(task=TASK)
@@ -132,7 +133,7 @@ class Workloads:
         )
 
     def _round_robin_team(self, agents: int, turns: int, latency: float = 0.0) -> Any:
-        team_type = _need(self.api.RoundRobinGroupChat, "RoundRobinGroupChat")
+        team_type = self.api.team("RoundRobinGroupChat")
         participants = [self._agent(n, latency=latency) for n in speaker_names(agents)]
         return team_type(participants, termination_condition=self.api.MaxMessageTermination(turns + 1))
 
@@ -140,7 +141,7 @@ class Workloads:
         return _runner(self._round_robin_team(agents, turns), self.api.TextMessage)
 
     async def selector(self, agents: int, turns: int) -> Workload:
-        team_type = _need(self.api.SelectorGroupChat, "SelectorGroupChat")
+        team_type = self.api.team("SelectorGroupChat")
         names = speaker_names(agents)
 
         def select(thread: Sequence[Any]) -> str:
@@ -155,15 +156,15 @@ class Workloads:
         return _runner(team, self.api.TextMessage)
 
     async def swarm(self, agents: int, handoffs: int) -> Workload:
-        team_type = _need(self.api.Swarm, "Swarm")
+        team_type = self.api.team("Swarm")
         names = speaker_names(agents)
         participants = [self._agent(n, handoff_to=names[(i + 1) % agents]) for i, n in enumerate(names)]
         team = team_type(participants, termination_condition=self.api.MaxMessageTermination(handoffs + 1))
         return _runner(team, self.api.HandoffMessage)
 
     async def fan_out(self, branches: int, rounds: int) -> Workload:
-        flow_type = _need(self.api.GraphFlow, "GraphFlow")
-        builder = _need(self.api.DiGraphBuilder, "DiGraphBuilder")()
+        flow_type = self.api.team("GraphFlow")
+        builder = self.api.team("DiGraphBuilder")()
         dispatcher, joiner, finisher = (
             self._agent("dispatcher"),
             self._agent("joiner", final_after=rounds),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.conditions import MaxMessageTermination
 from autogen_agentchat.messages import HandoffMessage, TextMessage
-from autogen_agentchat.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
 from autogen_core import FunctionCall
 from autogen_core.models import ChatCompletionClient, CreateResult, RequestUsage
 
@@ -23,11 +22,7 @@ _work = Workloads(
         MaxMessageTermination=MaxMessageTermination,
         TextMessage=TextMessage,
         HandoffMessage=HandoffMessage,
-        RoundRobinGroupChat=RoundRobinGroupChat,
-        SelectorGroupChat=SelectorGroupChat,
-        Swarm=Swarm,
-        GraphFlow=GraphFlow,
-        DiGraphBuilder=DiGraphBuilder,
+        teams_module="autogen_agentchat.teams",
     )
 )
 

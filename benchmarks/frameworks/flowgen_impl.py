@@ -1,34 +1,18 @@
 """flowgen running the shared AgentChat workloads (:mod:`.agentchat_work`): AutoGen's code, flowgen's imports.
 
-A team class flowgen does not provide yet is left out; its workloads then report "unavailable".
+Team classes are imported when a workload first needs one (``flowgen.teams`` loads each lazily).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from benchmarks.frameworks.agentchat_work import Api, Workloads
+from flowgen.agents import AssistantAgent
+from flowgen.conditions import MaxMessageTermination
 from flowgen.core import FunctionCall
 from flowgen.messages import HandoffMessage, TextMessage
 from flowgen.models import ChatCompletionClient, CreateResult, RequestUsage
 
 NAME = "flowgen"
-
-
-def _optional(module: str, name: str) -> Any:
-    """``module.name``, or None while flowgen does not provide it yet."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-def _required(module: str, name: str) -> Any:
-    found = _optional(module, name)
-    if found is None:
-        raise ImportError(f"{module}.{name} is not available yet")
-    return found
 
 
 _work = Workloads(
@@ -37,15 +21,11 @@ _work = Workloads(
         CreateResult=CreateResult,
         RequestUsage=RequestUsage,
         FunctionCall=FunctionCall,
-        AssistantAgent=_required("flowgen.agents", "AssistantAgent"),
-        MaxMessageTermination=_required("flowgen.conditions", "MaxMessageTermination"),
+        AssistantAgent=AssistantAgent,
+        MaxMessageTermination=MaxMessageTermination,
         TextMessage=TextMessage,
         HandoffMessage=HandoffMessage,
-        RoundRobinGroupChat=_optional("flowgen.teams", "RoundRobinGroupChat"),
-        SelectorGroupChat=_optional("flowgen.teams", "SelectorGroupChat"),
-        Swarm=_optional("flowgen.teams", "Swarm"),
-        GraphFlow=_optional("flowgen.teams", "GraphFlow"),
-        DiGraphBuilder=_optional("flowgen.teams", "DiGraphBuilder"),
+        teams_module="flowgen.teams",
     )
 )
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import Command
 
@@ -109,9 +109,18 @@ async def swarm(agents: int, handoffs: int) -> Workload:
     def handing_off(model: FakeModel) -> Any:
         async def speak(state: MessagesState) -> Command[str]:
             reply = await model.ainvoke(state["messages"])
-            target = reply.tool_calls[0]["name"].removeprefix("transfer_to_")
-            last = len(state["messages"]) >= handoffs  # the task plus handoffs - 1 replies so far
-            return Command(goto=END if last else target, update={"messages": [reply]})
+            call = reply.tool_calls[0]
+            target = call["name"].removeprefix("transfer_to_")
+            # The handoff tool's result answers the call, as in every LangGraph swarm: a thread with an
+            # unanswered tool call is rejected by real chat APIs on the next model call. AgentChat's
+            # handoff records the same pair (the call, then its result) before the HandoffMessage.
+            done = ToolMessage(
+                content=f"Transferred to {target}, adopting the role of {target} immediately.",
+                name=call["name"],
+                tool_call_id=call["id"],
+            )
+            last = len(state["messages"]) >= 2 * handoffs - 1  # the task plus handoffs - 1 call/result pairs
+            return Command(goto=END if last else target, update={"messages": [reply, done]})
 
         return speak
 

@@ -1,11 +1,49 @@
-"""Agents (AutoGen's ``autogen_agentchat.agents``): BaseChatAgent, AssistantAgent, UserProxyAgent, SocietyOfMindAgent."""
+"""Agents (AutoGen's ``autogen_agentchat.agents``): BaseChatAgent, AssistantAgent, UserProxyAgent, SocietyOfMindAgent.
 
-from flowgen.agents.assistant_agent import AssistantAgent
-from flowgen.agents.base_chat_agent import BaseChatAgent
-from flowgen.agents.message_filter import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
-from flowgen.agents.society_of_mind import SocietyOfMindAgent, SocietyOfMindAgentState
-from flowgen.agents.state import AssistantAgentState, BaseState
-from flowgen.agents.user_proxy_agent import UserProxyAgent
+Each agent's module loads on first use (module ``__getattr__``): a program with assistants only does
+not pay for importing the user proxy, the society of mind or the message filter.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowgen.agents.assistant_agent import AssistantAgent
+    from flowgen.agents.base_chat_agent import BaseChatAgent
+    from flowgen.agents.message_filter import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
+    from flowgen.agents.society_of_mind import SocietyOfMindAgent, SocietyOfMindAgentState
+    from flowgen.agents.state import AssistantAgentState, BaseState
+    from flowgen.agents.user_proxy_agent import UserProxyAgent
+
+_LAZY = {
+    "AssistantAgent": "flowgen.agents.assistant_agent",
+    "AssistantAgentState": "flowgen.agents.state",
+    "BaseChatAgent": "flowgen.agents.base_chat_agent",
+    "BaseState": "flowgen.agents.state",
+    "MessageFilterAgent": "flowgen.agents.message_filter",
+    "MessageFilterConfig": "flowgen.agents.message_filter",
+    "PerSourceFilter": "flowgen.agents.message_filter",
+    "SocietyOfMindAgent": "flowgen.agents.society_of_mind",
+    "SocietyOfMindAgentState": "flowgen.agents.society_of_mind",
+    "UserProxyAgent": "flowgen.agents.user_proxy_agent",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowgen.agents' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "AssistantAgent",

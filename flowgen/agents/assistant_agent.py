@@ -29,6 +29,7 @@ from flowgen.messages import (
     ToolCallExecutionEvent,
     ToolCallRequestEvent,
     ToolCallSummaryMessage,
+    build_tool_message_schemas,
 )
 from flowgen.model_context import (
     ChatCompletionContext,
@@ -152,6 +153,8 @@ class AssistantAgent(BaseChatAgent):
         handoff_tools = [h.handoff_tool for h in self._handoffs.values()]
         self._model_tools: list[BaseTool[Any, Any]] = [*self._tools, *handoff_tools]
         self._toolbox = Toolbox({t.name: t for t in self._model_tools}, frozenset(self._handoffs))
+        if self._model_tools:
+            build_tool_message_schemas()  # now rather than in the middle of the first tool call
 
     @staticmethod
     def _check_memory(memory: Sequence[Memory] | None) -> list[Memory]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class BaseState(BaseModel):
     """What every saved state carries: its type and format version."""
+
+    model_config = ConfigDict(defer_build=True)  # built when a state is first saved or loaded
 
     type: str = "BaseState"
     version: str = "1.0.0"

@@ -175,5 +175,3 @@ class Predicate(_Condition):
 
 SerializableCondition = Annotated[Mention | Regex | Source | FieldIs | Not, Field(discriminator="kind")]
 Condition = Annotated[Mention | Regex | Source | FieldIs | Not | Predicate, Field(discriminator="kind")]
-
-Not.model_rebuild()

@@ -214,6 +214,3 @@ class GraphSpec(_Frozen):
             attrs["description"] = edge.describe()
             g.add_edge(edge.source, edge.target, key=i, **attrs)
         return g
-
-
-AgentNode.model_rebuild()

@@ -10,20 +10,16 @@ picks the target of the last handoff to a participant, else the first participan
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
-from contextlib import aclosing
+from collections.abc import Iterator, Mapping, Sequence
 
 from flowgen.agents.assistant_agent import AssistantAgent
-from flowgen.agents.task import Task, task_messages
 from flowgen.base import (
     AndTerminationCondition,
     ChatAgent,
     OrTerminationCondition,
-    TaskResult,
     TerminationCondition,
 )
 from flowgen.conditions import HandoffTermination
-from flowgen.core import CancellationToken
 from flowgen.errors import ConfigurationError, HandoffError
 from flowgen.graph.spec import AgentNode, EndNode, GraphSpec, HandoffEdge, NextEdge, RouterNode, SelectEdge
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage
@@ -205,27 +201,14 @@ class Swarm(BaseGroupChat):
 
     # ----------------------------------------------------------------- resuming after a handoff
 
-    async def run_stream(
-        self,
-        *,
-        task: Task = None,
-        cancellation_token: CancellationToken | None = None,
-        output_task_messages: bool = True,
-    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
-        """As :meth:`BaseGroupChat.run_stream`; a HandoffMessage in the task makes its target speak next.
+    def _validate_task(self, messages: Sequence[BaseChatMessage]) -> None:
+        """A HandoffMessage in the task makes its target speak next (the shell calls this before running).
 
         Raises:
             HandoffError: the task hands off to a non-participant, or the last run ended with a handoff
                 out of the team and the task is not a HandoffMessage to a participant.
         """
-        if not self._is_running:  # otherwise the shell refuses the second run
-            self._route(task_messages(task))
-        stream = super().run_stream(
-            task=task, cancellation_token=cancellation_token, output_task_messages=output_task_messages
-        )
-        async with aclosing(stream) as items:
-            async for item in items:
-                yield item
+        self._route(messages)
 
     def _route(self, messages: Sequence[BaseChatMessage]) -> None:
         names = self.participant_names

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from flowgen.base import TaskResult, TaskRunner
 from flowgen.core import CancellationToken
@@ -16,6 +16,8 @@ from flowgen.tools.base import BaseTool
 
 class TaskRunnerToolArgs(BaseModel):
     """The one argument of an agent or team tool."""
+
+    model_config = ConfigDict(defer_build=True)  # built when the first agent or team tool is made
 
     task: Annotated[str, Field(description="The task to be executed.")]
 
