@@ -9,11 +9,18 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    SerializeAsAny,
+    computed_field,
+    model_validator,
+)
 
 from flowgen.core import CancellationToken
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, StopMessage
-from flowgen.runtime.trace import RunTrace
+from flowgen.runtime.trace import RunTrace, TraceRecording
 
 if TYPE_CHECKING:
     from flowgen.tools import BaseTool, FunctionTool
@@ -28,14 +35,73 @@ class Response:
 
 
 class TaskResult(BaseModel):
-    """The messages a run produced, why it stopped, and its trace (the run drawn by ``visualize``)."""
+    """The messages a run produced, why it stopped, and its trace (the run drawn by ``visualize``).
+
+    A team's result holds its run's recording and builds the RunTrace when ``trace`` is first read:
+    most results' traces are never looked at. Dumps include the trace, as a field would.
+    """
 
     # Built on first use: its schema spans every message type, and teams build it without validation.
     model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     messages: Sequence[SerializeAsAny[BaseAgentEvent | BaseChatMessage]]
     stop_reason: str | None = None
-    trace: RunTrace | None = Field(default=None, repr=False)
+    _trace: RunTrace | TraceRecording | None = PrivateAttr(default=None)
+
+    def __init__(self, *, trace: RunTrace | Mapping[str, Any] | None = None, **data: Any) -> None:
+        super().__init__(**data)
+        self._trace = _as_trace(trace)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_trace(cls, data: Any, handler: Any) -> Any:
+        # model_validate skips __init__: take the dumped trace back here.
+        trace = None
+        if isinstance(data, dict) and "trace" in data:
+            data = dict(data)  # the caller's dict stays as it was
+            trace = data.pop("trace")
+        result = handler(data)
+        if trace is not None:
+            result._trace = _as_trace(trace)
+        return result
+
+    @classmethod
+    def of_run(
+        cls,
+        messages: list[BaseAgentEvent | BaseChatMessage],
+        stop_reason: str | None,
+        recording: TraceRecording,
+    ) -> TaskResult:
+        """A team's result: its run's messages (already valid) and its recording, built on first read."""
+        result = cls.model_construct(messages=messages, stop_reason=stop_reason)
+        result._trace = recording
+        return result
+
+    @computed_field(repr=False)  # type: ignore[prop-decorator]
+    @property
+    def trace(self) -> RunTrace | None:
+        held = self._trace
+        if isinstance(held, TraceRecording):
+            held = self._trace = held.build()
+        return held
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TaskResult):
+            return NotImplemented
+        return (
+            type(self) is type(other)
+            and list(self.messages) == list(other.messages)
+            and self.stop_reason == other.stop_reason
+            and self.trace == other.trace
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _as_trace(trace: RunTrace | Mapping[str, Any] | None) -> RunTrace | None:
+    if trace is None or isinstance(trace, RunTrace):
+        return trace
+    return RunTrace.model_validate(trace)
 
 
 class Handoff(BaseModel):

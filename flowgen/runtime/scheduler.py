@@ -52,15 +52,21 @@ from flowgen.messages import (
 from flowgen.runtime.policy import Selection, SelectionContext, SpeakerPolicy, StatefulPolicy
 from flowgen.runtime.state import LiveState, RunState
 from flowgen.runtime.trace import (
+    EDGE_TAKEN,
+    NODE_FINISHED,
+    NODE_STARTED,
+    RUN_STARTED,
+    RUN_STOPPED,
+    STEP_STARTED,
     EdgeTaken,
     NodeFinished,
     NodeStarted,
-    RunStarted,
-    RunStopped,
     RunTrace,
-    StepStarted,
     StopKind,
     TraceRecorder,
+    TraceRecording,
+    as_row,
+    from_row,
 )
 from flowgen.runtime.transitions import Fired, Transitions
 
@@ -73,11 +79,15 @@ _MAX_ROUTER_HOPS = 64
 
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
-    """The last item a run yields: why it stopped, and its trace."""
+    """The last item a run yields: why it stopped, and its record (a RunTrace when built)."""
 
     stop_reason: str | None
     stop: StopKind
-    trace: RunTrace
+    recording: TraceRecording
+
+    @property
+    def trace(self) -> RunTrace:
+        return self.recording.build()
 
 
 @dataclass(slots=True)
@@ -144,8 +154,12 @@ class GraphRunner:
         self._validated = False
         self._running = False
         self._last_step: tuple[Sequence[str], list[Fired]] = ((), [])
-        #: The trace of the latest run, also when it failed or was cancelled.
-        self.last_trace: RunTrace | None = None
+        self._last_recording: TraceRecording | None = None
+
+    @property
+    def last_trace(self) -> RunTrace | None:
+        """The trace of the latest run, also when it failed or was cancelled (built when first read)."""
+        return self._last_recording.build() if self._last_recording is not None else None
 
     @property
     def running(self) -> bool:
@@ -247,16 +261,16 @@ class GraphRunner:
                         raise asyncio.CancelledError()
                     wiring.active = True
         except asyncio.CancelledError:
-            rec.events.append(RunStopped(clock(), self.state.step, "cancelled", "cancelled"))
-            self.last_trace = _trace(rec)
+            rec.rows.append((RUN_STOPPED, clock(), self.state.step, "cancelled", "cancelled", None))
+            self._last_recording = rec.seal()
             wiring.settle()
             raise
         except Exception as exc:
-            failed = [e.node for e in rec.events if isinstance(e, NodeFinished) and e.error is not None]
+            failed = rec.failed_nodes()
             reason = f"{type(exc).__name__}: {exc}"
             node = failed[0] if failed else None
-            rec.events.append(RunStopped(clock(), self.state.step, reason, "error", node))
-            self.last_trace = _trace(rec)
+            rec.rows.append((RUN_STOPPED, clock(), self.state.step, reason, "error", node))
+            self._last_recording = rec.seal()
             raise
         finally:
             wiring.active = False
@@ -270,7 +284,7 @@ class GraphRunner:
         clock: _Clock,
     ) -> AsyncGenerator[Item | RunOutcome, None]:
         st = self.state
-        rec.events.append(RunStarted(clock(), st.step, " ".join(m.to_text() for m in task or ())[:200]))
+        rec.rows.append((RUN_STARTED, clock(), st.step, " ".join(m.to_text() for m in task or ())[:200]))
         stop = await self._start(task)
         if stop is not None:
             yield self._finish(stop, rec, clock)
@@ -278,7 +292,7 @@ class GraphRunner:
         if st.carried:
             # Edges that fired as the last run stopped: their targets run now, so they count now.
             t = clock()
-            rec.events.extend(replace(e, t=t) for e in st.carried)
+            rec.rows.extend(as_row(replace(e, t=t)) for e in st.carried)
             st.carried = []
         while True:
             frontier = st.frontier
@@ -293,7 +307,7 @@ class GraphRunner:
                 yield SelectSpeakerEvent(content=list(frontier), source=self.name)
             st.step += 1
             turn = st.turn + 1
-            rec.events.append(StepStarted(clock(), st.step, tuple(frontier)))
+            rec.rows.append((STEP_STARTED, clock(), st.step, tuple(frontier)))
             results: dict[str, _NodeResult] = {}
             solo = self.participants.get(frontier[0]) if len(frontier) == 1 else None
             if isinstance(solo, ChatAgent):
@@ -386,8 +400,9 @@ class GraphRunner:
                 fired.extend(self._transitions.fire(name, result.chat))
         self._last_step = (frontier, fired)  # read only when the run runs out of nodes (_ran_out)
         t = clock()
+        rows = rec.rows
         for f in fired:
-            rec.events.append(EdgeTaken(t, st.step, f.source, f.target, f.edge, f.reason))
+            rows.append((EDGE_TAKEN, t, st.step, f.source, f.target, f.edge, f.reason, (), 0))
         ends = self._transitions.ends
         st.frontier = [n for n in self._transitions.activate(fired, st.pending) if n not in ends]
         st.turn += 1
@@ -444,9 +459,9 @@ class GraphRunner:
     def _finish(self, stop: _Stop, rec: TraceRecorder, clock: _Clock) -> RunOutcome:
         if self.state.frontier or self.state.pending:
             self._carry(rec)
-        rec.events.append(RunStopped(clock(), self.state.step, stop.reason, stop.kind, stop.node))
-        self.last_trace = trace = _trace(rec)
-        return RunOutcome(stop.reason, stop.kind, trace)
+        rec.rows.append((RUN_STOPPED, clock(), self.state.step, stop.reason, stop.kind, stop.node))
+        self._last_recording = recording = rec.seal()
+        return RunOutcome(stop.reason, stop.kind, recording)
 
     def _carry(self, rec: TraceRecorder) -> None:
         """Hold back the last step's edges whose targets have not run: the resuming run records them.
@@ -454,22 +469,22 @@ class GraphRunner:
         The frontier they made is kept in the state either way, so resuming stays exact; only the
         trace waits, so that it never shows an edge into a node that did not run.
         """
-        events = rec.events
+        rows = rec.rows
         step = self.state.step
-        i = len(events)
+        i = len(rows)
         while i:
-            event = events[i - 1]
-            if not isinstance(event, EdgeTaken) or event.step != step:
+            row = rows[i - 1]
+            if row[0] != EDGE_TAKEN or row[2] != step:
                 break
             i -= 1
-        if i == len(events):
+        if i == len(rows):
             return
-        tail = events[i:]
-        del events[i:]
+        tail = [from_row(r) for r in rows[i:]]
+        del rows[i:]
         ends = self._transitions.ends
         for event in tail:
             if isinstance(event, EdgeTaken) and event.target in ends:
-                events.append(event)  # reaching an end is what the run did
+                rows.append(as_row(event))  # reaching an end is what the run did
         self.state.carried = [e for e in tail if isinstance(e, EdgeTaken) and e.target not in ends]
 
     # ----------------------------------------------------------------- routers
@@ -524,10 +539,10 @@ class GraphRunner:
         for speaker in selection.speakers:
             index = next(i for i, target in options if target == speaker)
             fired.append(Fired(index, router, speaker, selection.reason or "selected"))
-            rec.events.append(
-                EdgeTaken(
-                    t, self.state.step, router, speaker, index, selection.reason or "selected",
-                    selection.candidates or candidates, selection.attempts,
+            rec.rows.append(
+                (
+                    EDGE_TAKEN, t, self.state.step, router, speaker, index, selection.reason or "selected",
+                    tuple(selection.candidates or candidates), selection.attempts,
                 )
             )  # fmt: skip
         return fired
@@ -551,7 +566,7 @@ class GraphRunner:
 
     def _node_started(self, name: str, turn: int, rec: TraceRecorder, clock: _Clock) -> float:
         started = clock()
-        rec.events.append(NodeStarted(started, self.state.step, name, turn))
+        rec.rows.append((NODE_STARTED, started, self.state.step, name, turn))
         return started
 
     def _node_failed(
@@ -559,7 +574,9 @@ class GraphRunner:
     ) -> None:
         now = clock()
         error = f"{type(exc).__name__}: {exc}"
-        rec.events.append(NodeFinished(now, self.state.step, name, turn, now - started, error=error))
+        rec.rows.append(
+            (NODE_FINISHED, now, self.state.step, name, turn, now - started, 0, 0, (), error, None)
+        )
         add_node_note(exc, name, turn)
 
     def _agent_result(
@@ -588,7 +605,9 @@ class GraphRunner:
         ids = tuple(m.id for m in result.chat)
         now = clock()
         step = self.state.step
-        rec.events.append(NodeFinished(now, step, result.name, turn, now - started, prompt, completion, ids))
+        rec.rows.append(
+            (NODE_FINISHED, now, step, result.name, turn, now - started, prompt, completion, ids, None, None)
+        )
 
     async def _drive(
         self, name: str, turn: int, token: CancellationToken, rec: TraceRecorder, clock: _Clock
@@ -645,13 +664,13 @@ class GraphRunner:
         """
         step = self.state.step
         prefix = f"{name}/"
-        events = rec.events
+        rows = rec.rows
         for e in inner.events:
             if isinstance(e, NodeStarted | NodeFinished):
-                events.append(replace(e, t=started + e.t, step=step, node=prefix + e.node))
+                rows.append(as_row(replace(e, t=started + e.t, step=step, node=prefix + e.node)))
             elif isinstance(e, EdgeTaken):
                 source, target = prefix + e.source, prefix + e.target
-                events.append(replace(e, t=started + e.t, step=step, source=source, target=target))
+                rows.append(as_row(replace(e, t=started + e.t, step=step, source=source, target=target)))
 
     async def _agent_step(
         self,
@@ -778,11 +797,6 @@ class _Clock:
 
     def __call__(self) -> float:
         return perf_counter() - self._t0
-
-
-def _trace(rec: TraceRecorder) -> RunTrace:
-    # The events are already valid; skip re-validating thousands of them.
-    return RunTrace.model_construct(graph=rec.graph, started_at=rec.started_at, events=list(rec.events))
 
 
 def _usage(delta: Sequence[Item]) -> tuple[int, int]:

@@ -1,7 +1,9 @@
 """Run events and the run trace: what happened, when, and why — the record ``visualize`` draws.
 
-Events are frozen slotted dataclasses (cheap to make on the scheduler's hot path); ``RunTrace`` is the
-pydantic model that carries them across the boundary as JSON. Times are seconds since the run started
+Events are frozen slotted dataclasses; ``RunTrace`` is the pydantic model that carries them across the
+boundary as JSON. While a run goes on, the scheduler records each event as a plain tuple (a row, see
+:data:`Row`), and a finished run's :class:`TraceRecording` builds the RunTrace when it is first read:
+most runs' traces are never looked at, and a row costs the garbage collector nothing. Times are seconds since the run started
 (``t``), from a monotonic clock; ``started_at`` is the wall-clock start.
 
 Nested teams: when a node is itself a team, the inner run's NodeStarted, NodeFinished and EdgeTaken
@@ -23,7 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,15 +114,80 @@ RunEvent = Annotated[
 ]
 
 
+AnyEvent = RunStarted | StepStarted | NodeStarted | NodeFinished | EdgeTaken | RunStopped
+
+#: An event while its run is going on: a plain tuple, its kind's code first, then its fields in order.
+#: A tuple holding only numbers, text and tuples of text is one the garbage collector stops tracking
+#: after its first pass, so a long run's trace adds nothing to the full collections that scan every
+#: live object (four events a turn would otherwise be most of what each turn leaves behind).
+Row = tuple[Any, ...]
+
+_KINDS: tuple[type[AnyEvent], ...] = (
+    RunStarted,
+    StepStarted,
+    NodeStarted,
+    NodeFinished,
+    EdgeTaken,
+    RunStopped,
+)
+RUN_STARTED, STEP_STARTED, NODE_STARTED, NODE_FINISHED, EDGE_TAKEN, RUN_STOPPED = range(len(_KINDS))
+_CODES = {kind: code for code, kind in enumerate(_KINDS)}
+
+
+def as_row(event: AnyEvent) -> Row:
+    """The row that :func:`from_row` turns back into ``event``."""
+    return (_CODES[type(event)], *(getattr(event, name) for name in event.__slots__ if name != "kind"))
+
+
+def from_row(row: Row) -> AnyEvent:
+    return _KINDS[row[0]](*row[1:])  # type: ignore[arg-type]
+
+
 @dataclass(slots=True)
 class TraceRecorder:
-    """Collects events during a run; the scheduler appends, :meth:`finish` hands over a RunTrace."""
+    """Collects a run's events as rows; :meth:`seal` hands them over, built into a RunTrace on demand."""
 
     graph: GraphSpec
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    events: list[RunStarted | StepStarted | NodeStarted | NodeFinished | EdgeTaken | RunStopped] = field(
-        default_factory=list
-    )
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def events(self) -> list[AnyEvent]:
+        """The events recorded so far."""
+        return [from_row(r) for r in self.rows]
+
+    def failed_nodes(self) -> list[str]:
+        """The nodes whose NodeFinished carries an error, in order."""
+        return [r[3] for r in self.rows if r[0] == NODE_FINISHED and r[9] is not None]
+
+    def seal(self) -> TraceRecording:
+        """The run's record as it stands; the recorder may go on without changing it."""
+        return TraceRecording(self.graph, self.started_at, tuple(self.rows))
+
+
+class TraceRecording:
+    """A finished run's events as rows; :meth:`build` makes the RunTrace once, when first asked.
+
+    Most runs' traces are never read; those that are pay for their event objects then, not during
+    the run.
+    """
+
+    __slots__ = ("_built", "graph", "rows", "started_at")
+
+    def __init__(self, graph: GraphSpec, started_at: datetime, rows: tuple[Row, ...]) -> None:
+        self.graph = graph
+        self.started_at = started_at
+        self.rows = rows
+        self._built: RunTrace | None = None
+
+    def build(self) -> RunTrace:
+        if self._built is None:
+            # The rows are the engine's own, already valid: no need to validate thousands of events.
+            events = [from_row(r) for r in self.rows]
+            self._built = RunTrace.model_construct(
+                graph=self.graph, started_at=self.started_at, events=events
+            )
+        return self._built
 
 
 class RunTrace(BaseModel):

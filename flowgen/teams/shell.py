@@ -238,10 +238,7 @@ class BaseGroupChat(Team, ABC):
             async with aclosing(self._runner.stream(messages, cancellation_token)) as stream:
                 async for item in stream:
                     if isinstance(item, RunOutcome):
-                        # The messages are the run's own, already valid: no need to validate thousands again.
-                        yield TaskResult.model_construct(
-                            messages=output, stop_reason=item.stop_reason, trace=item.trace
-                        )
+                        yield TaskResult.of_run(output, item.stop_reason, item.recording)
                         continue
                     if not isinstance(item, ModelClientStreamingChunkEvent):
                         output.append(item)
