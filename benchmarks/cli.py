@@ -89,6 +89,7 @@ def measure_startup(framework: str, timeout: float) -> Record:
     """The whole-process time of importing ``framework`` and running one turn, next to a bare interpreter's."""
     record: Record = {"framework": framework, "scenario": "startup", "size": 1, "calibration_s": calibrate()}
     baseline, baseline_s = _spawn("benchmarks.startup", "none", timeout=timeout)
+    floor, floor_s = _spawn("benchmarks.startup", "floor", timeout=timeout)
     done, wall = _spawn("benchmarks.startup", framework, timeout=timeout)
     if done is None:
         return {**record, "status": "timeout", "reason": f"no result after {wall:.0f} s"}
@@ -98,7 +99,12 @@ def measure_startup(framework: str, timeout: float) -> Record:
     if done.returncode != 0 or out != "ok":
         tail = " | ".join((done.stderr or out).strip().splitlines()[-3:])
         return {**record, "status": "error", "reason": f"exit {done.returncode}: {tail}"[:500]}
-    record.update(status="ok", wall_s=wall, baseline_s=baseline_s if baseline is not None else None)
+    record.update(
+        status="ok",
+        wall_s=wall,
+        baseline_s=baseline_s if baseline is not None else None,
+        floor_s=floor_s if floor is not None else None,
+    )
     return record
 
 

@@ -1,7 +1,9 @@
 """The start-up scenario's process: ``python -m benchmarks.startup FRAMEWORK``.
 
 Imports the framework and runs a one-agent team for one turn; the parent times the whole process.
-It imports nothing else of the harness (``none`` measures the interpreter alone, the baseline).
+It imports nothing else of the harness. Two baselines: ``none`` measures the interpreter alone;
+``floor`` imports asyncio and pydantic and validates one model inside ``asyncio.run`` — the least any
+framework whose messages are pydantic models (AgentChat's API) pays before its own code runs.
 Exit status 0 and ``ok`` on stdout on success, 3 when the framework is unavailable.
 """
 
@@ -13,6 +15,10 @@ import sys
 
 def main(framework: str) -> int:
     if framework == "none":
+        print("ok")
+        return 0
+    if framework == "floor":
+        asyncio.run(_floor())
         print("ok")
         return 0
     from benchmarks.frameworks import Unavailable, load
@@ -28,6 +34,16 @@ def main(framework: str) -> int:
         return 1
     print("ok")
     return 0
+
+
+async def _floor() -> None:
+    from pydantic import BaseModel
+
+    class Message(BaseModel):
+        content: str
+        source: str
+
+    Message(content="hi", source="user")
 
 
 async def _one_turn(module: object) -> int:

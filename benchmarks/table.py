@@ -101,10 +101,13 @@ def _footnotes(document: dict[str, Any], rows: list[Row], frameworks: Sequence[s
             notes.append(f"| {SCENARIOS[name].title} | {size:,} | " + " | ".join(values) + " |")
     startup = [r for r in rows if r.scenario == "startup" and "baseline_s" in r.extra]
     if startup:
-        notes += [
-            "",
-            f"Start-up includes the bare interpreter ({startup[0].extra['baseline_s']:.3f} s median).",
-        ]
+        extra = startup[0].extra
+        notes += ["", f"Start-up includes the bare interpreter ({extra['baseline_s']:.3f} s median)."]
+        if extra.get("floor_s"):
+            notes[-1] += (
+                f" The floor for any framework whose messages are pydantic models — the interpreter, asyncio"
+                f" and pydantic validating one model — is {extra['floor_s']:.3f} s (median)."
+            )
     return notes
 
 

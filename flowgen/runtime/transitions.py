@@ -119,10 +119,15 @@ class Transitions:
 
 
 def _fires(edge: AnyEdge, last: BaseChatMessage | None, chat: Sequence[BaseChatMessage]) -> bool:
-    if isinstance(edge, NextEdge):
+    # Exact-type tests first: the message and edge classes are ABCs, whose isinstance costs far more.
+    kind = type(edge)
+    if kind is NextEdge:
         return True
+    if kind is HandoffEdge or isinstance(edge, HandoffEdge):
+        target = edge.target
+        return any(
+            (type(m) is HandoffMessage or isinstance(m, HandoffMessage)) and m.target == target for m in chat
+        )
     if isinstance(edge, WhenEdge):
         return last is not None and edge.condition.matches(last)
-    if isinstance(edge, HandoffEdge):
-        return any(isinstance(m, HandoffMessage) and m.target == edge.target for m in chat)
-    return False
+    return isinstance(edge, NextEdge)
