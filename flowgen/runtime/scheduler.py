@@ -52,12 +52,6 @@ from flowgen.messages import (
 from flowgen.runtime.policy import Selection, SelectionContext, SpeakerPolicy, StatefulPolicy
 from flowgen.runtime.state import LiveState, RunState
 from flowgen.runtime.trace import (
-    EDGE_TAKEN,
-    NODE_FINISHED,
-    NODE_STARTED,
-    RUN_STARTED,
-    RUN_STOPPED,
-    STEP_STARTED,
     EdgeTaken,
     NodeFinished,
     NodeStarted,
@@ -65,8 +59,6 @@ from flowgen.runtime.trace import (
     StopKind,
     TraceRecorder,
     TraceRecording,
-    as_row,
-    from_row,
 )
 from flowgen.runtime.transitions import Fired, Transitions
 
@@ -261,7 +253,7 @@ class GraphRunner:
                         raise asyncio.CancelledError()
                     wiring.active = True
         except asyncio.CancelledError:
-            rec.rows.append((RUN_STOPPED, clock(), self.state.step, "cancelled", "cancelled", None))
+            rec.run_stopped(clock(), self.state.step, "cancelled", "cancelled")
             self._last_recording = rec.seal()
             wiring.settle()
             raise
@@ -269,7 +261,7 @@ class GraphRunner:
             failed = rec.failed_nodes()
             reason = f"{type(exc).__name__}: {exc}"
             node = failed[0] if failed else None
-            rec.rows.append((RUN_STOPPED, clock(), self.state.step, reason, "error", node))
+            rec.run_stopped(clock(), self.state.step, reason, "error", node)
             self._last_recording = rec.seal()
             raise
         finally:
@@ -284,7 +276,7 @@ class GraphRunner:
         clock: _Clock,
     ) -> AsyncGenerator[Item | RunOutcome, None]:
         st = self.state
-        rec.rows.append((RUN_STARTED, clock(), st.step, " ".join(m.to_text() for m in task or ())[:200]))
+        rec.run_started(clock(), st.step, " ".join(m.to_text() for m in task or ())[:200])
         stop = await self._start(task)
         if stop is not None:
             yield self._finish(stop, rec, clock)
@@ -292,7 +284,8 @@ class GraphRunner:
         if st.carried:
             # Edges that fired as the last run stopped: their targets run now, so they count now.
             t = clock()
-            rec.rows.extend(as_row(replace(e, t=t)) for e in st.carried)
+            for carried in st.carried:
+                rec.add(replace(carried, t=t))
             st.carried = []
         while True:
             frontier = st.frontier
@@ -307,7 +300,7 @@ class GraphRunner:
                 yield SelectSpeakerEvent(content=list(frontier), source=self.name)
             st.step += 1
             turn = st.turn + 1
-            rec.rows.append((STEP_STARTED, clock(), st.step, tuple(frontier)))
+            rec.step_started(clock(), st.step, frontier)
             results: dict[str, _NodeResult] = {}
             solo = self.participants.get(frontier[0]) if len(frontier) == 1 else None
             if isinstance(solo, ChatAgent):
@@ -400,9 +393,8 @@ class GraphRunner:
                 fired.extend(self._transitions.fire(name, result.chat))
         self._last_step = (frontier, fired)  # read only when the run runs out of nodes (_ran_out)
         t = clock()
-        rows = rec.rows
         for f in fired:
-            rows.append((EDGE_TAKEN, t, st.step, f.source, f.target, f.edge, f.reason, (), 0))
+            rec.edge_taken(t, st.step, f.source, f.target, f.edge, f.reason)
         ends = self._transitions.ends
         st.frontier = [n for n in self._transitions.activate(fired, st.pending) if n not in ends]
         st.turn += 1
@@ -459,7 +451,7 @@ class GraphRunner:
     def _finish(self, stop: _Stop, rec: TraceRecorder, clock: _Clock) -> RunOutcome:
         if self.state.frontier or self.state.pending:
             self._carry(rec)
-        rec.rows.append((RUN_STOPPED, clock(), self.state.step, stop.reason, stop.kind, stop.node))
+        rec.run_stopped(clock(), self.state.step, stop.reason, stop.kind, stop.node)
         self._last_recording = recording = rec.seal()
         return RunOutcome(stop.reason, stop.kind, recording)
 
@@ -469,23 +461,14 @@ class GraphRunner:
         The frontier they made is kept in the state either way, so resuming stays exact; only the
         trace waits, so that it never shows an edge into a node that did not run.
         """
-        rows = rec.rows
-        step = self.state.step
-        i = len(rows)
-        while i:
-            row = rows[i - 1]
-            if row[0] != EDGE_TAKEN or row[2] != step:
-                break
-            i -= 1
-        if i == len(rows):
+        tail = rec.take_trailing_edges(self.state.step)
+        if not tail:
             return
-        tail = [from_row(r) for r in rows[i:]]
-        del rows[i:]
         ends = self._transitions.ends
         for event in tail:
-            if isinstance(event, EdgeTaken) and event.target in ends:
-                rows.append(as_row(event))  # reaching an end is what the run did
-        self.state.carried = [e for e in tail if isinstance(e, EdgeTaken) and e.target not in ends]
+            if event.target in ends:
+                rec.add(event)  # reaching an end is what the run did
+        self.state.carried = [e for e in tail if e.target not in ends]
 
     # ----------------------------------------------------------------- routers
 
@@ -539,11 +522,9 @@ class GraphRunner:
         for speaker in selection.speakers:
             index = next(i for i, target in options if target == speaker)
             fired.append(Fired(index, router, speaker, selection.reason or "selected"))
-            rec.rows.append(
-                (
-                    EDGE_TAKEN, t, self.state.step, router, speaker, index, selection.reason or "selected",
-                    tuple(selection.candidates or candidates), selection.attempts,
-                )
+            rec.edge_taken(
+                t, self.state.step, router, speaker, index, selection.reason or "selected",
+                selection.candidates or candidates, selection.attempts,
             )  # fmt: skip
         return fired
 
@@ -566,7 +547,7 @@ class GraphRunner:
 
     def _node_started(self, name: str, turn: int, rec: TraceRecorder, clock: _Clock) -> float:
         started = clock()
-        rec.rows.append((NODE_STARTED, started, self.state.step, name, turn))
+        rec.node_started(started, self.state.step, name, turn)
         return started
 
     def _node_failed(
@@ -574,9 +555,7 @@ class GraphRunner:
     ) -> None:
         now = clock()
         error = f"{type(exc).__name__}: {exc}"
-        rec.rows.append(
-            (NODE_FINISHED, now, self.state.step, name, turn, now - started, 0, 0, (), error, None)
-        )
+        rec.node_finished(now, self.state.step, name, turn, now - started, error=error)
         add_node_note(exc, name, turn)
 
     def _agent_result(
@@ -602,12 +581,9 @@ class GraphRunner:
         self, result: _NodeResult, turn: int, started: float, rec: TraceRecorder, clock: _Clock
     ) -> None:
         prompt, completion = _usage(result.delta)
-        ids = tuple(m.id for m in result.chat)
+        ids = [m.id for m in result.chat]
         now = clock()
-        step = self.state.step
-        rec.rows.append(
-            (NODE_FINISHED, now, step, result.name, turn, now - started, prompt, completion, ids, None, None)
-        )
+        rec.node_finished(now, self.state.step, result.name, turn, now - started, prompt, completion, ids)
 
     async def _drive(
         self, name: str, turn: int, token: CancellationToken, rec: TraceRecorder, clock: _Clock
@@ -664,13 +640,12 @@ class GraphRunner:
         """
         step = self.state.step
         prefix = f"{name}/"
-        rows = rec.rows
         for e in inner.events:
             if isinstance(e, NodeStarted | NodeFinished):
-                rows.append(as_row(replace(e, t=started + e.t, step=step, node=prefix + e.node)))
+                rec.add(replace(e, t=started + e.t, step=step, node=prefix + e.node))
             elif isinstance(e, EdgeTaken):
                 source, target = prefix + e.source, prefix + e.target
-                rows.append(as_row(replace(e, t=started + e.t, step=step, source=source, target=target)))
+                rec.add(replace(e, t=started + e.t, step=step, source=source, target=target))
 
     async def _agent_step(
         self,

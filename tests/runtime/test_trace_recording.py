@@ -1,4 +1,4 @@
-"""A run records its trace as plain rows and builds the RunTrace when it is first read."""
+"""A run records its trace flat, as numbers and text, and builds the RunTrace when it is first read."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ import gc
 
 from flowgen.base import TaskResult
 from flowgen.conditions import MaxMessageTermination
-from flowgen.runtime.trace import EdgeTaken, NodeFinished, RunStopped, StepStarted, as_row, from_row
+from flowgen.graph import AgentNode, GraphSpec
+from flowgen.runtime.trace import (
+    EdgeTaken,
+    NodeFinished,
+    NodeStarted,
+    RunStarted,
+    RunStopped,
+    StepStarted,
+    TraceRecorder,
+)
 from flowgen.teams import RoundRobinGroupChat
 from flowgen.testing import ScriptedAgent
 
@@ -16,14 +25,44 @@ def _team(turns: int) -> RoundRobinGroupChat:
     return RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(turns + 1))
 
 
-def test_every_event_kind_survives_the_trip_through_a_row() -> None:
+def test_every_event_kind_survives_the_flat_record() -> None:
     events = [
+        RunStarted(0.0, 0, "go"),
         StepStarted(0.5, 1, ("a", "b")),
+        NodeStarted(0.6, 1, "a", 1),
         NodeFinished(1.0, 1, "a", 1, 0.5, 3, 4, ("m1", "m2"), "ValueError: x", "gpt"),
         EdgeTaken(1.5, 1, "router", "a", 2, "selected", ("a", "b"), 2),
+        EdgeTaken(1.5, 1, "a", "b", None, "next"),
         RunStopped(2.0, 1, "done", "termination", None),
     ]
-    assert [from_row(as_row(e)) for e in events] == events
+    recorder = TraceRecorder(GraphSpec(nodes=(AgentNode(name="a"),), entry=("a",)))
+    for event in events:
+        recorder.add(event)
+    assert recorder.events == events
+    assert recorder.seal().build().events == events
+    # Only numbers and text: nothing the garbage collector counts, tracks or scans.
+    assert {type(value) for value in recorder.flat} <= {int, float, str, type(None)}
+    assert recorder.failed_nodes() == ["a"]
+
+
+def test_the_last_steps_trailing_edges_are_taken_back_out() -> None:
+    recorder = TraceRecorder(GraphSpec(nodes=(AgentNode(name="a"),), entry=("a",)))
+    recorder.node_finished(1.0, 1, "a", 1, 0.5, message_ids=["m1"])
+    recorder.edge_taken(1.1, 1, "a", "b", 0, "next")
+    recorder.node_started(1.2, 2, "b", 2)
+    recorder.edge_taken(1.3, 1, "r", "b", 1, "selected", ["b", "c"], 1)  # an earlier step's edge
+    recorder.edge_taken(1.4, 2, "b", "c", 2, "next")
+    recorder.edge_taken(1.4, 2, "b", "d", 3, "next")
+    taken = recorder.take_trailing_edges(2)
+    assert [(e.source, e.target) for e in taken] == [("b", "c"), ("b", "d")]
+    assert [type(e).__name__ for e in recorder.events] == [
+        "NodeFinished",
+        "EdgeTaken",
+        "NodeStarted",
+        "EdgeTaken",
+    ]
+    assert recorder.events[-1] == EdgeTaken(1.3, 1, "r", "b", 1, "selected", ("b", "c"), 1)
+    assert recorder.take_trailing_edges(2) == []
 
 
 async def test_the_result_and_the_team_share_one_trace_built_on_first_read() -> None:
