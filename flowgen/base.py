@@ -95,7 +95,6 @@ class TaskResult(BaseModel):
             and self.trace == other.trace
         )
 
-    __hash__ = None  # type: ignore[assignment]
 
 
 def _as_trace(trace: RunTrace | Mapping[str, Any] | None) -> RunTrace | None:
