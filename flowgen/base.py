@@ -96,7 +96,6 @@ class TaskResult(BaseModel):
         )
 
 
-
 def _as_trace(trace: RunTrace | Mapping[str, Any] | None) -> RunTrace | None:
     if trace is None or isinstance(trace, RunTrace):
         return trace
