@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from flowgen.base import TaskResult
 from flowgen.conditions import MaxMessageTermination
 from flowgen.graph import AgentNode, GraphSpec
+from flowgen.runtime import RunTrace
 from flowgen.runtime.trace import (
     EdgeTaken,
     NodeFinished,
@@ -15,6 +18,7 @@ from flowgen.runtime.trace import (
     RunStopped,
     StepStarted,
     TraceRecorder,
+    TraceRecording,
 )
 from flowgen.teams import RoundRobinGroupChat
 from flowgen.testing import ScriptedAgent
@@ -65,13 +69,25 @@ def test_the_last_steps_trailing_edges_are_taken_back_out() -> None:
     assert recorder.take_trailing_edges(2) == []
 
 
-async def test_the_result_and_the_team_share_one_trace_built_on_first_read() -> None:
+async def test_the_result_and_the_team_share_one_trace_built_on_first_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    builds: list[TraceRecording] = []
+    build = TraceRecording.build
+
+    def counted(recording: TraceRecording) -> RunTrace:
+        builds.append(recording)
+        return build(recording)
+
+    monkeypatch.setattr(TraceRecording, "build", counted)
     team = _team(6)
     result = await team.run(task="go")
+    assert builds == []  # a run that nobody asks about builds no trace
     assert result.trace is not None
     assert result.trace is team.last_trace
     assert result.trace is result.trace
     assert result.trace.visits() == {"a": 2, "b": 2, "c": 2}
+    assert len({id(r) for r in builds}) == 1
 
 
 async def test_a_result_dumps_and_loads_with_its_trace() -> None:
