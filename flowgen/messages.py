@@ -26,7 +26,13 @@ from typing import Any, Generic, Literal, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from flowgen.core import FunctionCall, Image, MemoryContent
-from flowgen.models.types import FunctionExecutionResult, LLMMessage, RequestUsage, UserMessage
+from flowgen.models.types import (
+    FunctionExecutionResult,
+    LLMMessage,
+    RequestUsage,
+    UserMessage,
+    no_llm_messages,
+)
 
 #: Where a text message keeps its converted model message (see BaseTextChatMessage.to_model_message).
 _MODEL_MESSAGE = "_flowgen_model_message"
@@ -49,12 +55,6 @@ def _new_id(bits: Callable[[int], int] = _ids.getrandbits) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _no_llm_messages() -> list[LLMMessage]:
-    # A function, not ``list``: pydantic reads a factory's signature, and reading a builtin's parses its
-    # text signature with the tokenizer, whose first use costs milliseconds at import.
-    return []
 
 
 #: For the message types nearly every run creates: their schemas are built on import, not in the middle
@@ -204,7 +204,7 @@ class HandoffMessage(BaseTextChatMessage):
 
     # Built with the agent that can emit it (build_tool_message_schemas), not at import.
     target: str
-    context: list[LLMMessage] = Field(default_factory=_no_llm_messages)
+    context: list[LLMMessage] = Field(default_factory=no_llm_messages)
     type: Literal["HandoffMessage"] = "HandoffMessage"
 
 

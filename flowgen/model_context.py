@@ -35,6 +35,7 @@ from flowgen.models import (
     ToolSchema,
     UserMessage,
 )
+from flowgen.models.types import no_llm_messages
 
 __all__ = [
     "BufferedChatCompletionContext",
@@ -44,10 +45,6 @@ __all__ = [
     "TokenLimitedChatCompletionContext",
     "UnboundedChatCompletionContext",
 ]
-
-
-def _no_messages() -> list[LLMMessage]:
-    return []  # a function, not ``list``: pydantic parses a builtin factory's signature, slowly
 
 
 class ChatCompletionContextState(BaseModel):
@@ -62,7 +59,7 @@ class ChatCompletionContextState(BaseModel):
 
     model_config = ConfigDict(defer_build=True)  # built when a state is first saved or loaded
 
-    messages: list[LLMMessage] = Field(default_factory=_no_messages)
+    messages: list[LLMMessage] = Field(default_factory=no_llm_messages)
 
 
 def _is_tool_call(message: LLMMessage) -> bool:

@@ -8,7 +8,7 @@ from autogen_agentchat.messages import HandoffMessage, TextMessage
 from autogen_core import FunctionCall
 from autogen_core.models import ChatCompletionClient, CreateResult, RequestUsage
 
-from benchmarks.frameworks.agentchat_work import Api, Workloads
+from benchmarks.frameworks.agentchat_work import Api, Workloads, bind
 
 NAME = "autogen"
 
@@ -26,13 +26,7 @@ _work = Workloads(
     )
 )
 
-round_robin = _work.round_robin
-selector = _work.selector
-swarm = _work.swarm
-fan_out = _work.fan_out
-conversation = _work.conversation
-idle_team = _work.idle_team
-one_turn = _work.one_turn
+globals().update(bind(_work))  # round_robin, selector, swarm, ... as module functions
 
 
 def version() -> str:

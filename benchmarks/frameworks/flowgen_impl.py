@@ -5,7 +5,7 @@ Team classes are imported when a workload first needs one (``flowgen.teams`` loa
 
 from __future__ import annotations
 
-from benchmarks.frameworks.agentchat_work import Api, Workloads
+from benchmarks.frameworks.agentchat_work import Api, Workloads, bind
 from flowgen.agents import AssistantAgent
 from flowgen.conditions import MaxMessageTermination
 from flowgen.core import FunctionCall
@@ -29,13 +29,7 @@ _work = Workloads(
     )
 )
 
-round_robin = _work.round_robin
-selector = _work.selector
-swarm = _work.swarm
-fan_out = _work.fan_out
-conversation = _work.conversation
-idle_team = _work.idle_team
-one_turn = _work.one_turn
+globals().update(bind(_work))  # round_robin, selector, swarm, ... as module functions
 
 
 def version() -> str:

@@ -59,6 +59,15 @@ LLMMessage = Annotated[
 ]
 
 
+def no_llm_messages() -> list[LLMMessage]:
+    """An empty history: the default factory for model fields holding LLM messages.
+
+    A function rather than ``list``: pydantic reads a default factory's signature, and reading a
+    builtin's parses its text signature with the tokenizer, whose first use costs milliseconds.
+    """
+    return []
+
+
 @dataclass(frozen=True, slots=True)
 class RequestUsage:
     """Tokens one call consumed."""
