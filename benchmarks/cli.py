@@ -55,11 +55,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _spawn(module: str, *args: str, timeout: float) -> tuple[subprocess.CompletedProcess[str] | None, float]:
+#: Runs a process under callgrind, which prints its instruction count on stderr and writes no file.
+_CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+
+
+def _spawn(
+    module: str, *args: str, timeout: float, runner: Sequence[str] = ()
+) -> tuple[subprocess.CompletedProcess[str] | None, float]:
     start = time.perf_counter()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", module, *args],
+            [*runner, sys.executable, "-m", module, *args],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -75,6 +81,8 @@ def measure(framework: str, scenario: str, size: int, timeout: float) -> Record:
     """One measurement in a fresh process."""
     if scenario == "startup":
         return measure_startup(framework, timeout)
+    if scenario == "startup_instructions":
+        return measure_instructions(framework, timeout)
     base: Record = {"framework": framework, "scenario": scenario, "size": size}
     done, wall = _spawn("benchmarks.child", framework, scenario, str(size), timeout=timeout)
     if done is None:
@@ -110,6 +118,52 @@ def measure_startup(framework: str, timeout: float) -> Record:
     return record
 
 
+def measure_instructions(framework: str, timeout: float) -> Record:
+    """The start-up process's instruction count under callgrind, next to the floor's.
+
+    Counts do not depend on what else the machine is doing, so one run gives the ratio that the
+    wall-clock start-up scenario can only estimate on a noisy machine.
+    """
+    record: Record = {
+        "framework": framework,
+        "scenario": "startup_instructions",
+        "size": 1,
+        "calibration_s": calibrate(),
+    }
+    if shutil.which("valgrind") is None:
+        return {**record, "status": "unavailable", "reason": "valgrind is not installed"}
+    counts: dict[str, float] = {}
+    for target in ("floor", framework):
+        done, wall = _spawn("benchmarks.startup", target, timeout=timeout, runner=_CALLGRIND)
+        if done is None:
+            return {**record, "status": "timeout", "reason": f"no result after {wall:.0f} s"}
+        if done.returncode == 3:
+            return {
+                **record,
+                "status": "unavailable",
+                "reason": done.stdout.strip().removeprefix("unavailable: "),
+            }
+        count = _collected(done.stderr)
+        if done.returncode != 0 or count is None:
+            tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+            return {**record, "status": "error", "reason": f"exit {done.returncode}: {tail}"[:500]}
+        counts[target] = count / 1e6
+    return {
+        **record,
+        "status": "ok",
+        "instructions_m": counts[framework],
+        "floor_instructions_m": counts["floor"],
+    }
+
+
+def _collected(stderr: str) -> int | None:
+    """The total from callgrind's summary line (``==pid== Collected : 123``)."""
+    for line in stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    return None
+
+
 def plan(args: argparse.Namespace) -> list[tuple[Scenario, int, list[str]]]:
     """(scenario, size, frameworks) in run order."""
     chosen = [SCENARIOS[name] for name in args.only] if args.only else list(SCENARIOS.values())
@@ -124,7 +178,7 @@ def run(args: argparse.Namespace) -> list[Record]:
     records: list[Record] = []
     for scenario, size, frameworks in plan(args):
         stopped: set[str] = set()  # an unavailable or failing framework is not retried at this size
-        for repeat in range(args.repeats):
+        for repeat in range(scenario.repeats or args.repeats):
             for framework in frameworks:
                 if framework in stopped:
                     continue

@@ -26,6 +26,7 @@ class Scenario:
         unit: the metric's unit.
         higher_is_better: True for efficiency, False for costs.
         peer_cap: sizes above it are run for flowgen only (None: no cap).
+        repeats: rounds for this scenario whatever ``--repeats`` says (a deterministic count needs one).
     """
 
     name: str
@@ -37,6 +38,7 @@ class Scenario:
     unit: str
     higher_is_better: bool = False
     peer_cap: int | None = None
+    repeats: int | None = None
 
     def sizes_for(self, quick: bool) -> tuple[int, ...]:
         return self.quick_sizes if quick else self.sizes
@@ -98,6 +100,16 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "startup", "Start-up: import + one-turn team (whole process)", (1,), (1,), "turn", "wall_s", "s"
+        ),
+        Scenario(
+            "startup_instructions",
+            "Start-up instructions: the same process, counted by callgrind (deterministic)",
+            (1,),
+            (1,),
+            "turn",
+            "instructions_m",
+            "M instructions",
+            repeats=1,
         ),
         Scenario(
             "memory", "Memory: idle 2-agent teams held", (200,), (20,), "teams", "rss_per_team_kb", "KiB/team"

@@ -41,7 +41,15 @@ class Row:
         return asdict(self)
 
 
-EXTRA_METRICS = ("wall_s", "peak_rss_mb", "per_round_ms", "baseline_s", "floor_s", "calibration_s")
+EXTRA_METRICS = (
+    "wall_s",
+    "peak_rss_mb",
+    "per_round_ms",
+    "baseline_s",
+    "floor_s",
+    "calibration_s",
+    "floor_instructions_m",
+)
 
 
 def calibration_median(records: Sequence[Record]) -> float | None:

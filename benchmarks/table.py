@@ -108,6 +108,13 @@ def _footnotes(document: dict[str, Any], rows: list[Row], frameworks: Sequence[s
                 f" The floor for any framework whose messages are pydantic models — the interpreter, asyncio"
                 f" and pydantic validating one model — is {extra['floor_s']:.3f} s (median)."
             )
+    counted = [r for r in rows if r.scenario == "startup_instructions" and "floor_instructions_m" in r.extra]
+    if counted:
+        notes += [
+            "",
+            f"Counted by callgrind, the floor (interpreter, asyncio, pydantic validating one model) is "
+            f"{counted[0].extra['floor_instructions_m']:,.0f} M instructions.",
+        ]
     return notes
 
 

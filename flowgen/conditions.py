@@ -137,9 +137,13 @@ class MaxMessageTermination(TerminationCondition):
 
     async def __call__(self, messages: Messages) -> StopMessage | None:
         _ensure_running(self)
-        self._message_count += sum(
-            1 for m in messages if self._include_agent_event or isinstance(m, BaseChatMessage)
-        )
+        if self._include_agent_event:
+            self._message_count += len(messages)
+        else:
+            # A plain loop with the exact-type test first: this runs after every step.
+            for m in messages:
+                if type(m) is TextMessage or isinstance(m, BaseChatMessage):
+                    self._message_count += 1
         if self._message_count < self._max_messages:
             return None
         return StopMessage(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from pydantic import BaseModel
 
@@ -95,6 +97,16 @@ def test_messages_get_distinct_ids_and_utc_timestamps() -> None:
     a, b = TextMessage(content="x", source="s"), TextMessage(content="x", source="s")
     assert a.id != b.id
     assert a.created_at.tzinfo is not None
+
+
+def test_message_ids_are_distinct_version_4_uuids_in_their_text_form() -> None:
+    ids = [TextMessage(content="x", source="s").id for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(
+        str(u) == i and u.version == 4 and u.variant == uuid.RFC_4122
+        for u, i in zip(parsed, ids, strict=True)
+    )
 
 
 def test_factory_rejects_unknown_type_naming_it() -> None:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
 from flowgen.agents.assistant_setup import ToolLike, as_handoffs, as_tools, check_model_features, check_names
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
 from flowgen.agents.state import AssistantAgentState
-from flowgen.agents.tool_execution import Toolbox, run_tool_calls
+from flowgen.agents.tool_execution import Toolbox, run_tool_call, run_tool_calls
 from flowgen.base import Handoff, Response
 from flowgen.core import CancellationToken, FunctionCall, Image
 from flowgen.errors import ConfigurationError, ModelClientError
@@ -59,8 +58,7 @@ SummaryFormatter = Callable[[FunctionCall, FunctionExecutionResult], str]
 Event = BaseAgentEvent | BaseChatMessage
 
 
-@dataclass(frozen=True, slots=True)
-class _Reply:
+class _Reply(NamedTuple):
     result: CreateResult
     message_id: str | None  # set when streamed: the chunks carry it, and so does the final message
 
@@ -231,9 +229,21 @@ class AssistantAgent(BaseChatAgent):
                 return
             calls = reply.result.content
             results = []
-            async for tool_event in self._run_tools(reply.result, cancellation_token, results):
-                inner.append(tool_event)
-                yield tool_event
+            if len(calls) == 1 and not self._toolbox.streams(calls[0]):
+                # One call whose tool does not stream (every handoff): no generators to step through.
+                request = ToolCallRequestEvent(
+                    content=calls, source=self.name, models_usage=reply.result.usage
+                )
+                inner.append(request)
+                yield request
+                results.append(await run_tool_call(self._toolbox, calls[0], cancellation_token))
+                executed = await self._record_results(results)
+                inner.append(executed)
+                yield executed
+            else:
+                async for tool_event in self._run_tools(reply.result, cancellation_token, results):
+                    inner.append(tool_event)
+                    yield tool_event
             handoff = self._handoff_message(reply.result, calls, results)
             if handoff is not None:
                 yield Response(chat_message=handoff, inner_messages=inner)
@@ -256,8 +266,12 @@ class AssistantAgent(BaseChatAgent):
                 results.extend(out)
             else:
                 yield out
+        yield await self._record_results(results)
+
+    async def _record_results(self, results: list[FunctionExecutionResult]) -> ToolCallExecutionEvent:
+        """Put the tool results in the context; the event that reports them."""
         await self._model_context.add_message(FunctionExecutionResultMessage(content=results))
-        yield ToolCallExecutionEvent(content=results, source=self.name)
+        return ToolCallExecutionEvent(content=results, source=self.name)
 
     async def _reflect(
         self,
@@ -398,13 +412,21 @@ class AssistantAgent(BaseChatAgent):
         self, result: CreateResult, calls: Sequence[FunctionCall], results: Sequence[FunctionExecutionResult]
     ) -> HandoffMessage | None:
         """The first handoff the model asked for, carrying the other calls and their results along."""
-        requested = next((c for c in calls if c.name in self._handoffs), None)
-        if requested is None:
+        handoffs = self._handoffs
+        # Plain loops: these run on every handoff, and a generator per search costs more than the search.
+        for requested in calls:
+            if requested.name in handoffs:
+                break
+        else:
             return None
-        handoff = self._handoffs[requested.name]
+        handoff = handoffs[requested.name]
         # The handoff tool's result is the message handed over (its ``message`` unless overridden).
-        content = next((r.content for r in results if r.call_id == requested.id), handoff.message)
-        others = [c for c in calls if c.name not in self._handoffs]
+        content = handoff.message
+        for r in results:
+            if r.call_id == requested.id:
+                content = r.content
+                break
+        others = [c for c in calls if c.name not in handoffs] if len(calls) > 1 else []
         context: list[LLMMessage] = []
         if others:
             ids = {c.id for c in others}

@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from flowgen.core import CancellationToken, FunctionCall
 from flowgen.errors import ToolArgumentsError
@@ -22,8 +21,7 @@ from flowgen.tools import BaseTool
 InnerEvent = BaseAgentEvent | BaseChatMessage
 
 
-@dataclass(frozen=True, slots=True)
-class Toolbox:
+class Toolbox(NamedTuple):
     """An agent's tools by name; handoff tools take no arguments whatever the model sends."""
 
     tools: Mapping[str, BaseTool[Any, Any]]

@@ -33,8 +33,9 @@ import asyncio
 import inspect
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from time import perf_counter
+from typing import NamedTuple
 
 from flowgen.base import ChatAgent, Response, TaskResult, Team, TerminationCondition
 from flowgen.core import CancellationToken
@@ -69,8 +70,7 @@ Participant = ChatAgent | Team
 _MAX_ROUTER_HOPS = 64
 
 
-@dataclass(frozen=True, slots=True)
-class RunOutcome:
+class RunOutcome(NamedTuple):
     """The last item a run yields: why it stopped, and its record (a RunTrace when built)."""
 
     stop_reason: str | None
@@ -82,16 +82,14 @@ class RunOutcome:
         return self.recording.build()
 
 
-@dataclass(slots=True)
-class _NodeResult:
+class _NodeResult(NamedTuple):
     name: str
     delta: list[Item]
     chat: list[BaseChatMessage]
     after: list[Item]
 
 
-@dataclass(slots=True)
-class _Stop:
+class _Stop(NamedTuple):
     reason: str
     kind: StopKind
     node: str | None = None

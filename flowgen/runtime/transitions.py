@@ -15,7 +15,7 @@ when all of them have fired (``all``), or at once (``any``); partial groups wait
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from flowgen.graph.spec import (
     END,
@@ -32,8 +32,7 @@ from flowgen.messages import BaseChatMessage, HandoffMessage
 AnyEdge = NextEdge | WhenEdge | SelectEdge | HandoffEdge
 
 
-@dataclass(frozen=True, slots=True)
-class Fired:
+class Fired(NamedTuple):
     """One edge that fired, and why (in words, for the trace)."""
 
     edge: int

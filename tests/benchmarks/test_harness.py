@@ -15,7 +15,16 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("round_robin", "selector", "swarm", "fan_out", "concurrency", "startup", "memory")
+SCENARIOS = (
+    "round_robin",
+    "selector",
+    "swarm",
+    "fan_out",
+    "concurrency",
+    "startup",
+    "startup_instructions",
+    "memory",
+)
 METRICS = {
     "round_robin": "per_turn_ms",
     "selector": "per_turn_ms",
@@ -23,6 +32,7 @@ METRICS = {
     "fan_out": "per_turn_ms",
     "concurrency": "efficiency",
     "startup": "wall_s",
+    "startup_instructions": "instructions_m",
     "memory": "rss_per_team_kb",
 }
 
@@ -96,3 +106,19 @@ def test_counts_come_from_the_framework_result(document: dict[str, Any], scenari
         pytest.skip(f"flowgen cannot run {scenario} yet")
     for record in runs:
         assert record["count"] > 0
+
+
+def test_start_up_instructions_are_counted_above_the_floor(document: dict[str, Any]) -> None:
+    rows = _rows(document, "startup_instructions")
+    if any(row["status"] == "unavailable" for row in rows):
+        pytest.skip(rows[0]["reason"])
+    (row,) = rows
+    assert row["repeats"] == 1  # a count does not vary: one run, whatever --repeats says
+    assert 0 < row["extra"]["floor_instructions_m"] < row["median"]
+
+
+def test_callgrind_total_is_read_from_its_summary_line() -> None:
+    from benchmarks.cli import _collected
+
+    assert _collected("==12== Events : Ir\n==12== Collected : 968308689\n==12==\n") == 968308689
+    assert _collected("no summary here") is None
