@@ -79,7 +79,8 @@ def _footnotes(document: dict[str, Any], rows: list[Row], frameworks: Sequence[s
     notes = [
         f"Medians of {meta['repeats']} run(s), each in a fresh process, frameworks interleaved; (min{DASH}max) in "
         "brackets. Ratios are flowgen's median over the peer's; the bracketed factor is flowgen's advantage "
-        "(above 1 means flowgen leads). Per-turn costs use a zero-latency scripted model.",
+        "(above 1 means flowgen leads). Per-turn costs use a zero-latency scripted model. Instruction counts do "
+        "not vary between runs and are taken once.",
         f"Peers run the round robin up to {PEER_CAP:,} messages only (AutoGen takes minutes per run beyond).",
         f"† a repeat ran while the machine was busy: its calibration loop took over {NOISY_FACTOR}{TIMES} the run's "
         f"median ({_ms(meta.get('calibration_median_s'))}).",

@@ -20,9 +20,13 @@ from pydantic import (
 
 from flowgen.core import CancellationToken
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, StopMessage
-from flowgen.runtime.trace import RunTrace, TraceRecording
+from flowgen.runtime.recording import TraceRecording
 
 if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
+
+    from flowgen.runtime.trace import RunTrace
     from flowgen.tools import BaseTool, FunctionTool
 
 
@@ -32,6 +36,20 @@ class Response:
 
     chat_message: BaseChatMessage
     inner_messages: Sequence[BaseAgentEvent | BaseChatMessage] | None = None
+
+
+class _TraceOrNone:
+    """``RunTrace | None`` for TaskResult's schema, loading :mod:`flowgen.runtime.trace` only then.
+
+    The trace module (its event classes and RunTrace) costs start-up time, and most programs never
+    dump or validate a TaskResult.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from flowgen.runtime.trace import RunTrace
+
+        return handler.generate_schema(RunTrace | None)
 
 
 class TaskResult(BaseModel):
@@ -77,7 +95,7 @@ class TaskResult(BaseModel):
         result._trace = recording
         return result
 
-    @computed_field(repr=False)  # type: ignore[prop-decorator]
+    @computed_field(repr=False, return_type=_TraceOrNone)  # type: ignore[prop-decorator]
     @property
     def trace(self) -> RunTrace | None:
         held = self._trace
@@ -97,7 +115,11 @@ class TaskResult(BaseModel):
 
 
 def _as_trace(trace: RunTrace | Mapping[str, Any] | None) -> RunTrace | None:
-    if trace is None or isinstance(trace, RunTrace):
+    if trace is None:
+        return None
+    from flowgen.runtime.trace import RunTrace
+
+    if isinstance(trace, RunTrace):
         return trace
     return RunTrace.model_validate(trace)
 

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel
 
 from flowgen.agents.assistant_setup import ToolLike, as_handoffs, as_tools, check_model_features, check_names
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
-from flowgen.agents.state import AssistantAgentState
 from flowgen.agents.tool_execution import Toolbox, run_tool_call, run_tool_calls
 from flowgen.base import Handoff, Response
 from flowgen.core import CancellationToken, FunctionCall, Image
 from flowgen.errors import ConfigurationError, ModelClientError
-from flowgen.memory import Memory
 from flowgen.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -47,6 +45,9 @@ from flowgen.models import (
     UserMessage,
 )
 from flowgen.tools import BaseTool
+
+if TYPE_CHECKING:
+    from flowgen.memory import Memory
 
 DEFAULT_DESCRIPTION = "An agent that helps with tasks and can use tools."
 DEFAULT_SYSTEM_MESSAGE = (
@@ -158,6 +159,8 @@ class AssistantAgent(BaseChatAgent):
     def _check_memory(memory: Sequence[Memory] | None) -> list[Memory]:
         if memory is None:
             return []
+        from flowgen.memory import Memory  # here: most agents have no memory, and skip loading it
+
         if isinstance(memory, Memory) or not all(isinstance(m, Memory) for m in memory):
             raise ConfigurationError("memory must be a list of Memory objects, e.g. memory=[ListMemory()]")
         return list(memory)
@@ -442,9 +445,13 @@ class AssistantAgent(BaseChatAgent):
         await self._model_context.clear()
 
     async def save_state(self) -> Mapping[str, Any]:
+        from flowgen.agents.state import AssistantAgentState  # loaded when state is first saved
+
         return AssistantAgentState(llm_context=await self._model_context.save_state()).model_dump()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
+        from flowgen.agents.state import AssistantAgentState
+
         saved = AssistantAgentState.model_validate(state)
         await self._model_context.load_state(saved.llm_context)
         self._may_hold_images = not self._vision

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from flowgen.base import Handoff
 from flowgen.errors import ConfigurationError, UnsupportedModelFeatureError
 from flowgen.models.types import ModelInfo
-from flowgen.tools import BaseTool, FunctionTool
+from flowgen.tools import BaseTool
 
 ToolLike = BaseTool[Any, Any] | Callable[..., Any]
 
@@ -24,6 +24,8 @@ def as_tools(tools: Sequence[ToolLike] | None) -> list[BaseTool[Any, Any]]:
         if isinstance(tool, BaseTool):
             built.append(tool)
         elif callable(tool):
+            from flowgen.tools.function_tool import FunctionTool  # here: agents without tools skip it
+
             built.append(FunctionTool(tool, description=inspect.getdoc(tool) or ""))
         else:
             raise ConfigurationError(

@@ -108,7 +108,7 @@ class BaseChatAgent(ChatAgent, ABC):
         if response.inner_messages is not None:
             output.extend(response.inner_messages)
         output.append(response.chat_message)
-        return TaskResult(messages=output)
+        return _result(output)
 
     async def run_stream(
         self,
@@ -129,7 +129,7 @@ class BaseChatAgent(ChatAgent, ABC):
             if isinstance(item, Response):
                 yield item.chat_message
                 output.append(item.chat_message)
-                yield TaskResult(messages=output)
+                yield _result(list(output))
                 continue
             yield item
             # Chunks are previews of a message that follows in full; the result keeps only the message.
@@ -156,3 +156,11 @@ class BaseChatAgent(ChatAgent, ABC):
 
     async def close(self) -> None:
         """Release resources; nothing to release by default."""
+
+
+def _result(messages: list[BaseAgentEvent | BaseChatMessage]) -> TaskResult:
+    """The agent's run result, built without validation: its messages are already message objects.
+
+    Validating would build TaskResult's schema, which spans every message type and the run trace.
+    """
+    return TaskResult.model_construct(messages=messages)

@@ -8,7 +8,6 @@ stream (agent and team tools) pass their inner events out while they run.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -38,6 +37,8 @@ def _error(call: FunctionCall, text: str) -> FunctionExecutionResult:
 def _parse_arguments(call: FunctionCall) -> dict[str, Any] | FunctionExecutionResult:
     if not call.arguments.strip():
         return {}  # models often send "" for a tool without arguments
+    import json  # here: a program whose agents call no tools never loads it
+
     try:
         parsed = json.loads(call.arguments)
     except json.JSONDecodeError as e:

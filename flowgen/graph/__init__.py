@@ -1,16 +1,13 @@
-"""The graph core: pure data and analysis (no asyncio, agents or models)."""
+"""The graph core: pure data and analysis (no asyncio, agents or models).
 
-from flowgen.graph.builder import GraphBuilder, as_condition
-from flowgen.graph.conditions import (
-    Condition,
-    FieldIs,
-    Mention,
-    Not,
-    Predicate,
-    Regex,
-    SerializableCondition,
-    Source,
-)
+The builder and the edge conditions load on first use (module ``__getattr__``): teams make their
+graphs without them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from flowgen.graph.message_filter import MessageFilterConfig, PerSourceFilter
 from flowgen.graph.spec import (
     END,
@@ -26,6 +23,48 @@ from flowgen.graph.spec import (
     WhenEdge,
 )
 from flowgen.graph.validate import Finding, check, validate
+
+if TYPE_CHECKING:
+    from flowgen.graph.builder import GraphBuilder, as_condition
+    from flowgen.graph.conditions import (
+        Condition,
+        FieldIs,
+        Mention,
+        Not,
+        Predicate,
+        Regex,
+        SerializableCondition,
+        Source,
+    )
+
+_LAZY = {
+    "Condition": "flowgen.graph.conditions",
+    "FieldIs": "flowgen.graph.conditions",
+    "GraphBuilder": "flowgen.graph.builder",
+    "Mention": "flowgen.graph.conditions",
+    "Not": "flowgen.graph.conditions",
+    "Predicate": "flowgen.graph.conditions",
+    "Regex": "flowgen.graph.conditions",
+    "SerializableCondition": "flowgen.graph.conditions",
+    "Source": "flowgen.graph.conditions",
+    "as_condition": "flowgen.graph.builder",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowgen.graph' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "END",

@@ -29,7 +29,7 @@ class PerSourceFilter(BaseModel):
         'last 1 from critic'
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built on first use: few nodes filter
 
     source: str
     position: Literal["first", "last"] | None = None
@@ -72,7 +72,7 @@ class MessageFilterConfig(BaseModel):
         'sees first 1 from user, last 1 from critic'
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built on first use: few nodes filter
 
     per_source: list[PerSourceFilter]
 

@@ -21,11 +21,33 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowgen.graph.conditions import Condition
 from flowgen.graph.message_filter import MessageFilterConfig
 
 if TYPE_CHECKING:
     import networkx as nx
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
+
+    from flowgen.graph.conditions import Condition
+
+
+class _ConditionSchema:
+    """Stands for :data:`~flowgen.graph.conditions.Condition` in the graph models' schemas.
+
+    The conditions module (a dozen models) loads when a schema is first built — by validating,
+    dumping or loading a graph — not with this module: teams build their graphs without validation,
+    and most graphs have no conditions.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from flowgen.graph.conditions import Condition
+
+        return handler.generate_schema(Condition)
+
+
+if not TYPE_CHECKING:
+    Condition = _ConditionSchema  # what ``condition: Condition`` resolves to when pydantic reads it
 
 END = "__end__"
 Activation = Literal["all", "any"]

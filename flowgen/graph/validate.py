@@ -20,16 +20,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 from itertools import combinations
+from typing import NamedTuple
 
 from flowgen.errors import GraphValidationError
 from flowgen.graph.spec import END, AgentNode, EndNode, GraphSpec, NextEdge, RouterNode, SelectEdge
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem: a short code, the nodes involved, what is wrong and how to fix it."""
+class Finding(NamedTuple):
+    """One problem: a short code, the nodes involved, what is wrong and how to fix it.
+
+    A named tuple rather than a dataclass: it is defined whenever a team is built, and a frozen
+    dataclass costs several times more to define.
+
+    Example:
+        >>> str(Finding("no_entry", (), "the graph has no entry node", "set entry"))
+        'the graph has no entry node — set entry'
+    """
 
     code: str
     nodes: tuple[str, ...]
@@ -95,12 +102,14 @@ def strongly_connected_components(successors: Mapping[str, Iterable[str]]) -> li
     return _Adjacency(adjacency).strongly_connected_components()
 
 
-@dataclass(frozen=True, slots=True)
 class _Adjacency:
     """The graph's reachability structure, in plain Python: validation runs on every team built, and
     importing a graph library for it would dominate start-up."""
 
-    successors: dict[str, set[str]]
+    __slots__ = ("successors",)
+
+    def __init__(self, successors: dict[str, set[str]]) -> None:
+        self.successors = successors
 
     @classmethod
     def of(cls, spec: GraphSpec) -> _Adjacency:

@@ -40,6 +40,8 @@ class AssistantMessage(BaseModel):
 class FunctionExecutionResult(BaseModel):
     """The result of one function call, sent back to the model."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: a run without tools has none
+
     content: str
     name: str
     call_id: str
@@ -48,6 +50,8 @@ class FunctionExecutionResult(BaseModel):
 
 class FunctionExecutionResultMessage(BaseModel):
     """The results of the function calls the model made in its last reply."""
+
+    model_config = ConfigDict(defer_build=True)  # built on first use: a run without tools has none
 
     content: list[FunctionExecutionResult]
     type: Literal["FunctionExecutionResultMessage"] = "FunctionExecutionResultMessage"

@@ -18,16 +18,18 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from flowgen.core import CancellationToken
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 
 
-@dataclass(frozen=True, slots=True)
-class SelectionContext:
-    """What a policy may look at: the whole thread (read-only), the candidates, who spoke last."""
+class SelectionContext(NamedTuple):
+    """What a policy may look at: the whole thread (read-only), the candidates, who spoke last.
+
+    Named tuples rather than dataclasses here: every team imports this module, and a frozen
+    dataclass costs several times more to define.
+    """
 
     router: str
     thread: Sequence[BaseAgentEvent | BaseChatMessage]
@@ -36,8 +38,7 @@ class SelectionContext:
     cancellation_token: CancellationToken | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(NamedTuple):
     """A policy's answer: the chosen candidate name(s), why, how many tries it took, events to emit.
 
     ``events`` (e.g. SelectorEvent chunks of a selector model) are streamed to the caller of the run

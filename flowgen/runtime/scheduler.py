@@ -35,7 +35,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from time import perf_counter
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from flowgen.base import ChatAgent, Response, TaskResult, Team, TerminationCondition
 from flowgen.core import CancellationToken
@@ -51,17 +51,12 @@ from flowgen.messages import (
     SelectSpeakerEvent,
 )
 from flowgen.runtime.policy import Selection, SelectionContext, SpeakerPolicy, StatefulPolicy
+from flowgen.runtime.recording import StopKind, TraceRecorder, TraceRecording
 from flowgen.runtime.state import LiveState, RunState
-from flowgen.runtime.trace import (
-    EdgeTaken,
-    NodeFinished,
-    NodeStarted,
-    RunTrace,
-    StopKind,
-    TraceRecorder,
-    TraceRecording,
-)
 from flowgen.runtime.transitions import Fired, Transitions
+
+if TYPE_CHECKING:
+    from flowgen.runtime.trace import RunTrace
 
 Item = BaseAgentEvent | BaseChatMessage
 Participant = ChatAgent | Team
@@ -283,7 +278,7 @@ class GraphRunner:
             # Edges that fired as the last run stopped: their targets run now, so they count now.
             t = clock()
             for carried in st.carried:
-                rec.add(replace(carried, t=t))
+                rec.add(carried._replace(t=t))
             st.carried = []
         while True:
             frontier = st.frontier
@@ -619,6 +614,8 @@ class GraphRunner:
             if result is None:
                 raise RuntimeError(f"team {name!r} ended its run_stream without a TaskResult")
         except Exception as exc:
+            from flowgen.runtime.trace import RunTrace  # loaded only when a nested team fails
+
             # A team that raised returns no TaskResult; its last trace still shows where it failed.
             failed = getattr(participant, "last_trace", None)
             if isinstance(failed, RunTrace):
@@ -636,6 +633,8 @@ class GraphRunner:
         Its times move onto this run's clock (the inner run started with the node), its events take
         this run's step; its turns stay the inner team's.
         """
+        from flowgen.runtime.trace import EdgeTaken, NodeFinished, NodeStarted  # nested teams only
+
         step = self.state.step
         prefix = f"{name}/"
         for e in inner.events:

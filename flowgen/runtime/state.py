@@ -17,30 +17,69 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, TextMessage
-from flowgen.runtime.trace import EdgeTaken
+from flowgen.runtime.recording import TakenEdge
 
 
-@dataclass(slots=True)
 class LiveState:
-    """The scheduler's working state; see the module docstring for the cursor rules."""
+    """The scheduler's working state; see the module docstring for the cursor rules.
 
-    thread: list[BaseAgentEvent | BaseChatMessage] = field(default_factory=list)
-    turn: int = 0
-    step: int = 0
-    frontier: list[str] = field(default_factory=list)
-    started: bool = False
-    pending: dict[str, dict[str, set[int]]] = field(default_factory=dict)
-    visits: dict[str, int] = field(default_factory=dict)
-    cursors: dict[str, int] = field(default_factory=dict)
-    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
-    #: Edges of the last step whose targets have not run yet; the next run records them in its trace.
-    carried: list[EdgeTaken] = field(default_factory=list)
+    A plain slotted class rather than a dataclass: every team imports this module, and generating a
+    dataclass's methods costs more start-up time than the whole class is worth.
+    """
+
+    __slots__ = (
+        "carried",
+        "cursors",
+        "frontier",
+        "pending",
+        "spans",
+        "started",
+        "step",
+        "thread",
+        "turn",
+        "visits",
+    )
+
+    def __init__(
+        self,
+        thread: list[BaseAgentEvent | BaseChatMessage] | None = None,
+        turn: int = 0,
+        step: int = 0,
+        frontier: list[str] | None = None,
+        started: bool = False,
+        pending: dict[str, dict[str, set[int]]] | None = None,
+        visits: dict[str, int] | None = None,
+        cursors: dict[str, int] | None = None,
+        spans: dict[str, tuple[int, int]] | None = None,
+        carried: list[TakenEdge] | None = None,
+    ) -> None:
+        self.thread: list[BaseAgentEvent | BaseChatMessage] = [] if thread is None else thread
+        self.turn = turn
+        self.step = step
+        self.frontier: list[str] = [] if frontier is None else frontier
+        self.started = started
+        self.pending: dict[str, dict[str, set[int]]] = {} if pending is None else pending
+        self.visits: dict[str, int] = {} if visits is None else visits
+        self.cursors: dict[str, int] = {} if cursors is None else cursors
+        self.spans: dict[str, tuple[int, int]] = {} if spans is None else spans
+        #: Edges of the last step whose targets have not run yet; the next run records them in its trace.
+        self.carried: list[TakenEdge] = [] if carried is None else carried
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _LIVE_FIELDS)
+        return f"LiveState({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not LiveState:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in _LIVE_FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass with eq would be
 
     def unseen(self, node: str) -> list[BaseChatMessage]:
         """The chat messages ``node`` has not received yet, in thread order."""
@@ -53,6 +92,20 @@ class LiveState:
             window = thread[start : span[0]] + thread[span[1] :]
         # Plain text (nearly every message) passes on its exact type, before the costlier ABC check.
         return [m for m in window if type(m) is TextMessage or isinstance(m, BaseChatMessage)]
+
+
+_LIVE_FIELDS = (
+    "thread",
+    "turn",
+    "step",
+    "frontier",
+    "started",
+    "pending",
+    "visits",
+    "cursors",
+    "spans",
+    "carried",
+)
 
 
 class CarriedEdge(BaseModel):
@@ -116,5 +169,5 @@ class RunState(BaseModel):
             visits=dict(self.visits),
             cursors=dict(self.cursors),
             spans={k: (v[0], v[1]) for k, v in self.spans.items()},
-            carried=[EdgeTaken(0.0, e.step, e.source, e.target, e.edge, e.reason) for e in self.carried],
+            carried=[TakenEdge(0.0, e.step, e.source, e.target, e.edge, e.reason) for e in self.carried],
         )

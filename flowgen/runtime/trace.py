@@ -2,9 +2,10 @@
 
 Events are frozen slotted dataclasses; ``RunTrace`` is the pydantic model that carries them across the
 boundary as JSON. While a run goes on, the scheduler records its events flat, as numbers and text (see
-:class:`TraceRecorder`), and a finished run's :class:`TraceRecording` builds the RunTrace when it is
-first read: most runs' traces are never looked at, and the flat record costs the garbage collector
-nothing. Times are seconds since the run started
+:class:`~flowgen.runtime.recording.TraceRecorder`), and a finished run's
+:class:`~flowgen.runtime.recording.TraceRecording` builds the RunTrace when it is first read (and
+loads this module then): most runs' traces are never looked at, and the flat record costs the garbage
+collector nothing. Times are seconds since the run started
 (``t``), from a monotonic clock; ``started_at`` is the wall-clock start.
 
 Nested teams: when a node is itself a team, the inner run's NodeStarted, NodeFinished and EdgeTaken
@@ -24,23 +25,30 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowgen.errors import ConfigurationError
 from flowgen.graph.spec import GraphSpec
+from flowgen.runtime.recording import StopKind, TraceRecorder, TraceRecording
 
-StopKind = Literal[
-    "termination",  # a termination condition fired
-    "max_turns",  # the turn budget ran out
-    "completed",  # the graph reached its end: no node left to run
-    "stalled",  # nodes are still waiting but no edge can ever fire them
-    "handoff",  # a handoff left the team (e.g. to the user)
-    "cancelled",
-    "error",
+__all__ = [
+    "AnyEvent",
+    "EVENT_TYPES",
+    "EdgeTaken",
+    "NodeFinished",
+    "NodeStarted",
+    "RunEvent",
+    "RunStarted",
+    "RunStopped",
+    "RunTrace",
+    "StepStarted",
+    "StopKind",
+    "TraceRecorder",  # recorded by flowgen.runtime.recording; kept importable from here
+    "TraceRecording",
 ]
 
 
@@ -117,7 +125,8 @@ RunEvent = Annotated[
 
 AnyEvent = RunStarted | StepStarted | NodeStarted | NodeFinished | EdgeTaken | RunStopped
 
-_KINDS: tuple[type[AnyEvent], ...] = (
+#: The event classes, in the order of their codes in a flat record (``flowgen.runtime.recording``).
+EVENT_TYPES: tuple[type[AnyEvent], ...] = (
     RunStarted,
     StepStarted,
     NodeStarted,
@@ -125,165 +134,6 @@ _KINDS: tuple[type[AnyEvent], ...] = (
     EdgeTaken,
     RunStopped,
 )
-RUN_STARTED, STEP_STARTED, NODE_STARTED, NODE_FINISHED, EDGE_TAKEN, RUN_STOPPED = range(len(_KINDS))
-_CODES = {kind: code for code, kind in enumerate(_KINDS)}
-_FIELDS = {kind: tuple(name for name in kind.__slots__ if name != "kind") for kind in _KINDS}
-_TEXTS = frozenset({"nodes", "message_ids", "candidates"})  # the fields holding tuples of text
-
-
-@dataclass(slots=True)
-class TraceRecorder:
-    """Collects a run's events; :meth:`seal` hands them over, built into a RunTrace when first read.
-
-    The events of a running run are kept flat in one list: each is its kind's code, then its fields in
-    order, a tuple of text as its length then its items. Nothing in that list is an object the garbage
-    collector tracks (numbers and text only), so recording adds nothing to what its collections count
-    and scan — four events a turn would otherwise be most of what each turn leaves behind.
-    """
-
-    graph: GraphSpec
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    flat: list[Any] = field(default_factory=list)
-    #: Where the trailing run of EdgeTaken events begins (every other event moves it to the end).
-    edges_from: int = 0
-
-    def run_started(self, t: float, step: int, task: str) -> None:
-        self.flat.extend((RUN_STARTED, t, step, task))
-        self.edges_from = len(self.flat)
-
-    def step_started(self, t: float, step: int, nodes: Sequence[str]) -> None:
-        flat = self.flat
-        flat.extend((STEP_STARTED, t, step, len(nodes)))
-        flat.extend(nodes)
-        self.edges_from = len(flat)
-
-    def node_started(self, t: float, step: int, node: str, turn: int) -> None:
-        self.flat.extend((NODE_STARTED, t, step, node, turn))
-        self.edges_from = len(self.flat)
-
-    def node_finished(
-        self,
-        t: float,
-        step: int,
-        node: str,
-        turn: int,
-        duration: float,
-        prompt_tokens: int = 0,
-        completion_tokens: int = 0,
-        message_ids: Sequence[str] = (),
-        error: str | None = None,
-        model: str | None = None,
-    ) -> None:
-        flat = self.flat
-        flat.extend((NODE_FINISHED, t, step, node, turn, duration, prompt_tokens, completion_tokens))
-        flat.append(len(message_ids))
-        flat.extend(message_ids)
-        flat.extend((error, model))
-        self.edges_from = len(flat)
-
-    def edge_taken(
-        self,
-        t: float,
-        step: int,
-        source: str,
-        target: str,
-        edge: int | None,
-        reason: str,
-        candidates: Sequence[str] = (),
-        attempts: int = 0,
-    ) -> None:
-        flat = self.flat
-        flat.extend((EDGE_TAKEN, t, step, source, target, edge, reason, len(candidates)))
-        flat.extend(candidates)
-        flat.append(attempts)
-
-    def run_stopped(self, t: float, step: int, reason: str, stop: StopKind, node: str | None = None) -> None:
-        self.flat.extend((RUN_STOPPED, t, step, reason, stop, node))
-        self.edges_from = len(self.flat)
-
-    def add(self, event: AnyEvent) -> None:
-        """Record an event made elsewhere (a carried edge, a nested team's event)."""
-        flat = self.flat
-        flat.append(_CODES[type(event)])
-        for name in _FIELDS[type(event)]:
-            value = getattr(event, name)
-            if name in _TEXTS:
-                flat.append(len(value))
-                flat.extend(value)
-            else:
-                flat.append(value)
-        if type(event) is not EdgeTaken:
-            self.edges_from = len(flat)
-
-    def take_trailing_edges(self, step: int) -> list[EdgeTaken]:
-        """Remove and return the EdgeTaken events of ``step`` that end the record so far."""
-        tail = [e for e in _decode(self.flat, self.edges_from) if isinstance(e, EdgeTaken)]
-        keep = len(tail)
-        while keep and tail[keep - 1].step == step:
-            keep -= 1
-        taken = tail[keep:]
-        if taken:
-            del self.flat[self.edges_from :]
-            for event in tail[:keep]:
-                self.add(event)
-        return taken
-
-    @property
-    def events(self) -> list[AnyEvent]:
-        """The events recorded so far."""
-        return _decode(self.flat, 0)
-
-    def failed_nodes(self) -> list[str]:
-        """The nodes whose NodeFinished carries an error, in order."""
-        return [e.node for e in self.events if isinstance(e, NodeFinished) and e.error is not None]
-
-    def seal(self) -> TraceRecording:
-        """The run's record as it stands; the recorder may go on without changing it."""
-        return TraceRecording(self.graph, self.started_at, tuple(self.flat))
-
-
-def _decode(flat: Sequence[Any], i: int) -> list[AnyEvent]:
-    events: list[AnyEvent] = []
-    end = len(flat)
-    while i < end:
-        kind = _KINDS[flat[i]]
-        i += 1
-        args: list[Any] = []
-        for name in _FIELDS[kind]:
-            if name in _TEXTS:
-                n = flat[i]
-                args.append(tuple(flat[i + 1 : i + 1 + n]))
-                i += 1 + n
-            else:
-                args.append(flat[i])
-                i += 1
-        events.append(kind(*args))
-    return events
-
-
-class TraceRecording:
-    """A finished run's events, flat; :meth:`build` makes the RunTrace once, when first asked.
-
-    Most runs' traces are never read; those that are pay for their event objects then, not during
-    the run.
-    """
-
-    __slots__ = ("_built", "flat", "graph", "started_at")
-
-    def __init__(self, graph: GraphSpec, started_at: datetime, flat: tuple[Any, ...]) -> None:
-        self.graph = graph
-        self.started_at = started_at
-        self.flat = flat
-        self._built: RunTrace | None = None
-
-    def build(self) -> RunTrace:
-        if self._built is None:
-            # The events are the engine's own, already valid: no need to validate thousands of them.
-            events = _decode(self.flat, 0)
-            self._built = RunTrace.model_construct(
-                graph=self.graph, started_at=self.started_at, events=events
-            )
-        return self._built
 
 
 class RunTrace(BaseModel):

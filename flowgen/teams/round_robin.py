@@ -65,9 +65,12 @@ class RoundRobinGroupChat(BaseGroupChat):
         names = self.participant_names
         nodes: tuple[AgentNode, ...] = tuple(participant_node(p) for p in self.participants)
         edges = tuple(
-            NextEdge(source=name, target=names[(i + 1) % len(names)]) for i, name in enumerate(names)
+            NextEdge.model_construct(source=name, target=names[(i + 1) % len(names)])
+            for i, name in enumerate(names)
         )
-        return GraphSpec(
+        # Engine-made from typed parts: constructed without validation, so that a team does not build
+        # the graph models' schemas (the scheduler's validate() still checks the structure).
+        return GraphSpec.model_construct(
             name=self.name,
             nodes=nodes,
             edges=edges,

@@ -366,16 +366,18 @@ class SelectorGroupChat(BaseGroupChat):
         router = self.router_name
         names = self.participant_names
         nodes: tuple[AgentNode | RouterNode, ...] = (
-            RouterNode(
+            RouterNode.model_construct(
                 name=router, policy="selector", description="the selector model picks the next speaker"
             ),
             *(participant_node(p) for p in self.participants),
         )
-        edges = (
-            *(SelectEdge(source=router, target=n) for n in names),
-            *(NextEdge(source=n, target=router, activation_condition="any") for n in names),
+        edges: tuple[SelectEdge | NextEdge, ...] = (
+            *(SelectEdge.model_construct(source=router, target=n) for n in names),
+            *(NextEdge.model_construct(source=n, target=router, activation_condition="any") for n in names),
         )
-        return GraphSpec(
+        # Engine-made from typed parts: constructed without validation, so that a team does not build
+        # the graph models' schemas (the scheduler's validate() still checks the structure).
+        return GraphSpec.model_construct(
             name=self.name,
             nodes=nodes,
             edges=edges,

@@ -49,7 +49,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowgen.agents.task import Task, task_messages
 from flowgen.base import ChatAgent, TaskResult, Team, TerminationCondition
@@ -60,7 +60,9 @@ from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, Mo
 from flowgen.runtime.policy import SpeakerPolicy
 from flowgen.runtime.scheduler import GraphRunner, RunOutcome
 from flowgen.runtime.state import RunState
-from flowgen.runtime.trace import RunTrace
+
+if TYPE_CHECKING:
+    from flowgen.runtime.trace import RunTrace
 
 Participant = ChatAgent | Team
 
@@ -342,7 +344,8 @@ def _factory(
 def participant_node(participant: Participant) -> AgentNode:
     """The graph node for a participant: its name, description, type, and a nested team's graph."""
     subgraph = participant.graph if isinstance(participant, BaseGroupChat) else None
-    return AgentNode(
+    # Typed parts: no validation, and so no schema to build when a team is made.
+    return AgentNode.model_construct(
         name=participant.name,
         description=participant.description,
         agent_type=type(participant).__name__,

@@ -57,8 +57,10 @@ def default_candidates(
 
 @lru_cache(maxsize=256)
 def _name_pattern(name: str) -> re.Pattern[str]:
-    # A name also counts written with spaces or escaped underscores (Markdown), as models write it.
-    forms = dict.fromkeys((name, name.replace("_", " "), name.replace("_", r"\_")))
+    # A name also counts written with spaces or escaped underscores (Markdown), as models write it;
+    # a spaced form that is only spaces (the name ``_``) would match any gap between words.
+    spaced = name.replace("_", " ")
+    forms = dict.fromkeys((name, spaced if spaced.strip() else name, name.replace("_", r"\_")))
     body = "|".join(re.escape(f) for f in forms)
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 

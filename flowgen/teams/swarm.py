@@ -168,12 +168,14 @@ class Swarm(BaseGroupChat):
             nodes.append(node.model_copy(update={"handoffs": tuple(dict.fromkeys(t for t, _ in targets))}))
             for target, tool in targets:
                 edges.append(
-                    HandoffEdge(source=agent.name, target=target, tool=tool, activation_condition="any")
+                    HandoffEdge.model_construct(
+                        source=agent.name, target=target, tool=tool, activation_condition="any"
+                    )
                 )
                 if target not in names:
                     outside[target] = None
             edges.append(
-                NextEdge(
+                NextEdge.model_construct(
                     source=agent.name,
                     target=agent.name,
                     otherwise=True,
@@ -181,14 +183,20 @@ class Swarm(BaseGroupChat):
                     activation_condition="any",
                 )
             )
-        nodes.extend(EndNode(name=t, description="outside the team: the run stops here") for t in outside)
-        start = RouterNode(
+        nodes.extend(
+            EndNode.model_construct(name=t, description="outside the team: the run stops here")
+            for t in outside
+        )
+        start = RouterNode.model_construct(
             name=START, policy="swarm_start", description="the first participant, or a handoff's target"
         )
         starts = [
-            SelectEdge(source=START, target=n, activation_condition="any") for n in self.participant_names
+            SelectEdge.model_construct(source=START, target=n, activation_condition="any")
+            for n in self.participant_names
         ]
-        return GraphSpec(
+        # Engine-made from typed parts: constructed without validation, so that a team does not build
+        # the graph models' schemas (the scheduler's validate() still checks the structure).
+        return GraphSpec.model_construct(
             name=self.name,
             nodes=(start, *nodes),
             edges=(*starts, *edges),

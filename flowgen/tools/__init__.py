@@ -1,8 +1,42 @@
-"""Tools a model can call (AutoGen's ``autogen_core.tools`` and ``autogen_agentchat.tools``)."""
+"""Tools a model can call (AutoGen's ``autogen_core.tools`` and ``autogen_agentchat.tools``).
+
+``BaseTool`` loads with the package (every agent checks its tools against it); the other tools load
+on first use (module ``__getattr__``), so that an agent without tools does not pay for them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from flowgen.tools.base import BaseTool, render_return_value
-from flowgen.tools.function_tool import FunctionTool
-from flowgen.tools.task_runner_tool import AgentTool, TaskRunnerTool, TaskRunnerToolArgs, TeamTool
+
+if TYPE_CHECKING:
+    from flowgen.tools.function_tool import FunctionTool
+    from flowgen.tools.task_runner_tool import AgentTool, TaskRunnerTool, TaskRunnerToolArgs, TeamTool
+
+_LAZY = {
+    "AgentTool": "flowgen.tools.task_runner_tool",
+    "FunctionTool": "flowgen.tools.function_tool",
+    "TaskRunnerTool": "flowgen.tools.task_runner_tool",
+    "TaskRunnerToolArgs": "flowgen.tools.task_runner_tool",
+    "TeamTool": "flowgen.tools.task_runner_tool",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowgen.tools' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "AgentTool",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
@@ -23,6 +22,8 @@ def render_return_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, BaseModel):
+        import json  # here: most programs never render a model result, and json costs start-up time
+
         dumped = value.model_dump(mode="json")
         return json.dumps(dumped) if isinstance(dumped, dict) else str(dumped)
     return str(value)
