@@ -189,7 +189,10 @@ class _Adjacency:
 
 
 def _names(spec: GraphSpec) -> Iterable[Finding]:
-    for name, count in Counter(spec.node_names).items():
+    names = spec.node_names
+    if len(set(names)) == len(names):
+        return  # the usual case, without counting
+    for name, count in Counter(names).items():
         if count > 1:
             yield Finding(
                 "duplicate_name",
@@ -389,18 +392,21 @@ def _starving_joins(spec: GraphSpec, graph: _Adjacency) -> Iterable[Finding]:
             if edge.activation_condition == "all":
                 groups.setdefault(edge.group, []).append(edge.source)
         for group, sources in groups.items():
-            loop_back = _loop_back(graph, spec, node.name, sorted(set(sources)))
+            distinct = sorted(set(sources))
+            if len(distinct) < 2:
+                continue  # one input (every node of a chain or a cycle): nothing to wait for together
+            loop_back = _loop_back(graph, spec, node.name, distinct)
             if loop_back is not None:
                 yield loop_back
                 continue
             # Paths through the join itself do not count: it has not run yet when it waits.
             without = graph.without(node.name)
-            for a, b in combinations(sorted(set(sources)), 2):
+            for a, b in combinations(distinct, 2):
                 if not _parallel_ok(without, spec, a, b):
                     yield Finding(
                         "starving_join",
                         (node.name, a, b),
-                        f"{node.name!r} waits for all of {sorted(set(sources))} (group {group!r}), but "
+                        f"{node.name!r} waits for all of {distinct} (group {group!r}), but "
                         f"{a!r} and {b!r} are on mutually exclusive branches and never both run",
                         f"set activation_condition='any' on the edges into {node.name!r}, or put them in "
                         "different activation groups",
