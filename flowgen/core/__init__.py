@@ -6,10 +6,11 @@ touch them, and every program imports this package.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowgen.core.cancellation import CancellationToken
 from flowgen.core.function_call import FunctionCall, Image
+from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from flowgen.core.ids import AgentId, TopicId
@@ -23,19 +24,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flowgen.core' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

@@ -6,7 +6,7 @@ graphs without them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowgen.graph.message_filter import MessageFilterConfig, PerSourceFilter
 from flowgen.graph.spec import (
@@ -23,6 +23,7 @@ from flowgen.graph.spec import (
     WhenEdge,
 )
 from flowgen.graph.validate import Finding, check, validate
+from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from flowgen.graph.builder import GraphBuilder, as_condition
@@ -51,19 +52,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flowgen.graph' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

@@ -7,7 +7,9 @@ this package, the scheduler imports ``flowgen.base``, and a run reads its trace'
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from flowgen.runtime.policy import Selection, SelectionContext, SpeakerPolicy, StatefulPolicy
@@ -47,17 +49,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flowgen.runtime' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

@@ -6,7 +6,9 @@ does not pay for importing the others (GraphFlow's DiGraph support is the heavie
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from flowgen.teams.digraph import DiGraph, DiGraphBuilder, DiGraphEdge, DiGraphNode
@@ -29,19 +31,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flowgen.teams' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

@@ -12,9 +12,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from flowgen.lazy_exports import lazy_exports
 from flowgen.testing.agent import ScriptedAgent
 from flowgen.testing.clients import SchemaChatCompletionClient
 from flowgen.testing.models import ScriptedModels
@@ -35,12 +35,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'flowgen.testing' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
-    return module if name == "strategies" else getattr(module, name)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
