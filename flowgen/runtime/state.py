@@ -24,6 +24,20 @@ from pydantic import BaseModel, ConfigDict
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, TextMessage
 from flowgen.runtime.recording import TakenEdge
 
+#: LiveState's fields, in the order its constructor takes them.
+_LIVE_FIELDS = (
+    "thread",
+    "turn",
+    "step",
+    "frontier",
+    "started",
+    "pending",
+    "visits",
+    "cursors",
+    "spans",
+    "carried",
+)
+
 
 class LiveState:
     """The scheduler's working state; see the module docstring for the cursor rules.
@@ -32,18 +46,7 @@ class LiveState:
     dataclass's methods costs more start-up time than the whole class is worth.
     """
 
-    __slots__ = (
-        "carried",
-        "cursors",
-        "frontier",
-        "pending",
-        "spans",
-        "started",
-        "step",
-        "thread",
-        "turn",
-        "visits",
-    )
+    __slots__ = _LIVE_FIELDS
 
     def __init__(
         self,
@@ -92,20 +95,6 @@ class LiveState:
             window = thread[start : span[0]] + thread[span[1] :]
         # Plain text (nearly every message) passes on its exact type, before the costlier ABC check.
         return [m for m in window if type(m) is TextMessage or isinstance(m, BaseChatMessage)]
-
-
-_LIVE_FIELDS = (
-    "thread",
-    "turn",
-    "step",
-    "frontier",
-    "started",
-    "pending",
-    "visits",
-    "cursors",
-    "spans",
-    "carried",
-)
 
 
 class CarriedEdge(BaseModel):
