@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from hypothesis import given
@@ -16,6 +17,8 @@ from flowgen.teams import SelectorGroupChat, Swarm, speaker_choice
 from flowgen.testing.agent import ScriptedAgent
 from flowgen.testing.strategies import embedded, participant_names
 
+_FILLER = ("I pick", "-", "??", "123", "…", "наверное")
+
 
 @st.composite
 def selector_replies(draw: st.DrawFn, names: Sequence[str]) -> tuple[str, set[str]]:
@@ -25,7 +28,9 @@ def selector_replies(draw: st.DrawFn, names: Sequence[str]) -> tuple[str, set[st
     """
     whole = draw(st.lists(st.sampled_from(list(names)), max_size=3))
     glued = draw(st.lists(st.sampled_from(list(names)).flatmap(embedded), max_size=2))
-    filler = draw(st.lists(st.sampled_from(["I pick", "-", "??", "123", "…", "наверное"]), max_size=3))
+    # Filler that happens to contain a name as a word (a participant named "I" in "I pick") mentions it.
+    words = [w for w in _FILLER if not any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", w) for n in names)]
+    filler = draw(st.lists(st.sampled_from(words), max_size=3))
     tokens = draw(st.permutations([*whole, *glued, *filler]))
     return ", ".join(tokens), set(whole)
 
