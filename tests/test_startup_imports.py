@@ -93,16 +93,6 @@ def test_a_carried_edge_is_recorded_in_the_next_run() -> None:
     assert _run(code) == ["('a', 'a', 'next')"]
 
 
-def test_a_team_result_builds_its_trace_when_read() -> None:
-    code = (
-        _ONE_TURN_TEAM
-        + "from flowgen.runtime.recording import TraceRecording\n"
-        + "print(type(result._trace).__name__)\n"
-        + "print([e.kind for e in result.trace.events][:2], type(result._trace).__name__)\n"
-    )
-    assert _run(code) == ["TraceRecording", "['run_started', 'step_started'] RunTrace"]
-
-
 def test_the_recorders_field_table_matches_the_event_classes() -> None:
     for code, event_type in enumerate(EVENT_TYPES):
         names = tuple(f.name for f in fields(event_type))
