@@ -1,5 +1,8 @@
 """One measurement in a fresh process: ``python -m benchmarks.child FRAMEWORK SCENARIO SIZE``.
 
+FRAMEWORK may also be ``floor`` for the swarm: :mod:`benchmarks.handoff_floor`, the least the
+AgentChat API allows a handoff to cost.
+
 ``--profile FILE`` runs it under cProfile and prints the hottest functions on stderr. Prints one JSON
 object on stdout: the status (ok / unavailable / error), the scenario's metrics, the
 counts taken from the framework's own result, the calibration time and the peak RSS.
@@ -22,7 +25,8 @@ from types import ModuleType
 from typing import Any
 
 from benchmarks.calibration import calibrate
-from benchmarks.frameworks import Outcome, Unavailable, load
+from benchmarks.frameworks import Outcome, Unavailable
+from benchmarks.handoff_count import target_module
 from benchmarks.rss import current_rss_kb, peak_rss_kb
 from benchmarks.scenarios import AGENTS, BRANCHES, CONVERSATION_TURNS, LATENCY_S, SWARM_AGENTS
 
@@ -114,7 +118,7 @@ def measure(framework: str, scenario: str, size: int, profile: Path | None = Non
     calibrate()  # warm-up: the first pass runs before the CPU clock settles
     calibration = [calibrate()]
     try:
-        module = load(framework)
+        module = target_module(framework)
         record["version"] = module.version()
         record.update(_run(scenario, module, size, profile))
         record["status"] = "ok"

@@ -83,6 +83,18 @@ def measure(framework: str, scenario: str, size: int, timeout: float) -> Record:
         return measure_startup(framework, timeout)
     if scenario == "startup_instructions":
         return measure_instructions(framework, timeout)
+    if scenario == "swarm_instructions":
+        return measure_handoff_instructions(framework, size, timeout)
+    record = _measured(framework, scenario, size, timeout)
+    if scenario == "swarm" and framework == "flowgen" and record["status"] == "ok":
+        # The floor runs right after flowgen, under the same load: what no AgentChat engine goes below.
+        floor = _measured("floor", scenario, size, timeout)
+        if floor["status"] == "ok":
+            record["floor_per_turn_ms"] = floor["per_turn_ms"]
+    return record
+
+
+def _measured(framework: str, scenario: str, size: int, timeout: float) -> Record:
     base: Record = {"framework": framework, "scenario": scenario, "size": size}
     done, wall = _spawn("benchmarks.child", framework, scenario, str(size), timeout=timeout)
     if done is None:
@@ -124,29 +136,12 @@ def measure_instructions(framework: str, timeout: float) -> Record:
     Counts do not depend on what else the machine is doing, so one run gives the ratio that the
     wall-clock start-up scenario can only estimate on a noisy machine.
     """
-    record: Record = {
-        "framework": framework,
-        "scenario": "startup_instructions",
-        "size": 1,
-        "calibration_s": calibrate(),
-    }
-    if shutil.which("valgrind") is None:
-        return {**record, "status": "unavailable", "reason": "valgrind is not installed"}
+    record = _counted_record(framework, "startup_instructions", 1)
     counts: dict[str, float] = {}
     for target in ("floor", framework):
-        done, wall = _spawn("benchmarks.startup", target, timeout=timeout, runner=_CALLGRIND)
-        if done is None:
-            return {**record, "status": "timeout", "reason": f"no result after {wall:.0f} s"}
-        if done.returncode == 3:
-            return {
-                **record,
-                "status": "unavailable",
-                "reason": done.stdout.strip().removeprefix("unavailable: "),
-            }
-        count = _collected(done.stderr)
-        if done.returncode != 0 or count is None:
-            tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-            return {**record, "status": "error", "reason": f"exit {done.returncode}: {tail}"[:500]}
+        count = _instructions(record, "benchmarks.startup", target, timeout=timeout)
+        if isinstance(count, dict):
+            return count
         counts[target] = count / 1e6
     return {
         **record,
@@ -154,6 +149,49 @@ def measure_instructions(framework: str, timeout: float) -> Record:
         "instructions_m": counts[framework],
         "floor_instructions_m": counts["floor"],
     }
+
+
+def measure_handoff_instructions(framework: str, size: int, timeout: float) -> Record:
+    """Instructions per swarm handoff under callgrind: two runs, 1 and ``1 + size`` handoffs, differenced.
+
+    With flowgen, the least the AgentChat API allows (:mod:`benchmarks.handoff_floor`) is counted too.
+    """
+    record = _counted_record(framework, "swarm_instructions", size)
+    per_handoff: dict[str, float] = {}
+    for target in (framework, "floor") if framework == "flowgen" else (framework,):
+        counts: list[int] = []
+        for handoffs in (1, 1 + size):
+            count = _instructions(record, "benchmarks.handoff_count", target, str(handoffs), timeout=timeout)
+            if isinstance(count, dict):
+                return count
+            counts.append(count)
+        per_handoff[target] = (counts[1] - counts[0]) / size / 1000
+    floor = {"floor_instructions_k": per_handoff["floor"]} if "floor" in per_handoff else {}
+    return {**record, "status": "ok", "instructions_k": per_handoff[framework], **floor}
+
+
+def _counted_record(framework: str, scenario: str, size: int) -> Record:
+    return {"framework": framework, "scenario": scenario, "size": size, "calibration_s": calibrate()}
+
+
+def _instructions(record: Record, module: str, *args: str, timeout: float) -> int | Record:
+    """The instruction count of ``python -m module *args`` under callgrind, or the failed ``record``."""
+    if shutil.which("valgrind") is None:
+        return {**record, "status": "unavailable", "reason": "valgrind is not installed"}
+    done, wall = _spawn(module, *args, timeout=timeout, runner=_CALLGRIND)
+    if done is None:
+        return {**record, "status": "timeout", "reason": f"no result after {wall:.0f} s"}
+    if done.returncode == 3:
+        return {
+            **record,
+            "status": "unavailable",
+            "reason": done.stdout.strip().removeprefix("unavailable: "),
+        }
+    count = _collected(done.stderr)
+    if done.returncode != 0 or count is None:
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+        return {**record, "status": "error", "reason": f"exit {done.returncode}: {tail}"[:500]}
+    return count
 
 
 def _collected(stderr: str) -> int | None:

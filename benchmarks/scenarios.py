@@ -80,6 +80,16 @@ SCENARIOS: dict[str, Scenario] = {
             "ms/handoff",
         ),
         Scenario(
+            "swarm_instructions",
+            "Swarm handoffs, counted by callgrind (deterministic)",
+            (300,),
+            (30,),
+            "handoffs",
+            "instructions_k",
+            "k instructions/handoff",
+            repeats=1,
+        ),
+        Scenario(
             "fan_out",
             f"Graph fan-out/fan-in, {BRANCHES} branches",
             (200,),

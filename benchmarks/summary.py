@@ -49,6 +49,8 @@ EXTRA_METRICS = (
     "floor_s",
     "calibration_s",
     "floor_instructions_m",
+    "floor_instructions_k",
+    "floor_per_turn_ms",
 )
 
 

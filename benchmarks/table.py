@@ -116,7 +116,39 @@ def _footnotes(document: dict[str, Any], rows: list[Row], frameworks: Sequence[s
             f"Counted by callgrind, the floor (interpreter, asyncio, pydantic validating one model) is "
             f"{counted[0].extra['floor_instructions_m']:,.0f} M instructions.",
         ]
+    notes += _handoff_floor(rows)
     return notes
+
+
+def _handoff_floor(rows: list[Row]) -> list[str]:
+    """What no AgentChat implementation can go below, and the lead over each peer it leaves room for."""
+    notes: list[str] = []
+    for scenario, key, unit, what in (
+        ("swarm_instructions", "floor_instructions_k", "k instructions", "counted by callgrind"),
+        ("swarm", "floor_per_turn_ms", "ms", "timed with flowgen's runs"),
+    ):
+        mine = [r for r in rows if r.scenario == scenario and key in r.extra]
+        if not mine:
+            continue
+        floor = mine[0].extra[key]
+        peers = {
+            r.framework: r.median
+            for r in rows
+            if r.scenario == scenario and r.size == mine[0].size and r.framework in PEERS and r.median
+        }
+        leads = ", ".join(f"{cost / floor:.3g}{TIMES} {LABELS[name]}'s" for name, cost in peers.items())
+        notes.append(
+            f"The AgentChat API's floor for a swarm handoff, {what}: {_number(floor)} {unit}"
+            + (f", which caps any AgentChat implementation's lead at {leads}." if leads else ".")
+        )
+    if not notes:
+        return []
+    return [
+        "",
+        "A handoff cannot cost less than building the objects the AgentChat API makes every handoff leave "
+        "behind (benchmarks/handoff_floor.py builds only those, with no engine around them).",
+        *notes,
+    ]
 
 
 def _ms(seconds: float | None) -> str:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system pieces the drawing and browser tests use: Graphviz's `dot` and Chromium.
+# Installs the system pieces the drawing and browser tests use, Graphviz's `dot` and Chromium, and
+# valgrind, whose callgrind counts instructions for the benchmarks' deterministic scenarios.
 # Only when missing, and only where we are allowed to (root, or passwordless sudo). Never fails the
 # build: without them the renderer uses the pip-installed WebAssembly Graphviz.
 set -u
@@ -7,6 +8,7 @@ PY=${1:-python3}
 need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
+command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
   if [ "$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then
@@ -29,5 +31,8 @@ if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null
   echo "Chromium: $(command -v chromium || command -v chromium-browser)"
 else
   echo "Chromium: not installed; the browser tests of the HTML report will be skipped"
+fi
+if command -v valgrind >/dev/null 2>&1; then echo "valgrind: $(command -v valgrind)"; else
+  echo "valgrind: not installed; the benchmarks report their instruction counts as unavailable"
 fi
 exit 0

@@ -19,6 +19,7 @@ SCENARIOS = (
     "round_robin",
     "selector",
     "swarm",
+    "swarm_instructions",
     "fan_out",
     "concurrency",
     "startup",
@@ -29,6 +30,7 @@ METRICS = {
     "round_robin": "per_turn_ms",
     "selector": "per_turn_ms",
     "swarm": "per_turn_ms",
+    "swarm_instructions": "instructions_k",
     "fan_out": "per_turn_ms",
     "concurrency": "efficiency",
     "startup": "wall_s",
@@ -115,6 +117,15 @@ def test_start_up_instructions_are_counted_above_the_floor(document: dict[str, A
     (row,) = rows
     assert row["repeats"] == 1  # a count does not vary: one run, whatever --repeats says
     assert 0 < row["extra"]["floor_instructions_m"] < row["median"]
+
+
+def test_handoff_instructions_are_counted_above_the_api_floor(document: dict[str, Any]) -> None:
+    rows = _rows(document, "swarm_instructions")
+    if any(row["status"] == "unavailable" for row in rows):
+        pytest.skip(rows[0]["reason"])
+    (row,) = rows
+    assert row["repeats"] == 1
+    assert 0 < row["extra"]["floor_instructions_k"] < row["median"]
 
 
 def test_callgrind_total_is_read_from_its_summary_line() -> None:

@@ -83,3 +83,24 @@ def test_chart_is_well_formed_and_deterministic() -> None:
     root = ET.fromstring(first)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert len(root.findall("{http://www.w3.org/2000/svg}polyline")) == 4  # a line per framework per panel
+
+
+def test_table_gives_the_handoff_floor_and_the_lead_it_leaves_over_each_peer() -> None:
+    def counted(framework: str, value: float, **extra: Any) -> dict[str, Any]:
+        return {
+            "framework": framework,
+            "scenario": "swarm_instructions",
+            "size": 300,
+            "status": "ok",
+            "instructions_k": value,
+            "calibration_s": 0.02,
+            **extra,
+        }
+
+    records = [counted("flowgen", 320.0, floor_instructions_k=200.0), counted("langgraph", 1800.0)]
+    meta = {"frameworks": ["flowgen", "langgraph"], "repeats": 1, "calibration_median_s": 0.02}
+    table = render_table(
+        {"meta": meta, "summary": [r.as_json() for r in summarise(records)], "runs": records}
+    )
+    assert "floor for a swarm handoff, counted by callgrind: 200 k instructions" in table
+    assert "lead at 9\u00d7 LangGraph's" in table
