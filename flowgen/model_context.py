@@ -154,16 +154,16 @@ async def add_messages(context: ChatCompletionContext, messages: Sequence[LLMMes
         await context.add_message(message)
 
 
-async def prompt_history(context: ChatCompletionContext) -> Sequence[LLMMessage]:
-    """What ``context`` shows the model, for a caller that copies it into the request anyway.
+def shared_history(context: ChatCompletionContext) -> Sequence[LLMMessage] | None:
+    """The context's own list when it shows the model everything, else None (ask ``get_messages``).
 
-    An unbounded context hands over its own list rather than a copy: copying the whole history twice
-    per model call is what made a long conversation's turns slower. The caller must not keep or
-    change what it gets.
+    For a caller that copies the history into the request anyway: copying the whole history twice per
+    model call is what made a long conversation's turns slower. A plain function, so that the usual
+    case has no coroutine to create and await. The caller must not keep or change what it gets.
     """
     if type(context) is UnboundedChatCompletionContext:
         return context._messages
-    return await context.get_messages()
+    return None
 
 
 class BufferedChatCompletionContext(ChatCompletionContext):

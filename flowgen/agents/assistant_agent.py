@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel
@@ -32,7 +32,7 @@ from flowgen.model_context import (
     ChatCompletionContext,
     UnboundedChatCompletionContext,
     add_messages,
-    prompt_history,
+    shared_history,
 )
 from flowgen.models import (
     AssistantMessage,
@@ -220,7 +220,12 @@ class AssistantAgent(BaseChatAgent):
                 assert reply is not None
             else:
                 # The hot path: one plain call, without a generator to create and step through.
-                result = await self._create(cancellation_token, self._model_tools)
+                result = await self._model_client.create(
+                    await self._model_messages(),
+                    tools=self._model_tools,
+                    json_output=self._output_content_type,
+                    cancellation_token=cancellation_token,
+                )
                 if result.thought:
                     thought = ThoughtEvent(content=result.thought, source=self.name)
                     inner.append(thought)
@@ -240,7 +245,8 @@ class AssistantAgent(BaseChatAgent):
                 inner.append(request)
                 yield request
                 results.append(await run_tool_call(self._toolbox, calls[0], cancellation_token))
-                executed = await self._record_results(results)
+                await self._model_context.add_message(FunctionExecutionResultMessage(content=results))
+                executed = ToolCallExecutionEvent(content=results, source=self.name)
                 inner.append(executed)
                 yield executed
             else:
@@ -269,12 +275,8 @@ class AssistantAgent(BaseChatAgent):
                 results.extend(out)
             else:
                 yield out
-        yield await self._record_results(results)
-
-    async def _record_results(self, results: list[FunctionExecutionResult]) -> ToolCallExecutionEvent:
-        """Put the tool results in the context; the event that reports them."""
         await self._model_context.add_message(FunctionExecutionResultMessage(content=results))
-        return ToolCallExecutionEvent(content=results, source=self.name)
+        yield ToolCallExecutionEvent(content=results, source=self.name)
 
     async def _reflect(
         self,
@@ -298,7 +300,12 @@ class AssistantAgent(BaseChatAgent):
         else:  # a model that calls tools when offered none: fall back to the tool results
             yield Response(chat_message=self._summary(calls, results), inner_messages=inner)
 
-    async def _add_messages(self, messages: Sequence[BaseChatMessage]) -> None:
+    def _add_messages(self, messages: Sequence[BaseChatMessage]) -> Awaitable[None]:
+        """Add the new messages to the model context: converted now, added when the result is awaited.
+
+        A plain function handing back add_messages' awaitable: a coroutine of its own around it would
+        cost a frame on every turn.
+        """
         # The context keeps what was said, images included (saved state too, as AutoGen's does); a
         # model without vision gets a text-only view of it in _model_messages.
         converted: list[LLMMessage] = []
@@ -314,7 +321,7 @@ class AssistantAgent(BaseChatAgent):
                 if type(m.content) is not str and _without_images(m) is not m:
                     self._may_hold_images = True
                     break
-        await add_messages(self._model_context, converted)
+        return add_messages(self._model_context, converted)
 
     async def _memory_events(self) -> list[MemoryQueryEvent]:
         events: list[MemoryQueryEvent] = []
@@ -325,7 +332,9 @@ class AssistantAgent(BaseChatAgent):
         return events
 
     async def _model_messages(self) -> list[LLMMessage]:
-        history = await prompt_history(self._model_context)
+        history = shared_history(self._model_context)  # no await for an unbounded context (most)
+        if history is None:
+            history = await self._model_context.get_messages()
         if self._may_hold_images:
             # Rescanned only while the history may hold an image: set when one arrives, and for
             # messages that did not come through _add_messages (initial ones, loaded state).
@@ -364,16 +373,12 @@ class AssistantAgent(BaseChatAgent):
         await self._remember(result)
         yield _Reply(result, message_id)
 
-    async def _create(self, token: CancellationToken, tools: Sequence[BaseTool[Any, Any]]) -> CreateResult:
-        """One model call without streaming."""
-        messages = await self._model_messages()
-        return await self._model_client.create(
-            messages, tools=tools, json_output=self._output_content_type, cancellation_token=token
-        )
+    def _remember(self, result: CreateResult) -> Awaitable[None]:
+        """Record the model's reply in the context (when the result is awaited).
 
-    async def _remember(self, result: CreateResult) -> None:
-        """Record the model's reply in the context."""
-        await self._model_context.add_message(
+        Hands back the context's own awaitable: a coroutine around it would cost a frame per model call.
+        """
+        return self._model_context.add_message(
             AssistantMessage(content=result.content, source=self.name, thought=result.thought)
         )
 

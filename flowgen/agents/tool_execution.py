@@ -8,7 +8,7 @@ stream (agent and team tools) pass their inner events out while they run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from flowgen.core import CancellationToken, FunctionCall
@@ -50,17 +50,23 @@ def _parse_arguments(call: FunctionCall) -> dict[str, Any] | FunctionExecutionRe
     return parsed
 
 
-async def _invoke(
+def _invoke(
     tool: BaseTool[Any, Any],
     args: dict[str, Any],
     call: FunctionCall,
     token: CancellationToken,
     events: asyncio.Queue[InnerEvent | None] | None,
-) -> Any:
+) -> Awaitable[Any]:
+    """The tool's run, to await; the tool's own awaitable when nothing streams (no frame around it)."""
     if events is None or not hasattr(tool, "run_json_stream"):
-        return await tool.run_json(args, token, call_id=call.id)
+        return tool.run_json(args, token, call_id=call.id)
+    return _pass_on(tool.run_json_stream(args, token, call_id=call.id), events)
+
+
+async def _pass_on(stream: AsyncIterable[Any], events: asyncio.Queue[InnerEvent | None]) -> Any:
+    """Read a streaming tool's run, passing its inner events on; its last item is its value."""
     value: Any = None
-    async for item in tool.run_json_stream(args, token, call_id=call.id):
+    async for item in stream:
         if isinstance(item, BaseAgentEvent | BaseChatMessage):
             await events.put(item)
         value = item

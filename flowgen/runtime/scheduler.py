@@ -123,6 +123,9 @@ class GraphRunner:
             raise ConfigurationError(f"max_turns must be at least 1 (or None for no limit), got {max_turns}")
         self.spec = spec
         self.participants = dict(participants)
+        #: The participants that are chat agents, found once: they run in place, without a generator in
+        #: between, and an isinstance test against the ChatAgent ABC costs ~2,000 instructions a step.
+        self._agents = {name: p for name, p in self.participants.items() if isinstance(p, ChatAgent)}
         self.termination_condition = termination_condition
         self.max_turns = max_turns
         self.policies = dict(policies or {})
@@ -280,9 +283,10 @@ class GraphRunner:
             for carried in st.carried:
                 rec.add(carried._replace(t=t))
             st.carried = []
+        routers = self._transitions.routers
         while True:
             frontier = st.frontier
-            if self._transitions.routers:
+            if routers and not routers.isdisjoint(frontier):  # tested here: most steps have no router
                 frontier, events = await self._resolve_routers(frontier, token, rec, clock)
                 for event in events:
                     yield event
@@ -293,13 +297,16 @@ class GraphRunner:
                 yield SelectSpeakerEvent(content=list(frontier), source=self.name)
             st.step += 1
             turn = st.turn + 1
-            rec.step_started(clock(), st.step, frontier)
+            now = clock()
+            rec.step_started(now, st.step, frontier)
             results: dict[str, _NodeResult] = {}
-            solo = self.participants.get(frontier[0]) if len(frontier) == 1 else None
-            if isinstance(solo, ChatAgent):
+            solo = self._agents.get(frontier[0]) if len(frontier) == 1 else None
+            if solo is not None:
                 # The common case, kept free of extra generators: one agent speaks.
                 name = frontier[0]
-                started = self._node_started(name, turn, rec, clock)
+                # Nothing runs between the step's start and its only node's: one clock reading serves both.
+                started = now
+                rec.node_started(started, st.step, name, turn)
                 response: Response | None = None
                 replies = solo.on_messages_stream(self._deliver(name), token)
                 try:
@@ -309,12 +316,13 @@ class GraphRunner:
                         else:
                             yield reply
                 except Exception as exc:
-                    self._node_failed(exc, name, turn, started, rec, clock)
+                    self._node_failed(exc, name, turn, started, clock(), rec)
                     raise
                 finally:
                     if response is None:
                         await replies.aclose()
-                results[name] = self._agent_result(name, response, turn, started, rec, clock)
+                now = clock()
+                results[name] = self._agent_result(name, response, turn, started, now, rec)
             else:
                 runs = (
                     self._drive(frontier[0], turn, token, rec, clock)
@@ -327,7 +335,9 @@ class GraphRunner:
                             results[item.name] = item
                         else:
                             yield item
-            delta = self._commit(frontier, results, rec, clock)
+                now = clock()  # the step's last node has finished
+            # The step's edges are taken as its last node finishes (no await in between).
+            delta = self._commit(frontier, results, rec, now)
             stop = await self._check_stop(delta)
             for name in frontier:
                 for item in results[name].after:
@@ -356,9 +366,9 @@ class GraphRunner:
         return None
 
     def _commit(
-        self, frontier: Sequence[str], results: Mapping[str, _NodeResult], rec: TraceRecorder, clock: _Clock
+        self, frontier: Sequence[str], results: Mapping[str, _NodeResult], rec: TraceRecorder, t: float
     ) -> list[Item]:
-        """Append the step's messages in frontier order, move cursors, fire edges: no awaits here."""
+        """Append the step's messages in frontier order, move cursors, fire edges (at ``t``): no awaits."""
         st = self.state
         thread = st.thread
         base = len(thread)
@@ -385,7 +395,6 @@ class GraphRunner:
                 st.visits[name] = st.visits.get(name, 0) + 1
                 fired.extend(self._transitions.fire(name, result.chat))
         self._last_step = (frontier, fired)  # read only when the run runs out of nodes (_ran_out)
-        t = clock()
         for f in fired:
             rec.edge_taken(t, st.step, f.source, f.target, f.edge, f.reason)
         ends = self._transitions.ends
@@ -469,8 +478,6 @@ class GraphRunner:
         self, frontier: list[str], token: CancellationToken, rec: TraceRecorder, clock: _Clock
     ) -> tuple[list[str], list[Item]]:
         routers = self._transitions.routers
-        if not routers or not any(n in routers for n in frontier):
-            return frontier, []
         events: list[Item] = []
         for _ in range(_MAX_ROUTER_HOPS):
             if not any(n in routers for n in frontier):
@@ -544,38 +551,31 @@ class GraphRunner:
         return started
 
     def _node_failed(
-        self, exc: Exception, name: str, turn: int, started: float, rec: TraceRecorder, clock: _Clock
+        self, exc: Exception, name: str, turn: int, started: float, now: float, rec: TraceRecorder
     ) -> None:
-        now = clock()
         error = f"{type(exc).__name__}: {exc}"
         rec.node_finished(now, self.state.step, name, turn, now - started, error=error)
         add_node_note(exc, name, turn)
 
     def _agent_result(
-        self,
-        name: str,
-        response: Response | None,
-        turn: int,
-        started: float,
-        rec: TraceRecorder,
-        clock: _Clock,
+        self, name: str, response: Response | None, turn: int, started: float, now: float, rec: TraceRecorder
     ) -> _NodeResult:
+        """The result of an agent that answered with ``response``, finished at ``now``."""
         if response is None:
             exc = RuntimeError(f"agent {name!r} ended its on_messages_stream without a Response")
-            self._node_failed(exc, name, turn, started, rec, clock)
+            self._node_failed(exc, name, turn, started, now, rec)
             raise exc
         chat = response.chat_message
         inner = response.inner_messages
         result = _NodeResult(name, [*inner, chat] if inner else [chat], [chat], [chat])
-        self._node_finished(result, turn, started, rec, clock)
+        self._node_finished(result, turn, started, now, rec)
         return result
 
     def _node_finished(
-        self, result: _NodeResult, turn: int, started: float, rec: TraceRecorder, clock: _Clock
+        self, result: _NodeResult, turn: int, started: float, now: float, rec: TraceRecorder
     ) -> None:
         prompt, completion = _usage(result.delta)
         ids = [m.id for m in result.chat]
-        now = clock()
         rec.node_finished(now, self.state.step, result.name, turn, now - started, prompt, completion, ids)
 
     async def _drive(
@@ -594,9 +594,9 @@ class GraphRunner:
                     else:
                         yield item
             except Exception as exc:
-                self._node_failed(exc, name, turn, started, rec, clock)
+                self._node_failed(exc, name, turn, started, clock(), rec)
                 raise
-            yield self._agent_result(name, response, turn, started, rec, clock)
+            yield self._agent_result(name, response, turn, started, clock(), rec)
             return
         result: _NodeResult | None = None
         inner: RunTrace | None = None
@@ -620,11 +620,11 @@ class GraphRunner:
             failed = getattr(participant, "last_trace", None)
             if isinstance(failed, RunTrace):
                 self._nest(name, failed, started, rec)
-            self._node_failed(exc, name, turn, started, rec, clock)
+            self._node_failed(exc, name, turn, started, clock(), rec)
             raise
         if inner is not None:
             self._nest(name, inner, started, rec)
-        self._node_finished(result, turn, started, rec, clock)
+        self._node_finished(result, turn, started, clock(), rec)
         yield result
 
     def _nest(self, name: str, inner: RunTrace, started: float, rec: TraceRecorder) -> None:
@@ -666,12 +666,12 @@ class GraphRunner:
                 else:
                     events.put_nowait(reply)
         except Exception as exc:
-            self._node_failed(exc, name, turn, started, rec, clock)
+            self._node_failed(exc, name, turn, started, clock(), rec)
             raise
         finally:
             if response is None:
                 await replies.aclose()
-        return self._agent_result(name, response, turn, started, rec, clock)
+        return self._agent_result(name, response, turn, started, clock(), rec)
 
     async def _parallel(
         self, frontier: Sequence[str], turn: int, token: CancellationToken, rec: TraceRecorder, clock: _Clock
@@ -683,8 +683,8 @@ class GraphRunner:
 
         async def work(name: str) -> None:
             try:
-                agent = self.participants[name]
-                if isinstance(agent, ChatAgent):  # the common case, without a generator in between
+                agent = self._agents.get(name)
+                if agent is not None:  # the common case, without a generator in between
                     results[name] = await self._agent_step(name, agent, turn, token, rec, clock, queue)
                     return
                 async with aclosing(self._drive(name, turn, token, rec, clock)) as node_stream:

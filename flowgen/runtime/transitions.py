@@ -56,15 +56,16 @@ class Transitions:
 
     def __init__(self, spec: GraphSpec) -> None:
         self.spec = spec
-        self._primary: dict[str, tuple[tuple[int, AnyEdge], ...]] = {}
-        self._otherwise: dict[str, tuple[tuple[int, AnyEdge], ...]] = {}
+        # Each edge with the reason it fires, worded once here rather than on every turn.
+        self._primary: dict[str, tuple[tuple[int, AnyEdge, str], ...]] = {}
+        self._otherwise: dict[str, tuple[tuple[int, AnyEdge, str], ...]] = {}
         self._select: dict[str, tuple[tuple[int, str], ...]] = {}
         for node in spec.nodes:
             outs = [(i, spec.edges[i]) for i in spec.out_edge_indices(node.name)]
             self._primary[node.name] = tuple(
-                (i, e) for i, e in outs if not e.otherwise and not isinstance(e, SelectEdge)
+                (i, e, _fire_reason(e)) for i, e in outs if not e.otherwise and not isinstance(e, SelectEdge)
             )
-            self._otherwise[node.name] = tuple((i, e) for i, e in outs if e.otherwise)
+            self._otherwise[node.name] = tuple((i, e, _fire_reason(e)) for i, e in outs if e.otherwise)
             self._select[node.name] = tuple((i, e.target) for i, e in outs if isinstance(e, SelectEdge))
         self._group_size: dict[int, int] = {}
         for node in spec.nodes:
@@ -88,14 +89,14 @@ class Transitions:
         """The edges that fire after ``node`` said ``chat`` (its chat messages of this turn)."""
         primary = self._primary.get(node, ())
         if len(primary) == 1 and type(primary[0][1]) is NextEdge:
-            i, e = primary[0]
-            return [Fired(i, node, e.target, e.label or "next")]
+            i, e, reason = primary[0]
+            return [Fired(i, node, e.target, reason)]
         last = chat[-1] if chat else None
-        fired = [Fired(i, node, e.target, _fire_reason(e)) for i, e in primary if _fires(e, last, chat)]
+        fired = [Fired(i, node, e.target, reason) for i, e, reason in primary if _fires(e, last, chat)]
         if not fired:
             fired = [
-                Fired(i, node, e.target, _fire_reason(e))
-                for i, e in self._otherwise.get(node, ())
+                Fired(i, node, e.target, reason)
+                for i, e, reason in self._otherwise.get(node, ())
                 if _fires(e, last, chat)
             ]
         return fired
@@ -124,9 +125,11 @@ def _fires(edge: AnyEdge, last: BaseChatMessage | None, chat: Sequence[BaseChatM
         return True
     if kind is HandoffEdge or isinstance(edge, HandoffEdge):
         target = edge.target
-        return any(
-            (type(m) is HandoffMessage or isinstance(m, HandoffMessage)) and m.target == target for m in chat
-        )
+        # A plain loop: on every handoff, a generator for any() would cost more than the search.
+        for m in chat:
+            if (type(m) is HandoffMessage or isinstance(m, HandoffMessage)) and m.target == target:
+                return True
+        return False
     if isinstance(edge, WhenEdge):
         return last is not None and edge.condition.matches(last)
     return isinstance(edge, NextEdge)
