@@ -12,7 +12,6 @@ import asyncio
 import importlib
 import json
 import shutil
-import subprocess
 import sys
 
 #: flowgen's layers in the order a one-turn program loads them: the message types first.
@@ -27,7 +26,6 @@ STAGES = (
     "flowgen.teams.round_robin",
     "benchmarks.frameworks.flowgen_impl",
 )
-CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 
 
 def _run_stage(stage: int) -> None:
@@ -38,22 +36,20 @@ def _run_stage(stage: int) -> None:
     for module in STAGES[:stage]:
         importlib.import_module(module)
     if stage > len(STAGES):
-        workload = asyncio.run(startup._one_turn(importlib.import_module(STAGES[-1])))
-        assert workload == 1
+        count = asyncio.run(startup._one_turn(importlib.import_module(STAGES[-1])))
+        assert count == 1
 
 
 def _count(stage: int) -> int:
-    done = subprocess.run(
-        [*CALLGRIND, sys.executable, "-m", "benchmarks.startup_stages", "--stage", str(stage)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    from benchmarks.cli import _collected
+    # The harness loads here, not at the top: every stage's process imports this module, and its
+    # counts must not include the harness.
+    from benchmarks.cli import _CALLGRIND, _collected, _spawn
 
-    count = _collected(done.stderr)
+    done, _ = _spawn("benchmarks.startup_stages", "--stage", str(stage), timeout=600, runner=_CALLGRIND)
+    count = _collected(done.stderr) if done is not None and done.returncode == 0 else None
     if count is None:
-        raise RuntimeError(f"callgrind printed no total for stage {stage}: {done.stderr[-500:]}")
+        tail = done.stderr[-500:] if done is not None else "timed out"
+        raise RuntimeError(f"callgrind gave no total for stage {stage}: {tail}")
     return count
 
 
