@@ -21,7 +21,7 @@ STAGES = (
     "flowgen.messages",
     "flowgen.base",
     "flowgen.graph.spec",
-    "flowgen.runtime.scheduler",
+    "flowgen.engine.scheduler",
     "flowgen.agents.assistant_agent",
     "flowgen.teams.round_robin",
     "benchmarks.frameworks.flowgen_impl",

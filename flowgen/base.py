@@ -19,14 +19,14 @@ from pydantic import (
 )
 
 from flowgen.core import CancellationToken
+from flowgen.engine.recording import TraceRecording
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, StopMessage
-from flowgen.runtime.recording import TraceRecording
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
     from pydantic_core import CoreSchema
 
-    from flowgen.runtime.trace import RunTrace
+    from flowgen.engine.trace import RunTrace
     from flowgen.tools import BaseTool, FunctionTool
 
 
@@ -39,7 +39,7 @@ class Response:
 
 
 class _TraceOrNone:
-    """``RunTrace | None`` for TaskResult's schema, loading :mod:`flowgen.runtime.trace` only then.
+    """``RunTrace | None`` for TaskResult's schema, loading :mod:`flowgen.engine.trace` only then.
 
     The trace module (its event classes and RunTrace) costs start-up time, and most programs never
     dump or validate a TaskResult.
@@ -47,7 +47,7 @@ class _TraceOrNone:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        from flowgen.runtime.trace import RunTrace
+        from flowgen.engine.trace import RunTrace
 
         return handler.generate_schema(RunTrace | None)
 
@@ -117,7 +117,7 @@ class TaskResult(BaseModel):
 def _as_trace(trace: RunTrace | Mapping[str, Any] | None) -> RunTrace | None:
     if trace is None:
         return None
-    from flowgen.runtime.trace import RunTrace
+    from flowgen.engine.trace import RunTrace
 
     if isinstance(trace, RunTrace):
         return trace

@@ -23,9 +23,9 @@ from flowgen.cli.artifacts import write_artifacts
 from flowgen.cli.loading import load_target
 from flowgen.cli.run_command import build_team
 from flowgen.cli.run_file import OFFLINE, RunOrigin
+from flowgen.engine.trace import RunTrace
 from flowgen.errors import FlowgenError
 from flowgen.messages import HandoffMessage
-from flowgen.runtime.trace import RunTrace
 from flowgen.ui import Console
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "graphs" / "support_swarm.py"

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 import pytest
 
 from flowgen.base import TaskResult
+from flowgen.engine.recording import CODES, FIELDS, TraceRecorder
+from flowgen.engine.state import LiveState
+from flowgen.engine.trace import EVENT_TYPES, EdgeTaken, NodeFinished, RunTrace
 from flowgen.graph import AgentNode, GraphSpec, NextEdge
 from flowgen.graph.validate import Finding
 from flowgen.messages import TextMessage
 from flowgen.models import ReplayChatCompletionClient
-from flowgen.runtime.recording import CODES, FIELDS, TraceRecorder
-from flowgen.runtime.state import LiveState
-from flowgen.runtime.trace import EVENT_TYPES, EdgeTaken, NodeFinished, RunTrace
 from flowgen.teams import RoundRobinGroupChat, SelectorGroupChat, Swarm
 from flowgen.testing import ScriptedAgent
 
@@ -68,8 +68,8 @@ def test_an_agent_run_loads_the_trace_module_only_when_its_result_is_dumped() ->
         "from flowgen.models import ReplayChatCompletionClient\n"
         "agent = AssistantAgent('a', model_client=ReplayChatCompletionClient(['hi']))\n"
         "result = asyncio.run(agent.run(task='go'))\n"
-        "print('flowgen.runtime.trace' in sys.modules, [m.to_text() for m in result.messages])\n"
-        "print(result.model_dump(mode='json')['trace'], 'flowgen.runtime.trace' in sys.modules)\n"
+        "print('flowgen.engine.trace' in sys.modules, [m.to_text() for m in result.messages])\n"
+        "print(result.model_dump(mode='json')['trace'], 'flowgen.engine.trace' in sys.modules)\n"
     )
     assert _run(code) == ["False ['go', 'hi']", "None True"]
 
@@ -77,8 +77,8 @@ def test_an_agent_run_loads_the_trace_module_only_when_its_result_is_dumped() ->
 def test_a_team_run_loads_the_trace_events_only_when_its_trace_is_read() -> None:
     code = (
         _ONE_TURN_TEAM
-        + "print('flowgen.runtime.trace' in sys.modules, result.stop_reason is not None)\n"
-        + "print([e.kind for e in result.trace.events][:2], 'flowgen.runtime.trace' in sys.modules)\n"
+        + "print('flowgen.engine.trace' in sys.modules, result.stop_reason is not None)\n"
+        + "print([e.kind for e in result.trace.events][:2], 'flowgen.engine.trace' in sys.modules)\n"
     )
     assert _run(code) == ["False True", "['run_started', 'step_started'] True"]
 
@@ -169,7 +169,7 @@ def test_live_states_compare_by_their_fields() -> None:
 
 
 @pytest.mark.parametrize(
-    "package", ["flowgen.core", "flowgen.graph", "flowgen.models", "flowgen.runtime", "flowgen.tools"]
+    "package", ["flowgen.core", "flowgen.graph", "flowgen.models", "flowgen.engine", "flowgen.tools"]
 )
 def test_every_exported_name_resolves_whether_loaded_lazily_or_not(package: str) -> None:
     code = (

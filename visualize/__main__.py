@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from flowgen.base import TaskResult
+from flowgen.engine.trace import RunTrace
 from flowgen.errors import FlowgenError
-from flowgen.runtime.trace import RunTrace
 from visualize.mermaid import to_mermaid
 from visualize.render import render_svg
 from visualize.report import html_report

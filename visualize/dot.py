@@ -21,6 +21,7 @@ from typing import Any
 
 import graphviz
 
+from flowgen.engine.trace import RunTrace
 from flowgen.graph.spec import (
     AgentNode,
     EndNode,
@@ -31,7 +32,6 @@ from flowgen.graph.spec import (
     SelectEdge,
     WhenEdge,
 )
-from flowgen.runtime.trace import RunTrace
 from visualize.highlight import Highlightable, PathHighlight, steps_text
 from visualize.ids import cluster_name, edge_id, node_id, slug
 from visualize.inputs import Drawable, graph_of, optional_trace

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flowgen.base import TaskResult
+from flowgen.engine.trace import RunTrace
 from flowgen.errors import ConfigurationError
 from flowgen.graph.spec import GraphSpec
-from flowgen.runtime.trace import RunTrace
 
 Drawable = Any
 """A GraphSpec, a team with a ``graph`` attribute, a RunTrace or a TaskResult carrying a trace."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flowgen.base import TaskResult, Team
+from flowgen.engine.trace import RunTrace
 from flowgen.errors import RendererNotFoundError
 from flowgen.graph.spec import GraphSpec
-from flowgen.runtime.trace import RunTrace
 from visualize.render import inline_svg, render_svg
 
 SVG_MIME = "image/svg+xml"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from flowgen.engine.trace import EdgeTaken, NodeFinished, NodeStarted, RunStopped, RunTrace, StepStarted
 from flowgen.graph.spec import GraphSpec
-from flowgen.runtime.trace import EdgeTaken, NodeFinished, NodeStarted, RunStopped, RunTrace, StepStarted
 
 EdgeKey = tuple[str, int]
 """An edge as (node path of the graph holding it, index in that graph's edges)."""
@@ -76,7 +76,7 @@ class RunOverlay:
     Example:
         >>> from datetime import UTC, datetime
         >>> from flowgen.graph import AgentNode, GraphSpec
-        >>> from flowgen.runtime.trace import NodeStarted, RunTrace
+        >>> from flowgen.engine.trace import NodeStarted, RunTrace
         >>> graph = GraphSpec(nodes=(AgentNode(name="a"),), entry=("a",))
         >>> events = [NodeStarted(t=0.0, step=1, node="a", turn=1), NodeStarted(t=1.0, step=2, node="a", turn=2)]
         >>> overlay = RunOverlay.from_trace(RunTrace(graph=graph, started_at=datetime(2026, 1, 1, tzinfo=UTC), events=events))

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 
 from flowgen.base import TaskResult
+from flowgen.engine.trace import NodeFinished, NodeStarted, RunStarted, RunTrace
 from flowgen.errors import RendererNotFoundError
 from flowgen.messages import (
     BaseAgentEvent,
@@ -24,7 +25,6 @@ from flowgen.messages import (
     ToolCallRequestEvent,
     ToolCallSummaryMessage,
 )
-from flowgen.runtime.trace import NodeFinished, NodeStarted, RunStarted, RunTrace
 from visualize.ids import edge_id, node_id
 from visualize.overlay import RunOverlay, seconds
 from visualize.render import inline_svg, render_svg

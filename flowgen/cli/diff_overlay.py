@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from flowgen.engine.trace import RunTrace
 from flowgen.graph.spec import EndNode, GraphSpec, RouterNode
-from flowgen.runtime.trace import RunTrace
 
 TIMES = "\u00d7"
 ONLY_A, ONLY_B, BOTH, UNUSED = "#1c7ed6", "#e8590c", "#2b8a3e", "#c8c8c8"

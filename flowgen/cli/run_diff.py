@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from flowgen.base import TaskResult
-from flowgen.runtime.trace import EdgeTaken, RunTrace
+from flowgen.engine.trace import EdgeTaken, RunTrace
 
 T = TypeVar("T")
 

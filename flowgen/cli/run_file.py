@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from flowgen.base import TaskResult
+from flowgen.engine.trace import RunTrace
 from flowgen.errors import CLIError
 from flowgen.messages import MessageFactory
-from flowgen.runtime.trace import RunTrace
 
 OFFLINE = "offline"
 

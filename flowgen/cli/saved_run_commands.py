@@ -12,7 +12,7 @@ from rich.table import Table
 
 from flowgen.cli import drawing
 from flowgen.cli.run_file import SavedRun, load_run
-from flowgen.runtime.trace import RunTrace
+from flowgen.engine.trace import RunTrace
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

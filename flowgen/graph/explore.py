@@ -219,7 +219,7 @@ def explore(
 
 
 class _Semantics:
-    """The scheduler's firing and fan-in rules over edge indices (kept in step with runtime/transitions)."""
+    """The scheduler's firing and fan-in rules over edge indices (kept in step with engine/transitions)."""
 
     def __init__(self, spec: GraphSpec) -> None:
         self.spec = spec

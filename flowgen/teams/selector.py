@@ -18,6 +18,7 @@ from typing import Any
 
 from flowgen.base import TerminationCondition
 from flowgen.core import CancellationToken
+from flowgen.engine.policy import Selection, SelectionContext, SpeakerPolicy
 from flowgen.errors import ConfigurationError
 from flowgen.graph.spec import AgentNode, GraphSpec, NextEdge, RouterNode, SelectEdge
 from flowgen.messages import (
@@ -37,7 +38,6 @@ from flowgen.models.types import (
     SystemMessage,
     UserMessage,
 )
-from flowgen.runtime.policy import Selection, SelectionContext, SpeakerPolicy
 from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
 from flowgen.teams.speaker_choice import (
     Choice,

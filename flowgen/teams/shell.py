@@ -1,7 +1,7 @@
 """The team shell: the AutoGen group-chat surface shared by every team type.
 
 A team is *a graph factory plus speaker policies*. The shell does everything else — checking the
-participants, running the graph with the scheduler (:class:`~flowgen.runtime.scheduler.GraphRunner`),
+participants, running the graph with the scheduler (:class:`~flowgen.engine.scheduler.GraphRunner`),
 ``run`` / ``run_stream`` with AutoGen's output order, ``reset``, ``pause`` / ``resume``,
 ``save_state`` / ``load_state`` (the run state included, so a run resumes mid-graph), refusing to run
 twice at once.
@@ -54,15 +54,15 @@ from typing import TYPE_CHECKING, Any
 from flowgen.agents.task import Task, task_messages
 from flowgen.base import ChatAgent, TaskResult, Team, TerminationCondition
 from flowgen.core import CancellationToken
+from flowgen.engine.policy import SpeakerPolicy
+from flowgen.engine.scheduler import GraphRunner, RunOutcome
+from flowgen.engine.state import RunState
 from flowgen.errors import ConfigurationError, StateError, TeamRunningError
 from flowgen.graph.spec import AgentNode, GraphSpec
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, ModelClientStreamingChunkEvent
-from flowgen.runtime.policy import SpeakerPolicy
-from flowgen.runtime.scheduler import GraphRunner, RunOutcome
-from flowgen.runtime.state import RunState
 
 if TYPE_CHECKING:
-    from flowgen.runtime.trace import RunTrace
+    from flowgen.engine.trace import RunTrace
 
 Participant = ChatAgent | Team
 

@@ -20,10 +20,10 @@ from flowgen.base import (
     TerminationCondition,
 )
 from flowgen.conditions import HandoffTermination
+from flowgen.engine.policy import Selection, SelectionContext, SpeakerPolicy
 from flowgen.errors import ConfigurationError, HandoffError
 from flowgen.graph.spec import AgentNode, EndNode, GraphSpec, HandoffEdge, NextEdge, RouterNode, SelectEdge
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage
-from flowgen.runtime.policy import Selection, SelectionContext, SpeakerPolicy
 from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
 
 #: The router a run starts from: it picks the opening speaker.

@@ -14,6 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import flowgen.graph.explore
+from flowgen.engine.policy import Selection, SelectionContext
+from flowgen.engine.scheduler import GraphRunner, RunOutcome
+from flowgen.engine.trace import EdgeTaken, RunTrace, StepStarted
+from flowgen.engine.transitions import Fired, Transitions
 from flowgen.graph.conditions import Mention
 from flowgen.graph.explore import State, Step, explore
 from flowgen.graph.explore import _Semantics as Semantics
@@ -30,10 +34,6 @@ from flowgen.graph.spec import (
     WhenEdge,
 )
 from flowgen.messages import BaseChatMessage, HandoffMessage, TextMessage
-from flowgen.runtime.policy import Selection, SelectionContext
-from flowgen.runtime.scheduler import GraphRunner, RunOutcome
-from flowgen.runtime.trace import EdgeTaken, RunTrace, StepStarted
-from flowgen.runtime.transitions import Fired, Transitions
 from flowgen.testing import ScriptedAgent
 from flowgen.testing.strategies import dags, looped_graphs
 

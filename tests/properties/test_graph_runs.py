@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from flowgen.agents import BaseChatAgent
 from flowgen.base import Response
 from flowgen.core import CancellationToken
+from flowgen.engine.scheduler import GraphRunner, RunOutcome
+from flowgen.engine.trace import EdgeTaken, NodeStarted, RunTrace
 from flowgen.errors import GraphValidationError
 from flowgen.graph import END, GraphSpec, NextEdge
 from flowgen.graph.validate import check
 from flowgen.messages import BaseChatMessage, TextMessage
-from flowgen.runtime.scheduler import GraphRunner, RunOutcome
-from flowgen.runtime.trace import EdgeTaken, NodeStarted, RunTrace
 from flowgen.teams import DiGraphBuilder, GraphFlow
 from flowgen.testing.agent import ScriptedAgent
 from flowgen.testing.strategies import dags, looped_graphs

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from flowgen.base import TaskResult
 from flowgen.conditions import HandoffTermination
+from flowgen.engine.trace import EdgeTaken
 from flowgen.messages import BaseChatMessage, HandoffMessage
 from flowgen.models import CallInfo, FunctionChatCompletionClient, LLMMessage
-from flowgen.runtime.trace import EdgeTaken
 from flowgen.teams import SelectorGroupChat, Swarm, speaker_choice
 from flowgen.testing.agent import ScriptedAgent
 from flowgen.testing.strategies import embedded, participant_names

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import pytest
 
 from flowgen.conditions import MaxMessageTermination, TextMentionTermination
+from flowgen.engine.trace import RunStopped, StepStarted
 from flowgen.errors import ConfigurationError, GraphValidationError
 from flowgen.graph import END, GraphSpec, Mention, Regex, Source, WhenEdge
 from flowgen.messages import BaseChatMessage, TextMessage
-from flowgen.runtime.trace import RunStopped, StepStarted
 from flowgen.teams import DiGraph, DiGraphBuilder, GraphFlow
 from flowgen.testing import ScriptedAgent
 

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from flowgen.runtime import RunTrace
-from flowgen.runtime.trace import EdgeTaken, NodeFinished, NodeStarted, RunEvent
+from flowgen.engine import RunTrace
+from flowgen.engine.trace import EdgeTaken, NodeFinished, NodeStarted, RunEvent
 from flowgen.teams import RoundRobinGroupChat
 from flowgen.testing import ScriptedAgent
 from visualize import render_svg

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flowgen.conditions import TextMentionTermination
+from flowgen.engine.trace import EdgeTaken
 from flowgen.errors import ConfigurationError
 from flowgen.graph import NextEdge, RouterNode, SelectEdge
 from flowgen.messages import (
@@ -19,7 +20,6 @@ from flowgen.messages import (
     SelectSpeakerEvent,
 )
 from flowgen.models import ModelInfo, ReplayChatCompletionClient, SystemMessage, UserMessage
-from flowgen.runtime.trace import EdgeTaken
 from flowgen.teams import SelectorGroupChat
 from flowgen.teams.speaker_choice import decide, default_candidates, judge, mentioned, selector_prompt_text
 from flowgen.testing import ScriptedAgent

@@ -10,12 +10,12 @@ import pytest
 from flowgen.agents import AssistantAgent
 from flowgen.conditions import HandoffTermination, MaxMessageTermination, TextMentionTermination
 from flowgen.core import FunctionCall
+from flowgen.engine import RunTrace
+from flowgen.engine.trace import EdgeTaken, RunStopped
 from flowgen.errors import ConfigurationError, GraphValidationError, HandoffError
 from flowgen.graph import EndNode, HandoffEdge, NextEdge, SelectEdge
 from flowgen.messages import BaseChatMessage, HandoffMessage, SelectSpeakerEvent, TextMessage
 from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, RequestUsage
-from flowgen.runtime import RunTrace
-from flowgen.runtime.trace import EdgeTaken, RunStopped
 from flowgen.teams import RoundRobinGroupChat, Swarm
 from flowgen.testing import ScriptedAgent
 

@@ -129,8 +129,8 @@ def test_awkward_node_names_render_as_valid_svg(name: str) -> None:
 def test_a_top_level_name_with_a_slash_is_not_read_as_a_nested_path() -> None:
     from datetime import UTC, datetime
 
+    from flowgen.engine.trace import EdgeTaken, NodeStarted, RunTrace
     from flowgen.graph import NextEdge
-    from flowgen.runtime.trace import EdgeTaken, NodeStarted, RunTrace
 
     graph = GraphSpec(
         nodes=(AgentNode(name="a/b"), AgentNode(name="c")),

@@ -12,6 +12,16 @@ from datetime import UTC, datetime, timedelta
 
 from flowgen.base import TaskResult
 from flowgen.core import FunctionCall
+from flowgen.engine.trace import (
+    EdgeTaken,
+    NodeFinished,
+    NodeStarted,
+    RunEvent,
+    RunStarted,
+    RunStopped,
+    RunTrace,
+    StepStarted,
+)
 from flowgen.graph import (
     END,
     AgentNode,
@@ -35,16 +45,6 @@ from flowgen.messages import (
 )
 from flowgen.models import RequestUsage
 from flowgen.models.types import FunctionExecutionResult
-from flowgen.runtime.trace import (
-    EdgeTaken,
-    NodeFinished,
-    NodeStarted,
-    RunEvent,
-    RunStarted,
-    RunStopped,
-    RunTrace,
-    StepStarted,
-)
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 

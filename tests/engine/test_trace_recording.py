@@ -8,9 +8,8 @@ import pytest
 
 from flowgen.base import TaskResult
 from flowgen.conditions import MaxMessageTermination
-from flowgen.graph import AgentNode, GraphSpec
-from flowgen.runtime import RunTrace
-from flowgen.runtime.trace import (
+from flowgen.engine import RunTrace
+from flowgen.engine.trace import (
     EdgeTaken,
     NodeFinished,
     NodeStarted,
@@ -20,6 +19,7 @@ from flowgen.runtime.trace import (
     TraceRecorder,
     TraceRecording,
 )
+from flowgen.graph import AgentNode, GraphSpec
 from flowgen.teams import RoundRobinGroupChat
 from flowgen.testing import ScriptedAgent
 

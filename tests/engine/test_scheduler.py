@@ -10,9 +10,9 @@ import pytest
 from flowgen.base import TerminationCondition
 from flowgen.conditions import TextMentionTermination
 from flowgen.core import CancellationToken
+from flowgen.engine import GraphRunner, RunOutcome, Selection, SelectionContext
 from flowgen.graph import END, GraphBuilder, GraphSpec, Regex
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage, MessageFactory, TextMessage
-from flowgen.runtime import GraphRunner, RunOutcome, Selection, SelectionContext
 from flowgen.testing import ScriptedAgent
 
 Item = BaseAgentEvent | BaseChatMessage

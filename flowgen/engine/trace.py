@@ -2,8 +2,8 @@
 
 Events are frozen slotted dataclasses; ``RunTrace`` is the pydantic model that carries them across the
 boundary as JSON. While a run goes on, the scheduler records its events flat, as numbers and text (see
-:class:`~flowgen.runtime.recording.TraceRecorder`), and a finished run's
-:class:`~flowgen.runtime.recording.TraceRecording` builds the RunTrace when it is first read (and
+:class:`~flowgen.engine.recording.TraceRecorder`), and a finished run's
+:class:`~flowgen.engine.recording.TraceRecording` builds the RunTrace when it is first read (and
 loads this module then): most runs' traces are never looked at, and the flat record costs the garbage
 collector nothing. Times are seconds since the run started
 (``t``), from a monotonic clock; ``started_at`` is the wall-clock start.
@@ -31,9 +31,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowgen.engine.recording import StopKind, TraceRecorder, TraceRecording
 from flowgen.errors import ConfigurationError
 from flowgen.graph.spec import GraphSpec
-from flowgen.runtime.recording import StopKind, TraceRecorder, TraceRecording
 
 __all__ = [
     "AnyEvent",
@@ -47,7 +47,7 @@ __all__ = [
     "RunTrace",
     "StepStarted",
     "StopKind",
-    "TraceRecorder",  # recorded by flowgen.runtime.recording; kept importable from here
+    "TraceRecorder",  # recorded by flowgen.engine.recording; kept importable from here
     "TraceRecording",
 ]
 
@@ -125,7 +125,7 @@ RunEvent = Annotated[
 
 AnyEvent = RunStarted | StepStarted | NodeStarted | NodeFinished | EdgeTaken | RunStopped
 
-#: The event classes, in the order of their codes in a flat record (``flowgen.runtime.recording``).
+#: The event classes, in the order of their codes in a flat record (``flowgen.engine.recording``).
 EVENT_TYPES: tuple[type[AnyEvent], ...] = (
     RunStarted,
     StepStarted,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flowgen.runtime import RunTrace
-from flowgen.runtime.trace import EdgeTaken, NodeFinished, NodeStarted, RunStarted, RunStopped, StepStarted
+from flowgen.engine import RunTrace
+from flowgen.engine.trace import EdgeTaken, NodeFinished, NodeStarted, RunStarted, RunStopped, StepStarted
 from flowgen.teams import RoundRobinGroupChat
 from flowgen.testing import ScriptedAgent
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from flowgen.engine import RunTrace
+from flowgen.engine.scheduler import GraphRunner, RunOutcome
+from flowgen.engine.trace import EdgeTaken
 from flowgen.graph import END, AgentNode, EndNode, GraphSpec, NextEdge
-from flowgen.runtime import RunTrace
-from flowgen.runtime.scheduler import GraphRunner, RunOutcome
-from flowgen.runtime.trace import EdgeTaken
 from flowgen.teams import RoundRobinGroupChat
 from flowgen.testing import ScriptedAgent
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from flowgen.engine import GraphRunner, RunOutcome
+from flowgen.engine.trace import EdgeTaken, NodeFinished, NodeStarted, RunTrace
 from flowgen.graph import END, GraphBuilder, Regex
 from flowgen.messages import TextMessage
-from flowgen.runtime import GraphRunner, RunOutcome
-from flowgen.runtime.trace import EdgeTaken, NodeFinished, NodeStarted, RunTrace
 from flowgen.testing import ScriptedAgent
 
 

@@ -7,7 +7,7 @@ the next frontier, evaluates termination over every message of the step, and cou
 Inner events stream out as they happen; each node's chat messages are yielded once the step's state
 is recorded, so the state is consistent (and resumable) at every point the caller sees.
 
-Each node receives only the chat messages it has not seen (see :mod:`flowgen.runtime.state`).
+Each node receives only the chat messages it has not seen (see :mod:`flowgen.engine.state`).
 Cancellation — through a CancellationToken or by cancelling the consuming task — stops at the next
 await, cancels every task of the step and leaves the state as it was before that step.
 
@@ -39,6 +39,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from flowgen.base import ChatAgent, Response, TaskResult, Team, TerminationCondition
 from flowgen.core import CancellationToken
+from flowgen.engine.policy import Selection, SelectionContext, SpeakerPolicy, StatefulPolicy
+from flowgen.engine.recording import StopKind, TraceRecorder, TraceRecording
+from flowgen.engine.state import LiveState, RunState
+from flowgen.engine.transitions import Fired, Transitions
 from flowgen.errors import ConfigurationError, StateError, TeamRunningError, add_node_note
 from flowgen.graph.message_filter import MessageFilterConfig
 from flowgen.graph.spec import AgentNode, GraphSpec
@@ -50,13 +54,9 @@ from flowgen.messages import (
     MessageFactory,
     SelectSpeakerEvent,
 )
-from flowgen.runtime.policy import Selection, SelectionContext, SpeakerPolicy, StatefulPolicy
-from flowgen.runtime.recording import StopKind, TraceRecorder, TraceRecording
-from flowgen.runtime.state import LiveState, RunState
-from flowgen.runtime.transitions import Fired, Transitions
 
 if TYPE_CHECKING:
-    from flowgen.runtime.trace import RunTrace
+    from flowgen.engine.trace import RunTrace
 
 Item = BaseAgentEvent | BaseChatMessage
 Participant = ChatAgent | Team
@@ -614,7 +614,7 @@ class GraphRunner:
             if result is None:
                 raise RuntimeError(f"team {name!r} ended its run_stream without a TaskResult")
         except Exception as exc:
-            from flowgen.runtime.trace import RunTrace  # loaded only when a nested team fails
+            from flowgen.engine.trace import RunTrace  # loaded only when a nested team fails
 
             # A team that raised returns no TaskResult; its last trace still shows where it failed.
             failed = getattr(participant, "last_trace", None)
@@ -633,7 +633,7 @@ class GraphRunner:
         Its times move onto this run's clock (the inner run started with the node), its events take
         this run's step; its turns stay the inner team's.
         """
-        from flowgen.runtime.trace import EdgeTaken, NodeFinished, NodeStarted  # nested teams only
+        from flowgen.engine.trace import EdgeTaken, NodeFinished, NodeStarted  # nested teams only
 
         step = self.state.step
         prefix = f"{name}/"

@@ -21,8 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from flowgen.engine.recording import TakenEdge
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, TextMessage
-from flowgen.runtime.recording import TakenEdge
 
 #: LiveState's fields, in the order its constructor takes them.
 _LIVE_FIELDS = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flowgen.engine import GraphRunner, LiveState, RunOutcome, RunState, Selection, SelectionContext
 from flowgen.graph import GraphBuilder, GraphSpec
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, TextMessage, ThoughtEvent
-from flowgen.runtime import GraphRunner, LiveState, RunOutcome, RunState, Selection, SelectionContext
 from flowgen.testing import ScriptedAgent
 
 

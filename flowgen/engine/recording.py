@@ -1,8 +1,8 @@
 """Recording a run: its events kept flat while it goes on, built into a RunTrace when first read.
 
 The scheduler records every run, but most runs' traces are never looked at. So this module holds
-only what recording needs; the event classes and :class:`~flowgen.runtime.trace.RunTrace` (in
-:mod:`flowgen.runtime.trace`, their public home) load when a recording is first read back as
+only what recording needs; the event classes and :class:`~flowgen.engine.trace.RunTrace` (in
+:mod:`flowgen.engine.trace`, their public home) load when a recording is first read back as
 events. Nothing here defines a dataclass or a pydantic model: each would cost start-up time in every
 program that runs a team.
 """
@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
+    from flowgen.engine.trace import AnyEvent, RunTrace
     from flowgen.graph.spec import GraphSpec
-    from flowgen.runtime.trace import AnyEvent, RunTrace
 
 StopKind = Literal[
     "termination",  # a termination condition fired
@@ -27,7 +27,7 @@ StopKind = Literal[
     "error",
 ]
 
-#: Each event kind's code in the flat record, in the order of ``flowgen.runtime.trace.EVENT_TYPES``.
+#: Each event kind's code in the flat record, in the order of ``flowgen.engine.trace.EVENT_TYPES``.
 RUN_STARTED, STEP_STARTED, NODE_STARTED, NODE_FINISHED, EDGE_TAKEN, RUN_STOPPED = range(6)
 #: The code of each event's ``kind``.
 CODES = {
@@ -206,7 +206,7 @@ class TraceRecorder:
 
     def failed_nodes(self) -> list[str]:
         """The nodes whose NodeFinished carries an error, in order."""
-        from flowgen.runtime.trace import NodeFinished
+        from flowgen.engine.trace import NodeFinished
 
         return [e.node for e in self.events if isinstance(e, NodeFinished) and e.error is not None]
 
@@ -230,7 +230,7 @@ def _edges(flat: Sequence[Any], i: int) -> list[TakenEdge]:
 
 def decode(flat: Sequence[Any], i: int) -> list[AnyEvent]:
     """The events of a flat record from position ``i`` on (loads the event classes)."""
-    from flowgen.runtime.trace import EVENT_TYPES
+    from flowgen.engine.trace import EVENT_TYPES
 
     events: list[AnyEvent] = []
     end = len(flat)
@@ -254,7 +254,7 @@ class TraceRecording:
     """A finished run's events, flat; :meth:`build` makes the RunTrace once, when first asked.
 
     Most runs' traces are never read; those that are pay for their event objects (and for loading
-    :mod:`flowgen.runtime.trace`) then, not during the run.
+    :mod:`flowgen.engine.trace`) then, not during the run.
     """
 
     __slots__ = ("_built", "flat", "graph", "started_at")
@@ -267,7 +267,7 @@ class TraceRecording:
 
     def build(self) -> RunTrace:
         if self._built is None:
-            from flowgen.runtime.trace import RunTrace
+            from flowgen.engine.trace import RunTrace
 
             # The events are the engine's own, already valid: no need to validate thousands of them.
             events = decode(self.flat, 0)

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from flowgen.engine import RunTrace
+from flowgen.engine.trace import NodeStarted, RunStarted, RunStopped
 from flowgen.errors import ConfigurationError
 from flowgen.graph import AgentNode, GraphSpec
-from flowgen.runtime import RunTrace
-from flowgen.runtime.trace import NodeStarted, RunStarted, RunStopped
 from flowgen.teams import RoundRobinGroupChat
 from flowgen.testing import ScriptedAgent
 
