@@ -12,6 +12,7 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── UnusedRepliesError (AssertionError)    a scripted model finished with replies left over
     ├── CassetteDriftError (AssertionError)    a cassette request differs from the recording
     ├── ModelClientError                       a real model call failed; ``.retryable``; SDK error as __cause__
+    │   └── AllModelsFailedError               every client of a fallback chain failed; ``.skipped``
     ├── ToolError                              a tool failed; becomes an ``is_error`` result, never a crash
     │   ├── UnknownToolError
     │   └── ToolArgumentsError (ValueError)    malformed JSON or arguments failing validation
@@ -109,3 +110,14 @@ def add_node_note(exc: BaseException, node: str, turn: int) -> BaseException:
     if note not in getattr(exc, "__notes__", ()):
         exc.add_note(note)
     return exc
+
+
+# Model clients for production: fallback chains.
+
+
+class AllModelsFailedError(ModelClientError):
+    """Every client of a fallback chain failed or was skipped; ``skipped`` says why, model by model."""
+
+    def __init__(self, message: str, *, skipped: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(message, retryable=True)
+        self.skipped = list(skipped)

@@ -13,11 +13,14 @@ from flowgen.core.function_call import FunctionCall, Image
 from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
+    from flowgen.core.cache_store import CacheStore, InMemoryStore
     from flowgen.core.ids import AgentId, TopicId
     from flowgen.core.memory_content import MemoryContent, MemoryMimeType
 
 _LAZY = {
     "AgentId": "flowgen.core.ids",
+    "CacheStore": "flowgen.core.cache_store",
+    "InMemoryStore": "flowgen.core.cache_store",
     "MemoryContent": "flowgen.core.memory_content",
     "MemoryMimeType": "flowgen.core.memory_content",
     "TopicId": "flowgen.core.ids",
@@ -29,9 +32,11 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "AgentId",
+    "CacheStore",
     "CancellationToken",
     "FunctionCall",
     "Image",
+    "InMemoryStore",
     "MemoryContent",
     "MemoryMimeType",
     "TopicId",

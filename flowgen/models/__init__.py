@@ -29,11 +29,18 @@ from flowgen.models.types import (
 )
 
 if TYPE_CHECKING:
+    from flowgen.models.circuit_breaker import BreakerPolicy
+    from flowgen.models.fallback import FallbackChatCompletionClient
     from flowgen.models.function import CallInfo, FunctionChatCompletionClient
     from flowgen.models.replay import ReplayChatCompletionClient
+    from flowgen.models.request_limits import RequestLimiter, RequestLimits
 
 _LAZY = {
+    "BreakerPolicy": "flowgen.models.circuit_breaker",
     "CallInfo": "flowgen.models.function",
+    "FallbackChatCompletionClient": "flowgen.models.fallback",
+    "RequestLimiter": "flowgen.models.request_limits",
+    "RequestLimits": "flowgen.models.request_limits",
     "FunctionChatCompletionClient": "flowgen.models.function",
     "ReplayChatCompletionClient": "flowgen.models.replay",
 }
@@ -44,10 +51,12 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "AssistantMessage",
+    "BreakerPolicy",
     "CallInfo",
     "ChatCompletionClient",
     "ChatCompletionTokenLogprob",
     "CreateResult",
+    "FallbackChatCompletionClient",
     "FinishReasons",
     "FunctionChatCompletionClient",
     "FunctionExecutionResult",
@@ -56,6 +65,8 @@ __all__ = [
     "ModelFamily",
     "ModelInfo",
     "ReplayChatCompletionClient",
+    "RequestLimiter",
+    "RequestLimits",
     "RequestUsage",
     "SystemMessage",
     "ToolSchema",

@@ -9,11 +9,12 @@ surfaces as the :class:`~flowgen.errors.ModelClientError` its classifier names.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from flowgen.models.request_limits import RequestLimiter, Ticket
 from flowgen.models.retry import Classifier, RetryPolicy, call_with_retries
 from flowgen.models.token_scope import TokenScope
 
@@ -26,6 +27,18 @@ class ClosableStream(AsyncIterable[Item_co], Protocol):
     """An SDK's server-sent-event stream: iterated for items, closed to drop the connection."""
 
     async def close(self) -> None: ...
+
+
+class _Unlimited:
+    """The ticket of a client without limits: usage is not tracked."""
+
+    __slots__ = ()
+
+    def used(self, tokens: int) -> None:
+        pass
+
+
+_UNLIMITED = _Unlimited()
 
 
 def resolve_policy(retry_policy: RetryPolicy | None, max_retries: int | None) -> RetryPolicy:
@@ -52,6 +65,20 @@ class SdkCalls:
     provider: str
     classify: Classifier
     policy: RetryPolicy
+    limiter: RequestLimiter | None = None
+
+    @property
+    def limited(self) -> bool:
+        return self.limiter is not None
+
+    @asynccontextmanager
+    async def admit(self, planned_tokens: int, scope: TokenScope) -> AsyncIterator[Ticket | _Unlimited]:
+        """Hold a request slot (and budget) for the body; free when the client has no limits."""
+        if self.limiter is None:
+            yield _UNLIMITED
+            return
+        async with self.limiter.admit(planned_tokens, scope) as ticket:
+            yield ticket
 
     async def request(self, attempt: Callable[[], Awaitable[T]], scope: TokenScope) -> T:
         """Await ``attempt()``, retrying as the policy allows."""

@@ -14,7 +14,7 @@ import select
 import socket
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -82,7 +82,10 @@ class ProviderServer:
         >>> server.stop()
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, answer: Callable[[Recorded], Step] | None = None) -> None:
+        self.answer = answer  # replies to requests beyond the script (load tests); None: unexpected
+        self.connections_opened = 0  # TCP connections accepted: pooled clients open few
+        self.peak_connections = 0  # most connections open at one time
         self.requests: list[Recorded] = []
         self.unexpected: list[Recorded] = []
         self.client_left = threading.Event()
@@ -131,6 +134,8 @@ class ProviderServer:
             self.request_arrived.set()
             if self._steps:
                 return self._steps.popleft()
+            if self.answer is not None:
+                return self.answer(request)
             self.unexpected.append(request)
             return None
 
@@ -152,6 +157,7 @@ class ProviderServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # load tests connect many clients at once; the default backlog is 5
 
     def __init__(self, owner: ProviderServer) -> None:
         self.owner = owner
@@ -162,6 +168,8 @@ class _Server(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
+            self.owner.connections_opened += 1
+            self.owner.peak_connections = max(self.owner.peak_connections, len(self._connections))
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import anthropic
 from anthropic.types import Message, MessageParam, RawMessageStreamEvent
+from anthropic.types.message_create_params import MessageCreateParamsBase
 
 from flowgen.core import CancellationToken
 from flowgen.errors import ConfigurationError
@@ -19,14 +20,20 @@ from flowgen.models.anthropic.response import StreamAccumulator, from_message
 from flowgen.models.anthropic.thinking import ThinkingMemory
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
 from flowgen.models.features import check_features
+from flowgen.models.http_client import HttpClient
+from flowgen.models.request_limits import RequestLimiter, RequestLimits, limiter_for
 from flowgen.models.retry import RetryPolicy
 from flowgen.models.scripted import UsageMeter
 from flowgen.models.sdk_call import SdkCalls, resolve_policy
+from flowgen.models.sdk_options import constructor_keywords, split_options
 from flowgen.models.token_estimate import estimate_tokens
 from flowgen.models.token_scope import TokenScope
 from flowgen.models.types import CreateResult, LLMMessage, ModelInfo, RequestUsage
 
 DEFAULT_MAX_TOKENS = 4096
+
+#: Request fields the client builds itself for every call.
+_RESERVED = frozenset({"messages", "model", "system", "tools", "tool_choice", "stream"})
 
 
 class AnthropicChatCompletionClient(ChatCompletionClient):
@@ -67,7 +74,17 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         metadata: Mapping[str, str] | None = None,
         thinking: Mapping[str, Any] | None = None,
         parallel_tool_calls: bool | None = None,
+        http_client: HttpClient | None = None,
+        limits: RequestLimits | RequestLimiter | None = None,
+        **options: Any,
     ) -> None:
+        extra = split_options(
+            "AnthropicChatCompletionClient",
+            options,
+            sdk_keywords=constructor_keywords(anthropic.AsyncAnthropic) - {"max_retries"},
+            create_keywords=frozenset(MessageCreateParamsBase.__annotations__),
+            reserved=_RESERVED,
+        )
         key = api_key or os.environ.get("ANTHROPIC_API_KEY")
         if not key:
             raise ConfigurationError(
@@ -79,10 +96,16 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
             timeout=timeout if timeout is not None else anthropic.NOT_GIVEN,
             max_retries=0,
             default_headers=default_headers,
+            http_client=cast("Any", http_client),
+            **extra.sdk,
         )
+        # The SDK's close() closes its HTTP client; one passed in is shared and belongs to the caller.
+        self._owns_transport = http_client is None
         self._model = model
         self._model_info = resolve_model_info(model, model_info)
-        self._calls = SdkCalls("Anthropic", errors.classify, resolve_policy(retry_policy, max_retries))
+        self._calls = SdkCalls(
+            "Anthropic", errors.classify, resolve_policy(retry_policy, max_retries), limiter_for(limits)
+        )
         self._add_name_prefixes = add_name_prefixes
         create_args = {
             "max_tokens": max_tokens,
@@ -93,6 +116,7 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
             "metadata": dict(metadata) if metadata is not None else None,
             "thinking": dict(thinking) if thinking is not None else None,
             "parallel_tool_calls": parallel_tool_calls,
+            **extra.create,
         }
         self._create_args = {k: v for k, v in create_args.items() if v is not None}
         self._usage = UsageMeter()
@@ -152,8 +176,11 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
-        message = await self._calls.request(lambda: self._send(body), TokenScope(cancellation_token))
-        result, prefix = from_message(message)
+        scope = TokenScope(cancellation_token)
+        async with self._calls.admit(self._planned_tokens(messages, tools, body), scope) as ticket:
+            message = await self._calls.request(lambda: self._send(body), scope)
+            result, prefix = from_message(message)
+            ticket.used(result.usage.prompt_tokens + result.usage.completion_tokens)
         self._finish(result, prefix)
         return result
 
@@ -170,12 +197,15 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         """Yield text as it arrives, then the CreateResult with the usage the stream reported."""
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
         scope = TokenScope(cancellation_token)
-        stream = await self._calls.request(lambda: self._open_stream(body), scope)
-        events = StreamAccumulator()
-        async with aclosing(self._calls.relay(stream, scope, events.add)) as texts:
-            async for text in texts:
-                yield text
-        result = events.result()
+        # The request slot is held until the stream ends: an open stream is a request in flight.
+        async with self._calls.admit(self._planned_tokens(messages, tools, body), scope) as ticket:
+            stream = await self._calls.request(lambda: self._open_stream(body), scope)
+            events = StreamAccumulator()
+            async with aclosing(self._calls.relay(stream, scope, events.add)) as texts:
+                async for text in texts:
+                    yield text
+            result = events.result()
+            ticket.used(result.usage.prompt_tokens + result.usage.completion_tokens)
         self._finish(result, events.prefix())
         yield result
 
@@ -184,8 +214,15 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         if isinstance(result.content, list):
             self._thinking.remember(result.content, prefix)
 
+    def _planned_tokens(self, messages: Sequence[LLMMessage], tools: Tools, body: Json) -> int:
+        """What a request may cost against a tokens-per-minute budget, before the reply says."""
+        if not self._calls.limited:
+            return 0
+        return self.count_tokens(messages, tools=tools) + int(body.get("max_tokens") or 0)
+
     async def close(self) -> None:
-        await self._sdk.close()
+        if self._owns_transport:
+            await self._sdk.close()
 
     def actual_usage(self) -> RequestUsage:
         return self._usage.current
@@ -199,6 +236,10 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
 
     def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Tools = ()) -> int:
         return max(CONTEXT_WINDOW - self.count_tokens(messages, tools=tools), 0)
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What a reply cache must key on besides the request: the model and the fixed create args."""
+        return {"provider": "anthropic", "model": self._model, "create_args": self._create_args}
 
     @property
     def model_info(self) -> ModelInfo:

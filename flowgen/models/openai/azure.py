@@ -8,7 +8,9 @@ from typing import Any
 import openai
 
 from flowgen.errors import ConfigurationError
-from flowgen.models.openai.client import BaseOpenAIChatCompletionClient
+from flowgen.models.http_client import HttpClient
+from flowgen.models.openai.client import BaseOpenAIChatCompletionClient, openai_options
+from flowgen.models.request_limits import RequestLimiter, RequestLimits
 from flowgen.models.retry import RetryPolicy
 from flowgen.models.sdk_call import resolve_policy
 from flowgen.models.types import ModelInfo
@@ -53,8 +55,11 @@ class AzureOpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
         include_name_in_message: bool = True,
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
-        **create_args: Any,
+        http_client: HttpClient | None = None,
+        limits: RequestLimits | RequestLimiter | None = None,
+        **options: Any,
     ) -> None:
+        extra = openai_options("AzureOpenAIChatCompletionClient", openai.AsyncAzureOpenAI, options)
         resolved_model = model or azure_deployment
         if resolved_model is None:
             raise ConfigurationError(
@@ -72,6 +77,8 @@ class AzureOpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
             "timeout": timeout if timeout is not None else openai.NOT_GIVEN,
             "max_retries": 0,
             "default_headers": default_headers,
+            "http_client": http_client,
+            **extra.sdk,
         }
         try:
             sdk = openai.AsyncAzureOpenAI(**sdk_args)
@@ -85,8 +92,10 @@ class AzureOpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
             sdk,
             model=resolved_model,
             model_info=model_info,
-            create_args=create_args,
+            create_args=extra.create,
             add_name_prefixes=add_name_prefixes,
             include_name_in_message=include_name_in_message,
             retry_policy=resolve_policy(retry_policy, max_retries),
+            limits=limits,
         )
+        self._owns_transport = http_client is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any, cast
 
@@ -14,13 +14,16 @@ from flowgen.core import CancellationToken
 from flowgen.errors import ConfigurationError
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
 from flowgen.models.features import check_features
+from flowgen.models.http_client import HttpClient
 from flowgen.models.openai import errors
 from flowgen.models.openai.model_info import context_window, resolve_model_info
 from flowgen.models.openai.request import Json, build_body
 from flowgen.models.openai.response import StreamAccumulator, from_completion
+from flowgen.models.request_limits import RequestLimiter, RequestLimits, limiter_for
 from flowgen.models.retry import RetryPolicy
 from flowgen.models.scripted import UsageMeter
 from flowgen.models.sdk_call import SdkCalls, resolve_policy
+from flowgen.models.sdk_options import SplitOptions, constructor_keywords, split_options
 from flowgen.models.token_estimate import estimate_tokens
 from flowgen.models.token_scope import TokenScope
 from flowgen.models.types import CreateResult, LLMMessage, ModelFamily, ModelInfo, RequestUsage
@@ -39,6 +42,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         add_name_prefixes: bool,
         include_name_in_message: bool,
         retry_policy: RetryPolicy,
+        limits: RequestLimits | RequestLimiter | None = None,
     ) -> None:
         self._sdk = sdk
         self._model = model
@@ -48,8 +52,10 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             raise ConfigurationError("n must be 1: flowgen reads exactly one choice per call")
         self._add_name_prefixes = add_name_prefixes
         self._include_name = include_name_in_message
-        self._calls = SdkCalls("OpenAI", errors.classify, retry_policy)
+        self._calls = SdkCalls("OpenAI", errors.classify, retry_policy, limiter_for(limits))
         self._usage = UsageMeter()
+        # The SDK's close() closes its HTTP client; one passed in is shared and belongs to the caller.
+        self._owns_transport = True
 
     def _body(
         self,
@@ -107,7 +113,11 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
-        completion = await self._calls.request(lambda: self._send(body), TokenScope(cancellation_token))
+        scope = TokenScope(cancellation_token)
+        async with self._calls.admit(self._planned_tokens(messages, tools, body), scope) as ticket:
+            completion = await self._calls.request(lambda: self._send(body), scope)
+            if completion.usage is not None:
+                ticket.used(completion.usage.prompt_tokens + completion.usage.completion_tokens)
         if not completion.choices:
             raise errors.empty_reply(completion.model)
         result = from_completion(completion, parse_think=self._parse_think)
@@ -133,17 +143,28 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             options["include_usage"] = include_usage
         body["stream_options"] = options
         scope = TokenScope(cancellation_token)
-        stream = await self._calls.request(lambda: self._open_stream(body), scope)
-        chunks = StreamAccumulator(parse_think=self._parse_think)
-        async with aclosing(self._calls.relay(stream, scope, chunks.add)) as texts:
-            async for text in texts:
-                yield text
-        result = chunks.result()
+        # The request slot is held until the stream ends: an open stream is a request in flight.
+        async with self._calls.admit(self._planned_tokens(messages, tools, body), scope) as ticket:
+            stream = await self._calls.request(lambda: self._open_stream(body), scope)
+            chunks = StreamAccumulator(parse_think=self._parse_think)
+            async with aclosing(self._calls.relay(stream, scope, chunks.add)) as texts:
+                async for text in texts:
+                    yield text
+            result = chunks.result()
+            ticket.used(result.usage.prompt_tokens + result.usage.completion_tokens)
         self._usage.record(result.usage)
         yield result
 
+    def _planned_tokens(self, messages: Sequence[LLMMessage], tools: Tools, body: Json) -> int:
+        """What a request may cost against a tokens-per-minute budget, before the reply says."""
+        if not self._calls.limited:
+            return 0
+        reply = body.get("max_completion_tokens") or body.get("max_tokens") or 0
+        return self.count_tokens(messages, tools=tools) + int(reply)
+
     async def close(self) -> None:
-        await self._sdk.close()
+        if self._owns_transport:
+            await self._sdk.close()
 
     def actual_usage(self) -> RequestUsage:
         return self._usage.current
@@ -157,6 +178,10 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
 
     def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Tools = ()) -> int:
         return max(context_window(self._model) - self.count_tokens(messages, tools=tools), 0)
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What a reply cache must key on besides the request: the model and the fixed create args."""
+        return {"provider": "openai", "model": self._model, "create_args": self._create_args}
 
     @property
     def model_info(self) -> ModelInfo:
@@ -212,7 +237,11 @@ class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
         stream_options: Mapping[str, bool] | None = None,
         parallel_tool_calls: bool | None = None,
         reasoning_effort: str | None = None,
+        http_client: HttpClient | None = None,
+        limits: RequestLimits | RequestLimiter | None = None,
+        **options: Any,
     ) -> None:
+        extra = openai_options("OpenAIChatCompletionClient", openai.AsyncOpenAI, options)
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             if base_url is None:
@@ -228,6 +257,8 @@ class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
             timeout=timeout if timeout is not None else openai.NOT_GIVEN,
             max_retries=0,
             default_headers=default_headers,
+            http_client=cast("Any", http_client),
+            **extra.sdk,
         )
         create_args = {
             "frequency_penalty": frequency_penalty,
@@ -245,6 +276,7 @@ class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
             "stream_options": stream_options,
             "parallel_tool_calls": parallel_tool_calls,
             "reasoning_effort": reasoning_effort,
+            **extra.create,
         }
         super().__init__(
             sdk,
@@ -254,4 +286,24 @@ class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
             add_name_prefixes=add_name_prefixes,
             include_name_in_message=include_name_in_message,
             retry_policy=resolve_policy(retry_policy, max_retries),
+            limits=limits,
         )
+        self._owns_transport = http_client is None
+
+
+#: Request fields the client builds itself for every call.
+_RESERVED = frozenset({"messages", "model", "tools", "tool_choice", "functions", "function_call", "stream"})
+
+
+def openai_options(client: str, sdk_class: Callable[..., object], options: Mapping[str, Any]) -> SplitOptions:
+    """Sort a client's extra keywords into SDK-constructor and create-request ones (as AutoGen does)."""
+    from openai.types.chat.completion_create_params import CompletionCreateParamsBase
+
+    return split_options(
+        client,
+        options,
+        # Retries are flowgen's (see RetryPolicy); the SDK's own stay off.
+        sdk_keywords=constructor_keywords(sdk_class) - {"max_retries"},
+        create_keywords=frozenset(CompletionCreateParamsBase.__annotations__),
+        reserved=_RESERVED,
+    )
