@@ -12,6 +12,7 @@ from flowgen.base import ChatAgent, Response, TaskResult
 from flowgen.core import CancellationToken
 from flowgen.errors import ConfigurationError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
+from flowgen.telemetry import hooks
 
 
 def check_agent_name(name: object) -> str:
@@ -64,6 +65,8 @@ class BaseChatAgent(ChatAgent, ABC):
     def __init__(self, name: str, description: str) -> None:
         self._name = check_agent_name(name)
         self._description = description
+        if hooks.observer is not None:
+            hooks.observer.agent_created(self._name, type(self).__name__)
 
     @property
     def name(self) -> str:

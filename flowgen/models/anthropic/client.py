@@ -25,6 +25,7 @@ from flowgen.models.sdk_call import SdkCalls, resolve_policy
 from flowgen.models.token_estimate import estimate_tokens
 from flowgen.models.token_scope import TokenScope
 from flowgen.models.types import CreateResult, LLMMessage, ModelInfo, RequestUsage
+from flowgen.telemetry import hooks
 
 DEFAULT_MAX_TOKENS = 4096
 
@@ -97,6 +98,10 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         self._create_args = {k: v for k, v in create_args.items() if v is not None}
         self._usage = UsageMeter()
         self._thinking = ThinkingMemory()
+        hooks.add_secret(key)
+
+    def _telemetry_request(self) -> tuple[str, str | None, Mapping[str, Any]]:
+        return "anthropic", self._model, self._create_args
 
     def _body(
         self,
@@ -129,6 +134,7 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
             model=body["model"],
             stream=False,
             extra_body=rest,
+            extra_headers=hooks.observer.http_headers() if hooks.observer is not None else None,
         )
 
     async def _open_stream(self, body: Json) -> anthropic.AsyncStream[RawMessageStreamEvent]:
@@ -139,6 +145,7 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
             model=body["model"],
             stream=True,
             extra_body=rest,
+            extra_headers=hooks.observer.http_headers() if hooks.observer is not None else None,
         )
 
     async def create(
@@ -153,6 +160,8 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
     ) -> CreateResult:
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
         message = await self._calls.request(lambda: self._send(body), TokenScope(cancellation_token))
+        if hooks.observer is not None:
+            hooks.observer.model_response(message.id, message.model)
         result, prefix = from_message(message)
         self._finish(result, prefix)
         return result
@@ -177,6 +186,8 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
                 yield text
         result = events.result()
         self._finish(result, events.prefix())
+        if hooks.observer is not None:
+            hooks.observer.model_response(events.response_id, events.response_model)
         yield result
 
     def _finish(self, result: CreateResult, prefix: list[Json]) -> None:

@@ -24,10 +24,13 @@ from flowgen.models.sdk_call import SdkCalls, resolve_policy
 from flowgen.models.token_estimate import estimate_tokens
 from flowgen.models.token_scope import TokenScope
 from flowgen.models.types import CreateResult, LLMMessage, ModelFamily, ModelInfo, RequestUsage
+from flowgen.telemetry import hooks
 
 
 class BaseOpenAIChatCompletionClient(ChatCompletionClient):
     """What OpenAI and Azure OpenAI share: building requests, reading replies, retries, usage."""
+
+    _provider = "openai"  # the GenAI conventions' gen_ai.provider.name
 
     def __init__(
         self,
@@ -50,6 +53,11 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         self._include_name = include_name_in_message
         self._calls = SdkCalls("OpenAI", errors.classify, retry_policy)
         self._usage = UsageMeter()
+        if sdk.api_key != "not-needed":  # the placeholder sent to local servers
+            hooks.add_secret(sdk.api_key)
+
+    def _telemetry_request(self) -> tuple[str, str | None, Mapping[str, Any]]:
+        return self._provider, self._model, self._create_args
 
     def _body(
         self,
@@ -85,6 +93,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             model=body["model"],
             stream=False,
             extra_body=rest,
+            extra_headers=_trace_headers(),
         )
 
     async def _open_stream(self, body: Json) -> openai.AsyncStream[ChatCompletionChunk]:
@@ -94,6 +103,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             model=body["model"],
             stream=True,
             extra_body=rest,
+            extra_headers=_trace_headers(),
         )
 
     async def create(
@@ -108,6 +118,8 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
     ) -> CreateResult:
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
         completion = await self._calls.request(lambda: self._send(body), TokenScope(cancellation_token))
+        if hooks.observer is not None:
+            hooks.observer.model_response(completion.id, completion.model)
         if not completion.choices:
             raise errors.empty_reply(completion.model)
         result = from_completion(completion, parse_think=self._parse_think)
@@ -140,6 +152,8 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
                 yield text
         result = chunks.result()
         self._usage.record(result.usage)
+        if hooks.observer is not None:
+            hooks.observer.model_response(chunks.response_id, chunks.response_model)
         yield result
 
     async def close(self) -> None:
@@ -161,6 +175,11 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
     @property
     def model_info(self) -> ModelInfo:
         return self._model_info
+
+
+def _trace_headers() -> dict[str, str] | None:
+    """The current span's W3C trace context for the request, when telemetry is on (else none)."""
+    return hooks.observer.http_headers() if hooks.observer is not None else None
 
 
 class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
