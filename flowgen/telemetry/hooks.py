@@ -1,7 +1,7 @@
 """The hook interface: how the engine, the agents, the model clients and the tools report to telemetry.
 
 Nothing here imports OpenTelemetry or prometheus_client. :data:`observer` is ``None`` until
-:func:`flowgen.telemetry.install` (or :func:`flowgen.telemetry.configure_logging`) installs one, and
+:func:`flowgen.telemetry.instrument` (or :func:`flowgen.telemetry.configure_logging`) installs one, and
 every hook site reads it first, so a program that configures no telemetry pays one module attribute
 read per model call, tool call and run — nothing per message, and no object is made.
 
@@ -27,7 +27,7 @@ carried)`` (a context manager around handling a delivered message: the handler's
 sender's trace; a delivery span of its own only when ``instrument(core_deliveries=True)``).
 
 :data:`conversation_id` is the thread id of the run going on, when there is one: the durable-runs
-layer (or the application) sets it with :func:`flowgen.telemetry.thread_scope`; spans carry it as
+layer (or the application) sets it with :func:`flowgen.telemetry.conversation`; spans carry it as
 ``gen_ai.conversation.id``.
 
 Secret values that do not look like keys (an ``api_key=`` of any shape) are registered with

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
     from prometheus_client import CollectorRegistry
 
-__all__ = ["Telemetry", "enable_event_logs", "instrument", "uninstrument"]
+__all__ = ["Telemetry", "disable_event_logs", "enable_event_logs", "instrument", "uninstrument"]
 
 _INSTALL = "install the optional dependencies with: pip install 'flowgen[telemetry]'"
 
@@ -102,3 +102,14 @@ def enable_event_logs() -> None:
         hooks.observer = Telemetry(
             tracer=None, metrics=None, logs=True, capture_content=False, core_deliveries=False
         )
+
+
+def disable_event_logs() -> None:
+    """Stop the event log lines :func:`enable_event_logs` started (and its observer, if logs were all it did)."""
+    observer = hooks.observer
+    if not isinstance(observer, Telemetry):
+        return
+    if observer.tracer is None and observer.metrics is None:
+        hooks.observer = None
+    else:
+        observer.logs = False

@@ -169,7 +169,7 @@ def _registry(registry: CollectorRegistry | None) -> CollectorRegistry:
     if isinstance(active, Telemetry) and active.metrics is not None and active.metrics.registry is not None:
         return active.metrics.registry
     raise ConfigurationError(
-        "no Prometheus metrics to serve: call flowgen.telemetry.install(prometheus=True) first, "
+        "no Prometheus metrics to serve: call flowgen.telemetry.instrument(prometheus=True) first, "
         "or pass registry="
     )
 

@@ -84,7 +84,7 @@ _tool_call: ContextVar[ToolScope | None] = ContextVar("flowgen_tool_call", defau
 class Telemetry:
     """The installed observer: spans (``tracer``), ``metrics`` and event logs, each optional.
 
-    Made and installed by :func:`flowgen.telemetry.install`; usable as a context manager that
+    Made and installed by :func:`flowgen.telemetry.instrument`; usable as a context manager that
     uninstalls it on exit.
     """
 
@@ -177,14 +177,13 @@ class Telemetry:
         status = "ok" if error is None else "cancelled" if duration is None else "error"
         span = scope.span
         if span is not None:
-            from flowgen.telemetry.spans import error_type, fail, leave
+            from flowgen.telemetry.spans import error_type, fail
 
             span.set_attribute(semconv.INPUT_TOKENS, prompt)
             span.set_attribute(semconv.OUTPUT_TOKENS, completion)
             if error is not None:
                 fail(span, error_type(error) if duration is not None else "cancelled", error, self.redactor)
             span.end()
-            leave(scope.previous)
         metrics = self.metrics
         if metrics is not None:
             metrics.add("flowgen.agent.turns", 1, scope.agent, status)
@@ -196,11 +195,12 @@ class Telemetry:
             if error is not None:
                 fields["error"] = error
             self._log("turn_finished", f"{scope.agent} finished its turn ({status})", fields)
+        _leave(scope.previous)  # last: the log line above carries the span's ids
 
     def run_stopped(self, run: RunScope, reason: str, stop: StopKind) -> None:
         span = run.span
         if span is not None:
-            from flowgen.telemetry.spans import error_type, fail, leave
+            from flowgen.telemetry.spans import error_type, fail
 
             span.set_attribute("flowgen.stop.kind", stop)
             span.set_attribute("flowgen.stop.reason", self.redactor.redact(reason)[:1000])
@@ -209,7 +209,6 @@ class Telemetry:
             elif stop == "cancelled":
                 fail(span, "cancelled", "the run was cancelled", self.redactor)
             span.end()
-            leave(run.previous)
         metrics = self.metrics
         if metrics is not None:
             metrics.add("flowgen.runs.finished", 1, run.team, stop)
@@ -218,6 +217,7 @@ class Telemetry:
             fields = {"team": run.team, "stop": stop, "reason": reason}
             fields["duration_s"] = perf_counter() - run.started
             self._log("run_stopped", f"{run.team} stopped ({stop})", fields)
+        _leave(run.previous)
 
     # ---------------------------------------------------------------- model calls
 
@@ -265,7 +265,7 @@ class Telemetry:
         status = "ok" if exc is None else "cancelled" if _cancelled(exc) else "error"
         span = call.span
         if span is not None:
-            from flowgen.telemetry.spans import fail, leave, output_json
+            from flowgen.telemetry.spans import fail, output_json
 
             if result is not None:
                 reason = semconv.FINISH_REASON.get(result.finish_reason, result.finish_reason)
@@ -281,7 +281,6 @@ class Telemetry:
             if exc is not None:
                 fail(span, type(exc).__name__, str(exc) or type(exc).__name__, self.redactor)
             span.end()
-            leave(call.previous)
         model = call.model or "unknown"
         metrics = self.metrics
         if metrics is not None:
@@ -303,6 +302,7 @@ class Telemetry:
             if exc is not None:
                 fields["error"] = f"{type(exc).__name__}: {exc}"
             self._log("model_call", f"{call.provider} model call for {call.agent} ({status})", fields)
+        _leave(call.previous)
 
     def model_response(self, response_id: str | None, response_model: str | None) -> None:
         call = _model_call.get()
@@ -383,14 +383,13 @@ class Telemetry:
             status, error = "ok", None
         span = scope.span
         if span is not None:
-            from flowgen.telemetry.spans import fail, leave
+            from flowgen.telemetry.spans import fail
 
             if self.capture_content and result is not None:
                 span.set_attribute(semconv.TOOL_RESULT, self.redactor.redact(result.content))
             if error is not None:
                 fail(span, error, result.content if result is not None else "cancelled", self.redactor)
             span.end()
-            leave(previous)
         if self.metrics is not None:
             self.metrics.add("flowgen.tool.calls", 1, tool, status)
             self.metrics.observe("flowgen.tool.duration", duration, tool)
@@ -402,6 +401,7 @@ class Telemetry:
             if error is not None:
                 fields["error_type"] = error
             self._log("tool_executed", f"tool {tool} ran ({status})", fields)
+        _leave(previous)
 
     def tool_error(self, exc: BaseException) -> None:
         scope = _tool_call.get()
@@ -472,6 +472,13 @@ class Telemetry:
         finally:
             span.end()
             leave(previous_ctx)
+
+
+def _leave(previous: Context | None) -> None:
+    if previous is not None:
+        from flowgen.telemetry.spans import leave
+
+        leave(previous)
 
 
 def _cancelled(exc: BaseException) -> bool:
