@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
-    from flowgen.telemetry.thread_scope import conversation
     from flowgen.telemetry.install import instrument, uninstrument
     from flowgen.telemetry.logs import JsonFormatter, configure_logging
     from flowgen.telemetry.metrics import MetricsServer, render_metrics, start_metrics_server
     from flowgen.telemetry.observer import Telemetry
     from flowgen.telemetry.redaction import Redactor
+    from flowgen.telemetry.thread_scope import conversation
 
 __all__ = [
     "JsonFormatter",

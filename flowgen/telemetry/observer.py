@@ -214,7 +214,7 @@ class Telemetry:
             metrics.add("flowgen.runs.finished", 1, run.team, stop)
             metrics.add("flowgen.runs.active", -1, run.team)
         if self.logs:
-            fields = {"team": run.team, "stop": stop, "reason": reason}
+            fields: dict[str, Any] = {"team": run.team, "stop": stop, "reason": reason}
             fields["duration_s"] = perf_counter() - run.started
             self._log("run_stopped", f"{run.team} stopped ({stop})", fields)
         _leave(run.previous)

@@ -20,9 +20,13 @@ async def _send_and_deliver(traced: Traced) -> None:
 
     async def deliver() -> None:
         carried = await queue.get()
-        with observer.delivery("process", "worker/1", "Ping", carried):
-            with traced.observer.tracer.start_as_current_span("handler"):  # type: ignore[union-attr]
-                pass
+        tracer = traced.observer.tracer
+        assert tracer is not None
+        with (
+            observer.delivery("process", "worker/1", "Ping", carried),
+            tracer.start_as_current_span("handler"),
+        ):
+            pass
 
     async with asyncio.TaskGroup() as group:
         group.create_task(deliver())

@@ -41,7 +41,9 @@ def _records(stream: io.StringIO) -> list[dict[str, object]]:
 
 
 async def _run() -> None:
-    info = ModelInfo(vision=False, function_calling=True, json_output=False, family="x", structured_output=False)
+    info = ModelInfo(
+        vision=False, function_calling=True, json_output=False, family="x", structured_output=False
+    )
     call = CreateResult(
         finish_reason="function_calls",
         content=[FunctionCall(id="c1", name="shout", arguments='{"text": "hi"}')],
@@ -51,8 +53,12 @@ async def _run() -> None:
     def shout(text: str) -> str:
         return text.upper()
 
-    agent = AssistantAgent("a", ReplayChatCompletionClient([call], model_info=info), tools=[FunctionTool(shout, "s")])
-    await RoundRobinGroupChat([agent], termination_condition=MaxMessageTermination(2), name="t").run(task="go")
+    agent = AssistantAgent(
+        "a", ReplayChatCompletionClient([call], model_info=info), tools=[FunctionTool(shout, "s")]
+    )
+    await RoundRobinGroupChat([agent], termination_condition=MaxMessageTermination(2), name="t").run(
+        task="go"
+    )
 
 
 async def test_json_lines_for_each_event(json_lines: io.StringIO) -> None:
@@ -92,7 +98,7 @@ async def test_trace_and_span_ids_on_lines_written_inside_a_span(json_lines: io.
 
 def test_unknown_log_format_says_which_exist(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLOWGEN_LOG_FORMAT", "xml")
-    with pytest.raises(ConfigurationError, match="FLOWGEN_LOG_FORMAT.*text, json"):
+    with pytest.raises(ConfigurationError, match=r"FLOWGEN_LOG_FORMAT.*text, json"):
         telemetry.configure_logging()
     assert hooks.observer is None
 

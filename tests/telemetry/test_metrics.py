@@ -38,17 +38,24 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
 
 
 async def _run_team() -> None:
-    info = ModelInfo(vision=False, function_calling=True, json_output=False, family="x", structured_output=False)
+    info = ModelInfo(
+        vision=False, function_calling=True, json_output=False, family="x", structured_output=False
+    )
     call = CreateResult(
         finish_reason="function_calls",
-        content=[FunctionCall(id="c1", name="echo", arguments='{"text": "hi"}'), FunctionCall(id="c2", name="made_up", arguments="{}")],
+        content=[
+            FunctionCall(id="c1", name="echo", arguments='{"text": "hi"}'),
+            FunctionCall(id="c2", name="made_up", arguments="{}"),
+        ],
         usage=RequestUsage(prompt_tokens=10, completion_tokens=4),
     )
 
     def echo(text: str) -> str:
         return text
 
-    a = AssistantAgent("a", ReplayChatCompletionClient([call, "a done"], model_info=info), tools=[FunctionTool(echo, "e")])
+    a = AssistantAgent(
+        "a", ReplayChatCompletionClient([call, "a done"], model_info=info), tools=[FunctionTool(echo, "e")]
+    )
     b = AssistantAgent("b", ReplayChatCompletionClient(["b says"]))
     team = RoundRobinGroupChat([a, b], termination_condition=MaxMessageTermination(3), name="pair")
     await team.run(task="go")
@@ -73,7 +80,18 @@ async def test_prometheus_exposition_holds_runs_turns_tools_models_and_tokens(tr
     assert _value(samples, "flowgen_model_tokens_total", model="unknown", type="output") >= 4
     assert _value(samples, "flowgen_model_duration_seconds_count", provider="replay", model="unknown") == 2
     labels = {k for (_, pairs) in samples for k, _ in pairs}
-    assert labels <= {"team", "stop", "agent", "status", "tool", "provider", "model", "type", "le", "intervention"}
+    assert labels <= {
+        "team",
+        "stop",
+        "agent",
+        "status",
+        "tool",
+        "provider",
+        "model",
+        "type",
+        "le",
+        "intervention",
+    }
 
 
 async def test_openmetrics_when_the_scraper_asks_for_it(traced: Traced) -> None:
@@ -92,10 +110,15 @@ async def test_the_same_metrics_through_the_opentelemetry_api(traced: Traced) ->
         for scope in resource.scope_metrics:
             for metric in scope.metrics:
                 points[metric.name] = [(dict(p.attributes or {}), p) for p in metric.data.data_points]
-    assert {"flowgen.runs.started", "flowgen.agent.turns", "flowgen.tool.calls", "flowgen.model.calls"} <= set(points)
+    assert {
+        "flowgen.runs.started",
+        "flowgen.agent.turns",
+        "flowgen.tool.calls",
+        "flowgen.model.calls",
+    } <= set(points)
     turns = {(a["agent"], a["status"]): p.value for a, p in points["flowgen.agent.turns"]}  # type: ignore[attr-defined]
     assert turns == {("a", "ok"): 1, ("b", "ok"): 1}
-    (attributes, histogram), *_ = points["flowgen.agent.turn.duration"]
+    (_, histogram), *_ = points["flowgen.agent.turn.duration"]
     assert histogram.count == 1  # type: ignore[attr-defined]
     for name in points:
         assert name in SPECS  # every name is one of the table's, the same as Prometheus's

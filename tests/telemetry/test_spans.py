@@ -33,7 +33,9 @@ TOOLS_INFO = ModelInfo(
 
 def _team(n_messages: int = 4, **team_options: object) -> RoundRobinGroupChat:
     agents = [AssistantAgent(f"a{i}", ReplayChatCompletionClient([f"hello {i}"] * 3)) for i in range(2)]
-    return RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(n_messages), **team_options)  # type: ignore[arg-type]
+    return RoundRobinGroupChat(
+        agents, termination_condition=MaxMessageTermination(n_messages), **team_options
+    )  # type: ignore[arg-type]
 
 
 async def test_a_team_run_is_one_tree_team_span_turns_and_model_calls(traced: Traced) -> None:
@@ -102,7 +104,8 @@ async def test_tool_calls_are_execute_tool_spans_under_the_turn_with_call_id_and
         raise KeyError("no such row")
 
     model = ReplayChatCompletionClient(
-        [_calls(("c1", "add", '{"a": 1, "b": 2}'), ("c2", "broken", "{}"), ("c3", "invented", "{}")), "done"], model_info=TOOLS_INFO
+        [_calls(("c1", "add", '{"a": 1, "b": 2}'), ("c2", "broken", "{}"), ("c3", "invented", "{}")), "done"],
+        model_info=TOOLS_INFO,
     )
     agent = AssistantAgent("calc", model, tools=[FunctionTool(add, "add"), FunctionTool(broken, "broken")])
     await RoundRobinGroupChat([agent], max_turns=1).run(task="sum")
@@ -119,14 +122,19 @@ async def test_tool_calls_are_execute_tool_spans_under_the_turn_with_call_id_and
     assert unknown.attributes["error.type"] == "tool_error"
     chat = traced.named("chat")[0]
     assert chat.attributes["gen_ai.response.finish_reasons"] == ("tool_call",)
-    assert (chat.attributes["gen_ai.usage.input_tokens"], chat.attributes["gen_ai.usage.output_tokens"]) == (7, 3)
+    assert (chat.attributes["gen_ai.usage.input_tokens"], chat.attributes["gen_ai.usage.output_tokens"]) == (
+        7,
+        3,
+    )
 
 
 async def test_an_agent_tool_runs_inside_its_execute_tool_span(traced: Traced) -> None:
     helper = AssistantAgent("helper", ReplayChatCompletionClient(["the answer"]), description="answers")
     outer = AssistantAgent(
         "boss",
-        ReplayChatCompletionClient([_calls(("t1", "helper", '{"task": "ask"}')), "ok"], model_info=TOOLS_INFO),
+        ReplayChatCompletionClient(
+            [_calls(("t1", "helper", '{"task": "ask"}')), "ok"], model_info=TOOLS_INFO
+        ),
         tools=[AgentTool(helper)],
     )
     await RoundRobinGroupChat([outer], max_turns=1).run(task="delegate")
