@@ -179,8 +179,7 @@ class Telemetry:
         if span is not None:
             from flowgen.telemetry.spans import error_type, fail
 
-            span.set_attribute(semconv.INPUT_TOKENS, prompt)
-            span.set_attribute(semconv.OUTPUT_TOKENS, completion)
+            span.set_attributes({semconv.INPUT_TOKENS: prompt, semconv.OUTPUT_TOKENS: completion})
             if error is not None:
                 fail(span, error_type(error) if duration is not None else "cancelled", error, self.redactor)
             span.end()
@@ -267,17 +266,17 @@ class Telemetry:
         if span is not None:
             from flowgen.telemetry.spans import fail, output_json
 
+            ending: dict[str, Any] = {}
             if result is not None:
                 reason = semconv.FINISH_REASON.get(result.finish_reason, result.finish_reason)
-                span.set_attribute(semconv.FINISH_REASONS, [reason])
-                span.set_attribute(semconv.INPUT_TOKENS, result.usage.prompt_tokens)
-                span.set_attribute(semconv.OUTPUT_TOKENS, result.usage.completion_tokens)
+                ending[semconv.FINISH_REASONS] = (reason,)
+                ending[semconv.INPUT_TOKENS] = result.usage.prompt_tokens
+                ending[semconv.OUTPUT_TOKENS] = result.usage.completion_tokens
                 if self.capture_content:
-                    span.set_attribute(
-                        semconv.OUTPUT_MESSAGES, output_json(result.content, reason, self.redactor)
-                    )
+                    ending[semconv.OUTPUT_MESSAGES] = output_json(result.content, reason, self.redactor)
             if call.first_chunk is not None:
-                span.set_attribute(semconv.TIME_TO_FIRST_CHUNK, call.first_chunk - call.started)
+                ending[semconv.TIME_TO_FIRST_CHUNK] = call.first_chunk - call.started
+            span.set_attributes(ending)  # one call: each one takes the span's lock
             if exc is not None:
                 fail(span, type(exc).__name__, str(exc) or type(exc).__name__, self.redactor)
             span.end()

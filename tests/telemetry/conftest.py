@@ -1,40 +1,13 @@
-"""Telemetry fixtures: the real OpenTelemetry SDK with in-memory exporters; nothing left installed."""
+"""Telemetry fixtures: an observer installed per test, and none left installed after it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from telemetry_kit import Traced, make_traced
 
-import flowgen.telemetry as telemetry
 from flowgen.telemetry import hooks
-from flowgen.telemetry.observer import Telemetry
-
-
-@dataclass
-class Traced:
-    """An installed observer and what it exported."""
-
-    observer: Telemetry
-    exporter: InMemorySpanExporter
-    reader: InMemoryMetricReader
-
-    def spans(self) -> list[ReadableSpan]:
-        return list(self.exporter.get_finished_spans())
-
-    def named(self, prefix: str) -> list[ReadableSpan]:
-        return [s for s in self.spans() if s.name.startswith(prefix)]
-
-    def one(self, name: str) -> ReadableSpan:
-        found = [s for s in self.spans() if s.name == name]
-        assert len(found) == 1, f"{len(found)} spans named {name!r} in {[s.name for s in self.spans()]}"
-        return found[0]
 
 
 @pytest.fixture(autouse=True)
@@ -43,23 +16,6 @@ def no_observer_left() -> Iterator[None]:
     hooks.observer = None
 
 
-def make_traced(**options: object) -> Traced:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    reader = InMemoryMetricReader()
-    observer = telemetry.instrument(
-        tracer_provider=provider, meter_provider=MeterProvider(metric_readers=[reader]), **options
-    )
-    return Traced(observer, exporter, reader)
-
-
 @pytest.fixture
 def traced() -> Traced:
     return make_traced()
-
-
-def parent_of(span: ReadableSpan, spans: list[ReadableSpan]) -> ReadableSpan | None:
-    if span.parent is None:
-        return None
-    return next((s for s in spans if s.context.span_id == span.parent.span_id), None)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import Traced, make_traced, parent_of
 from opentelemetry.trace import SpanKind
+from telemetry_kit import Traced, make_traced, parent_of
 
 from flowgen.telemetry import hooks
 

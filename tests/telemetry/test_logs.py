@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Traced, make_traced
+from telemetry_kit import Traced, make_traced
 
 import flowgen.telemetry as telemetry
 from flowgen.agents import AssistantAgent

@@ -5,10 +5,10 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-from conftest import Traced, make_traced
 from prometheus_client import CollectorRegistry
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families
+from telemetry_kit import Traced, make_traced
 
 import flowgen.telemetry as telemetry
 from flowgen.agents import AssistantAgent

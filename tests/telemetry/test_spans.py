@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import Traced, make_traced, parent_of
 from opentelemetry.trace import SpanKind, StatusCode
+from telemetry_kit import Traced, make_traced, parent_of
 
 import flowgen.telemetry as telemetry
 from flowgen.agents import AssistantAgent
