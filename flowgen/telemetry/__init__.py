@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from flowgen.telemetry.metrics import MetricsServer, render_metrics, start_metrics_server
     from flowgen.telemetry.observer import Telemetry
     from flowgen.telemetry.redaction import Redactor
+    from flowgen.telemetry.span_drawing import span_tree
     from flowgen.telemetry.thread_scope import conversation
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "conversation",
     "instrument",
     "render_metrics",
+    "span_tree",
     "start_metrics_server",
     "uninstrument",
 ]
@@ -48,6 +50,7 @@ _LAZY = {
     "conversation": "flowgen.telemetry.thread_scope",
     "instrument": "flowgen.telemetry.install",
     "render_metrics": "flowgen.telemetry.metrics",
+    "span_tree": "flowgen.telemetry.span_drawing",
     "start_metrics_server": "flowgen.telemetry.metrics",
     "uninstrument": "flowgen.telemetry.install",
 }
