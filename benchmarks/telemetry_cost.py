@@ -4,6 +4,7 @@ baseline source tree (flowgen before telemetry existed).
     python -m benchmarks.telemetry_cost                          # off, metrics, traced; 3 repeats
     python -m benchmarks.telemetry_cost --baseline /tmp/base     # also "baseline": off, from that tree
     python -m benchmarks.telemetry_cost --repeats 7 --turns 5000
+    python -m benchmarks.telemetry_cost --count 200                # also instructions per turn (callgrind)
 
 Each measurement runs in a fresh process (``--child MODE TURNS``) on the round_robin workload of the
 main harness (5 AssistantAgents, a zero-latency scripted model), the modes interleaved
@@ -30,6 +31,7 @@ import compileall
 import gc
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -143,6 +145,33 @@ def _child(mode: str, turns: int, baseline: str | None) -> dict[str, Any]:
     return record
 
 
+def _instructions(mode: str, turns: int, baseline: str | None) -> int:
+    """The instruction count of one child process under callgrind (deterministic, unlike timings)."""
+    from benchmarks.cli import _CALLGRIND, _collected
+
+    tree = baseline if mode == "baseline" else str(HERE)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tree, str(HERE)])}
+    command = [*_CALLGRIND, sys.executable, str(Path(__file__).resolve()), "--child", mode, str(turns)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True, cwd=tree)
+    count = _collected(done.stderr)
+    if count is None:
+        raise RuntimeError(f"callgrind printed no total for {mode}: {done.stderr[-500:]}")
+    return count
+
+
+def _counted(modes: list[str], turns: int, baseline: str | None) -> dict[str, Any]:
+    """Instructions per turn of each mode: two runs, 20 and ``20 + turns`` turns, differenced."""
+    per_turn = {
+        mode: (_instructions(mode, 20 + turns, baseline) - _instructions(mode, 20, baseline)) / turns
+        for mode in modes
+    }
+    off = per_turn["off"]
+    return {
+        "instructions_per_turn": {m: round(v) for m, v in per_turn.items()},
+        "instruction_ratios": {f"{m}/off": round(v / off, 4) for m, v in per_turn.items() if m != "off"},
+    }
+
+
 def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     modes: dict[str, Any] = {}
     for mode in dict.fromkeys(r["mode"] for r in records):
@@ -177,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline", help="a source tree of flowgen to measure with telemetry off")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument(
+        "--count",
+        type=int,
+        metavar="TURNS",
+        help="also count instructions per turn under callgrind (two runs, 20 and 20 + TURNS turns)",
+    )
     args = parser.parse_args(argv)
     if args.child:
         mode, turns = args.child
@@ -189,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     records = [_child(mode, args.turns, args.baseline) for _ in range(args.repeats) for mode in modes]
     document = {"scenario": "round_robin", "agents": AGENTS, "turns": args.turns, "repeats": args.repeats}
     document.update(_summary(records))
+    if args.count:
+        if shutil.which("valgrind") is None:
+            document["instructions"] = "unavailable: valgrind is not installed"
+        else:
+            document["instructions"] = _counted(modes, args.count, args.baseline)
     print(json.dumps(document, indent=2))
     return 0
 
