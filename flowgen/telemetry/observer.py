@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowgen.telemetry import hooks, semconv
 from flowgen.telemetry.metrics import Metrics
+from flowgen.telemetry.model_calls import ObservedModel
 from flowgen.telemetry.redaction import Redactor
 
 if TYPE_CHECKING:
@@ -103,6 +104,13 @@ class Telemetry:
         self.capture_content = capture_content
         self.core_deliveries = core_deliveries
         self.redactor = Redactor()
+        #: flowgen.telemetry.spans, loaded with a tracer (it imports OpenTelemetry); resolved once here,
+        #: since an import statement in a hook would cost a Python-level call each time.
+        self._ops: Any = None
+        if tracer is not None:
+            from flowgen.telemetry import spans
+
+            self._ops = spans
 
     def __enter__(self) -> Telemetry:
         return self
@@ -110,6 +118,10 @@ class Telemetry:
     def __exit__(self, *exc: object) -> None:
         if hooks.observer is self:
             hooks.observer = None
+
+    def _leave(self, previous: Context | None) -> None:
+        if previous is not None:
+            self._ops.leave(previous)
 
     def _log(self, event: str, message: str, fields: dict[str, Any]) -> None:
         fields["event"] = event
@@ -130,7 +142,6 @@ class Telemetry:
         conversation = hooks.conversation_id.get()
         if self.tracer is None:
             return RunScope(team, None, None, conversation)
-        from flowgen.telemetry.spans import enter
 
         attributes: dict[str, Any] = {
             semconv.OPERATION: semconv.INVOKE_WORKFLOW,
@@ -141,21 +152,16 @@ class Telemetry:
             attributes[semconv.CONVERSATION_ID] = conversation
         if self.capture_content and task:
             from flowgen.models.types import UserMessage
-            from flowgen.telemetry.spans import messages_json
 
-            attributes[semconv.INPUT_MESSAGES] = messages_json(
+            attributes[semconv.INPUT_MESSAGES] = self._ops.messages_json(
                 [UserMessage(content=task, source="user")], self.redactor
             )
         span = self.tracer.start_span(f"{semconv.INVOKE_WORKFLOW} {team}", attributes=attributes)
-        return RunScope(team, span, enter(span), conversation)
+        return RunScope(team, span, self._ops.enter(span), conversation)
 
     def turn_started(self, run: RunScope, agent: str, turn: int) -> TurnScope:
         if run.span is None or self.tracer is None:
             return TurnScope(agent, None, None)
-        from opentelemetry import trace
-
-        from flowgen.telemetry.spans import enter
-
         attributes: dict[str, Any] = {
             semconv.OPERATION: semconv.INVOKE_AGENT,
             semconv.AGENT_NAME: agent,
@@ -166,10 +172,10 @@ class Telemetry:
             attributes[semconv.CONVERSATION_ID] = run.conversation
         span = self.tracer.start_span(
             f"{semconv.INVOKE_AGENT} {agent}",
-            context=trace.set_span_in_context(run.span),
+            context=self._ops.set_span_in_context(run.span),
             attributes=attributes,
         )
-        return TurnScope(agent, span, enter(span))
+        return TurnScope(agent, span, self._ops.enter(span))
 
     def turn_finished(
         self, scope: TurnScope, duration: float | None, prompt: int, completion: int, error: str | None
@@ -177,11 +183,14 @@ class Telemetry:
         status = "ok" if error is None else "cancelled" if duration is None else "error"
         span = scope.span
         if span is not None:
-            from flowgen.telemetry.spans import error_type, fail
-
             span.set_attributes({semconv.INPUT_TOKENS: prompt, semconv.OUTPUT_TOKENS: completion})
             if error is not None:
-                fail(span, error_type(error) if duration is not None else "cancelled", error, self.redactor)
+                self._ops.fail(
+                    span,
+                    self._ops.error_type(error) if duration is not None else "cancelled",
+                    error,
+                    self.redactor,
+                )
             span.end()
         metrics = self.metrics
         if metrics is not None:
@@ -194,19 +203,17 @@ class Telemetry:
             if error is not None:
                 fields["error"] = error
             self._log("turn_finished", f"{scope.agent} finished its turn ({status})", fields)
-        _leave(scope.previous)  # last: the log line above carries the span's ids
+        self._leave(scope.previous)  # last: the log line above carries the span's ids
 
     def run_stopped(self, run: RunScope, reason: str, stop: StopKind) -> None:
         span = run.span
         if span is not None:
-            from flowgen.telemetry.spans import error_type, fail
-
             span.set_attribute("flowgen.stop.kind", stop)
             span.set_attribute("flowgen.stop.reason", self.redactor.redact(reason)[:1000])
             if stop == "error":
-                fail(span, error_type(reason), reason, self.redactor)
+                self._ops.fail(span, self._ops.error_type(reason), reason, self.redactor)
             elif stop == "cancelled":
-                fail(span, "cancelled", "the run was cancelled", self.redactor)
+                self._ops.fail(span, "cancelled", "the run was cancelled", self.redactor)
             span.end()
         metrics = self.metrics
         if metrics is not None:
@@ -216,13 +223,11 @@ class Telemetry:
             fields: dict[str, Any] = {"team": run.team, "stop": stop, "reason": reason}
             fields["duration_s"] = perf_counter() - run.started
             self._log("run_stopped", f"{run.team} stopped ({stop})", fields)
-        _leave(run.previous)
+        self._leave(run.previous)
 
     # ---------------------------------------------------------------- model calls
 
     def model(self, client: ChatCompletionClient, agent: str) -> ChatCompletionClient:
-        from flowgen.telemetry.model_calls import ObservedModel
-
         return ObservedModel(client, self, agent)
 
     def model_started(
@@ -231,8 +236,6 @@ class Telemetry:
         provider, model, parameters = client._telemetry_request()
         call = ModelCall(agent, provider, model)
         if self.tracer is not None:
-            from flowgen.telemetry.spans import enter, messages_json
-
             attributes: dict[str, Any] = {
                 semconv.OPERATION: semconv.CHAT,
                 semconv.PROVIDER: provider,
@@ -249,12 +252,10 @@ class Telemetry:
             if conversation is not None:
                 attributes[semconv.CONVERSATION_ID] = conversation
             if self.capture_content:
-                attributes[semconv.INPUT_MESSAGES] = messages_json(messages, self.redactor)
+                attributes[semconv.INPUT_MESSAGES] = self._ops.messages_json(messages, self.redactor)
             name = f"{semconv.CHAT} {model}" if model else semconv.CHAT
-            from opentelemetry.trace import SpanKind
-
-            call.span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-            call.previous = enter(call.span)
+            call.span = self.tracer.start_span(name, kind=self._ops.CLIENT, attributes=attributes)
+            call.previous = self._ops.enter(call.span)
         _model_call.set(call)
         return call
 
@@ -264,8 +265,6 @@ class Telemetry:
         status = "ok" if exc is None else "cancelled" if _cancelled(exc) else "error"
         span = call.span
         if span is not None:
-            from flowgen.telemetry.spans import fail, output_json
-
             ending: dict[str, Any] = {}
             if result is not None:
                 reason = semconv.FINISH_REASON.get(result.finish_reason, result.finish_reason)
@@ -273,12 +272,14 @@ class Telemetry:
                 ending[semconv.INPUT_TOKENS] = result.usage.prompt_tokens
                 ending[semconv.OUTPUT_TOKENS] = result.usage.completion_tokens
                 if self.capture_content:
-                    ending[semconv.OUTPUT_MESSAGES] = output_json(result.content, reason, self.redactor)
+                    ending[semconv.OUTPUT_MESSAGES] = self._ops.output_json(
+                        result.content, reason, self.redactor
+                    )
             if call.first_chunk is not None:
                 ending[semconv.TIME_TO_FIRST_CHUNK] = call.first_chunk - call.started
             span.set_attributes(ending)  # one call: each one takes the span's lock
             if exc is not None:
-                fail(span, type(exc).__name__, str(exc) or type(exc).__name__, self.redactor)
+                self._ops.fail(span, type(exc).__name__, str(exc) or type(exc).__name__, self.redactor)
             span.end()
         model = call.model or "unknown"
         metrics = self.metrics
@@ -301,7 +302,7 @@ class Telemetry:
             if exc is not None:
                 fields["error"] = f"{type(exc).__name__}: {exc}"
             self._log("model_call", f"{call.provider} model call for {call.agent} ({status})", fields)
-        _leave(call.previous)
+        self._leave(call.previous)
 
     def model_response(self, response_id: str | None, response_model: str | None) -> None:
         call = _model_call.get()
@@ -343,8 +344,6 @@ class Telemetry:
         scope = ToolScope(None)
         previous = None
         if self.tracer is not None:
-            from flowgen.telemetry.spans import enter
-
             attributes: dict[str, Any] = {
                 semconv.OPERATION: semconv.EXECUTE_TOOL,
                 semconv.TOOL_NAME: tool,
@@ -354,7 +353,7 @@ class Telemetry:
             if self.capture_content:
                 attributes[semconv.TOOL_ARGUMENTS] = self.redactor.redact(call.arguments)
             scope.span = self.tracer.start_span(f"{semconv.EXECUTE_TOOL} {tool}", attributes=attributes)
-            previous = enter(scope.span)
+            previous = self._ops.enter(scope.span)
         token = _tool_call.set(scope)
         started = perf_counter()
         result: FunctionExecutionResult | None = None
@@ -382,12 +381,12 @@ class Telemetry:
             status, error = "ok", None
         span = scope.span
         if span is not None:
-            from flowgen.telemetry.spans import fail
-
             if self.capture_content and result is not None:
                 span.set_attribute(semconv.TOOL_RESULT, self.redactor.redact(result.content))
             if error is not None:
-                fail(span, error, result.content if result is not None else "cancelled", self.redactor)
+                self._ops.fail(
+                    span, error, result.content if result is not None else "cancelled", self.redactor
+                )
             span.end()
         if self.metrics is not None:
             self.metrics.add("flowgen.tool.calls", 1, tool, status)
@@ -400,7 +399,7 @@ class Telemetry:
             if error is not None:
                 fields["error_type"] = error
             self._log("tool_executed", f"tool {tool} ran ({status})", fields)
-        _leave(previous)
+        self._leave(previous)
 
     def tool_error(self, exc: BaseException) -> None:
         scope = _tool_call.get()
@@ -443,8 +442,6 @@ class Telemetry:
         from opentelemetry.propagate import extract
         from opentelemetry.trace import SpanKind
 
-        from flowgen.telemetry.spans import enter, leave
-
         parent = extract(dict(carried)) if carried else otel_context.get_current()
         if not self.core_deliveries:  # no span of our own: the handler's spans join the sender's trace
             previous = otel_context.get_current()
@@ -452,7 +449,7 @@ class Telemetry:
             try:
                 yield None
             finally:
-                leave(previous)
+                self._ops.leave(previous)
             return
         kind = SpanKind.PRODUCER if operation in ("send", "publish") else SpanKind.CONSUMER
         attributes = {"messaging.operation.name": operation, "messaging.destination.name": recipient}
@@ -460,24 +457,15 @@ class Telemetry:
         span = self.tracer.start_span(
             f"{operation} {recipient}", context=parent, kind=kind, attributes=attributes
         )
-        previous_ctx = enter(span)
+        previous_ctx = self._ops.enter(span)
         try:
             yield span
         except BaseException as exc:
-            from flowgen.telemetry.spans import fail
-
-            fail(span, type(exc).__name__, str(exc), self.redactor)
+            self._ops.fail(span, type(exc).__name__, str(exc), self.redactor)
             raise
         finally:
             span.end()
-            leave(previous_ctx)
-
-
-def _leave(previous: Context | None) -> None:
-    if previous is not None:
-        from flowgen.telemetry.spans import leave
-
-        leave(previous)
+            self._ops.leave(previous_ctx)
 
 
 def _cancelled(exc: BaseException) -> bool:

@@ -15,10 +15,13 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from flowgen.telemetry import semconv
 from flowgen.telemetry.redaction import Redactor
+
+set_span_in_context = trace.set_span_in_context
+CLIENT = SpanKind.CLIENT
 
 
 def enter(span: Span) -> Context:
