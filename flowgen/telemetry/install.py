@@ -68,6 +68,7 @@ def instrument(
     telemetry = Telemetry(
         tracer=tracer, metrics=metrics, logs=logs, capture_content=capture, core_deliveries=core_deliveries
     )
+    _retire(hooks.observer)
     hooks.observer = telemetry
     return telemetry
 
@@ -89,8 +90,14 @@ def _registry(prometheus: bool | CollectorRegistry) -> CollectorRegistry | None:
 
 
 def uninstrument() -> None:
-    """Turn telemetry off: every hook site is skipped again."""
+    """Turn telemetry off: every hook site is skipped again, and the metrics leave their registry."""
+    _retire(hooks.observer)
     hooks.observer = None
+
+
+def _retire(observer: object) -> None:
+    if isinstance(observer, Telemetry) and observer.metrics is not None:
+        observer.metrics.close()
 
 
 def enable_event_logs() -> None:

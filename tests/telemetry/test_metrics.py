@@ -161,3 +161,42 @@ def test_serving_metrics_with_none_configured_says_how_to_fix_it() -> None:
         telemetry.start_metrics_server(0)
     with pytest.raises(ConfigurationError, match="port"):
         telemetry.start_metrics_server(70000, registry=CollectorRegistry())
+
+
+def test_counts_from_several_threads_are_summed_and_buckets_are_cumulative() -> None:
+    import threading
+
+    traced = make_traced(tracing=False)
+    metrics = traced.observer.metrics
+    assert metrics is not None
+
+    def work() -> None:
+        for _ in range(1000):
+            metrics.add("flowgen.agent.turns", 1, "a", "ok")
+            metrics.observe("flowgen.agent.turn.duration", 0.003, "a")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    metrics.observe("flowgen.agent.turn.duration", 7.0, "a")
+    samples = _samples(telemetry.render_metrics()[0].decode())
+    assert _value(samples, "flowgen_agent_turns_total", agent="a", status="ok") == 4000
+    assert _value(samples, "flowgen_agent_turn_duration_seconds_bucket", agent="a", le="0.001") == 0
+    assert _value(samples, "flowgen_agent_turn_duration_seconds_bucket", agent="a", le="0.005") == 4000
+    assert _value(samples, "flowgen_agent_turn_duration_seconds_bucket", agent="a", le="10.0") == 4001
+    assert _value(samples, "flowgen_agent_turn_duration_seconds_bucket", agent="a", le="+Inf") == 4001
+    assert _value(samples, "flowgen_agent_turn_duration_seconds_count", agent="a") == 4001
+    assert _value(samples, "flowgen_agent_turn_duration_seconds_sum", agent="a") == pytest.approx(19.0)
+
+
+async def test_instrumenting_again_with_the_same_registry_replaces_the_metrics() -> None:
+    registry = CollectorRegistry()
+    make_traced(prometheus=registry)
+    await _run_team()
+    make_traced(prometheus=registry)  # the first set leaves the registry; the names are free again
+    await _run_team()
+    assert registry.get_sample_value("flowgen_runs_started_total", {"team": "pair"}) == 1
+    telemetry.uninstrument()
+    assert registry.get_sample_value("flowgen_runs_started_total", {"team": "pair"}) is None
