@@ -150,7 +150,8 @@ def _instructions(mode: str, turns: int, baseline: str | None) -> int:
     from benchmarks.cli import _CALLGRIND, _collected
 
     tree = baseline if mode == "baseline" else str(HERE)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tree, str(HERE)])}
+    # A fixed hash seed: string hashing changes dictionaries' collisions, and so the count, run to run.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tree, str(HERE)]), "PYTHONHASHSEED": "0"}
     command = [*_CALLGRIND, sys.executable, str(Path(__file__).resolve()), "--child", mode, str(turns)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=True, cwd=tree)
     count = _collected(done.stderr)

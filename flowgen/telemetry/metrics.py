@@ -195,9 +195,8 @@ def _collector(metrics: Metrics) -> Any:
         Metric,
     )
     from prometheus_client.registry import Collector
-    from prometheus_client.utils import floatToGoString
 
-    bounds = [floatToGoString(b) for b in BUCKETS] + ["+Inf"]
+    bounds = [repr(b) for b in BUCKETS] + ["+Inf"]  # as Prometheus writes these bounds: "0.0005", "1.0"
 
     def family(
         spec: MetricSpec, counts: dict[Series, float], histograms: dict[Series, list[float]]
