@@ -93,3 +93,27 @@ async def test_a_run_arrives_at_an_otlp_http_receiver(receiver: Receiver) -> Non
     assert attributes["gen_ai.operation.name"] == "invoke_workflow"
     turn = next(s for s in spans if s.name == "invoke_agent poet")
     assert turn.parent_span_id == team.span_id and turn.trace_id == team.trace_id
+
+
+def test_the_readme_example_sends_its_run_to_an_otlp_collector(receiver: Receiver) -> None:
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Observability") :]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match is not None, "the observability section has no python example"
+    url = f"http://127.0.0.1:{receiver.server_address[1]}"
+    code = match.group(1).replace("http://localhost:4318", url)
+    assert url in code
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    names = sorted(
+        span.name
+        for request in receiver.requests
+        for resource_spans in request.resource_spans
+        for scope_spans in resource_spans.scope_spans
+        for span in scope_spans.spans
+    )
+    assert names == ["chat", "invoke_agent poet", "invoke_workflow poets"]
