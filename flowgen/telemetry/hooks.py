@@ -16,7 +16,9 @@ Hook sites (each one line where it sits):
   with each SDK request), ``observer.model_response(id, model)`` and ``observer.model_retry(provider)``;
 - tool execution: ``observer.tool_call(call, known, run)`` around each call's awaitable, and
   ``observer.tool_error(exc)`` when a tool raised;
-- agents: ``observer.agent_created(name, kind)``.
+- agents: ``observer.agent_created(name, kind)``; an agent run outside a team (``agent.run`` /
+  ``run_stream``, as AgentTool does) is an ``invoke_agent`` span too: ``observer.agent_started(name)``
+  and ``observer.agent_finished(scope, messages, error)``, or ``observer.agent_stream(name, replies)``.
 
 Hooks for the parts that run beyond one team (documented here so that they need not import
 telemetry): ``observer.checkpoint_written(seconds, ok)`` after each checkpoint write,
@@ -40,12 +42,14 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
     from contextlib import AbstractContextManager
 
+    from flowgen.base import Response
     from flowgen.core import FunctionCall
     from flowgen.engine.recording import TraceRecorder
     from flowgen.graph.spec import GraphSpec
+    from flowgen.messages import BaseAgentEvent, BaseChatMessage
     from flowgen.models.client import ChatCompletionClient
     from flowgen.models.types import FunctionExecutionResult
 
@@ -70,6 +74,16 @@ class Observer(Protocol):
     def tool_error(self, exc: BaseException) -> None: ...
 
     def agent_created(self, name: str, kind: str) -> None: ...
+
+    def agent_started(self, name: str) -> Any: ...
+
+    def agent_finished(
+        self, scope: Any, messages: Sequence[BaseAgentEvent | BaseChatMessage], error: BaseException | None
+    ) -> None: ...
+
+    def agent_stream(
+        self, name: str, replies: AsyncIterator[BaseAgentEvent | BaseChatMessage | Response]
+    ) -> AsyncIterator[BaseAgentEvent | BaseChatMessage | Response]: ...
 
     def checkpoint_written(self, seconds: float, ok: bool) -> None: ...
 

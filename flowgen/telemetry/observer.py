@@ -9,7 +9,7 @@ with the observer listening, so spans and metrics are built from the same events
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from time import perf_counter
@@ -45,12 +45,13 @@ class RunScope:
 
 
 class TurnScope:
-    __slots__ = ("agent", "previous", "span")
+    __slots__ = ("agent", "previous", "span", "started")
 
     def __init__(self, agent: str, span: Span | None, previous: Context | None) -> None:
         self.agent = agent
         self.span = span
         self.previous = previous
+        self.started = perf_counter()
 
 
 class ModelCall:
@@ -224,6 +225,48 @@ class Telemetry:
             fields["duration_s"] = perf_counter() - run.started
             self._log("run_stopped", f"{run.team} stopped ({stop})", fields)
         self._leave(run.previous)
+
+    # ---------------------------------------------------------------- agents run outside a team
+
+    def agent_started(self, name: str) -> TurnScope:
+        """An ``invoke_agent`` span under the current span (a tool call's, or none)."""
+        scope = TurnScope(name, None, None)
+        if self.tracer is not None:
+            attributes = {semconv.OPERATION: semconv.INVOKE_AGENT, semconv.AGENT_NAME: name}
+            conversation = hooks.conversation_id.get()
+            if conversation is not None:
+                attributes[semconv.CONVERSATION_ID] = conversation
+            scope.span = self.tracer.start_span(f"{semconv.INVOKE_AGENT} {name}", attributes=attributes)
+            scope.previous = self._ops.enter(scope.span)
+        return scope
+
+    def agent_finished(self, scope: TurnScope, messages: Sequence[Any], error: BaseException | None) -> None:
+        duration = perf_counter() - scope.started
+        prompt = completion = 0
+        for message in messages:
+            usage = message.models_usage
+            if usage is not None:
+                prompt += usage.prompt_tokens
+                completion += usage.completion_tokens
+        if error is not None and _cancelled(error):
+            self.turn_finished(scope, None, prompt, completion, "cancelled")
+        else:
+            text = None if error is None else f"{type(error).__name__}: {error}"
+            self.turn_finished(scope, duration, prompt, completion, text)
+
+    async def agent_stream(self, name: str, replies: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        scope = self.agent_started(name)
+        seen: list[Any] = []
+        try:
+            async for item in replies:
+                chat = getattr(item, "chat_message", None)  # the Response: its messages count
+                if chat is not None:
+                    seen.extend([*(item.inner_messages or ()), chat])
+                yield item
+        except BaseException as exc:
+            self.agent_finished(scope, seen, exc)
+            raise
+        self.agent_finished(scope, seen, None)
 
     # ---------------------------------------------------------------- model calls
 

@@ -146,8 +146,26 @@ async def test_an_agent_tool_runs_inside_its_execute_tool_span(traced: Traced) -
     while span is not None:
         ancestors.append(span.name)
         span = parent_of(span, spans)
-    assert ancestors[0] == tool.name
-    assert ancestors[-1] == "invoke_workflow RoundRobinGroupChat"
+    assert ancestors == [
+        "invoke_agent helper",  # the tool's agent run is a turn of its own
+        tool.name,
+        "invoke_agent boss",
+        "invoke_workflow RoundRobinGroupChat",
+    ]
+    helper_span = traced.one("invoke_agent helper")
+    assert helper_span.attributes["gen_ai.usage.output_tokens"] >= 1
+
+
+async def test_an_agent_run_on_its_own_is_an_invoke_agent_span(traced: Traced) -> None:
+    agent = AssistantAgent("solo", ReplayChatCompletionClient(["one", "two"]))
+    await agent.run(task="first")
+    async for _ in agent.run_stream(task="second"):
+        pass
+    spans = traced.spans()
+    turns = traced.named("invoke_agent solo")
+    assert len(turns) == 2 and all(t.parent is None for t in turns)
+    chats = traced.named("chat")
+    assert [parent_of(c, spans) for c in chats] == turns
 
 
 async def test_a_nested_team_is_a_team_span_under_the_outer_turn(traced: Traced) -> None:
