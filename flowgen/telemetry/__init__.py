@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
-    from flowgen.telemetry.install import instrument, uninstrument
+    from flowgen.telemetry.install import instrument, runtime_observer, uninstrument
     from flowgen.telemetry.logs import JsonFormatter, configure_logging
     from flowgen.telemetry.metrics import MetricsServer, render_metrics, start_metrics_server
     from flowgen.telemetry.observer import Telemetry
@@ -36,6 +36,7 @@ __all__ = [
     "conversation",
     "instrument",
     "render_metrics",
+    "runtime_observer",
     "span_tree",
     "start_metrics_server",
     "uninstrument",
@@ -50,6 +51,7 @@ _LAZY = {
     "conversation": "flowgen.telemetry.thread_scope",
     "instrument": "flowgen.telemetry.install",
     "render_metrics": "flowgen.telemetry.metrics",
+    "runtime_observer": "flowgen.telemetry.install",
     "span_tree": "flowgen.telemetry.span_drawing",
     "start_metrics_server": "flowgen.telemetry.metrics",
     "uninstrument": "flowgen.telemetry.install",

@@ -26,7 +26,9 @@ telemetry): ``observer.checkpoint_written(seconds, ok)`` after each checkpoint w
 for the Core runtime, ``observer.carry()`` (a dict of W3C trace-context headers to put in a message's
 envelope when it is sent or published) and ``observer.delivery(operation, recipient, message_type,
 carried)`` (a context manager around handling a delivered message: the handler's spans join the
-sender's trace; a delivery span of its own only when ``instrument(core_deliveries=True)``).
+sender's trace; a delivery span of its own only when ``instrument(core_deliveries=True)``). A runtime
+constructed with ``tracer_provider=`` (as AutoGen's are) keeps
+:func:`flowgen.telemetry.runtime_observer` of that provider and calls the same two methods on it.
 
 :data:`conversation_id` is the thread id of the run going on, when there is one: the durable-runs
 layer (or the application) sets it with :func:`flowgen.telemetry.conversation`; spans carry it as

@@ -14,7 +14,14 @@ if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
     from prometheus_client import CollectorRegistry
 
-__all__ = ["Telemetry", "disable_event_logs", "enable_event_logs", "instrument", "uninstrument"]
+__all__ = [
+    "Telemetry",
+    "disable_event_logs",
+    "enable_event_logs",
+    "instrument",
+    "runtime_observer",
+    "uninstrument",
+]
 
 _INSTALL = "install the optional dependencies with: pip install 'flowgen[telemetry]'"
 
@@ -120,3 +127,19 @@ def disable_event_logs() -> None:
         hooks.observer = None
     else:
         observer.logs = False
+
+
+def runtime_observer(tracer_provider: TracerProvider) -> Telemetry:
+    """The observer a Core runtime built with ``tracer_provider=`` keeps for its own deliveries.
+
+    AutoGen's runtimes take ``tracer_provider=``; flowgen's do the same by holding this observer and
+    calling its ``carry()`` / ``delivery()`` (see :mod:`flowgen.telemetry.hooks`) instead of the
+    installed one: delivery spans go to that provider whether or not :func:`instrument` was called.
+    """
+    return Telemetry(
+        tracer=tracer_provider.get_tracer("flowgen"),
+        metrics=None,
+        logs=False,
+        capture_content=False,
+        core_deliveries=True,
+    )

@@ -55,3 +55,24 @@ async def test_delivery_spans_when_asked_for() -> None:
 def test_without_tracing_carry_is_empty() -> None:
     traced = make_traced(tracing=False)
     assert traced.observer.carry() == {}
+
+
+async def test_a_runtime_given_a_tracer_provider_traces_its_deliveries_without_instrument() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import flowgen.telemetry as telemetry
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    runtime_tracing = telemetry.runtime_observer(provider)
+    assert hooks.observer is None  # the application instrumented nothing
+    with runtime_tracing.delivery("publish", "default", "Ping", None):
+        carried = runtime_tracing.carry()
+    with runtime_tracing.delivery("process", "worker/1", "Ping", carried):
+        pass
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert spans["publish default"].kind is SpanKind.PRODUCER
+    assert spans["process worker/1"].parent.span_id == spans["publish default"].context.span_id  # type: ignore[union-attr]
