@@ -47,10 +47,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
     from contextlib import AbstractContextManager
 
-    from flowgen.base import Response
     from flowgen.core import FunctionCall
-    from flowgen.engine.recording import TraceRecorder
-    from flowgen.graph.spec import GraphSpec
     from flowgen.messages import BaseAgentEvent, BaseChatMessage
     from flowgen.models.client import ChatCompletionClient
     from flowgen.models.types import FunctionExecutionResult
@@ -59,7 +56,8 @@ if TYPE_CHECKING:
 class Observer(Protocol):
     """What a hook site may call on the installed observer (see the module docstring)."""
 
-    def recorder(self, spec: GraphSpec, team: str) -> TraceRecorder: ...
+    # The graph and the recorder are typed loosely: this module sits below the engine, which calls it.
+    def recorder(self, spec: Any, team: str) -> Any: ...
 
     def model(self, client: ChatCompletionClient, agent: str) -> ChatCompletionClient: ...
 
@@ -84,8 +82,8 @@ class Observer(Protocol):
     ) -> None: ...
 
     def agent_stream(
-        self, name: str, replies: AsyncIterator[BaseAgentEvent | BaseChatMessage | Response]
-    ) -> AsyncIterator[BaseAgentEvent | BaseChatMessage | Response]: ...
+        self, name: str, replies: AsyncIterator[BaseAgentEvent | BaseChatMessage | Any]
+    ) -> AsyncIterator[BaseAgentEvent | BaseChatMessage | Any]: ...
 
     def checkpoint_written(self, seconds: float, ok: bool) -> None: ...
 

@@ -45,8 +45,9 @@ class Redactor:
         self._known = environment_secrets() if known is None else set(known)
 
     def redact(self, text: str) -> str:
-        for value in self._known | hooks.secrets:
+        for value in (*self._known, *hooks.secrets):
             if value in text:
                 text = text.replace(value, REDACTED)
-        text = _PAIRS.sub(lambda m: m.group(1) + REDACTED, text)
-        return _SHAPES.sub(REDACTED, text)
+        # Shapes first: "Authorization: Bearer <token>" must lose the token, not just the word Bearer.
+        text = _SHAPES.sub(REDACTED, text)
+        return _PAIRS.sub(lambda m: m.group(1) + REDACTED, text)
