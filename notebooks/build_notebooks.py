@@ -296,6 +296,88 @@ TESTING = [
 ]
 
 
+OBSERVABILITY = [
+    new_markdown_cell(
+        "# Observability: a run's spans next to its trace\n\n"
+        "flowgen records every run as a trace of its own (what `visualize` draws). With "
+        "`flowgen.telemetry.instrument()` the same events also become OpenTelemetry spans (GenAI conventions: "
+        "`invoke_workflow` for the team, `invoke_agent` per turn, `chat` per model call, `execute_tool` per tool "
+        "call), Prometheus metrics and, if asked, JSON log lines. Here the spans go to an in-memory exporter; "
+        "the README shows how to send them to an OTLP collector instead."
+    ),
+    new_code_cell(SETUP),
+    new_code_cell(
+        "from opentelemetry.sdk.trace import TracerProvider\n"
+        "from opentelemetry.sdk.trace.export import SimpleSpanProcessor\n"
+        "from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter\n\n"
+        "import flowgen.telemetry as telemetry\n\n"
+        "exporter = InMemorySpanExporter()\n"
+        "provider = TracerProvider()\n"
+        "provider.add_span_processor(SimpleSpanProcessor(exporter))\n"
+        "telemetry.instrument(tracer_provider=provider)"
+    ),
+    new_markdown_cell(
+        "## A team with a tool\n\nA researcher looks a fact up with a tool, then a writer uses it. The models are "
+        "replayed, so the run is the same every time."
+    ),
+    new_code_cell(
+        "from flowgen.agents import AssistantAgent\n"
+        "from flowgen.conditions import MaxMessageTermination\n"
+        "from flowgen.core import FunctionCall\n"
+        "from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, RequestUsage\n"
+        "from flowgen.teams import RoundRobinGroupChat\n"
+        "from flowgen.tools import FunctionTool\n\n\n"
+        "def population(city: str) -> str:\n"
+        '    return {"Paris": "2.1 million"}.get(city, "unknown")\n\n\n'
+        'info = ModelInfo(vision=False, function_calling=True, json_output=False, family="unknown", structured_output=False)\n'
+        "lookup = CreateResult(\n"
+        '    finish_reason="function_calls",\n'
+        '    content=[FunctionCall(id="call-1", name="population", arguments=\'{"city": "Paris"}\')],\n'
+        "    usage=RequestUsage(prompt_tokens=40, completion_tokens=12),\n"
+        ")\n"
+        "researcher = AssistantAgent(\n"
+        '    "researcher",\n'
+        "    ReplayChatCompletionClient([lookup], model_info=info),\n"
+        '    tools=[FunctionTool(population, "The population of a city.")],\n'
+        ")\n"
+        'writer = AssistantAgent("writer", ReplayChatCompletionClient(["Paris has about 2.1 million people."]))\n'
+        'team = RoundRobinGroupChat([researcher, writer], termination_condition=MaxMessageTermination(3), name="facts")\n'
+        'result = await team.run(task="How many people live in Paris?")\n'
+        "result.stop_reason"
+    ),
+    new_markdown_cell(
+        "## The spans, as a tree, next to flowgen's drawing of the same run\n\n"
+        "One trace: the team span, a turn span per agent, and inside each turn its model call and tool call. "
+        "The drawing on the right is the run trace that `TaskResult` carries; the spans are that trace, exported."
+    ),
+    new_code_cell(
+        "import html\n\n"
+        "import visualize\n"
+        "from IPython.display import HTML\n\n"
+        "spans = exporter.get_finished_spans()\n"
+        'tree = telemetry.span_tree(spans, attributes=["gen_ai.tool.call.id", "gen_ai.usage.output_tokens"])\n'
+        "HTML(\n"
+        "    '<div style=\"display:flex;gap:2em;align-items:flex-start\">'\n"
+        "    f'<pre class=\"span-tree\">{html.escape(tree)}</pre><div>{visualize.render_svg(result)}</div></div>'\n"
+        ")"
+    ),
+    new_code_cell("print(tree)"),
+    new_markdown_cell("The run itself, drawn on its graph:"),
+    new_code_cell("result"),
+    new_markdown_cell(
+        "## Metrics\n\nThe same run counted for Prometheus (`telemetry.start_metrics_server(9464)` serves them "
+        "at `/metrics`; `telemetry.render_metrics()` gives the body to any web framework)."
+    ),
+    new_code_cell(
+        "body, content_type = telemetry.render_metrics()\n"
+        "print('\\n'.join(line for line in body.decode().splitlines()\n"
+        "                if line.startswith(('flowgen_agent_turns_total', 'flowgen_tool_calls_total', 'flowgen_model_tokens_total'))))"
+    ),
+    new_markdown_cell("Turn telemetry off again: every hook is skipped and nothing is recorded."),
+    new_code_cell("telemetry.uninstrument()"),
+]
+
+
 def write(name: str, cells: list[nbformat.NotebookNode]) -> Path:
     notebook = new_notebook(cells=cells)
     for index, cell in enumerate(notebook.cells):
@@ -309,7 +391,12 @@ def write(name: str, cells: list[nbformat.NotebookNode]) -> Path:
 
 
 def main() -> None:
-    for name, cells in (("quickstart", QUICKSTART), ("graphs", GRAPHS), ("testing", TESTING)):
+    for name, cells in (
+        ("quickstart", QUICKSTART),
+        ("graphs", GRAPHS),
+        ("testing", TESTING),
+        ("observability", OBSERVABILITY),
+    ):
         print(write(name, cells))
 
 

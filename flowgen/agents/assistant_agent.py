@@ -44,6 +44,7 @@ from flowgen.models import (
     SystemMessage,
     UserMessage,
 )
+from flowgen.telemetry import hooks
 from flowgen.tools import BaseTool
 
 if TYPE_CHECKING:
@@ -220,7 +221,10 @@ class AssistantAgent(BaseChatAgent):
                 assert reply is not None
             else:
                 # The hot path: one plain call, without a generator to create and step through.
-                result = await self._model_client.create(
+                client = self._model_client
+                if hooks.observer is not None:  # telemetry on: this call is a span, metrics, a log line
+                    client = hooks.observer.model(client, self.name)
+                result = await client.create(
                     await self._model_messages(),
                     tools=self._model_tools,
                     json_output=self._output_content_type,
@@ -350,10 +354,13 @@ class AssistantAgent(BaseChatAgent):
         """Call the model (streaming chunks if asked), record its reply in the context, yield it last."""
         messages = await self._model_messages()
         message_id: str | None = None
+        client = self._model_client
+        if hooks.observer is not None:
+            client = hooks.observer.model(client, self.name)
         if self._model_client_stream:
             message_id = str(uuid.uuid4())
             result: CreateResult | None = None
-            async for chunk in self._model_client.create_stream(
+            async for chunk in client.create_stream(
                 messages, tools=tools, json_output=self._output_content_type, cancellation_token=token
             ):
                 if isinstance(chunk, CreateResult):
@@ -365,7 +372,7 @@ class AssistantAgent(BaseChatAgent):
             if result is None:
                 raise ModelClientError("the model's stream ended without a final CreateResult")
         else:
-            result = await self._model_client.create(
+            result = await client.create(
                 messages, tools=tools, json_output=self._output_content_type, cancellation_token=token
             )
         if result.thought:

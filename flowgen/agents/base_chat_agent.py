@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from flowgen.agents.state import BaseState
@@ -12,6 +12,7 @@ from flowgen.base import ChatAgent, Response, TaskResult
 from flowgen.core import CancellationToken
 from flowgen.errors import ConfigurationError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
+from flowgen.telemetry import hooks
 
 
 def check_agent_name(name: object) -> str:
@@ -64,6 +65,8 @@ class BaseChatAgent(ChatAgent, ABC):
     def __init__(self, name: str, description: str) -> None:
         self._name = check_agent_name(name)
         self._description = description
+        if hooks.observer is not None:
+            hooks.observer.agent_created(self._name, type(self).__name__)
 
     @property
     def name(self) -> str:
@@ -104,7 +107,17 @@ class BaseChatAgent(ChatAgent, ABC):
         token = cancellation_token if cancellation_token is not None else CancellationToken()
         inputs = task_messages(task)
         output: list[BaseAgentEvent | BaseChatMessage] = list(inputs) if output_task_messages else []
-        response = await self.on_messages(inputs, token)
+        observer = hooks.observer
+        if observer is not None:  # an agent run outside a team (directly, or as a tool) is a turn too
+            scope = observer.agent_started(self._name)
+            try:
+                response = await self.on_messages(inputs, token)
+            except BaseException as exc:
+                observer.agent_finished(scope, (), exc)
+                raise
+            observer.agent_finished(scope, [*(response.inner_messages or ()), response.chat_message], None)
+        else:
+            response = await self.on_messages(inputs, token)
         if response.inner_messages is not None:
             output.extend(response.inner_messages)
         output.append(response.chat_message)
@@ -125,7 +138,13 @@ class BaseChatAgent(ChatAgent, ABC):
             for message in inputs:
                 yield message
                 output.append(message)
-        async for item in self.on_messages_stream(inputs, token):
+        replies: AsyncIterator[BaseAgentEvent | BaseChatMessage | Response] = self.on_messages_stream(
+            inputs, token
+        )
+        observer = hooks.observer
+        if observer is not None:
+            replies = observer.agent_stream(self._name, replies)
+        async for item in replies:
             if isinstance(item, Response):
                 yield item.chat_message
                 output.append(item.chat_message)

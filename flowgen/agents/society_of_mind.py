@@ -29,6 +29,7 @@ from flowgen.messages import (
 from flowgen.model_context import ChatCompletionContext, UnboundedChatCompletionContext
 from flowgen.models.client import ChatCompletionClient
 from flowgen.models.types import LLMMessage, SystemMessage, UserMessage
+from flowgen.telemetry import hooks
 
 
 class SocietyOfMindAgentState(BaseState):
@@ -163,7 +164,10 @@ class SocietyOfMindAgent(BaseChatAgent):
         prompt: list[LLMMessage] = [framing(self._instruction)]
         prompt.extend(m.to_model_message() for m in transcript if isinstance(m, BaseChatMessage))
         prompt.append(framing(self._response_prompt))
-        result = await self._model_client.create(prompt, cancellation_token=cancellation_token)
+        client = self._model_client
+        if hooks.observer is not None:
+            client = hooks.observer.model(client, self.name)
+        result = await client.create(prompt, cancellation_token=cancellation_token)
         if not isinstance(result.content, str):
             raise TypeError(
                 f"SocietyOfMindAgent {self.name!r} expected text from its model, got {type(result.content).__name__}; "

@@ -15,6 +15,7 @@ from flowgen.core import CancellationToken, FunctionCall
 from flowgen.errors import ToolArgumentsError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.models.types import FunctionExecutionResult
+from flowgen.telemetry import hooks
 from flowgen.tools import BaseTool
 
 InnerEvent = BaseAgentEvent | BaseChatMessage
@@ -73,13 +74,24 @@ async def _pass_on(stream: AsyncIterable[Any], events: asyncio.Queue[InnerEvent 
     return value
 
 
-async def run_tool_call(
+def run_tool_call(
     toolbox: Toolbox,
     call: FunctionCall,
     token: CancellationToken,
     events: asyncio.Queue[InnerEvent | None] | None = None,
+) -> Awaitable[FunctionExecutionResult]:
+    """One call's result, to await; every failure except cancellation becomes an error result."""
+    run = _run_tool_call(toolbox, call, token, events)
+    observer = hooks.observer
+    return run if observer is None else observer.tool_call(call, call.name in toolbox.tools, run)
+
+
+async def _run_tool_call(
+    toolbox: Toolbox,
+    call: FunctionCall,
+    token: CancellationToken,
+    events: asyncio.Queue[InnerEvent | None] | None,
 ) -> FunctionExecutionResult:
-    """One call's result; every failure except cancellation becomes an error result."""
     tool = toolbox.tools.get(call.name)
     if tool is None:
         available = ", ".join(sorted(toolbox.tools)) or "none"
@@ -91,8 +103,12 @@ async def run_tool_call(
         value = await _invoke(tool, args, call, token, events)
         content = tool.return_value_as_string(value)
     except ToolArgumentsError as e:
+        if hooks.observer is not None:
+            hooks.observer.tool_error(e)
         return _error(call, str(e))
     except Exception as e:
+        if hooks.observer is not None:
+            hooks.observer.tool_error(e)
         # The tool's own message, unprefixed, as AutoGen reports it (the model reads what the tool said).
         text = str(e) or type(e).__name__
         return FunctionExecutionResult(content=text, name=call.name, call_id=call.id, is_error=True)

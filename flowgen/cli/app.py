@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 from collections.abc import Sequence
 
 from rich.console import Console as RichConsole
@@ -29,6 +31,13 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     root.add_argument("--traceback", action="store_true", help="show the full traceback when something fails")
+    root.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=None,
+        help="write flowgen's logs (agents created, turns, tool and model calls, run stops) to stderr, "
+        "as text or JSON lines (default: FLOWGEN_LOG_FORMAT, else no logs)",
+    )
     commands = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
     run_command.add_parser(commands)
     graph_commands.add_parsers(commands)
@@ -46,7 +55,9 @@ def main(argv: Sequence[str] | None = None, *, console: RichConsole | None = Non
         args = parser().parse_args(argv)
     except SystemExit as exit_:  # --help, or argparse's own usage error (already printed)
         return exit_.code if isinstance(exit_.code, int) else 2
+    handler = None
     try:
+        handler = _logging(args.log_format)
         status: int = args.handler(args, out)
         return status
     except KeyboardInterrupt:
@@ -65,6 +76,26 @@ def main(argv: Sequence[str] | None = None, *, console: RichConsole | None = Non
             "(run again with --traceback for the details)"
         )
         return 1
+    finally:
+        if handler is not None:
+            _stop_logging(handler)
+
+
+def _logging(log_format: str | None) -> logging.Handler | None:
+    """Structured logs when asked for by ``--log-format`` or FLOWGEN_LOG_FORMAT."""
+    chosen = log_format or os.environ.get("FLOWGEN_LOG_FORMAT")
+    if not chosen:
+        return None
+    from flowgen.telemetry import configure_logging
+
+    return configure_logging(chosen)
+
+
+def _stop_logging(handler: logging.Handler) -> None:
+    from flowgen.telemetry.install import disable_event_logs
+
+    logging.getLogger("flowgen").removeHandler(handler)
+    disable_event_logs()
 
 
 def _one_line(exc: BaseException) -> str:

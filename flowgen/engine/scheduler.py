@@ -54,6 +54,7 @@ from flowgen.messages import (
     MessageFactory,
     SelectSpeakerEvent,
 )
+from flowgen.telemetry import hooks
 
 if TYPE_CHECKING:
     from flowgen.engine.trace import RunTrace
@@ -234,7 +235,8 @@ class GraphRunner:
         token = cancellation_token if cancellation_token is not None else CancellationToken()
         wiring = _Wiring(asyncio.current_task())
         token.add_callback(wiring.cancel)
-        rec = TraceRecorder(self.spec)
+        observer = hooks.observer  # telemetry listens to the recorder's events when it is on
+        rec = TraceRecorder(self.spec) if observer is None else observer.recorder(self.spec, self.spec.name)
         clock = _Clock()
         try:
             if token.is_cancelled():

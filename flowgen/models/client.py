@@ -63,6 +63,15 @@ class ChatCompletionClient(ABC):
     @abstractmethod
     def model_info(self) -> ModelInfo: ...
 
+    def _telemetry_request(self) -> tuple[str, str | None, Mapping[str, Any]]:
+        """The provider name, model and request parameters telemetry reports for a call to this client.
+
+        Network clients override it; others are named for their class (``ReplayChatCompletionClient``
+        reports provider ``replay``).
+        """
+        provider = type(self).__name__.removesuffix("ChatCompletionClient").lower() or "custom"
+        return provider, None, {}
+
     @property
     def capabilities(self) -> ModelInfo:
         """Deprecated alias of ``model_info``, kept for AutoGen code."""

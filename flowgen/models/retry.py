@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from flowgen.errors import ModelClientError
 from flowgen.models.token_scope import TokenScope
+from flowgen.telemetry import hooks
 
 T = TypeVar("T")
 
@@ -99,6 +100,8 @@ async def call_with_retries(
                 raise error from exc
             wait = policy.delay(retry_index, failure.retry_after)
             retry_index += 1
+            if hooks.observer is not None:
+                hooks.observer.model_retry(provider)
             logger.warning(
                 "%s call failed (%s); retry %d of %d in %.3fs",
                 provider,

@@ -29,6 +29,7 @@ from flowgen.models.sdk_options import constructor_keywords, split_options
 from flowgen.models.token_estimate import estimate_tokens
 from flowgen.models.token_scope import TokenScope
 from flowgen.models.types import CreateResult, LLMMessage, ModelInfo, RequestUsage
+from flowgen.telemetry import hooks
 
 DEFAULT_MAX_TOKENS = 4096
 
@@ -121,6 +122,10 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         self._create_args = {k: v for k, v in create_args.items() if v is not None}
         self._usage = UsageMeter()
         self._thinking = ThinkingMemory()
+        hooks.add_secret(key)
+
+    def _telemetry_request(self) -> tuple[str, str | None, Mapping[str, Any]]:
+        return "anthropic", self._model, self._create_args
 
     def _body(
         self,
@@ -153,6 +158,7 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
             model=body["model"],
             stream=False,
             extra_body=rest,
+            extra_headers=hooks.observer.http_headers() if hooks.observer is not None else None,
         )
 
     async def _open_stream(self, body: Json) -> anthropic.AsyncStream[RawMessageStreamEvent]:
@@ -163,6 +169,7 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
             model=body["model"],
             stream=True,
             extra_body=rest,
+            extra_headers=hooks.observer.http_headers() if hooks.observer is not None else None,
         )
 
     async def create(
@@ -179,6 +186,8 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         scope = TokenScope(cancellation_token)
         async with self._calls.admit(self._planned_tokens(messages, tools, body), scope) as ticket:
             message = await self._calls.request(lambda: self._send(body), scope)
+            if hooks.observer is not None:
+                hooks.observer.model_response(message.id, message.model)
             result, prefix = from_message(message)
             ticket.used(result.usage.prompt_tokens + result.usage.completion_tokens)
         self._finish(result, prefix)
@@ -207,6 +216,8 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
             result = events.result()
             ticket.used(result.usage.prompt_tokens + result.usage.completion_tokens)
         self._finish(result, events.prefix())
+        if hooks.observer is not None:
+            hooks.observer.model_response(events.response_id, events.response_model)
         yield result
 
     def _finish(self, result: CreateResult, prefix: list[Json]) -> None:

@@ -117,9 +117,12 @@ class StreamAccumulator:
     raw_finish: str | None = None
     prompt: int = 0
     completion: int = 0
+    response_id: str | None = None
+    response_model: str | None = None
 
     def add(self, event: RawMessageStreamEvent) -> str:
         if event.type == "message_start":
+            self.response_id, self.response_model = event.message.id, event.message.model
             self.prompt = prompt_tokens(event.message.usage)
             self.completion = event.message.usage.output_tokens
         elif event.type == "content_block_start":

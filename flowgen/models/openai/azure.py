@@ -38,6 +38,8 @@ class AzureOpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
         'gpt-4o'
     """
 
+    _provider = "azure.ai.openai"
+
     def __init__(
         self,
         model: str | None = None,

@@ -27,10 +27,13 @@ from flowgen.models.sdk_options import SplitOptions, constructor_keywords, split
 from flowgen.models.token_estimate import estimate_tokens
 from flowgen.models.token_scope import TokenScope
 from flowgen.models.types import CreateResult, LLMMessage, ModelFamily, ModelInfo, RequestUsage
+from flowgen.telemetry import hooks
 
 
 class BaseOpenAIChatCompletionClient(ChatCompletionClient):
     """What OpenAI and Azure OpenAI share: building requests, reading replies, retries, usage."""
+
+    _provider = "openai"  # the GenAI conventions' gen_ai.provider.name
 
     def __init__(
         self,
@@ -56,6 +59,11 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         self._usage = UsageMeter()
         # The SDK's close() closes its HTTP client; one passed in is shared and belongs to the caller.
         self._owns_transport = True
+        if sdk.api_key != "not-needed":  # the placeholder sent to local servers
+            hooks.add_secret(sdk.api_key)
+
+    def _telemetry_request(self) -> tuple[str, str | None, Mapping[str, Any]]:
+        return self._provider, self._model, self._create_args
 
     def _body(
         self,
@@ -91,6 +99,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             model=body["model"],
             stream=False,
             extra_body=rest,
+            extra_headers=_trace_headers(),
         )
 
     async def _open_stream(self, body: Json) -> openai.AsyncStream[ChatCompletionChunk]:
@@ -100,6 +109,7 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             model=body["model"],
             stream=True,
             extra_body=rest,
+            extra_headers=_trace_headers(),
         )
 
     async def create(
@@ -116,6 +126,8 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         scope = TokenScope(cancellation_token)
         async with self._calls.admit(self._planned_tokens(messages, tools, body), scope) as ticket:
             completion = await self._calls.request(lambda: self._send(body), scope)
+            if hooks.observer is not None:
+                hooks.observer.model_response(completion.id, completion.model)
             if completion.usage is not None:
                 ticket.used(completion.usage.prompt_tokens + completion.usage.completion_tokens)
         if not completion.choices:
@@ -153,6 +165,8 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             result = chunks.result()
             ticket.used(result.usage.prompt_tokens + result.usage.completion_tokens)
         self._usage.record(result.usage)
+        if hooks.observer is not None:
+            hooks.observer.model_response(chunks.response_id, chunks.response_model)
         yield result
 
     def _planned_tokens(self, messages: Sequence[LLMMessage], tools: Tools, body: Json) -> int:
@@ -186,6 +200,11 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
     @property
     def model_info(self) -> ModelInfo:
         return self._model_info
+
+
+def _trace_headers() -> dict[str, str] | None:
+    """The current span's W3C trace context for the request, when telemetry is on (else none)."""
+    return hooks.observer.http_headers() if hooks.observer is not None else None
 
 
 class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):

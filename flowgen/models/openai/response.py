@@ -140,8 +140,12 @@ class StreamAccumulator:
     raw_finish: str | None = None
     usage: RequestUsage | None = None
     logprobs: list[ChatCompletionTokenLogprob] | None = None
+    response_id: str | None = None
+    response_model: str | None = None
 
     def add(self, chunk: ChatCompletionChunk) -> str:
+        self.response_id = chunk.id or self.response_id
+        self.response_model = chunk.model or self.response_model
         if chunk.usage is not None:
             self.usage = RequestUsage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
         if not chunk.choices:
