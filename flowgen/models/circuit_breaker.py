@@ -54,10 +54,22 @@ class CircuitBreaker:
 
     policy: BreakerPolicy = field(default_factory=BreakerPolicy)
     clock: Callable[[], float] = time.monotonic
-    state: BreakerState = "closed"
+    #: Called with (new state, previous state) on every change (metrics count them).
+    on_change: Callable[[BreakerState, BreakerState], None] | None = None
+    _state: BreakerState = "closed"
     opened_at: float = 0.0
     probing: bool = False
     _failures: deque[float] = field(default_factory=deque)
+
+    @property
+    def state(self) -> BreakerState:
+        return self._state
+
+    @state.setter
+    def state(self, value: BreakerState) -> None:
+        previous, self._state = self._state, value
+        if value != previous and self.on_change is not None:
+            self.on_change(value, previous)
 
     def allow(self) -> bool:
         """May a call go to this model now? Moves an open breaker past its cool-down to half-open."""

@@ -29,6 +29,7 @@ from flowgen.models.circuit_breaker import BreakerPolicy, CircuitBreaker
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
 from flowgen.models.token_scope import TokenScope
 from flowgen.models.types import CreateResult, LLMMessage, ModelFamily, ModelInfo, RequestUsage
+from flowgen.telemetry import hooks
 
 logger = logging.getLogger("flowgen.models.fallback")
 
@@ -107,10 +108,7 @@ class FallbackChatCompletionClient(ChatCompletionClient):
             raise ConfigurationError(f"attempt_timeout must be positive seconds, not {attempt_timeout!r}")
         # A breaker that never opens stands in for "no breakers", so the call path has one shape.
         policy = breaker or BreakerPolicy(failure_threshold=2**31)
-        self._members = [
-            _Member(_label(client, index), client, CircuitBreaker(policy, clock))
-            for index, client in enumerate(clients)
-        ]
+        self._members = [_member(client, index, policy, clock) for index, client in enumerate(clients)]
         self._switch_on = switch_on
         self._attempt_timeout = attempt_timeout
         self._model_info = _intersection([client.model_info for client in clients])
@@ -214,6 +212,8 @@ class FallbackChatCompletionClient(ChatCompletionClient):
         if member.breaker.allow():
             return True
         skipped.append(Skipped(member.label, "circuit open"))
+        if hooks.observer is not None:
+            hooks.observer.model_fallback(member.label, "circuit_open")
         return False
 
     def _failed(
@@ -227,7 +227,10 @@ class FallbackChatCompletionClient(ChatCompletionClient):
             member.breaker.release_probe()
             raise error
         member.breaker.record_failure()
-        reason = "no answer within attempt_timeout" if isinstance(error, TimeoutError) else str(error)
+        timed_out = isinstance(error, TimeoutError)
+        if hooks.observer is not None:
+            hooks.observer.model_fallback(member.label, "timeout" if timed_out else "error")
+        reason = "no answer within attempt_timeout" if timed_out else str(error)
         skipped.append(Skipped(member.label, f"{type(error).__name__}: {reason}"))
         errors.append(error)
         logger.warning("model %s failed (%s); trying the next one", member.label, reason)
@@ -289,6 +292,18 @@ def _plus(a: RequestUsage, b: RequestUsage) -> RequestUsage:
 
 def _bounded(seconds: float | None) -> asyncio.Timeout:
     return asyncio.timeout(seconds)
+
+
+def _member(
+    client: ChatCompletionClient, index: int, policy: BreakerPolicy, clock: Callable[[], float]
+) -> _Member:
+    label = _label(client, index)
+
+    def changed(state: str, previous: str) -> None:
+        if hooks.observer is not None:
+            hooks.observer.breaker_changed(label, state, previous)
+
+    return _Member(label, client, CircuitBreaker(policy, clock, on_change=changed))
 
 
 def _label(client: ChatCompletionClient, index: int) -> str:

@@ -16,6 +16,9 @@ Hook sites (each one line where it sits):
   with each SDK request), ``observer.model_response(id, model)`` and ``observer.model_retry(provider)``;
 - tool execution: ``observer.tool_call(call, known, run)`` around each call's awaitable, and
   ``observer.tool_error(exc)`` when a tool raised;
+- fallback chains (``FallbackChatCompletionClient``): ``observer.model_fallback(model, reason)`` when a
+  call moves past a model, and ``observer.breaker_changed(model, state, previous)`` when a model's
+  circuit breaker changes state;
 - agents: ``observer.agent_created(name, kind)``; an agent run outside a team (``agent.run`` /
   ``run_stream``, as AgentTool does) is an ``invoke_agent`` span too: ``observer.agent_started(name)``
   and ``observer.agent_finished(scope, messages, error)``, or ``observer.agent_stream(name, replies)``.
@@ -84,6 +87,10 @@ class Observer(Protocol):
     def agent_stream(
         self, name: str, replies: AsyncIterator[BaseAgentEvent | BaseChatMessage | Any]
     ) -> AsyncIterator[BaseAgentEvent | BaseChatMessage | Any]: ...
+
+    def model_fallback(self, model: str, reason: str) -> None: ...
+
+    def breaker_changed(self, model: str, state: str, previous: str) -> None: ...
 
     def checkpoint_written(self, seconds: float, ok: bool) -> None: ...
 

@@ -79,6 +79,23 @@ SPECS: dict[str, MetricSpec] = {
             "flowgen.model.tokens", "counter", "{token}", "Tokens used, input or output.", ("model", "type")
         ),
         MetricSpec("flowgen.model.retries", "counter", "{retry}", "Model calls tried again.", ("provider",)),
+        MetricSpec(
+            "flowgen.model.fallbacks",
+            "counter",
+            "{switch}",
+            "Calls a fallback chain moved past a model, by why (error, timeout, circuit_open).",
+            ("model", "reason"),
+        ),
+        MetricSpec(
+            "flowgen.model.breaker_transitions",
+            "counter",
+            "{transition}",
+            "Circuit breaker state changes, by the state entered.",
+            ("model", "state"),
+        ),
+        MetricSpec(
+            "flowgen.model.breakers_open", "gauge", "{breaker}", "Circuit breakers open now.", ("model",)
+        ),
         MetricSpec("flowgen.checkpoint.writes", "counter", "{write}", "Checkpoint writes.", ("status",)),
         MetricSpec("flowgen.checkpoint.duration", "histogram", "s", "Duration of checkpoint writes.", ()),
         MetricSpec(

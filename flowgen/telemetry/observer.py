@@ -455,6 +455,17 @@ class Telemetry:
         if self.logs:
             self._log("agent_created", f"{kind} {name} created", {"agent": name, "kind": kind})
 
+    def model_fallback(self, model: str, reason: str) -> None:
+        if self.metrics is not None:
+            self.metrics.add("flowgen.model.fallbacks", 1, model, reason)
+
+    def breaker_changed(self, model: str, state: str, previous: str) -> None:
+        if self.metrics is None:
+            return
+        self.metrics.add("flowgen.model.breaker_transitions", 1, model, state)
+        if state == "open" or previous == "open":
+            self.metrics.add("flowgen.model.breakers_open", 1 if state == "open" else -1, model)
+
     def checkpoint_written(self, seconds: float, ok: bool) -> None:
         if self.metrics is not None:
             self.metrics.add("flowgen.checkpoint.writes", 1, "ok" if ok else "error")

@@ -200,3 +200,29 @@ async def test_instrumenting_again_with_the_same_registry_replaces_the_metrics()
     assert registry.get_sample_value("flowgen_runs_started_total", {"team": "pair"}) == 1
     telemetry.uninstrument()
     assert registry.get_sample_value("flowgen_runs_started_total", {"team": "pair"}) is None
+
+
+async def test_fallback_switches_and_breaker_states_are_counted(traced: Traced) -> None:
+    from flowgen.errors import ModelClientError
+    from flowgen.models import (
+        BreakerPolicy,
+        FallbackChatCompletionClient,
+        FunctionChatCompletionClient,
+        UserMessage,
+    )
+
+    def down(messages: object, info: object) -> str:
+        raise ModelClientError("503 overloaded", retryable=True, status_code=503)
+
+    client = FallbackChatCompletionClient(
+        [FunctionChatCompletionClient(down), ReplayChatCompletionClient(["a", "b", "c"])],
+        breaker=BreakerPolicy(failure_threshold=2, cool_down=600.0),
+    )
+    for _ in range(3):
+        await client.create([UserMessage(content="hi", source="user")])
+    samples = _samples(telemetry.render_metrics()[0].decode())
+    primary = "FunctionChatCompletionClient#0"
+    assert _value(samples, "flowgen_model_fallbacks_total", model=primary, reason="error") == 2
+    assert _value(samples, "flowgen_model_fallbacks_total", model=primary, reason="circuit_open") == 1
+    assert _value(samples, "flowgen_model_breaker_transitions_total", model=primary, state="open") == 1
+    assert _value(samples, "flowgen_model_breakers_open", model=primary) == 1
