@@ -18,7 +18,11 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── HandoffError (ValueError)              resuming after a handoff out of the team with plain text, ...
     ├── StateError (ValueError)                a saved state that does not fit the team it is loaded into
     ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
-    └── CLIError                               one clear line for the ``flowgen`` command
+    ├── CLIError                               one clear line for the ``flowgen`` command
+    ├── CantHandleException                    an agent has no handler for a message (Core runtime)
+    ├── UndeliverableException (LookupError)   no agent type is registered for the recipient
+    ├── MessageDroppedException                an intervention handler dropped a send or its response
+    └── NotAccessibleError                     an agent lives where this process cannot reach it
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -109,3 +113,22 @@ def add_node_note(exc: BaseException, node: str, turn: int) -> BaseException:
     if note not in getattr(exc, "__notes__", ()):
         exc.add_note(note)
     return exc
+
+
+# --- the Core actor runtime (flowgen.core) ---------------------------------------------------------
+
+
+class CantHandleException(FlowgenError):
+    """The recipient has no handler for the message's type (or its handlers' ``match=`` all refused)."""
+
+
+class UndeliverableException(FlowgenError, LookupError):
+    """The message names a recipient whose agent type nobody registered; register it first."""
+
+
+class MessageDroppedException(FlowgenError):
+    """An intervention handler returned ``DropMessage`` for a send or for its response."""
+
+
+class NotAccessibleError(FlowgenError):
+    """The agent exists but cannot be reached from here (e.g. it is hosted by another process)."""
