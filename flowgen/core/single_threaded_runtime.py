@@ -139,6 +139,7 @@ class SingleThreadedAgentRuntime:
         self.handler_failures: deque[HandlerFailure] = deque(maxlen=1000)
         self.deliveries: DeliveryLog | None = DeliveryLog(clock) if record_deliveries else None
         self.evictions = 0
+        self._slow_path = evict_idle_after is not None or record_deliveries
 
     # ---------------------------------------------------------------- registration
 
@@ -243,7 +244,7 @@ class SingleThreadedAgentRuntime:
         self._activating[agent_id] = future
         try:
             agent = await self._make(factory, agent_id)
-            saved = self._state_store.pop(str(agent_id), None) if self._state_store else None
+            saved = self._state_store.pop(str(agent_id), None)
             if saved is not None:
                 await agent.load_state(saved)
             self._agents[agent_id] = agent
@@ -472,19 +473,36 @@ class SingleThreadedAgentRuntime:
             recipients = envelope.recipients
             if recipients is None:
                 recipients = envelope.recipients = self._recipients_of(envelope.topic_id)
-            if envelope.cursor >= len(recipients) or envelope.token.is_cancelled():
+            cursor = envelope.cursor
+            if cursor >= len(recipients) or envelope.token._cancelled:
                 queue.popleft()
                 self._done_one()
                 continue
-            recipient = recipients[envelope.cursor]
-            envelope.cursor += 1
+            recipient = recipients[cursor]
+            envelope.cursor = cursor + 1
             if recipient == envelope.sender:
                 continue
             if not self._watch_armed:
                 self._watch_armed = True
                 loop.call_soon(self._watch)
             self._in_handler = True
-            await self._deliver(envelope, recipient)
+            agent = self._agents.get(recipient)
+            if agent is None or self._slow_path:
+                await self._deliver(envelope, recipient)
+            else:
+                # The common case, inlined: a live agent, no eviction bookkeeping, no recording.
+                self._work += 1
+                handler_var = _HANDLER_VAR.set(recipient)
+                try:
+                    await agent.on_message(
+                        envelope.message,
+                        MessageContext(envelope.sender, envelope.topic_id, False, envelope.token, envelope.message_id),
+                    )
+                except Exception as e:
+                    self._record_failure(recipient, envelope.message, envelope.topic_id, e, stage="handler")
+                finally:
+                    _HANDLER_VAR.reset(handler_var)
+                    self._done_one()
             if self._processor is me:
                 self._in_handler = False
 
@@ -640,25 +658,34 @@ class SingleThreadedAgentRuntime:
         if self._evict_after is None:
             return 0
         deadline = self._clock() - self._evict_after
-        stale = list(itertools.takewhile(lambda item: item[1] <= deadline, self._last_used.items()))
-        evicted = 0
-        for agent_id, _ in stale:
-            if agent_id in self._busy or agent_id.type not in self._evictable:
-                continue
+        saved: list[tuple[AgentId, Agent, Mapping[str, Any]]] = []
+        for agent_id, _ in list(itertools.takewhile(lambda item: item[1] <= deadline, self._last_used.items())):
             agent = self._agents.get(agent_id)
-            if agent is None or self._last_used.get(agent_id, deadline + 1) > deadline:
+            if agent is None or agent_id in self._busy or agent_id.type not in self._evictable:
                 continue
-            state = await agent.save_state()
-            if agent_id in self._busy:  # a message arrived while it was being saved: keep it
-                continue
+            saved.append((agent_id, agent, await agent.save_state()))
+        # No await from here until the states are stored: a message arriving meanwhile cannot make
+        # an agent again before its state is in the store.
+        batch: dict[str, Mapping[str, Any]] = {}
+        dropped: list[Agent] = []
+        for agent_id, agent, state in saved:
+            if agent_id in self._busy or self._last_used.get(agent_id, deadline + 1) > deadline:
+                continue  # used while the others were being saved: its saved state is stale
             if state:
-                self._state_store[str(agent_id)] = dict(state)
+                batch[str(agent_id)] = dict(state)
             del self._agents[agent_id]
             del self._last_used[agent_id]
+            dropped.append(agent)
+        self._state_store.update(batch)
+        for agent in dropped:
             await agent.close()
-            evicted += 1
-        self.evictions += evicted
-        return evicted
+        self.evictions += len(dropped)
+        if dropped:
+            # A dict keeps its table at its largest size after deletions; copies are sized to what is
+            # left, so the memory of a burst of sessions is given back.
+            self._agents = dict(self._agents)
+            self._last_used = dict(self._last_used)
+        return len(dropped)
 
     async def _sweep_forever(self) -> None:
         assert self._evict_after is not None

@@ -27,6 +27,9 @@ class SqliteStateStore(MutableMapping[str, Mapping[str, Any]]):
         self._db = sqlite3.connect(str(path), isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # Idle sessions should cost disk, not memory: a small page cache (256 KiB) is plenty for
+        # point reads and writes by key.
+        self._db.execute("PRAGMA cache_size=-256")
         self._db.execute("CREATE TABLE IF NOT EXISTS agent_state (agent_id TEXT PRIMARY KEY, state TEXT NOT NULL)")
 
     def __getitem__(self, key: str) -> Mapping[str, Any]:
@@ -42,6 +45,30 @@ class SqliteStateStore(MutableMapping[str, Mapping[str, Any]]):
         except TypeError as e:
             raise TypeError(f"the saved state of {key} is not JSON-serializable: {e}") from e
         self._db.execute("INSERT OR REPLACE INTO agent_state (agent_id, state) VALUES (?, ?)", (key, text))
+
+    def update(self, other: Any = (), /, **kwargs: Mapping[str, Any]) -> None:
+        """Store many states in one transaction (what eviction does with each sweep)."""
+        items = dict(other, **kwargs)
+        rows = []
+        for key, value in items.items():
+            try:
+                rows.append((key, json.dumps(dict(value))))
+            except TypeError as e:
+                raise TypeError(f"the saved state of {key} is not JSON-serializable: {e}") from e
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO agent_state (agent_id, state) VALUES (?, ?)", rows)
+
+    _MISSING: Any = object()
+
+    def pop(self, key: str, default: Any = _MISSING) -> Any:
+        """Take a state out in one statement (activation reads each evicted state once)."""
+        row = self._db.execute("DELETE FROM agent_state WHERE agent_id = ? RETURNING state", (key,)).fetchone()
+        if row is None:
+            if default is self._MISSING:
+                raise KeyError(key)
+            return default
+        return json.loads(row[0])
 
     def __delitem__(self, key: str) -> None:
         if self._db.execute("DELETE FROM agent_state WHERE agent_id = ?", (key,)).rowcount == 0:
