@@ -52,11 +52,18 @@ _HANDLER_VAR = MessageHandlerContext._VAR
 class _Publish:
     """One published message on its way; ``cursor`` is the next recipient to deliver to."""
 
-    __slots__ = ("message", "topic_id", "sender", "token", "message_id", "recipients", "cursor")
+    __slots__ = ("message", "topic_id", "sender", "token", "message_id", "recipients", "cursor", "seq")
 
     def __init__(
-        self, message: Any, topic_id: TopicId, sender: AgentId | None, token: CancellationToken, message_id: str
+        self,
+        message: Any,
+        topic_id: TopicId,
+        sender: AgentId | None,
+        token: CancellationToken,
+        message_id: str,
+        seq: int,
     ) -> None:
+        self.seq = seq
         self.message = message
         self.topic_id = topic_id
         self.sender = sender
@@ -121,6 +128,8 @@ class SingleThreadedAgentRuntime:
         self._watch_armed = False
         self._started = False
         self._background_exception: BaseException | None = None
+        self._published = 0
+        self._dispatch_waiters: list[asyncio.Future[None]] = []
         # Idle and stop conditions: work = queued publishes + handlers running.
         self._work = 0
         self._idle_waiters: list[asyncio.Future[None]] = []
@@ -231,6 +240,9 @@ class SingleThreadedAgentRuntime:
         return agent if agent is not None else await self._activate(agent_id)
 
     async def _activate(self, agent_id: AgentId) -> Agent:
+        existing = self._agents.get(agent_id)
+        if existing is not None:
+            return existing
         pending = self._activating.get(agent_id)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -344,6 +356,9 @@ class SingleThreadedAgentRuntime:
         ctx = MessageContext(sender, None, True, token, message_id or self._next_id())
         if self._interventions:
             message = await self._intercept_send(message, ctx, recipient)
+        if self._queue and self._started:
+            await self._dispatched(self._published)
+            agent = self._agents.get(recipient)  # a publish meanwhile may have made it
         if agent is None:
             agent = await self._activate(recipient)
         log = self.deliveries
@@ -405,7 +420,8 @@ class SingleThreadedAgentRuntime:
             if dropped_or_message is DropMessage:
                 return
             message = dropped_or_message
-        self._queue.append(_Publish(message, topic_id, sender, token, mid))
+        self._published += 1
+        self._queue.append(_Publish(message, topic_id, sender, token, mid, self._published))
         self._work += 1
         wake = self._wake
         if wake is not None and not wake.done():
@@ -433,6 +449,25 @@ class SingleThreadedAgentRuntime:
             found = tuple(s.map_to_agent(topic_id) for s in self._subscriptions if s.is_match(topic_id))
             self._recipients[topic_id] = found
         return found
+
+    async def _dispatched(self, upto: int) -> None:
+        """Wait until every publish queued before this send has reached all its recipients.
+
+        A send is delivered in the sender's task, straight away; AutoGen queues it behind earlier
+        publishes, so an agent that publishes and then sends sees the publish handled first. This
+        keeps that order (the publish's handlers have started when the send is delivered).
+        """
+        loop = asyncio.get_running_loop()
+        while self._started and self._queue and self._queue[0].seq <= upto:
+            waiter = loop.create_future()
+            self._dispatch_waiters.append(waiter)
+            await waiter
+
+    def _wake_dispatch_waiters(self) -> None:
+        waiters, self._dispatch_waiters = self._dispatch_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     # ---------------------------------------------------------------- the processor
 
@@ -476,6 +511,8 @@ class SingleThreadedAgentRuntime:
             cursor = envelope.cursor
             if cursor >= len(recipients) or envelope.token._cancelled:
                 queue.popleft()
+                if self._dispatch_waiters:
+                    self._wake_dispatch_waiters()
                 self._done_one()
                 continue
             recipient = recipients[cursor]
@@ -547,6 +584,7 @@ class SingleThreadedAgentRuntime:
             self._background_exception = error
             self._queue.clear()
             self._settle()
+            self._wake_dispatch_waiters()
 
     # ---------------------------------------------------------------- work accounting
 
@@ -617,6 +655,7 @@ class SingleThreadedAgentRuntime:
         self._in_handler = False
         self._wake = None
         self._settle()
+        self._wake_dispatch_waiters()
         self._raise_background()
 
     def _raise_background(self) -> None:
