@@ -128,4 +128,7 @@ class ClosureAgent(BaseAgent):
                 await runtime.add_subscription(subscription)
         for message_type in handled:
             runtime.add_message_serializer(try_get_known_serializers_for_type(message_type))
+        declare = getattr(runtime, "declare_handled_types", None)
+        if declare is not None:  # lets `flowgen check` know what the closure takes
+            declare(agent_type.type, handled)
         return agent_type

@@ -142,11 +142,12 @@ class SingleThreadedAgentRuntime:
         self._last_used: dict[AgentId, float] = {}
         self._busy: dict[AgentId, int] = {}
         self._evictable: set[str] = set()
+        self.declared_handled_types: dict[str, tuple[type[Any], ...]] = {}
         self._state_store: MutableMapping[str, Mapping[str, Any]] = {} if state_store is None else state_store
         self._sweeper: asyncio.Task[None] | None = None
         # What happened.
         self.handler_failures: deque[HandlerFailure] = deque(maxlen=1000)
-        self.deliveries: DeliveryLog | None = DeliveryLog(clock) if record_deliveries else None
+        self.deliveries: DeliveryLog | None = DeliveryLog(time.monotonic) if record_deliveries else None
         self.evictions = 0
         self._slow_path = evict_idle_after is not None or record_deliveries
 
@@ -217,6 +218,23 @@ class SingleThreadedAgentRuntime:
     @property
     def subscriptions(self) -> Sequence[Subscription]:
         return tuple(self._subscriptions)
+
+    def start_recording(self) -> DeliveryLog:
+        """Record every delivery from now on (as ``record_deliveries=True`` does); returns the log."""
+        if self.deliveries is None:
+            self.deliveries = DeliveryLog(time.monotonic)
+            self._slow_path = True
+        return self.deliveries
+
+    def agent_classes(self) -> dict[str, type[Any] | None]:
+        """Each registered agent type and the class it makes (None when a factory did not say)."""
+        return {
+            name: self._instance_types.get(name, factory.expected_class) for name, factory in self._factories.items()
+        }
+
+    def declare_handled_types(self, agent_type: str, types: Sequence[type[Any]]) -> None:
+        """Record which message types an agent type takes when its class cannot say (closure agents)."""
+        self.declared_handled_types[agent_type] = tuple(types)
 
     def add_message_serializer(self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]) -> None:
         self._serializers.add_serializer(serializer)
