@@ -1,0 +1,171 @@
+"""Every team type on a Core runtime: participants hosted as runtime agents, turns sent through it.
+
+Each team runs twice on the same scripts — calling its agents directly, and with ``runtime=`` — and
+the transcripts (every streamed item's type, source and text, and the stop reason) must be the same;
+an intervention handler counts the turns the runtime carried.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from flowgen.agents import AssistantAgent
+from flowgen.base import Team, TaskResult
+from flowgen.conditions import MaxMessageTermination, TextMentionTermination
+from flowgen.core import (
+    AgentId,
+    DefaultInterventionHandler,
+    FunctionCall,
+    MessageContext,
+    SingleThreadedAgentRuntime,
+)
+from flowgen.errors import ConfigurationError
+from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, RequestUsage
+from flowgen.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
+from flowgen.teams.hosted import ParticipantTurn, RuntimeParticipant
+
+TOOLS = ModelInfo(vision=False, function_calling=True, json_output=False, family="unknown", structured_output=False)
+
+
+def _handoff(target: str) -> CreateResult:
+    call = FunctionCall(id=f"call_{target}", name=f"transfer_to_{target}", arguments=json.dumps({}))
+    return CreateResult(finish_reason="function_calls", content=[call], usage=RequestUsage(1, 1))
+
+
+def _tool_call() -> CreateResult:
+    call = FunctionCall(id="c1", name="add", arguments=json.dumps({"a": 2, "b": 3}))
+    return CreateResult(finish_reason="function_calls", content=[call], usage=RequestUsage(1, 1))
+
+
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+def _round_robin(runtime: Any) -> Team:
+    a = AssistantAgent("a", ReplayChatCompletionClient([_tool_call(), "a2"], model_info=TOOLS), tools=[add])
+    b = AssistantAgent("b", ReplayChatCompletionClient(["b1", "b2"]))
+    return RoundRobinGroupChat([a, b], max_turns=4, runtime=runtime)
+
+
+def _selector(runtime: Any) -> Team:
+    a = AssistantAgent("a", ReplayChatCompletionClient(["a1", "a2"]), description="first")
+    b = AssistantAgent("b", ReplayChatCompletionClient(["b1 TERMINATE"]), description="second")
+    order = iter(["a", "a", "b"])
+    return SelectorGroupChat(
+        [a, b],
+        model_client=ReplayChatCompletionClient(["a"]),
+        selector_func=lambda messages: next(order),
+        allow_repeated_speaker=True,
+        termination_condition=TextMentionTermination("TERMINATE"),
+        runtime=runtime,
+    )
+
+
+def _swarm(runtime: Any) -> Team:
+    alice = AssistantAgent(
+        "alice", ReplayChatCompletionClient(["let me see", _handoff("bob")], model_info=TOOLS), handoffs=["bob"]
+    )
+    bob = AssistantAgent("bob", ReplayChatCompletionClient(["Bob here. TERMINATE"]))
+    return Swarm([alice, bob], termination_condition=TextMentionTermination("TERMINATE"), max_turns=5, runtime=runtime)
+
+
+def _graph_flow(runtime: Any) -> Team:
+    writer = AssistantAgent("writer", ReplayChatCompletionClient(["draft"]))
+    left = AssistantAgent("left", ReplayChatCompletionClient(["left view"]))
+    right = AssistantAgent("right", ReplayChatCompletionClient(["right view"]))
+    joiner = AssistantAgent("joiner", ReplayChatCompletionClient(["joined"]))
+    builder = DiGraphBuilder()
+    for agent in (writer, left, right, joiner):
+        builder.add_node(agent)
+    builder.add_edge(writer, left).add_edge(writer, right).add_edge(left, joiner).add_edge(right, joiner)
+    return GraphFlow(
+        participants=builder.get_participants(),
+        graph=builder.build(),
+        termination_condition=MaxMessageTermination(10),
+        runtime=runtime,
+    )
+
+
+TEAMS: dict[str, Callable[[Any], Team]] = {
+    "round_robin": _round_robin,
+    "selector": _selector,
+    "swarm": _swarm,
+    "graph_flow": _graph_flow,
+}
+
+
+class CountTurns(DefaultInterventionHandler):
+    def __init__(self) -> None:
+        self.turns: list[str] = []
+
+    async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
+        if isinstance(message, ParticipantTurn):
+            self.turns.append(recipient.type)
+        return message
+
+
+async def _transcript(team: Team) -> tuple[list[tuple[str, str, str]], str | None]:
+    items: list[tuple[str, str, str]] = []
+    result: TaskResult | None = None
+    async for item in team.run_stream(task="go"):
+        if isinstance(item, TaskResult):
+            result = item
+        else:
+            items.append((type(item).__name__, item.source, item.to_text()))
+    assert result is not None
+    return items, result.stop_reason
+
+
+@pytest.mark.parametrize("kind", list(TEAMS))
+async def test_a_team_on_a_runtime_streams_the_same_transcript(kind: str) -> None:
+    direct = await _transcript(TEAMS[kind](None))
+    counter = CountTurns()
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[counter])
+    runtime.start()
+    hosted = await _transcript(TEAMS[kind](runtime))
+    await runtime.stop()
+    assert hosted == direct
+    items, _ = direct
+    chat = ("TextMessage", "HandoffMessage", "ToolCallSummaryMessage")
+    speakers = [source for type_, source, _ in items if type_ in chat][1:]  # every turn but the task
+    assert counter.turns == speakers
+
+
+async def test_hosted_state_round_trips_through_the_runtime() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    team = _round_robin(runtime)
+    await team.run(task="go")
+    state = await team.save_state()
+    again = _round_robin(None)
+    await again.load_state(state)
+    assert await again.save_state() == state
+
+
+async def test_a_participant_failure_reaches_the_team_with_its_type() -> None:
+    class Broken(ReplayChatCompletionClient):
+        async def create(self, *args: Any, **kwargs: Any) -> CreateResult:
+            raise KeyError("model exploded")
+
+    runtime = SingleThreadedAgentRuntime()
+    team = RoundRobinGroupChat([AssistantAgent("a", Broken(["x"]))], max_turns=1, runtime=runtime)
+    with pytest.raises(KeyError, match="model exploded"):
+        await team.run(task="go")
+
+
+def test_a_runtime_must_be_an_agent_runtime() -> None:
+    with pytest.raises(ConfigurationError, match="AgentRuntime"):
+        RoundRobinGroupChat([AssistantAgent("a", ReplayChatCompletionClient(["x"]))], runtime=object())
+
+
+async def test_participants_are_proxies_addressed_on_the_runtime() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    team = _round_robin(runtime)
+    await team.run(task="go")
+    proxies = [p for p in team._runner.participants.values() if isinstance(p, RuntimeParticipant)]  # type: ignore[attr-defined]
+    assert [p.agent_id.type for p in proxies] == ["a", "b"]
+    assert set(runtime.live_agents()) == {p.agent_id for p in proxies}
