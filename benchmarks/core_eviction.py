@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import gc
 import json
@@ -26,7 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.rss import current_rss_kb
-from flowgen.core import AgentId, MessageContext, RoutedAgent, SingleThreadedAgentRuntime, SqliteStateStore, message_handler
+from flowgen.core import (
+    AgentId,
+    MessageContext,
+    RoutedAgent,
+    SingleThreadedAgentRuntime,
+    SqliteStateStore,
+    message_handler,
+)
 
 
 class Session(RoutedAgent):
@@ -51,10 +59,8 @@ class Session(RoutedAgent):
 
 def _trim() -> None:
     gc.collect()
-    try:
+    with contextlib.suppress(OSError):  # not glibc: the figure then shows what the allocator kept
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except OSError:
-        pass  # not glibc: the figure then shows what the allocator kept
 
 
 class _Clock:
@@ -101,11 +107,18 @@ async def run(sessions: int, folder: Path) -> dict[str, Any]:
         )
     again = await runtime.send_message("back", AgentId("session", "0-12345"))
     store.close()
-    return {"sessions_per_round": sessions, "rss_start_mb": round(start / 1024, 1), "rounds": rounds, "reactivated_count": again}
+    return {
+        "sessions_per_round": sessions,
+        "rss_start_mb": round(start / 1024, 1),
+        "rounds": rounds,
+        "reactivated_count": again,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sessions", type=int, default=100_000)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:

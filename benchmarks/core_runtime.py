@@ -200,7 +200,9 @@ def _spawn(framework: str, what: str, count: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--child", nargs=3, metavar=("FRAMEWORK", "MEASURE", "COUNT"))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sends", type=int, default=20_000)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from flowgen.engine.core_trace import OUTSIDE, core_graph, core_run_trace
 from visualize.dot import to_dot
 from visualize.render import render_svg
-from visualize.sequence import Arrow, SequenceDiagram
+from visualize.sequence import Arrow, ArrowKind, SequenceDiagram
 from visualize.sequence_svg import diagram_svg
 
 if TYPE_CHECKING:
@@ -59,8 +59,10 @@ def core_sequence(runtime: SingleThreadedAgentRuntime) -> SequenceDiagram:
             note = f"{delivery.kind}" + (f" on {delivery.topic_id}" if delivery.topic_id is not None else "")
         outcome = f", raised {delivery.error}" if delivery.error else ""
         full = f"{delivery.message_type} ({note}, {delivery.duration * 1e6:.0f} µs{outcome})"
-        kind = "text" if delivery.kind == "send" else "event" if delivery.kind == "publish" else "stop"
-        arrows.append(Arrow(index, source, target, kind, delivery.message_type, full, delivery.error is not None))
+        kind: ArrowKind = "text" if delivery.kind == "send" else "event" if delivery.kind == "publish" else "stop"
+        arrows.append(
+            Arrow(index, source, target, kind, delivery.message_type, full, delivery.error is not None)
+        )
     participants: dict[str, None] = {}
     for arrow in arrows:
         participants.setdefault(arrow.source)

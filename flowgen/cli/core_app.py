@@ -62,7 +62,9 @@ def check(module: ModuleType, console: RichConsole) -> int:
     for finding in findings:
         console.print(f"[red]error[/red] {finding}", markup=True, highlight=False)
     if not findings:
-        console.print("ok: every sent or published type has a handler; every subscription's agent type is registered")
+        console.print(
+            "ok: every sent or published type has a handler; every subscription's agent type is registered"
+        )
     return 1 if findings else 0
 
 

@@ -81,7 +81,11 @@ def render_command(args: argparse.Namespace, console: RichConsole) -> int:
     if fmt == "png" and output is None:
         raise CLIError("PNG is binary — give a file with -o graph.png")
     core = core_app.core_module(args.target)
-    drawn = core_app.render(core, fmt) if core is not None else drawing.draw(_built(load_target(args.target)), fmt)
+    drawn = (
+        core_app.render(core, fmt)
+        if core is not None
+        else drawing.draw(_built(load_target(args.target)), fmt)
+    )
     if output is None and isinstance(drawn, str):
         console.file.write(drawn if drawn.endswith("\n") else drawn + "\n")
         return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import inspect
 import warnings
 from abc import ABC, abstractmethod
@@ -13,10 +15,15 @@ from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
 from flowgen.core.instantiation import AgentInstantiationContext, SubscriptionInstantiationContext
 from flowgen.core.message_context import MessageContext
 from flowgen.core.serialization import MessageSerializer, try_get_known_serializers_for_type
-from flowgen.core.subscriptions import Subscription, TypePrefixSubscription, TypeSubscription, UnboundSubscription
+from flowgen.core.subscriptions import (
+    Subscription,
+    TypePrefixSubscription,
+    TypeSubscription,
+    UnboundSubscription,
+)
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
     from flowgen.core.agent_runtime import AgentRuntime
 
@@ -46,11 +53,11 @@ _B = TypeVar("_B", bound="BaseAgent")
 
 
 def handles(
-    type: type[Any], serializer: MessageSerializer[Any] | list[MessageSerializer[Any]] | None = None
-) -> Callable[[type[_B]], type[_B]]:
+    type: builtins.type[Any], serializer: MessageSerializer[Any] | list[MessageSerializer[Any]] | None = None
+) -> Callable[[builtins.type[_B]], builtins.type[_B]]:
     """Declare (for serialization) that the agent class handles ``type``."""
 
-    def decorator(cls: type[_B]) -> type[_B]:
+    def decorator(cls: builtins.type[_B]) -> builtins.type[_B]:
         if serializer is None:
             serializers = try_get_known_serializers_for_type(type)
         else:
@@ -63,7 +70,9 @@ def handles(
     return decorator
 
 
-async def _make_subscriptions(agent_type: AgentType, unbound: Sequence[UnboundSubscription]) -> list[Subscription]:
+async def _make_subscriptions(
+    agent_type: AgentType, unbound: Sequence[UnboundSubscription]
+) -> list[Subscription]:
     made: list[Subscription] = []
     with SubscriptionInstantiationContext.populate_context(agent_type):
         for factory in unbound:
@@ -165,7 +174,9 @@ class BaseAgent(ABC):
         cancellation_token: CancellationToken | None = None,
     ) -> None:
         """Publish ``message`` to ``topic_id``; it never comes back to this agent."""
-        await self.runtime.publish_message(message, topic_id, sender=self.id, cancellation_token=cancellation_token)
+        await self.runtime.publish_message(
+            message, topic_id, sender=self.id, cancellation_token=cancellation_token
+        )
 
     async def save_state(self) -> Mapping[str, Any]:
         warnings.warn(f"{type(self).__name__}.save_state is not implemented", stacklevel=2)
@@ -174,7 +185,7 @@ class BaseAgent(ABC):
     async def load_state(self, state: Mapping[str, Any]) -> None:
         warnings.warn(f"{type(self).__name__}.load_state is not implemented", stacklevel=2)
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook: most agents hold nothing
         """Release what the agent holds; called by ``runtime.close()``."""
 
     async def register_instance(
@@ -189,13 +200,14 @@ class BaseAgent(ABC):
         agent_id = await runtime.register_agent_instance(agent_instance=self, agent_id=agent_id)  # type: ignore[arg-type]
         await runtime.add_subscription(TypeSubscription(topic_type=agent_id.key, agent_type=agent_id.type))
         if not skip_class_subscriptions:
-            for subscription in await _make_subscriptions(AgentType(agent_id.type), self._unbound_subscriptions()):
+            for subscription in await _make_subscriptions(
+                AgentType(agent_id.type), self._unbound_subscriptions()
+            ):
                 await runtime.add_subscription(subscription)
         if not skip_direct_message_subscription:
-            try:
+            # A second instance of the type: the type's direct subscription exists already.
+            with contextlib.suppress(ValueError):
                 await runtime.add_subscription(TypePrefixSubscription(agent_id.type + ":", agent_id.type))
-            except ValueError:
-                pass  # a second instance of the type: the type's direct subscription exists already
         for _message_type, serializers in self._handles_types():
             runtime.add_message_serializer(serializers)
         return agent_id
@@ -211,7 +223,9 @@ class BaseAgent(ABC):
         skip_direct_message_subscription: bool = False,
     ) -> AgentType:
         """Register ``factory`` for agent type ``type``, with the class's subscriptions."""
-        agent_type = await runtime.register_factory(type=AgentType(type), agent_factory=factory, expected_class=cls)  # type: ignore[arg-type]
+        agent_type = await runtime.register_factory(
+            type=AgentType(type), agent_factory=factory, expected_class=cls
+        )  # type: ignore[arg-type]
         if not skip_class_subscriptions:
             for subscription in await _make_subscriptions(agent_type, cls._unbound_subscriptions()):
                 await runtime.add_subscription(subscription)

@@ -55,7 +55,9 @@ def _closure_types(closure: Callable[..., Any]) -> tuple[type[Any], ...]:
         raise AssertionError("annotate the closure's return type (use -> None for none)")
     targets = get_types(hints.get(params[1]))
     if targets is None:
-        raise AssertionError(f"annotate the closure's {params[1]!r} parameter with the message type(s) it takes")
+        raise AssertionError(
+            f"annotate the closure's {params[1]!r} parameter with the message type(s) it takes"
+        )
     return targets
 
 
@@ -88,7 +90,9 @@ class ClosureAgent(BaseAgent):
             if self._unknown_type_policy == "error":
                 raise CantHandleException(note)
             if self._unknown_type_policy == "warn":
-                warnings.warn(note + " (unknown_type_policy='error' raises, 'ignore' is silent)", stacklevel=1)
+                warnings.warn(
+                    note + " (unknown_type_policy='error' raises, 'ignore' is silent)", stacklevel=1
+                )
             return None
         return await self._closure(self, message, ctx)
 

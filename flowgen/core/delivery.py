@@ -44,7 +44,7 @@ class HandlerFailure:
 class DeliveryLog:
     """Rows of deliveries in the order they finished; ``t`` is seconds since the log began."""
 
-    __slots__ = ("_clock", "_start", "_rows")
+    __slots__ = ("_clock", "_rows", "_start")
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
@@ -54,8 +54,17 @@ class DeliveryLog:
     def begin(self) -> float:
         return self._clock()
 
-    def send(self, began: float, sender: AgentId | None, recipient: AgentId, message: Any, error: BaseException | None) -> None:
-        self._rows.append(("send", began, self._clock(), sender, recipient, None, type(message).__name__, error))
+    def send(
+        self,
+        began: float,
+        sender: AgentId | None,
+        recipient: AgentId,
+        message: Any,
+        error: BaseException | None,
+    ) -> None:
+        self._rows.append(
+            ("send", began, self._clock(), sender, recipient, None, type(message).__name__, error)
+        )
 
     def publish(
         self,
@@ -66,7 +75,9 @@ class DeliveryLog:
         message: Any,
         error: BaseException | None,
     ) -> None:
-        self._rows.append(("publish", began, self._clock(), sender, recipient, topic_id, type(message).__name__, error))
+        self._rows.append(
+            ("publish", began, self._clock(), sender, recipient, topic_id, type(message).__name__, error)
+        )
 
     def dropped(
         self, sender: AgentId | None, recipient: AgentId | None, topic_id: TopicId | None, message_type: str

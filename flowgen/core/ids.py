@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -40,7 +41,7 @@ class AgentId:
     Hashable and immutable, so it keys the runtime's tables directly.
     """
 
-    __slots__ = ("_type", "_key", "_hash")
+    __slots__ = ("_hash", "_key", "_type")
 
     def __init__(self, type: str | AgentType, key: str) -> None:
         if isinstance(type, AgentType):
@@ -80,7 +81,7 @@ class AgentId:
     def __repr__(self) -> str:
         return f'AgentId(type="{self._type}", key="{self._key}")'
 
-    def __reduce__(self) -> tuple[type[AgentId], tuple[str, str]]:
+    def __reduce__(self) -> tuple[Callable[..., AgentId], tuple[str, str]]:
         return (AgentId, (self._type, self._key))
 
     @classmethod

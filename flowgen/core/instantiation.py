@@ -72,7 +72,9 @@ class AgentInstantiationContext(_StaticContext):
 class SubscriptionInstantiationContext(_StaticContext):
     """The agent type whose class-level subscriptions are being made."""
 
-    _VAR: ClassVar[ContextVar[AgentType | None]] = ContextVar("flowgen_subscription_instantiation", default=None)
+    _VAR: ClassVar[ContextVar[AgentType | None]] = ContextVar(
+        "flowgen_subscription_instantiation", default=None
+    )
 
     @classmethod
     @contextmanager

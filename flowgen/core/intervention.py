@@ -24,7 +24,9 @@ class InterventionHandler(Protocol):
         self, message: Any, *, message_context: MessageContext, recipient: AgentId
     ) -> Any | type[DropMessage]: ...
 
-    async def on_publish(self, message: Any, *, message_context: MessageContext) -> Any | type[DropMessage]: ...
+    async def on_publish(
+        self, message: Any, *, message_context: MessageContext
+    ) -> Any | type[DropMessage]: ...
 
     async def on_response(
         self, message: Any, *, sender: AgentId, recipient: AgentId | None

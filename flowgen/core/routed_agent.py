@@ -57,15 +57,23 @@ def get_types(annotation: object) -> tuple[type[Any], ...] | None:
     return None
 
 
-def _signature_types(func: Callable[..., Any], decorator: str) -> tuple[tuple[type[Any], ...], tuple[type[Any], ...]]:
+def _signature_types(
+    func: Callable[..., Any], decorator: str
+) -> tuple[tuple[type[Any], ...], tuple[type[Any], ...]]:
     hints = typing.get_type_hints(func)
     if "message" not in hints:
-        raise AssertionError(f"@{decorator} {func.__qualname__}: annotate the 'message' parameter with its type")
+        raise AssertionError(
+            f"@{decorator} {func.__qualname__}: annotate the 'message' parameter with its type"
+        )
     if "return" not in hints:
-        raise AssertionError(f"@{decorator} {func.__qualname__}: annotate the return type (use -> None for none)")
+        raise AssertionError(
+            f"@{decorator} {func.__qualname__}: annotate the return type (use -> None for none)"
+        )
     targets = get_types(hints["message"])
     if targets is None:
-        raise AssertionError(f"@{decorator} {func.__qualname__}: {hints['message']!r} is not a class or union")
+        raise AssertionError(
+            f"@{decorator} {func.__qualname__}: {hints['message']!r} is not a class or union"
+        )
     produces = get_types(hints["return"])
     if produces is None:
         raise AssertionError(f"@{decorator} {func.__qualname__}: {hints['return']!r} is not a class or union")
@@ -125,7 +133,9 @@ def _decorator(kind: Literal["message_handler", "event", "rpc"]) -> Callable[...
 
 
 @overload
-def message_handler(func: HandlerFunc[AgentT, ReceivesT, ProducesT]) -> HandlerFunc[AgentT, ReceivesT, ProducesT]: ...
+def message_handler(
+    func: HandlerFunc[AgentT, ReceivesT, ProducesT],
+) -> HandlerFunc[AgentT, ReceivesT, ProducesT]: ...
 @overload
 def message_handler(
     func: None = None, *, strict: bool = ..., match: Router | None = ...

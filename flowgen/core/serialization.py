@@ -62,7 +62,9 @@ class DataclassJsonMessageSerializer(Generic[T]):
 
     def __init__(self, cls: type[T]) -> None:
         if not dataclasses.is_dataclass(cls):
-            raise ValueError(f"{cls.__name__} is not a dataclass; use PydanticJsonMessageSerializer for models")
+            raise ValueError(
+                f"{cls.__name__} is not a dataclass; use PydanticJsonMessageSerializer for models"
+            )
         hints = typing.get_type_hints(cls)
         for field in dataclasses.fields(cls):
             hint = hints.get(field.name, field.type)

@@ -52,7 +52,7 @@ _HANDLER_VAR = MessageHandlerContext._VAR
 class _Publish:
     """One published message on its way; ``cursor`` is the next recipient to deliver to."""
 
-    __slots__ = ("message", "topic_id", "sender", "token", "message_id", "recipients", "cursor", "seq")
+    __slots__ = ("cursor", "message", "message_id", "recipients", "sender", "seq", "token", "topic_id")
 
     def __init__(
         self,
@@ -109,7 +109,9 @@ class SingleThreadedAgentRuntime:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if evict_idle_after is not None and evict_idle_after <= 0:
-            raise ValueError(f"evict_idle_after must be a positive number of seconds, got {evict_idle_after!r}")
+            raise ValueError(
+                f"evict_idle_after must be a positive number of seconds, got {evict_idle_after!r}"
+            )
         self._interventions: tuple[InterventionHandler, ...] = tuple(intervention_handlers or ())
         self._ignore_unhandled_exceptions = ignore_unhandled_exceptions
         self._factories: dict[str, _Factory] = {}
@@ -229,14 +231,17 @@ class SingleThreadedAgentRuntime:
     def agent_classes(self) -> dict[str, type[Any] | None]:
         """Each registered agent type and the class it makes (None when a factory did not say)."""
         return {
-            name: self._instance_types.get(name, factory.expected_class) for name, factory in self._factories.items()
+            name: self._instance_types.get(name, factory.expected_class)
+            for name, factory in self._factories.items()
         }
 
     def declare_handled_types(self, agent_type: str, types: Sequence[type[Any]]) -> None:
         """Record which message types an agent type takes when its class cannot say (closure agents)."""
         self.declared_handled_types[agent_type] = tuple(types)
 
-    def add_message_serializer(self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]) -> None:
+    def add_message_serializer(
+        self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]
+    ) -> None:
         self._serializers.add_serializer(serializer)
 
     # ---------------------------------------------------------------- agents
@@ -453,7 +458,9 @@ class SingleThreadedAgentRuntime:
             except Exception as e:
                 # AutoGen drops the message silently here and never marks it done, so
                 # stop_when_idle() waits for ever; flowgen records, logs and drops it.
-                self._record_failure(None, message, ctx.topic_id, e, stage=f"on_publish of {type(handler).__name__}")
+                self._record_failure(
+                    None, message, ctx.topic_id, e, stage=f"on_publish of {type(handler).__name__}"
+                )
                 return DropMessage
             if message is DropMessage or isinstance(message, DropMessage):
                 if self.deliveries is not None:
@@ -498,7 +505,9 @@ class SingleThreadedAgentRuntime:
         self._background_exception = None
         self._spawn_processor()
         if self._evict_after is not None:
-            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever(), name="flowgen-evictor")
+            self._sweeper = asyncio.get_running_loop().create_task(
+                self._sweep_forever(), name="flowgen-evictor"
+            )
 
     def _spawn_processor(self) -> None:
         task = asyncio.get_running_loop().create_task(self._process(), name="flowgen-runtime")
@@ -551,7 +560,9 @@ class SingleThreadedAgentRuntime:
                 try:
                     await agent.on_message(
                         envelope.message,
-                        MessageContext(envelope.sender, envelope.topic_id, False, envelope.token, envelope.message_id),
+                        MessageContext(
+                            envelope.sender, envelope.topic_id, False, envelope.token, envelope.message_id
+                        ),
                     )
                 except Exception as e:
                     self._record_failure(recipient, envelope.message, envelope.topic_id, e, stage="handler")
@@ -571,7 +582,9 @@ class SingleThreadedAgentRuntime:
             agent = self._agents.get(recipient)
             if agent is None:
                 agent = await self._activate(recipient)
-            ctx = MessageContext(envelope.sender, envelope.topic_id, False, envelope.token, envelope.message_id)
+            ctx = MessageContext(
+                envelope.sender, envelope.topic_id, False, envelope.token, envelope.message_id
+            )
             await agent.on_message(message, ctx)
         except Exception as e:
             if log is not None:
@@ -585,7 +598,13 @@ class SingleThreadedAgentRuntime:
             self._leave(recipient)
 
     def _record_failure(
-        self, agent_id: AgentId | None, message: Any, topic_id: TopicId | None, error: BaseException, *, stage: str
+        self,
+        agent_id: AgentId | None,
+        message: Any,
+        topic_id: TopicId | None,
+        error: BaseException,
+        *,
+        stage: str,
     ) -> None:
         failure = HandlerFailure(agent_id, type(message).__name__, topic_id, error, stage)
         self.handler_failures.append(failure)
@@ -716,7 +735,9 @@ class SingleThreadedAgentRuntime:
             return 0
         deadline = self._clock() - self._evict_after
         saved: list[tuple[AgentId, Agent, Mapping[str, Any]]] = []
-        for agent_id, _ in list(itertools.takewhile(lambda item: item[1] <= deadline, self._last_used.items())):
+        for agent_id, _ in list(
+            itertools.takewhile(lambda item: item[1] <= deadline, self._last_used.items())
+        ):
             agent = self._agents.get(agent_id)
             if agent is None or agent_id in self._busy or agent_id.type not in self._evictable:
                 continue

@@ -30,7 +30,9 @@ class SqliteStateStore(MutableMapping[str, Mapping[str, Any]]):
         # Idle sessions should cost disk, not memory: a small page cache (256 KiB) is plenty for
         # point reads and writes by key.
         self._db.execute("PRAGMA cache_size=-256")
-        self._db.execute("CREATE TABLE IF NOT EXISTS agent_state (agent_id TEXT PRIMARY KEY, state TEXT NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS agent_state (agent_id TEXT PRIMARY KEY, state TEXT NOT NULL)"
+        )
 
     def __getitem__(self, key: str) -> Mapping[str, Any]:
         row = self._db.execute("SELECT state FROM agent_state WHERE agent_id = ?", (key,)).fetchone()
@@ -63,7 +65,9 @@ class SqliteStateStore(MutableMapping[str, Mapping[str, Any]]):
 
     def pop(self, key: str, default: Any = _MISSING) -> Any:
         """Take a state out in one statement (activation reads each evicted state once)."""
-        row = self._db.execute("DELETE FROM agent_state WHERE agent_id = ? RETURNING state", (key,)).fetchone()
+        row = self._db.execute(
+            "DELETE FROM agent_state WHERE agent_id = ? RETURNING state", (key,)
+        ).fetchone()
         if row is None:
             if default is self._MISSING:
                 raise KeyError(key)

@@ -43,7 +43,7 @@ def _agent_type_name(agent_type: str | AgentType) -> str:
 class TypeSubscription:
     """Topics of exactly ``topic_type`` go to ``agent_type``, keyed by the topic's source."""
 
-    __slots__ = ("_topic_type", "_agent_type", "_id")
+    __slots__ = ("_agent_type", "_id", "_topic_type")
 
     def __init__(self, topic_type: str, agent_type: str | AgentType, id: str | None = None) -> None:
         self._topic_type = topic_type
@@ -87,7 +87,7 @@ class TypeSubscription:
 class TypePrefixSubscription:
     """Topics whose type starts with ``topic_type_prefix`` go to ``agent_type``, keyed by source."""
 
-    __slots__ = ("_prefix", "_agent_type", "_id")
+    __slots__ = ("_agent_type", "_id", "_prefix")
 
     def __init__(self, topic_type_prefix: str, agent_type: str | AgentType, id: str | None = None) -> None:
         self._prefix = topic_type_prefix

@@ -90,10 +90,16 @@ def core_run_trace(runtime: SingleThreadedAgentRuntime, started_at: datetime | N
         reason = f"{delivery.kind} {delivery.message_type}"
         if delivery.kind == "publish" and delivery.topic_id is not None:
             topic = _topic_node(delivery.topic_id.type)
-            events.append(EdgeTaken(delivery.t, step, sender, topic, index.get((sender, topic, "publish")), reason))
-            events.append(EdgeTaken(delivery.t, step, topic, target, index.get((topic, target, "subscribed")), reason))
+            events.append(
+                EdgeTaken(delivery.t, step, sender, topic, index.get((sender, topic, "publish")), reason)
+            )
+            events.append(
+                EdgeTaken(delivery.t, step, topic, target, index.get((topic, target, "subscribed")), reason)
+            )
         else:
-            events.append(EdgeTaken(delivery.t, step, sender, target, index.get((sender, target, "send")), reason))
+            events.append(
+                EdgeTaken(delivery.t, step, sender, target, index.get((sender, target, "send")), reason)
+            )
         turns[target] += 1
         events.append(NodeStarted(delivery.t, step, target, turns[target]))
         events.append(

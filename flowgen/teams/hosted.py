@@ -68,7 +68,9 @@ class ParticipantHost(BaseAgent):
             return response
         if isinstance(message, ParticipantControl):
             return await self._control(message, token)
-        raise ConfigurationError(f"a team participant host takes turns and controls, not {type(message).__name__}")
+        raise ConfigurationError(
+            f"a team participant host takes turns and controls, not {type(message).__name__}"
+        )
 
     async def _control(self, message: ParticipantControl, token: CancellationToken) -> Any:
         agent = self.participant
@@ -120,7 +122,9 @@ class RuntimeParticipant(BaseChatAgent):
             self._registered = True
         return await self._runtime.send_message(message, self._agent_id, cancellation_token=token)
 
-    async def on_messages(self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken) -> Response:
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response:
         return await final_response(self.on_messages_stream(messages, cancellation_token))
 
     async def on_messages_stream(
@@ -185,7 +189,9 @@ def hosted_participants(
         if isinstance(participant, ChatAgent):
             agent_type = participant.name if _VALID_TYPE.match(participant.name) else HOST_TYPE
             agent_key = key if agent_type != HOST_TYPE else f"{key}/{participant.name}"
-            hosted[participant.name] = RuntimeParticipant(participant, runtime, AgentId(agent_type, agent_key))
+            hosted[participant.name] = RuntimeParticipant(
+                participant, runtime, AgentId(agent_type, agent_key)
+            )
         else:
             hosted[participant.name] = participant
     return hosted

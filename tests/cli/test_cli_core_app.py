@@ -9,7 +9,7 @@ from tests.cli.cli_support import GRAPHS, run_cli
 
 APP = GRAPHS / "core_workers.py"
 
-BROKEN = '''
+BROKEN = """
 from pydantic import BaseModel
 
 from flowgen.core import (
@@ -39,7 +39,7 @@ async def build_runtime():
     await Talker.register(runtime, "talker", Talker)
     await runtime.add_subscription(TypeSubscription("news", "ghost"))
     return runtime
-'''
+"""
 
 
 def test_run_writes_the_trace_topology_and_sequence(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.compat.differential import cases, check
 
-HEADER = '''
+HEADER = """
 import asyncio
 
 from pydantic import BaseModel
@@ -114,7 +114,7 @@ async def build(gathered):
         runtime, "output", gather, subscriptions=lambda: [TypeSubscription("output", "output")]
     )
     return runtime
-'''
+"""
 
 PROGRAMS = {
     "coordinator_workers_and_closure": """

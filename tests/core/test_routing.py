@@ -91,7 +91,7 @@ def test_a_handler_without_annotations_is_refused_at_class_definition() -> None:
 
 
 async def test_publish_of_an_unhandled_type_is_ignored_not_failed() -> None:
-    runtime, modes = await _modes()
+    runtime, _ = await _modes()
     runtime.start()
     await runtime.publish_message(Special("x"), DefaultTopicId())
     await runtime.stop_when_idle()

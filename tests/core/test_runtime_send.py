@@ -101,7 +101,9 @@ async def test_cancelling_an_in_flight_send_stops_the_handler() -> None:
     runtime.start()
     slow = await runtime.try_get_underlying_agent_instance(AgentId("slow", "k"), Slow)
     token = CancellationToken()
-    sending = asyncio.ensure_future(runtime.send_message(Ping("x"), AgentId("slow", "k"), cancellation_token=token))
+    sending = asyncio.ensure_future(
+        runtime.send_message(Ping("x"), AgentId("slow", "k"), cancellation_token=token)
+    )
     await slow.started.wait()
     token.cancel()
     with pytest.raises(asyncio.CancelledError):

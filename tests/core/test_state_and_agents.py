@@ -51,7 +51,11 @@ async def test_metadata_and_lazy_get() -> None:
     assert agent_id == AgentId("echo", "k") and list(runtime.live_agents()) == []
     await runtime.get("echo", key="k", lazy=False)
     assert list(runtime.live_agents()) == [agent_id]
-    assert await runtime.agent_metadata(agent_id) == {"type": "echo", "key": "k", "description": "echoes pings"}
+    assert await runtime.agent_metadata(agent_id) == {
+        "type": "echo",
+        "key": "k",
+        "description": "echoes pings",
+    }
     with pytest.raises(TypeError, match="not a Listener"):
         await runtime.try_get_underlying_agent_instance(agent_id, Listener)
 

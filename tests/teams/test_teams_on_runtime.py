@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from flowgen.agents import AssistantAgent
-from flowgen.base import Team, TaskResult
+from flowgen.base import TaskResult, Team
 from flowgen.conditions import MaxMessageTermination, TextMentionTermination
 from flowgen.core import (
     AgentId,
@@ -28,7 +28,9 @@ from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, 
 from flowgen.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
 from flowgen.teams.hosted import ParticipantTurn, RuntimeParticipant
 
-TOOLS = ModelInfo(vision=False, function_calling=True, json_output=False, family="unknown", structured_output=False)
+TOOLS = ModelInfo(
+    vision=False, function_calling=True, json_output=False, family="unknown", structured_output=False
+)
 
 
 def _handoff(target: str) -> CreateResult:
@@ -68,10 +70,14 @@ def _selector(runtime: Any) -> Team:
 
 def _swarm(runtime: Any) -> Team:
     alice = AssistantAgent(
-        "alice", ReplayChatCompletionClient(["let me see", _handoff("bob")], model_info=TOOLS), handoffs=["bob"]
+        "alice",
+        ReplayChatCompletionClient(["let me see", _handoff("bob")], model_info=TOOLS),
+        handoffs=["bob"],
     )
     bob = AssistantAgent("bob", ReplayChatCompletionClient(["Bob here. TERMINATE"]))
-    return Swarm([alice, bob], termination_condition=TextMentionTermination("TERMINATE"), max_turns=5, runtime=runtime)
+    return Swarm(
+        [alice, bob], termination_condition=TextMentionTermination("TERMINATE"), max_turns=5, runtime=runtime
+    )
 
 
 def _graph_flow(runtime: Any) -> Team:
