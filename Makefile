@@ -45,6 +45,8 @@ demo: setup
 bench: setup
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.core_runtime
+	$(PY) -m benchmarks.core_eviction
 
 bench-quick: setup
 	$(PY) -m pip install -q -e '.[bench]'
