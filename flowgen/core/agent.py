@@ -135,7 +135,8 @@ class BaseAgent(ABC):
         try:
             return self._id
         except AttributeError:
-            raise RuntimeError(
+            # An AttributeError (not RuntimeError) keeps hasattr() and protocol checks working.
+            raise AttributeError(
                 f"{type(self).__name__} has no id yet: it gets one when a runtime creates it from a "
                 "registered factory, or from register_instance"
             ) from None
@@ -145,7 +146,7 @@ class BaseAgent(ABC):
         try:
             return self._runtime
         except AttributeError:
-            raise RuntimeError(f"{type(self).__name__} is not bound to a runtime yet") from None
+            raise AttributeError(f"{type(self).__name__} is not bound to a runtime yet") from None
 
     async def on_message(self, message: Any, ctx: MessageContext) -> Any:
         return await self.on_message_impl(message, ctx)

@@ -774,6 +774,8 @@ class SingleThreadedAgentRuntime:
                 await self.evict_idle()
             except Exception:
                 logger.exception("evicting idle agents failed; they stay in memory")
+            if self._conditions:  # stop_when(lambda: runtime.evictions ...) hears of sweeps too
+                self._check_conditions()
 
 
 def _no_factory(agent_type: str) -> Callable[[], Agent]:

@@ -103,3 +103,13 @@ async def test_registered_instances_are_never_evicted(tmp_path: Path) -> None:
     assert await runtime.send_message(1, AgentId("counter", "y")) == 5
     assert len(store) == 0
     store.close()
+
+
+async def test_a_started_runtime_sweeps_idle_agents_on_its_own() -> None:
+    runtime = SingleThreadedAgentRuntime(evict_idle_after=0.02)
+    await Counter.register(runtime, "counter", Counter)
+    runtime.start()
+    assert await runtime.send_message(2, AgentId("counter", "s")) == 2
+    await asyncio.wait_for(runtime.stop_when(lambda: runtime.evictions >= 1), timeout=10)
+    assert list(runtime.live_agents()) == []
+    assert await runtime.send_message(3, AgentId("counter", "s")) == 5  # made again, with its state

@@ -177,7 +177,7 @@ async def test_close_closes_every_agent() -> None:
 
 
 def test_base_agent_outside_a_runtime_has_no_id() -> None:
-    with pytest.raises(RuntimeError, match="has no id yet"):
+    with pytest.raises(AttributeError, match="has no id yet"):
         _ = Echo().id
     assert isinstance(Echo(), BaseAgent)
     assert TypeSubscription("t", "a") == TypeSubscription("t", "a")
