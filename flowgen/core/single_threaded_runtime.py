@@ -619,6 +619,7 @@ class SingleThreadedAgentRuntime:
         )
         if not self._ignore_unhandled_exceptions and self._background_exception is None:
             self._background_exception = error
+            self._work -= len(self._queue)  # what was queued will not be delivered
             self._queue.clear()
             self._settle()
             self._wake_dispatch_waiters()

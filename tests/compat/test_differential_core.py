@@ -177,9 +177,67 @@ async def main():
     metadata = await runtime.agent_metadata(AgentId("alice", "s1"))
     return heard, dict(metadata), str(DefaultTopicId())
 """,
+    "unhandled_type_sent": """
+async def main():
+    runtime = await build(asyncio.Queue())
+    runtime.start()
+    try:
+        outcome = await runtime.send_message(Collect(), AgentId("coordinator", "default"))
+    except Exception as e:
+        outcome = type(e).__name__
+    await runtime.stop()
+    return outcome
+""",
+    "unknown_recipient": """
+async def main():
+    runtime = await build(asyncio.Queue())
+    runtime.start()
+    try:
+        await runtime.send_message(Collect(), AgentId("nobody", "default"))
+        outcome = "delivered"
+    except LookupError as e:
+        outcome = ("LookupError", type(e).__name__)
+    except Exception as e:
+        outcome = ("Exception", type(e).__name__)
+    await runtime.stop()
+    return outcome
+""",
+    "chained_interventions": """
+from flowgen.core import DefaultInterventionHandler
+
+
+class Tag(DefaultInterventionHandler):
+    def __init__(self, tag):
+        self.tag = tag
+
+    async def on_send(self, message, *, message_context, recipient):
+        if isinstance(message, Job):
+            return Job(count=message.count * 10 + self.tag)
+        return message
+
+
+async def main():
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[Tag(1), Tag(2)])
+    seen = []
+
+    async def record(_agent: ClosureContext, message: Job, ctx: MessageContext) -> None:
+        seen.append(message.count)
+
+    await ClosureAgent.register_closure(runtime, "sink", record)
+    runtime.start()
+    await runtime.send_message(Job(count=0), AgentId("sink", "default"))
+    await runtime.stop()
+    return seen
+""",
+}
+
+DIFFERENCES = {
+    "unhandled_type_sent": "AutoGen returns None to the sender; flowgen raises CantHandleException",
+    "unknown_recipient": "AutoGen raises a bare Exception; flowgen raises UndeliverableException (a LookupError)",
+    "chained_interventions": "AutoGen hands every intervention the original message; flowgen chains them",
 }
 
 
 @pytest.mark.parametrize("name", cases(PROGRAMS))
 async def test_core_program(name: str) -> None:
-    await check(__name__, name, HEADER + PROGRAMS[name])
+    await check(__name__, name, HEADER + PROGRAMS[name], differs=DIFFERENCES.get(name))
