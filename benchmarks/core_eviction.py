@@ -10,6 +10,11 @@ garbage collector ran and the C allocator was asked to return free pages (``mall
 long-running server's allocator does over time). The aim: ``after`` within 10% of ``start``. Two
 rounds of fresh sessions run: if the second round ends where the first did, nothing is kept per
 session and what remains over ``start`` is the allocators' high-water mark.
+
+It runs twice, in fresh processes: with CPython's default small-object allocator (``pymalloc``,
+which returns an arena to the system only when every object in it is freed, so a few survivors keep
+some pages) and with ``PYTHONMALLOC=malloc`` (the C allocator, whose free pages ``malloc_trim``
+returns): the difference between the two is fragmentation, not memory the runtime holds.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import contextlib
 import ctypes
 import gc
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -120,9 +128,30 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--child", action="store_true", help="measure in this process (one allocator)")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder:
-        print(json.dumps(asyncio.run(run(args.sessions, Path(folder))), indent=2))
+    if args.child:
+        with tempfile.TemporaryDirectory() as folder:
+            print(json.dumps(asyncio.run(run(args.sessions, Path(folder)))))
+        return 0
+    results = {}
+    for allocator in ("pymalloc", "malloc"):
+        env = dict(os.environ)
+        if allocator == "malloc":
+            env["PYTHONMALLOC"] = "malloc"
+        else:
+            env.pop("PYTHONMALLOC", None)
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.core_eviction",
+            "--child",
+            "--sessions",
+            str(args.sessions),
+        ]
+        out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+        results[allocator] = json.loads(out.stdout)
+    print(json.dumps(results, indent=2))
     return 0
 
 
