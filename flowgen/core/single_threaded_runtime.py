@@ -364,6 +364,10 @@ class SingleThreadedAgentRuntime:
     ) -> Any:
         """Deliver ``message`` to ``recipient`` and return its handler's reply (or raise its exception)."""
         agent = self._agents.get(recipient)
+        if agent is None and not isinstance(recipient, AgentId):
+            raise TypeError(
+                f"recipient must be an AgentId (e.g. AgentId('worker', 'default')), not {recipient!r}"
+            )
         if agent is None and recipient.type not in self._factories:
             raise UndeliverableException(
                 f"cannot send {type(message).__name__} to {recipient}: no agent type {recipient.type!r} is "
@@ -435,6 +439,8 @@ class SingleThreadedAgentRuntime:
         message_id: str | None = None,
     ) -> None:
         """Queue ``message`` for every subscription matching ``topic_id`` (never the sender itself)."""
+        if not isinstance(topic_id, TopicId):
+            raise TypeError(f"topic_id must be a TopicId (e.g. TopicId('news', 'default')), not {topic_id!r}")
         token = CancellationToken() if cancellation_token is None else cancellation_token
         mid = message_id or self._next_id()
         if self._interventions:
@@ -566,6 +572,10 @@ class SingleThreadedAgentRuntime:
                     )
                 except Exception as e:
                     self._record_failure(recipient, envelope.message, envelope.topic_id, e, stage="handler")
+                except asyncio.CancelledError as e:
+                    if _being_cancelled():
+                        raise  # stop() is cancelling this processor
+                    self._record_failure(recipient, envelope.message, envelope.topic_id, e, stage="handler")
                 finally:
                     _HANDLER_VAR.reset(handler_var)
                     self._done_one()
@@ -586,7 +596,9 @@ class SingleThreadedAgentRuntime:
                 envelope.sender, envelope.topic_id, False, envelope.token, envelope.message_id
             )
             await agent.on_message(message, ctx)
-        except Exception as e:
+        except (Exception, asyncio.CancelledError) as e:
+            if isinstance(e, asyncio.CancelledError) and _being_cancelled():
+                raise  # stop() is cancelling this processor
             if log is not None:
                 log.publish(began, envelope.sender, recipient, envelope.topic_id, message, e)
             self._record_failure(recipient, message, envelope.topic_id, e, stage="handler")
@@ -777,6 +789,12 @@ class SingleThreadedAgentRuntime:
                 logger.exception("evicting idle agents failed; they stay in memory")
             if self._conditions:  # stop_when(lambda: runtime.evictions ...) hears of sweeps too
                 self._check_conditions()
+
+
+def _being_cancelled() -> bool:
+    """Whether the running task itself was asked to stop (not merely a handler raising CancelledError)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _no_factory(agent_type: str) -> Callable[[], Agent]:

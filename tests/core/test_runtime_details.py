@@ -187,3 +187,37 @@ async def test_stop_cancels_running_publish_handlers() -> None:
     await runtime.stop()
     assert waiter.log == []
     assert all(t.done() for t in runtime._processors)
+
+
+class CancelsItself(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("a handler whose own wait was cancelled")
+
+    @event
+    async def on_note(self, message: Note, ctx: MessageContext) -> None:
+        if message.text == "cancel":
+            raise asyncio.CancelledError("the thing it waited for was cancelled")
+
+
+async def test_a_handler_raising_cancelled_error_does_not_stop_the_runtime() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    await CancelsItself.register(runtime, "c", CancelsItself)
+    await Listener.register(runtime, "listener", Listener, skip_class_subscriptions=True)
+    for agent_type in ("c", "listener"):
+        await runtime.add_subscription(TypeSubscription("t", agent_type))
+    runtime.start()
+    await runtime.publish_message(Note("cancel"), TopicId("t", "k"))
+    await runtime.publish_message(Note("after"), TopicId("t", "k"))
+    await runtime.stop_when_idle()
+    (failure,) = runtime.handler_failures
+    assert isinstance(failure.error, asyncio.CancelledError)
+    listener = await runtime.try_get_underlying_agent_instance(AgentId("listener", "k"), Listener)
+    assert listener.notes == ["cancel", "after"]
+
+
+async def test_wrong_address_types_are_refused_with_the_fix() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    with pytest.raises(TypeError, match="recipient must be an AgentId"):
+        await runtime.send_message(Ping("x"), "echo/default")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="topic_id must be a TopicId"):
+        await runtime.publish_message(Note("x"), "news/default")  # type: ignore[arg-type]
