@@ -30,6 +30,8 @@ def core_module(target: str) -> ModuleType | None:
     path, name = split_target(target)
     if path.suffix != ".py" or not path.is_file() or name not in (None, BUILDER):
         return None
+    if BUILDER not in path.read_text(encoding="utf-8", errors="replace"):
+        return None  # a team module: imported once, by the team loader, not twice
     module = import_file(path)
     return module if callable(getattr(module, BUILDER, None)) else None
 
