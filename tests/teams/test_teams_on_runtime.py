@@ -7,23 +7,27 @@ an intervention handler counts the turns the runtime carried.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
 import pytest
 
 from flowgen.agents import AssistantAgent
-from flowgen.base import TaskResult, Team
+from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
+from flowgen.base import Response, TaskResult, Team
 from flowgen.conditions import MaxMessageTermination, TextMentionTermination
 from flowgen.core import (
     AgentId,
+    CancellationToken,
     DefaultInterventionHandler,
     FunctionCall,
     MessageContext,
     SingleThreadedAgentRuntime,
 )
 from flowgen.errors import ConfigurationError
+from flowgen.messages import BaseAgentEvent, BaseChatMessage, TextMessage, ThoughtEvent
 from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, RequestUsage
 from flowgen.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
 from flowgen.teams.hosted import ParticipantTurn, RuntimeParticipant
@@ -175,3 +179,44 @@ async def test_participants_are_proxies_addressed_on_the_runtime() -> None:
     proxies = [p for p in team._runner.participants.values() if isinstance(p, RuntimeParticipant)]  # type: ignore[attr-defined]
     assert [p.agent_id.type for p in proxies] == ["a", "b"]
     assert set(runtime.live_agents()) == {p.agent_id for p in proxies}
+
+
+class Thinker(BaseChatAgent):
+    """Emits a thought, then waits until whoever streams the team has seen that thought."""
+
+    def __init__(self, seen: asyncio.Event) -> None:
+        super().__init__("thinker", "thinks aloud")
+        self.seen = seen
+
+    @property
+    def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
+        return (TextMessage,)
+
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response:
+        return await final_response(self.on_messages_stream(messages, cancellation_token))
+
+    async def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
+        yield ThoughtEvent(content="hmm", source=self.name)
+        await self.seen.wait()  # only the live stream can release this
+        yield Response(chat_message=TextMessage(content="done", source=self.name))
+
+    async def on_reset(self, cancellation_token: CancellationToken) -> None:
+        return None
+
+
+async def test_inner_events_stream_back_while_the_turn_runs() -> None:
+    seen = asyncio.Event()
+    runtime = SingleThreadedAgentRuntime()
+    team = RoundRobinGroupChat([Thinker(seen)], max_turns=1, runtime=runtime)
+    texts = []
+    async with asyncio.timeout(30):  # a guard: without live streaming this would never finish
+        async for item in team.run_stream(task="go"):
+            if isinstance(item, ThoughtEvent):
+                seen.set()
+            if not isinstance(item, TaskResult):
+                texts.append(item.to_text())
+    assert texts == ["go", "hmm", "done"]
