@@ -59,7 +59,9 @@ def core_sequence(runtime: SingleThreadedAgentRuntime) -> SequenceDiagram:
             note = f"{delivery.kind}" + (f" on {delivery.topic_id}" if delivery.topic_id is not None else "")
         outcome = f", raised {delivery.error}" if delivery.error else ""
         full = f"{delivery.message_type} ({note}, {delivery.duration * 1e6:.0f} µs{outcome})"
-        kind: ArrowKind = "text" if delivery.kind == "send" else "event" if delivery.kind == "publish" else "stop"
+        kind: ArrowKind = (
+            "text" if delivery.kind == "send" else "event" if delivery.kind == "publish" else "stop"
+        )
         arrows.append(
             Arrow(index, source, target, kind, delivery.message_type, full, delivery.error is not None)
         )
