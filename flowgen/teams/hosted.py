@@ -6,7 +6,8 @@ ChatAgent proxy whose every call (a turn, reset, pause, resume, save, load, clos
 agent. So the runtime's intervention handlers see every turn, its delivery log records them, and a
 runtime hosting agents elsewhere can host participants. A turn's inner events are streamed back as
 they happen (the request carries where to put them); the scheduler sees exactly what it would see
-calling the agent directly, so transcripts are the same either way. Nested teams stay direct.
+calling the agent directly, so transcripts are the same either way. A nested team participant is
+hosted the same way (:class:`RuntimeTeam`): its run streams back through the runtime.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
-from flowgen.base import ChatAgent, Response, Team
+from flowgen.base import ChatAgent, Response, TaskResult, Team
 from flowgen.core.agent import BaseAgent
 from flowgen.core.agent_runtime import AgentRuntime
 from flowgen.core.cancellation import CancellationToken
@@ -42,6 +43,15 @@ class ParticipantTurn:
 
 
 @dataclass(slots=True)
+class TeamTurn:
+    """A nested team's turn: its task, and where the host puts each streamed item."""
+
+    task: str | BaseChatMessage | Sequence[BaseChatMessage] | None
+    output_task_messages: bool
+    emit: Callable[[BaseAgentEvent | BaseChatMessage], None]
+
+
+@dataclass(slots=True)
 class ParticipantControl:
     """Anything but a turn: reset, pause, resume, save_state, load_state, close."""
 
@@ -50,15 +60,15 @@ class ParticipantControl:
 
 
 class ParticipantHost(BaseAgent):
-    """The runtime agent that holds a team participant and runs what the proxy asks of it."""
+    """The runtime agent that holds a team participant (an agent or a nested team) and runs it."""
 
-    def __init__(self, participant: ChatAgent) -> None:
+    def __init__(self, participant: ChatAgent | Team) -> None:
         super().__init__(participant.description)
         self.participant = participant
 
     async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
         token = ctx.cancellation_token
-        if isinstance(message, ParticipantTurn):
+        if isinstance(message, ParticipantTurn) and isinstance(self.participant, ChatAgent):
             response: Response | None = None
             async for item in self.participant.on_messages_stream(message.messages, token):
                 if isinstance(item, Response):
@@ -66,6 +76,17 @@ class ParticipantHost(BaseAgent):
                 else:
                     message.emit(item)
             return response
+        if isinstance(message, TeamTurn) and isinstance(self.participant, Team):
+            result: TaskResult | None = None
+            stream = self.participant.run_stream(
+                task=message.task, cancellation_token=token, output_task_messages=message.output_task_messages
+            )
+            async for out in stream:
+                if isinstance(out, TaskResult):
+                    result = out
+                else:
+                    message.emit(out)
+            return result
         if isinstance(message, ParticipantControl):
             return await self._control(message, token)
         raise ConfigurationError(
@@ -73,18 +94,26 @@ class ParticipantHost(BaseAgent):
         )
 
     async def _control(self, message: ParticipantControl, token: CancellationToken) -> Any:
-        agent = self.participant
-        if message.op == "reset":
-            return await agent.on_reset(token)
-        if message.op == "pause":
-            return await agent.on_pause(token)
-        if message.op == "resume":
-            return await agent.on_resume(token)
+        participant = self.participant
         if message.op == "save_state":
-            return dict(await agent.save_state())
+            return dict(await participant.save_state())
         if message.op == "load_state":
-            return await agent.load_state(message.state or {})
-        return await agent.close()
+            return await participant.load_state(message.state or {})
+        if isinstance(participant, Team):
+            if message.op == "reset":
+                return await participant.reset()
+            if message.op == "pause":
+                return await participant.pause()
+            if message.op == "resume":
+                return await participant.resume()
+            return None  # a team holds nothing to close
+        if message.op == "reset":
+            return await participant.on_reset(token)
+        if message.op == "pause":
+            return await participant.on_pause(token)
+        if message.op == "resume":
+            return await participant.on_resume(token)
+        return await participant.close()
 
     async def save_state(self) -> Mapping[str, Any]:
         return dict(await self.participant.save_state())
@@ -97,30 +126,21 @@ _DONE = object()
 
 
 class RuntimeParticipant(BaseChatAgent):
-    """What the scheduler sees in place of a hosted participant: the same name, types and stream."""
+    """What the scheduler sees in place of a hosted agent: the same name, types and stream."""
 
     def __init__(self, participant: ChatAgent, runtime: AgentRuntime, agent_id: AgentId) -> None:
         super().__init__(participant.name, participant.description)
         self._participant = participant
-        self._runtime = runtime
-        self._agent_id = agent_id
-        self._registered = False
+        self._hosting = _Hosting(participant, runtime, agent_id)
 
     @property
     def agent_id(self) -> AgentId:
         """Where the participant lives on the runtime."""
-        return self._agent_id
+        return self._hosting.agent_id
 
     @property
     def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
         return self._participant.produced_message_types
-
-    async def _call(self, message: Any, token: CancellationToken | None = None) -> Any:
-        if not self._registered:
-            host = ParticipantHost(self._participant)
-            await self._runtime.register_agent_instance(host, self._agent_id)
-            self._registered = True
-        return await self._runtime.send_message(message, self._agent_id, cancellation_token=token)
 
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
@@ -130,14 +150,54 @@ class RuntimeParticipant(BaseChatAgent):
     async def on_messages_stream(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
+        turn = list(messages)
+        async for item in self._hosting.stream(lambda emit: ParticipantTurn(turn, emit), cancellation_token):
+            yield item
+
+    async def on_reset(self, cancellation_token: CancellationToken) -> None:
+        await self._hosting.call(ParticipantControl("reset"), cancellation_token)
+
+    async def on_pause(self, cancellation_token: CancellationToken) -> None:
+        await self._hosting.call(ParticipantControl("pause"), cancellation_token)
+
+    async def on_resume(self, cancellation_token: CancellationToken) -> None:
+        await self._hosting.call(ParticipantControl("resume"), cancellation_token)
+
+    async def save_state(self) -> Mapping[str, Any]:
+        saved: Mapping[str, Any] = await self._hosting.call(ParticipantControl("save_state"))
+        return saved
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        await self._hosting.call(ParticipantControl("load_state", state))
+
+    async def close(self) -> None:
+        await self._hosting.call(ParticipantControl("close"))
+
+
+class _Hosting:
+    """Registration on first use, and a call that streams the items the host emits while it runs."""
+
+    def __init__(self, participant: ChatAgent | Team, runtime: AgentRuntime, agent_id: AgentId) -> None:
+        self.participant = participant
+        self.runtime = runtime
+        self.agent_id = agent_id
+        self.registered = False
+
+    async def call(self, message: Any, token: CancellationToken | None = None) -> Any:
+        if not self.registered:
+            await self.runtime.register_agent_instance(ParticipantHost(self.participant), self.agent_id)
+            self.registered = True
+        return await self.runtime.send_message(message, self.agent_id, cancellation_token=token)
+
+    async def stream(
+        self, make: Callable[[Callable[[Any], None]], Any], token: CancellationToken | None
+    ) -> AsyncGenerator[Any, None]:
+        """Yield each item the host emits, then the call's reply (unless None)."""
         events: asyncio.Queue[Any] = asyncio.Queue()
 
-        async def turn() -> Response | None:
+        async def turn() -> Any:
             try:
-                response: Response | None = await self._call(
-                    ParticipantTurn(list(messages), events.put_nowait), cancellation_token
-                )
-                return response
+                return await self.call(make(events.put_nowait), token)
             finally:
                 events.put_nowait(_DONE)
 
@@ -146,38 +206,89 @@ class RuntimeParticipant(BaseChatAgent):
         try:
             while (item := await events.get()) is not _DONE:
                 yield item
-            response = await call  # the host's exception, with its type, surfaces here
+            reply = await call  # the host's exception, with its type, surfaces here
         finally:
             if not call.done():
                 call.cancel()
                 await asyncio.gather(call, return_exceptions=True)
-        if response is not None:
-            yield response
+        if reply is not None:
+            yield reply
 
-    async def on_reset(self, cancellation_token: CancellationToken) -> None:
-        await self._call(ParticipantControl("reset"), cancellation_token)
 
-    async def on_pause(self, cancellation_token: CancellationToken) -> None:
-        await self._call(ParticipantControl("pause"), cancellation_token)
+class RuntimeTeam(Team):
+    """What the scheduler sees in place of a hosted nested team: the same name, run stream and state."""
 
-    async def on_resume(self, cancellation_token: CancellationToken) -> None:
-        await self._call(ParticipantControl("resume"), cancellation_token)
+    def __init__(self, team: Team, runtime: AgentRuntime, agent_id: AgentId) -> None:
+        self._team = team
+        self._hosting = _Hosting(team, runtime, agent_id)
+
+    @property
+    def name(self) -> str:
+        return self._team.name
+
+    @property
+    def description(self) -> str:
+        return self._team.description
+
+    @property
+    def agent_id(self) -> AgentId:
+        return self._hosting.agent_id
+
+    @property
+    def last_trace(self) -> Any:
+        """The hosted team's latest trace (what the scheduler shows when the nested run failed)."""
+        return getattr(self._team, "last_trace", None)
+
+    async def run(
+        self,
+        *,
+        task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> TaskResult:
+        result: TaskResult | None = None
+        async for out in self.run_stream(
+            task=task, cancellation_token=cancellation_token, output_task_messages=output_task_messages
+        ):
+            if isinstance(out, TaskResult):
+                result = out
+        if result is None:
+            raise RuntimeError(f"team {self.name!r} ended its run_stream without a TaskResult")
+        return result
+
+    async def run_stream(
+        self,
+        *,
+        task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
+        async for item in self._hosting.stream(
+            lambda emit: TeamTurn(task, output_task_messages, emit), cancellation_token
+        ):
+            yield item
+
+    async def reset(self) -> None:
+        await self._hosting.call(ParticipantControl("reset"))
+
+    async def pause(self) -> None:
+        await self._hosting.call(ParticipantControl("pause"))
+
+    async def resume(self) -> None:
+        await self._hosting.call(ParticipantControl("resume"))
 
     async def save_state(self) -> Mapping[str, Any]:
-        saved: Mapping[str, Any] = await self._call(ParticipantControl("save_state"))
+        saved: Mapping[str, Any] = await self._hosting.call(ParticipantControl("save_state"))
         return saved
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
-        await self._call(ParticipantControl("load_state", state))
-
-    async def close(self) -> None:
-        await self._call(ParticipantControl("close"))
+        await self._hosting.call(ParticipantControl("load_state", state))
 
 
 def hosted_participants(
     participants: Sequence[ChatAgent | Team], runtime: object, team_name: str
 ) -> dict[str, ChatAgent | Team]:
-    """The scheduler's participants for a team on ``runtime``: each chat agent behind a proxy."""
+    """The scheduler's participants for a team on ``runtime``: each agent or nested team behind a proxy."""
     if not isinstance(runtime, AgentRuntime):
         raise ConfigurationError(
             f"runtime= takes a flowgen.core AgentRuntime (e.g. SingleThreadedAgentRuntime()), "
@@ -186,12 +297,10 @@ def hosted_participants(
     key = f"{team_name}-{uuid.uuid4().hex[:8]}"  # one team instance: its own agents on a shared runtime
     hosted: dict[str, ChatAgent | Team] = {}
     for participant in participants:
+        agent_type = participant.name if _VALID_TYPE.match(participant.name) else HOST_TYPE
+        agent_id = AgentId(agent_type, key if agent_type != HOST_TYPE else f"{key}/{participant.name}")
         if isinstance(participant, ChatAgent):
-            agent_type = participant.name if _VALID_TYPE.match(participant.name) else HOST_TYPE
-            agent_key = key if agent_type != HOST_TYPE else f"{key}/{participant.name}"
-            hosted[participant.name] = RuntimeParticipant(
-                participant, runtime, AgentId(agent_type, agent_key)
-            )
+            hosted[participant.name] = RuntimeParticipant(participant, runtime, agent_id)
         else:
-            hosted[participant.name] = participant
+            hosted[participant.name] = RuntimeTeam(participant, runtime, agent_id)
     return hosted

@@ -30,7 +30,7 @@ from flowgen.errors import ConfigurationError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, TextMessage, ThoughtEvent
 from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, RequestUsage
 from flowgen.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
-from flowgen.teams.hosted import ParticipantTurn, RuntimeParticipant
+from flowgen.teams.hosted import ParticipantTurn, RuntimeParticipant, RuntimeTeam, TeamTurn
 
 TOOLS = ModelInfo(
     vision=False, function_calling=True, json_output=False, family="unknown", structured_output=False
@@ -101,11 +101,25 @@ def _graph_flow(runtime: Any) -> Team:
     )
 
 
+def _nested(runtime: Any) -> Team:
+    inner = RoundRobinGroupChat(
+        [
+            AssistantAgent("x", ReplayChatCompletionClient(["x1"])),
+            AssistantAgent("y", ReplayChatCompletionClient(["y1"])),
+        ],
+        max_turns=2,
+        name="inner",
+    )
+    a = AssistantAgent("a", ReplayChatCompletionClient(["a1", "a2"]))
+    return RoundRobinGroupChat([a, inner], max_turns=3, runtime=runtime)
+
+
 TEAMS: dict[str, Callable[[Any], Team]] = {
     "round_robin": _round_robin,
     "selector": _selector,
     "swarm": _swarm,
     "graph_flow": _graph_flow,
+    "nested_team": _nested,
 }
 
 
@@ -114,7 +128,7 @@ class CountTurns(DefaultInterventionHandler):
         self.turns: list[str] = []
 
     async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
-        if isinstance(message, ParticipantTurn):
+        if isinstance(message, ParticipantTurn | TeamTurn):
             self.turns.append(recipient.type)
         return message
 
@@ -143,6 +157,8 @@ async def test_a_team_on_a_runtime_streams_the_same_transcript(kind: str) -> Non
     items, _ = direct
     chat = ("TextMessage", "HandoffMessage", "ToolCallSummaryMessage")
     speakers = [source for type_, source, _ in items if type_ in chat][1:]  # every turn but the task
+    if kind == "nested_team":  # the inner team is one participant: one turn for x and y together
+        speakers = ["a", "inner", "a"]
     assert counter.turns == speakers
 
 
@@ -179,6 +195,10 @@ async def test_participants_are_proxies_addressed_on_the_runtime() -> None:
     proxies = [p for p in team._runner.participants.values() if isinstance(p, RuntimeParticipant)]  # type: ignore[attr-defined]
     assert [p.agent_id.type for p in proxies] == ["a", "b"]
     assert set(runtime.live_agents()) == {p.agent_id for p in proxies}
+    nested = _nested(runtime)
+    await nested.run(task="go")
+    (hosted_team,) = [p for p in nested._runner.participants.values() if isinstance(p, RuntimeTeam)]  # type: ignore[attr-defined]
+    assert hosted_team.agent_id.type == "inner" and hosted_team.agent_id in set(runtime.live_agents())
 
 
 class Thinker(BaseChatAgent):
