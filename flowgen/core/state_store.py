@@ -65,9 +65,11 @@ class SqliteStateStore(MutableMapping[str, Mapping[str, Any]]):
 
     def pop(self, key: str, default: Any = _MISSING) -> Any:
         """Take a state out in one statement (activation reads each evicted state once)."""
-        row = self._db.execute(
+        # fetchall: the statement runs to its end and is reset, so its cached copy is reused.
+        rows = self._db.execute(
             "DELETE FROM agent_state WHERE agent_id = ? RETURNING state", (key,)
-        ).fetchone()
+        ).fetchall()
+        row = rows[0] if rows else None
         if row is None:
             if default is self._MISSING:
                 raise KeyError(key)
