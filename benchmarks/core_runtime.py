@@ -6,7 +6,10 @@
 
 Two costs, each measured in a fresh process per (framework, repeat), frameworks interleaved:
 
-- ``send``: one ``send_message`` round trip to a RoutedAgent whose handler returns its message.
+- ``send``: one ``send_message`` round trip to a RoutedAgent whose handler returns its message
+  (flowgen runs the handler in the caller's task: no queue, no future, no task).
+- ``send_token``: the same with a fresh ``CancellationToken`` per send, as AgentChat code passes
+  one: flowgen then runs the handler in a task of its own, which the token can cancel.
 - ``publish``: one delivery of a published message to each of 10 subscribed agents (the time from
   the first publish until the runtime is idle, over publishes x 10).
 
@@ -72,7 +75,7 @@ def _agent_classes(api: SimpleNamespace) -> tuple[type[Any], type[Any]]:
     return Trivial, Subscriber
 
 
-async def _send(framework: str, count: int) -> float:
+async def _send(framework: str, count: int, *, with_token: bool = False) -> float:
     api = _api(framework)
     trivial, _ = _agent_classes(api)
     runtime = api.SingleThreadedAgentRuntime()
@@ -83,8 +86,12 @@ async def _send(framework: str, count: int) -> float:
     for _ in range(200):  # warm: the agent exists, caches are filled
         await runtime.send_message(message, target)
     start = time.process_time()
-    for _ in range(count):
-        await runtime.send_message(message, target)
+    if with_token:  # a token per send, as AgentChat code passes: the handler gets a task of its own
+        for _ in range(count):
+            await runtime.send_message(message, target, cancellation_token=api.CancellationToken())
+    else:
+        for _ in range(count):
+            await runtime.send_message(message, target)
     wall = time.process_time() - start
     await runtime.stop()
     return wall / count
@@ -184,6 +191,8 @@ def child(framework: str, what: str, count: int) -> dict[str, Any]:
         seconds = asyncio.run(_floor_send(count) if what == "send" else _floor_publish(count))
     elif framework == "floor_batched":
         seconds = asyncio.run(_floor_publish(count, batched=True))
+    elif what == "send_token":
+        seconds = asyncio.run(_send(framework, count, with_token=True))
     else:
         seconds = asyncio.run((_send if what == "send" else _publish)(framework, count))
     return {"framework": framework, "measure": what, "count": count, "us": seconds * 1e6}
@@ -212,10 +221,14 @@ def main(argv: list[str] | None = None) -> int:
         framework, what, count = args.child
         print(json.dumps(child(framework, what, int(count))))
         return 0
-    runs = {"send": FRAMEWORKS, "publish": (*FRAMEWORKS, "floor_batched")}
+    runs = {
+        "send": FRAMEWORKS,
+        "send_token": ("flowgen", "autogen"),
+        "publish": (*FRAMEWORKS, "floor_batched"),
+    }
     samples: dict[str, dict[str, list[float]]] = {m: {f: [] for f in fs} for m, fs in runs.items()}
     for _ in range(args.repeats):
-        for what, count in (("send", args.sends), ("publish", args.publishes)):
+        for what, count in (("send", args.sends), ("send_token", args.sends), ("publish", args.publishes)):
             for framework in runs[what]:
                 # AutoGen is ~30x slower per message: fewer of them keep its runs short.
                 n = max(count // 10, 200) if framework == "autogen" else count
@@ -226,7 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         result[what] = {
             "us_median": {f: round(m, 3) for f, m in medians.items()},
             "us_min_max": {f: [round(min(v), 3), round(max(v), 3)] for f, v in by_framework.items()},
-            "flowgen_over_floor": round(medians["flowgen"] / medians["floor"], 2),
+            **(
+                {"flowgen_over_floor": round(medians["flowgen"] / medians["floor"], 2)}
+                if "floor" in medians
+                else {}
+            ),
             **(
                 {"flowgen_over_floor_batched": round(medians["flowgen"] / medians["floor_batched"], 2)}
                 if "floor_batched" in medians
