@@ -261,7 +261,7 @@ class BaseGroupChat(Team, ABC):
         if self._is_running:
             raise TeamRunningError(f"team {self._name!r} is running; it must stop before it can be reset")
         token = CancellationToken()
-        for participant in self._participants:
+        for participant in self._runner.participants.values():  # through the runtime, when there is one
             if isinstance(participant, ChatAgent):
                 await participant.on_reset(token)
             else:
@@ -271,7 +271,7 @@ class BaseGroupChat(Team, ABC):
     async def pause(self) -> None:
         """Ask every participant to pause (agents decide what pausing means for them)."""
         token = CancellationToken()
-        for participant in self._participants:
+        for participant in self._runner.participants.values():  # through the runtime, when there is one
             if isinstance(participant, ChatAgent):
                 await participant.on_pause(token)
             else:
@@ -280,7 +280,7 @@ class BaseGroupChat(Team, ABC):
     async def resume(self) -> None:
         """Ask every participant to resume after :meth:`pause`."""
         token = CancellationToken()
-        for participant in self._participants:
+        for participant in self._runner.participants.values():  # through the runtime, when there is one
             if isinstance(participant, ChatAgent):
                 await participant.on_resume(token)
             else:

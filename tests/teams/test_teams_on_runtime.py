@@ -30,7 +30,13 @@ from flowgen.errors import ConfigurationError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, TextMessage, ThoughtEvent
 from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, RequestUsage
 from flowgen.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
-from flowgen.teams.hosted import ParticipantTurn, RuntimeParticipant, RuntimeTeam, TeamTurn
+from flowgen.teams.hosted import (
+    ParticipantControl,
+    ParticipantTurn,
+    RuntimeParticipant,
+    RuntimeTeam,
+    TeamTurn,
+)
 
 TOOLS = ModelInfo(
     vision=False, function_calling=True, json_output=False, family="unknown", structured_output=False
@@ -240,3 +246,34 @@ async def test_inner_events_stream_back_while_the_turn_runs() -> None:
             if not isinstance(item, TaskResult):
                 texts.append(item.to_text())
     assert texts == ["go", "hmm", "done"]
+
+
+class CountControls(DefaultInterventionHandler):
+    def __init__(self) -> None:
+        self.ops: list[tuple[str, str]] = []
+
+    async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
+        if isinstance(message, ParticipantControl):
+            self.ops.append((recipient.type, message.op))
+        return message
+
+
+async def test_reset_pause_resume_and_state_go_through_the_runtime() -> None:
+    counter = CountControls()
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[counter])
+    team = _nested(runtime)
+    await team.run(task="go")
+    await team.pause()
+    await team.resume()
+    await team.save_state()
+    await team.reset()
+    assert counter.ops == [
+        ("a", "pause"),
+        ("inner", "pause"),
+        ("a", "resume"),
+        ("inner", "resume"),
+        ("a", "save_state"),
+        ("inner", "save_state"),
+        ("a", "reset"),
+        ("inner", "reset"),
+    ]
