@@ -34,6 +34,7 @@ from typing import Any, TypeVar, cast
 from flowgen.core.agent import Agent
 from flowgen.core.cancellation import CancellationToken
 from flowgen.core.delivery import DeliveryLog, HandlerFailure
+from flowgen.core.idle_agents import IdleAgents
 from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
 from flowgen.core.instantiation import AgentInstantiationContext, MessageHandlerContext
 from flowgen.core.intervention import DropMessage, InterventionHandler
@@ -139,10 +140,7 @@ class SingleThreadedAgentRuntime:
         self._ids = itertools.count()
         self._id_prefix = uuid.uuid4().hex[:12] + "-"
         # Virtual actors.
-        self._evict_after = evict_idle_after
-        self._clock = clock
-        self._last_used: dict[AgentId, float] = {}
-        self._busy: dict[AgentId, int] = {}
+        self._idle = IdleAgents(evict_idle_after, clock) if evict_idle_after is not None else None
         self._evictable: set[str] = set()
         self.declared_handled_types: dict[str, tuple[type[Any], ...]] = {}
         self._state_store: MutableMapping[str, Mapping[str, Any]] = {} if state_store is None else state_store
@@ -283,8 +281,8 @@ class SingleThreadedAgentRuntime:
             if saved is not None:
                 await agent.load_state(saved)
             self._agents[agent_id] = agent
-            if self._evict_after is not None:
-                self._last_used[agent_id] = self._clock()
+            if self._idle is not None:
+                self._idle.made(agent_id)
             future.set_result(agent)
             return agent
         except BaseException as e:
@@ -510,7 +508,7 @@ class SingleThreadedAgentRuntime:
         self._started = True
         self._background_exception = None
         self._spawn_processor()
-        if self._evict_after is not None:
+        if self._idle is not None:
             self._sweeper = asyncio.get_running_loop().create_task(
                 self._sweep_forever(), name="flowgen-evictor"
             )
@@ -640,18 +638,12 @@ class SingleThreadedAgentRuntime:
 
     def _enter(self, agent_id: AgentId) -> None:
         self._work += 1
-        if self._evict_after is not None:
-            self._busy[agent_id] = self._busy.get(agent_id, 0) + 1
+        if self._idle is not None:
+            self._idle.enter(agent_id)
 
     def _leave(self, agent_id: AgentId) -> None:
-        if self._evict_after is not None:
-            left = self._busy[agent_id] - 1
-            if left:
-                self._busy[agent_id] = left
-            else:
-                del self._busy[agent_id]
-            self._last_used.pop(agent_id, None)
-            self._last_used[agent_id] = self._clock()  # re-inserted: the dict stays in idle order
+        if self._idle is not None:
+            self._idle.leave(agent_id)
         self._done_one()
 
     def _done_one(self) -> None:
@@ -744,28 +736,25 @@ class SingleThreadedAgentRuntime:
 
     async def evict_idle(self) -> int:
         """Save, close and drop every agent idle for ``evict_idle_after`` seconds; return how many."""
-        if self._evict_after is None:
+        idle = self._idle
+        if idle is None:
             return 0
-        deadline = self._clock() - self._evict_after
         saved: list[tuple[AgentId, Agent, Mapping[str, Any]]] = []
-        for agent_id, _ in list(
-            itertools.takewhile(lambda item: item[1] <= deadline, self._last_used.items())
-        ):
+        for agent_id in idle.stale():
             agent = self._agents.get(agent_id)
-            if agent is None or agent_id in self._busy or agent_id.type not in self._evictable:
-                continue
-            saved.append((agent_id, agent, await agent.save_state()))
+            if agent is not None and agent_id.type in self._evictable:
+                saved.append((agent_id, agent, await agent.save_state()))
         # No await from here until the states are stored: a message arriving meanwhile cannot make
         # an agent again before its state is in the store.
         batch: dict[str, Mapping[str, Any]] = {}
         dropped: list[Agent] = []
         for agent_id, agent, state in saved:
-            if agent_id in self._busy or self._last_used.get(agent_id, deadline + 1) > deadline:
+            if not idle.still_stale(agent_id):
                 continue  # used while the others were being saved: its saved state is stale
             if state:
                 batch[str(agent_id)] = dict(state)
             del self._agents[agent_id]
-            del self._last_used[agent_id]
+            idle.forget(agent_id)
             dropped.append(agent)
         self._state_store.update(batch)
         for agent in dropped:
@@ -775,14 +764,14 @@ class SingleThreadedAgentRuntime:
             # A dict keeps its table at its largest size after deletions; copies are sized to what is
             # left, so the memory of a burst of sessions is given back.
             self._agents = dict(self._agents)
-            self._last_used = dict(self._last_used)
+            idle.compact()
         return len(dropped)
 
     async def _sweep_forever(self) -> None:
-        assert self._evict_after is not None
+        assert self._idle is not None
         while True:
             # A timer, not synchronisation: eviction is housekeeping, checked twice per idle period.
-            await asyncio.sleep(self._evict_after / 2)
+            await asyncio.sleep(self._idle.after / 2)
             try:
                 await self.evict_idle()
             except Exception:
