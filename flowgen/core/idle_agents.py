@@ -68,3 +68,5 @@ class IdleAgents:
     def compact(self) -> None:
         """Give back the table of a burst of agents now gone (a dict never shrinks on deletion)."""
         self._last_used = dict(self._last_used)
+        self._busy = dict(self._busy)  # resized by the burst's churn: a fresh table, made now
+        self._deadline = 0.0  # the sweep's float, made while the burst was alive, is let go

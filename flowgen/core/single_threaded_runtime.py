@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import itertools
 import logging
 import time
 import uuid
 import warnings
+from array import array
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -137,7 +137,9 @@ class SingleThreadedAgentRuntime:
         self._work = 0
         self._idle_waiters: list[asyncio.Future[None]] = []
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
-        self._ids = itertools.count()
+        # The message counter is a raw machine integer: an int object kept across a burst of
+        # sessions would keep some of the burst's memory from being given back after eviction.
+        self._ids = array("q", [0])
         self._id_prefix = uuid.uuid4().hex[:12] + "-"
         # Virtual actors.
         self._idle = IdleAgents(evict_idle_after, clock) if evict_idle_after is not None else None
@@ -349,7 +351,9 @@ class SingleThreadedAgentRuntime:
     # ---------------------------------------------------------------- send
 
     def _next_id(self) -> str:
-        return self._id_prefix + str(next(self._ids))
+        ids = self._ids
+        ids[0] += 1
+        return self._id_prefix + str(ids[0])
 
     async def send_message(
         self,
@@ -757,15 +761,20 @@ class SingleThreadedAgentRuntime:
             idle.forget(agent_id)
             dropped.append(agent)
         self._state_store.update(batch)
-        for agent in dropped:
-            await agent.close()
-        self.evictions += len(dropped)
-        if dropped:
+        del saved, batch
+        count = len(dropped)
+        while dropped:
+            await dropped.pop().close()
+        if count:
+            # Made only now that the dropped agents are freed: objects that outlive a sweep, made
+            # while the burst's memory is still in use, would land there and keep it from the system.
             # A dict keeps its table at its largest size after deletions; copies are sized to what is
             # left, so the memory of a burst of sessions is given back.
             self._agents = dict(self._agents)
+            self._activating = dict(self._activating)
             idle.compact()
-        return len(dropped)
+            self.evictions = int(str(self.evictions + count))
+        return count
 
     async def _sweep_forever(self) -> None:
         assert self._idle is not None
