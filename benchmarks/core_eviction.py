@@ -109,10 +109,11 @@ async def run(sessions: int, folder: Path) -> dict[str, Any]:
     store = SqliteStateStore(folder / "sessions.db")
     runtime = SingleThreadedAgentRuntime(evict_idle_after=60, clock=clock, state_store=store)
     await Session.register(runtime, "session", Session)
-    for key in range(100):  # warm: code paths, caches and the store's pages
-        await runtime.send_message("warm", AgentId("session", f"w{key}"))
-    clock.now[0] = 100
-    await runtime.evict_idle()
+    for cycle in range(3):  # warm every path once: new sessions, eviction, re-activation
+        for key in range(100):
+            await runtime.send_message("warm", AgentId("session", f"w{cycle % 2}-{key}"))
+        clock.now[0] += 100
+        await runtime.evict_idle()
     figures = array("d", [0.0] * 6)
     _trim()
     start = current_rss_kb()
