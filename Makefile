@@ -45,6 +45,9 @@ demo: setup
 bench: setup
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.core_runtime
+	$(PY) -m benchmarks.core_eviction
+	$(PY) -m benchmarks.pooled_client
 
 bench-quick: setup
 	$(PY) -m pip install -q -e '.[bench]'

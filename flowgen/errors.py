@@ -19,7 +19,11 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── HandoffError (ValueError)              resuming after a handoff out of the team with plain text, ...
     ├── StateError (ValueError)                a saved state that does not fit the team it is loaded into
     ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
-    └── CLIError                               one clear line for the ``flowgen`` command
+    ├── CLIError                               one clear line for the ``flowgen`` command
+    ├── CantHandleException                    an agent has no handler for a message (Core runtime)
+    ├── UndeliverableException (LookupError)   no agent type is registered for the recipient
+    ├── MessageDroppedException                an intervention handler dropped a send or its response
+    └── NotAccessibleError                     an agent lives where this process cannot reach it
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -121,3 +125,22 @@ class AllModelsFailedError(ModelClientError):
     def __init__(self, message: str, *, skipped: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(message, retryable=True)
         self.skipped = list(skipped)
+
+
+# --- the Core actor runtime (flowgen.core) ---------------------------------------------------------
+
+
+class CantHandleException(FlowgenError):
+    """The recipient has no handler for the message's type (or its handlers' ``match=`` all refused)."""
+
+
+class UndeliverableException(FlowgenError, LookupError):
+    """The message names a recipient whose agent type nobody registered; register it first."""
+
+
+class MessageDroppedException(FlowgenError):
+    """An intervention handler returned ``DropMessage`` for a send or for its response."""
+
+
+class NotAccessibleError(FlowgenError):
+    """The agent exists but cannot be reached from here (e.g. it is hosted by another process)."""

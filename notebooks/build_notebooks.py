@@ -295,6 +295,91 @@ TESTING = [
     ),
 ]
 
+CORE = [
+    new_markdown_cell(
+        "# The Core layer: agents that address each other through a runtime\n\n"
+        "`flowgen.core` is AutoGen Core's actor API (`autogen_core`): agents with ids, handlers chosen by message "
+        "type, `send_message` (a request with a reply) and `publish_message` (to every subscriber of a topic), "
+        "on a `SingleThreadedAgentRuntime`. AutoGen Core code runs after changing its imports."
+    ),
+    new_code_cell(SETUP),
+    new_markdown_cell(
+        "## Agents and messages\n\n"
+        "A `RoutedAgent` declares its handlers with `@message_handler` (sends and publishes), `@rpc` (sends only) "
+        "or `@event` (publishes only); the annotation of `message` is the type it takes."
+    ),
+    new_code_cell(
+        "from pydantic import BaseModel\n\n"
+        "from flowgen.core import (AgentId, MessageContext, RoutedAgent, SingleThreadedAgentRuntime, TopicId,\n"
+        "                          TypeSubscription, event, rpc)\n\n\n"
+        "class Order(BaseModel):\n"
+        "    item: str\n\n\n"
+        "class HowMany(BaseModel):\n"
+        "    pass\n\n\n"
+        "class Shop(RoutedAgent):\n"
+        '    """One per customer session: counts the orders published to its session."""\n\n'
+        "    def __init__(self) -> None:\n"
+        '        super().__init__("keeps a customer\'s orders")\n'
+        "        self.orders: list[str] = []\n\n"
+        "    @event\n"
+        "    async def on_order(self, message: Order, ctx: MessageContext) -> None:\n"
+        "        self.orders.append(message.item)\n\n"
+        "    @rpc\n"
+        "    async def on_how_many(self, message: HowMany, ctx: MessageContext) -> int:\n"
+        "        return len(self.orders)\n\n\n"
+        "runtime = SingleThreadedAgentRuntime(record_deliveries=True)\n"
+        'await Shop.register(runtime, "shop", Shop)\n'
+        'await runtime.add_subscription(TypeSubscription("orders", "shop"))  # topic source -> agent key\n'
+        "runtime.start()\n"
+        'for session, item in [("ann", "tea"), ("bob", "cake"), ("ann", "scone")]:\n'
+        '    await runtime.publish_message(Order(item=item), TopicId("orders", session))\n'
+        "await runtime.stop_when_idle()\n"
+        '[await runtime.send_message(HowMany(), AgentId("shop", who)) for who in ("ann", "bob")]'
+    ),
+    new_markdown_cell(
+        "## Its drawing\n\n"
+        "The runtime recorded every delivery (`record_deliveries=True`). `visualize.core` draws the topology — "
+        "agent types, topics, subscriptions — with what was delivered on it, in the same format teams use, "
+        "and the deliveries as a sequence diagram."
+    ),
+    new_code_cell(
+        "from IPython.display import SVG\n\n"
+        "from visualize.core import core_sequence_svg, core_svg\n\n"
+        "SVG(core_svg(runtime))"
+    ),
+    new_code_cell("SVG(core_sequence_svg(runtime))"),
+    new_markdown_cell(
+        "## A larger application, from the command line\n\n"
+        "`graphs/core_workers.py` has a coordinator publishing work to workers, collecting their results with "
+        "`send_message`, and a `ClosureAgent` gathering the output. It exposes `build_runtime()` and "
+        "`drive(runtime, task)`, so `flowgen check`, `flowgen render` and `flowgen run` take it:\n\n"
+        "```\nflowgen check graphs/core_workers.py\nflowgen run graphs/core_workers.py --task 6\n```"
+    ),
+    new_code_cell(
+        "from graphs import core_workers\n\n"
+        "app = await core_workers.build_runtime()\n"
+        "app.start_recording()\n"
+        'total = await core_workers.drive(app, "6")\n'
+        "print(total, core_workers.OUTPUT.get_nowait())\n"
+        "SVG(core_svg(app))"
+    ),
+    new_markdown_cell(
+        "## Virtual actors\n\n"
+        "With `evict_idle_after=`, agents idle that long are saved and dropped, and made again with their state "
+        "on their next message: a runtime serving many sessions holds only the active ones."
+    ),
+    new_code_cell(
+        "clock = [0.0]\n"
+        "sessions = SingleThreadedAgentRuntime(evict_idle_after=60, clock=lambda: clock[0])\n"
+        'await Shop.register(sessions, "shop", Shop)\n'
+        "for n in range(1000):\n"
+        '    await sessions.send_message(HowMany(), AgentId("shop", f"s{n}"))\n'
+        "clock[0] = 120\n"
+        "evicted = await sessions.evict_idle()\n"
+        "evicted, len(list(sessions.live_agents()))"
+    ),
+]
+
 
 OBSERVABILITY = [
     new_markdown_cell(
@@ -396,6 +481,7 @@ def main() -> None:
         ("graphs", GRAPHS),
         ("testing", TESTING),
         ("observability", OBSERVABILITY),
+        ("core", CORE),
     ):
         print(write(name, cells))
 

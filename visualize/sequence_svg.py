@@ -39,7 +39,11 @@ def sequence_svg(result: Any) -> str:
         >>> svg.startswith("<svg") and 'id="msg-1"' in svg
         True
     """
-    diagram = build_sequence(result)
+    return diagram_svg(build_sequence(result))
+
+
+def diagram_svg(diagram: SequenceDiagram) -> str:
+    """A built sequence diagram (of a run, or of a Core runtime's deliveries) as SVG text."""
     x = {p: MARGIN + COLUMN // 2 + i * COLUMN for i, p in enumerate(diagram.participants)}
     rows, y = [], HEAD + 24
     for arrow in diagram.arrows:

@@ -18,7 +18,7 @@ from rich.console import Console as RichConsole
 from rich.markup import escape
 
 from flowgen.base import Team
-from flowgen.cli import drawing
+from flowgen.cli import core_app, drawing
 from flowgen.cli.loading import Target, load_target, materialize
 from flowgen.errors import CLIError, GraphValidationError
 from flowgen.graph.explore import DEFAULT_DEPTH, Exploration, ExplorationFinding, explore
@@ -80,7 +80,12 @@ def render_command(args: argparse.Namespace, console: RichConsole) -> int:
     fmt: drawing.Format = args.format or (SUFFIXES.get(output.suffix.lower(), "svg") if output else "svg")
     if fmt == "png" and output is None:
         raise CLIError("PNG is binary — give a file with -o graph.png")
-    drawn = drawing.draw(_built(load_target(args.target)), fmt)
+    core = core_app.core_module(args.target)
+    drawn = (
+        core_app.render(core, fmt)
+        if core is not None
+        else drawing.draw(_built(load_target(args.target)), fmt)
+    )
     if output is None and isinstance(drawn, str):
         console.file.write(drawn if drawn.endswith("\n") else drawn + "\n")
         return 0
@@ -96,6 +101,9 @@ def render_command(args: argparse.Namespace, console: RichConsole) -> int:
 
 
 def check_command(args: argparse.Namespace, console: RichConsole) -> int:
+    core = core_app.core_module(args.target)
+    if core is not None:
+        return core_app.check(core, console)
     target = load_target(args.target)
     try:
         built = _built(target)

@@ -11,6 +11,7 @@ from rich.console import Console as RichConsole
 from rich.markup import escape
 
 from flowgen.base import TaskResult, Team
+from flowgen.cli import core_app
 from flowgen.cli.artifacts import write_artifacts
 from flowgen.cli.loading import Target, load_target, materialize
 from flowgen.cli.model_spec import ENV_VAR, pick_model
@@ -50,6 +51,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, console: RichConsole) -> int:
+    core = core_app.core_module(args.target)
+    if core is not None:
+        return core_app.run(core, args.task, args.out or Path("out") / Path(args.target).stem, console)
     target = load_target(args.target)
     if args.max_turns is not None and args.max_turns < 1:
         raise CLIError(f"--max-turns must be at least 1, got {args.max_turns}")

@@ -30,7 +30,7 @@ class GraphFlow(BaseGroupChat):
         description: what the team does.
         termination_condition: stops the run early; required (or max_turns) when the graph has a cycle.
         max_turns: the most steps one run may take (a parallel step counts once).
-        runtime: accepted for AutoGen compatibility; must be None.
+        runtime: a flowgen.core AgentRuntime hosting the participants (see BaseGroupChat); None: direct.
         custom_message_types: extra message classes the team must load.
 
     Raises:

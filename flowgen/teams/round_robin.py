@@ -24,7 +24,7 @@ class RoundRobinGroupChat(BaseGroupChat):
         max_turns: the most turns one run may take.
         name: the team's name.
         description: what the team does.
-        runtime: accepted for AutoGen compatibility; must be None.
+        runtime: a flowgen.core AgentRuntime hosting the participants (see BaseGroupChat); None: direct.
         custom_message_types: extra message classes the team must load.
         emit_team_events: also stream a SelectSpeakerEvent before each turn.
 

@@ -277,7 +277,7 @@ class SelectorGroupChat(BaseGroupChat):
         description: what the team does.
         termination_condition: stops the run.
         max_turns: the most turns one run may take.
-        runtime: accepted for AutoGen compatibility; must be None.
+        runtime: a flowgen.core AgentRuntime hosting the participants (see BaseGroupChat); None: direct.
         selector_prompt: the template sent to the model; ``{roles}`` (one ``name: description`` line
             per candidate), ``{participants}`` (the candidates' names as a list) and ``{history}``
             (the conversation) are filled in.

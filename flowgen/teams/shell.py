@@ -76,7 +76,8 @@ class BaseGroupChat(Team, ABC):
         description: what the team does (shown when it is nested in another team).
         termination_condition: stops a run; evaluated over every message of every step.
         max_turns: the most steps one run may take.
-        runtime: accepted for AutoGen compatibility; flowgen runs teams on its own scheduler.
+        runtime: a flowgen.core AgentRuntime: each chat agent is hosted on it and every turn is a
+            send_message through it (interventions see it); None calls the agents directly.
         custom_message_types: message classes, beyond the built-in ones, the team must load.
         emit_team_events: also stream team events (SelectSpeakerEvent) from run_stream.
     """
@@ -99,11 +100,8 @@ class BaseGroupChat(Team, ABC):
         custom_message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] | None = None,
         emit_team_events: bool = False,
     ) -> None:
-        if runtime is not None:
-            raise ConfigurationError(
-                "flowgen teams run on flowgen's own scheduler; drop the runtime argument (or pass None)"
-            )
         self._participants = _check_participants(participants)
+        self._runtime = runtime
         self._name = name
         self._description = description
         self._termination_condition = termination_condition
@@ -114,7 +112,7 @@ class BaseGroupChat(Team, ABC):
         self._graph = self._build_graph()
         self._runner = GraphRunner(
             self._graph,
-            {p.name: p for p in self._participants},
+            self._scheduled_participants(),
             termination_condition=termination_condition,
             max_turns=max_turns,
             policies=self._build_policies(),
@@ -123,6 +121,14 @@ class BaseGroupChat(Team, ABC):
             require_bounded=self.require_bounded,
             completed_reason=self.completed_reason,
         )
+
+    def _scheduled_participants(self) -> dict[str, Participant]:
+        """What the scheduler calls: the participants, or (given a runtime) proxies reaching them through it."""
+        if self._runtime is None:
+            return {p.name: p for p in self._participants}
+        from flowgen.teams.hosted import hosted_participants  # loaded only for teams on a runtime
+
+        return hosted_participants(self._participants, self._runtime, self._name)
 
     # ----------------------------------------------------------------- the extension point
 
@@ -255,7 +261,7 @@ class BaseGroupChat(Team, ABC):
         if self._is_running:
             raise TeamRunningError(f"team {self._name!r} is running; it must stop before it can be reset")
         token = CancellationToken()
-        for participant in self._participants:
+        for participant in self._runner.participants.values():  # through the runtime, when there is one
             if isinstance(participant, ChatAgent):
                 await participant.on_reset(token)
             else:
@@ -265,7 +271,7 @@ class BaseGroupChat(Team, ABC):
     async def pause(self) -> None:
         """Ask every participant to pause (agents decide what pausing means for them)."""
         token = CancellationToken()
-        for participant in self._participants:
+        for participant in self._runner.participants.values():  # through the runtime, when there is one
             if isinstance(participant, ChatAgent):
                 await participant.on_pause(token)
             else:
@@ -274,7 +280,7 @@ class BaseGroupChat(Team, ABC):
     async def resume(self) -> None:
         """Ask every participant to resume after :meth:`pause`."""
         token = CancellationToken()
-        for participant in self._participants:
+        for participant in self._runner.participants.values():  # through the runtime, when there is one
             if isinstance(participant, ChatAgent):
                 await participant.on_resume(token)
             else:
