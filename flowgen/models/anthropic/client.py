@@ -19,6 +19,7 @@ from flowgen.models.anthropic.response import StreamAccumulator, from_message
 from flowgen.models.anthropic.thinking import ThinkingMemory
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
 from flowgen.models.features import check_features
+from flowgen.models.http_failure import not_a_reply
 from flowgen.models.retry import RetryPolicy
 from flowgen.models.scripted import UsageMeter
 from flowgen.models.sdk_call import SdkCalls, resolve_policy
@@ -152,10 +153,21 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
-        message = await self._calls.request(lambda: self._send(body), TokenScope(cancellation_token))
-        result, prefix = from_message(message)
+        result, prefix = await self._calls.request(
+            lambda: self._complete(body), TokenScope(cancellation_token)
+        )
         self._finish(result, prefix)
         return result
+
+    async def _complete(self, body: Json) -> tuple[CreateResult, list[Json]]:
+        # Reading the reply is part of the attempt, so a body that fails its checks is retried.
+        message: object = await self._send(body)
+        if not isinstance(message, Message):
+            raise not_a_reply("Anthropic", "a message", message)
+        try:
+            return from_message(message)
+        except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
+            raise not_a_reply("Anthropic", "a message", message.model_dump()) from exc
 
     async def create_stream(
         self,
@@ -170,11 +182,15 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         """Yield text as it arrives, then the CreateResult with the usage the stream reported."""
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
         scope = TokenScope(cancellation_token)
-        stream = await self._calls.request(lambda: self._open_stream(body), scope)
-        events = StreamAccumulator()
-        async with aclosing(self._calls.relay(stream, scope, events.add)) as texts:
-            async for text in texts:
-                yield text
+        events: StreamAccumulator | None = None
+        opened = self._calls.stream(lambda: self._open_stream(body), scope, StreamAccumulator)
+        async with aclosing(opened) as items:
+            async for item in items:
+                if isinstance(item, str):
+                    yield item
+                else:
+                    events = item
+        assert events is not None  # the stream ends with its reader or raises
         result = events.result()
         self._finish(result, events.prefix())
         yield result
