@@ -12,6 +12,7 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── UnusedRepliesError (AssertionError)    a scripted model finished with replies left over
     ├── CassetteDriftError (AssertionError)    a cassette request differs from the recording
     ├── ModelClientError                       a real model call failed; ``.retryable``; SDK error as __cause__
+    ├── StructuredOutputError (ValueError)     replies kept failing output_content_type's schema
     ├── ToolError                              a tool failed; becomes an ``is_error`` result, never a crash
     │   ├── UnknownToolError
     │   └── ToolArgumentsError (ValueError)    malformed JSON or arguments failing validation
@@ -109,3 +110,10 @@ def add_node_note(exc: BaseException, node: str, turn: int) -> BaseException:
     if note not in getattr(exc, "__notes__", ()):
         exc.add_note(note)
     return exc
+
+
+# Replies and input that are not what they seem.
+
+
+class StructuredOutputError(FlowgenError, ValueError):
+    """The model's replies kept failing the agent's ``output_content_type`` schema, retries included."""
