@@ -15,7 +15,8 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── StructuredOutputError (ValueError)     replies kept failing output_content_type's schema
     ├── ToolError                              a tool failed; becomes an ``is_error`` result, never a crash
     │   ├── UnknownToolError
-    │   └── ToolArgumentsError (ValueError)    malformed JSON or arguments failing validation
+    │   ├── ToolArgumentsError (ValueError)    malformed JSON or arguments failing validation
+    │   └── ToolExitError                      a tool raised SystemExit / KeyboardInterrupt
     ├── HandoffError (ValueError)              resuming after a handoff out of the team with plain text, ...
     ├── StateError (ValueError)                a saved state that does not fit the team it is loaded into
     ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
@@ -117,3 +118,7 @@ def add_node_note(exc: BaseException, node: str, turn: int) -> BaseException:
 
 class StructuredOutputError(FlowgenError, ValueError):
     """The model's replies kept failing the agent's ``output_content_type`` schema, retries included."""
+
+
+class ToolExitError(ToolError):
+    """A tool raised SystemExit or KeyboardInterrupt; it is the tool's failure, not a request to stop."""

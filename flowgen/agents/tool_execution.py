@@ -16,6 +16,7 @@ from flowgen.errors import ToolArgumentsError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.models.types import FunctionExecutionResult
 from flowgen.tools import BaseTool
+from flowgen.tools.blocking_call import exit_as_tool_error
 
 InnerEvent = BaseAgentEvent | BaseChatMessage
 
@@ -73,13 +74,19 @@ async def _pass_on(stream: AsyncIterable[Any], events: asyncio.Queue[InnerEvent 
     return value
 
 
+def _run_cancelled(token: CancellationToken) -> bool:
+    """Whether the run itself is being cancelled (its token, or the task running it)."""
+    task = asyncio.current_task()
+    return token.is_cancelled() or (task is not None and task.cancelling() > 0)
+
+
 async def run_tool_call(
     toolbox: Toolbox,
     call: FunctionCall,
     token: CancellationToken,
     events: asyncio.Queue[InnerEvent | None] | None = None,
 ) -> FunctionExecutionResult:
-    """One call's result; every failure except cancellation becomes an error result."""
+    """One call's result; every failure except the run's own cancellation becomes an error result."""
     tool = toolbox.tools.get(call.name)
     if tool is None:
         available = ", ".join(sorted(toolbox.tools)) or "none"
@@ -92,6 +99,15 @@ async def run_tool_call(
         content = tool.return_value_as_string(value)
     except ToolArgumentsError as e:
         return _error(call, str(e))
+    except asyncio.CancelledError:
+        if _run_cancelled(token):
+            raise
+        # The tool raised CancelledError, or cancelled its own task; nobody cancelled the run.
+        return _error(call, f"tool {call.name!r} was cancelled (it raised asyncio.CancelledError)")
+    except (SystemExit, KeyboardInterrupt) as e:
+        # Raised by a tool running in place; from the terminal, Ctrl-C reaches asyncio.run's task as
+        # a cancellation, which the clause above lets through.
+        return _error(call, str(exit_as_tool_error(e, call.name)))
     except Exception as e:
         # The tool's own message, unprefixed, as AutoGen reports it (the model reads what the tool said).
         text = str(e) or type(e).__name__
