@@ -44,6 +44,10 @@ def _parse_arguments(call: FunctionCall) -> dict[str, Any] | FunctionExecutionRe
         parsed = json.loads(call.arguments)
     except json.JSONDecodeError as e:
         return _error(call, f"the arguments of {call.name!r} are not valid JSON ({e}); send a JSON object")
+    except RecursionError:
+        return _error(
+            call, f"the arguments of {call.name!r} are nested too deeply to read; send a flatter JSON object"
+        )
     if not isinstance(parsed, dict):
         return _error(
             call, f"the arguments of {call.name!r} must be a JSON object, not {type(parsed).__name__}"

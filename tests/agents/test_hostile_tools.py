@@ -154,3 +154,16 @@ async def test_the_same_agent_tool_called_twice_in_one_reply_runs_one_call_at_a_
     history = await inner.model_context.get_messages()
     said = [m.content if isinstance(m, UserMessage) else f"<{m.content}>" for m in history]
     assert said == ["q1", "<a1>", "q2", "<a2>"]
+
+
+def takes_a_list(items: list[int]) -> str:
+    return "ok"
+
+
+async def test_deeply_nested_tool_arguments_are_an_error_naming_the_tool() -> None:
+    deep = '{"items": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    model = ReplayChatCompletionClient([calls(call("takes_a_list", deep)), "done"], model_info=CAPABLE)
+    agent = AssistantAgent("worker", model, tools=[takes_a_list], reflect_on_tool_use=True)
+    (failed,) = _results((await agent.run(task="go")).messages)
+    assert failed.is_error
+    assert "the arguments of 'takes_a_list' are nested too deeply" in failed.content
