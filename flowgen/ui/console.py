@@ -53,8 +53,8 @@ class _Renderer:
     chunk_source: str | None = None
 
     def line(self, text: str | Text = "", end: str = "\n") -> None:
-        # markup/highlight off: agent text is printed as written, brackets and all.
-        self.out.print(text, end=end, markup=False, highlight=False, soft_wrap=True)
+        # markup, highlight and emoji off: agent text is printed as written, brackets and :codes: all.
+        self.out.print(text, end=end, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
     def body(self, message: BaseAgentEvent | BaseChatMessage) -> str:
         if isinstance(message, MultiModalMessage):
