@@ -17,6 +17,7 @@ from flowgen.agents.model_reply import (
     parse_structured,
     retry_messages,
     structured_output_failed,
+    valid_result,
 )
 from flowgen.agents.tool_execution import Toolbox, run_tool_call, run_tool_calls
 from flowgen.base import Handoff, Response
@@ -53,6 +54,7 @@ from flowgen.models import (
     UserMessage,
 )
 from flowgen.tools import BaseTool
+from flowgen.valid_text import valid_text
 
 if TYPE_CHECKING:
     from flowgen.memory import Memory
@@ -250,6 +252,7 @@ class AssistantAgent(BaseChatAgent):
                     if is_missing_content(exc):
                         raise no_content(self.name, self._model_client) from exc
                     raise
+                result = valid_result(result)
                 if result.thought:
                     thought = ThoughtEvent(content=result.thought, source=self.name)
                     inner.append(thought)
@@ -411,9 +414,10 @@ class AssistantAgent(BaseChatAgent):
         json_output = self._output_content_type
         try:
             if not self._model_client_stream:
-                call.result = await self._model_client.create(
+                created = await self._model_client.create(
                     messages, tools=tools, json_output=json_output, cancellation_token=token
                 )
+                call.result = valid_result(created)
                 return
             call.message_id = str(uuid.uuid4())
             result: CreateResult | None = None
@@ -424,7 +428,7 @@ class AssistantAgent(BaseChatAgent):
                     result = chunk
                 else:
                     yield ModelClientStreamingChunkEvent(
-                        content=chunk, source=self.name, full_message_id=call.message_id
+                        content=valid_text(chunk), source=self.name, full_message_id=call.message_id
                     )
         except ValidationError as exc:
             if is_missing_content(exc):
@@ -432,7 +436,7 @@ class AssistantAgent(BaseChatAgent):
             raise
         if result is None:
             raise ModelClientError("the model's stream ended without a final CreateResult")
-        call.result = result
+        call.result = valid_result(result)
 
     def _remember(self, result: CreateResult) -> Awaitable[None]:
         """Record the model's reply in the context (when the result is awaited).

@@ -9,11 +9,42 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ValidationError
 
+from flowgen.core import FunctionCall
 from flowgen.errors import ModelClientError, StructuredOutputError
-from flowgen.models import AssistantMessage, LLMMessage, UserMessage
+from flowgen.models import AssistantMessage, CreateResult, LLMMessage, UserMessage
+from flowgen.valid_text import valid_text
 
 #: Model calls for one structured answer: the first, and two retries told what was wrong.
 STRUCTURED_OUTPUT_ATTEMPTS = 3
+
+
+def valid_result(result: CreateResult) -> CreateResult:
+    """``result`` itself when all its text encodes (nearly always), else a copy with the text repaired.
+
+    A model's reply enters the conversation here; a lone surrogate in it would break every later
+    request, the terminal and saved state (see :mod:`flowgen.valid_text`).
+    """
+    content = result.content
+    thought = result.thought
+    fixed_thought = valid_text(thought) if thought is not None else None
+    if isinstance(content, str):
+        fixed: object = valid_text(content)
+        if fixed is content and fixed_thought is thought:
+            return result
+    elif isinstance(content, list):
+        if fixed_thought is thought and all(_valid_call(c) for c in content):
+            return result
+        fixed = [
+            FunctionCall(id=valid_text(c.id), name=valid_text(c.name), arguments=valid_text(c.arguments))
+            for c in content
+        ]
+    else:
+        return result  # no content at all: reported where the reply is recorded
+    return result.model_copy(update={"content": fixed, "thought": fixed_thought})
+
+
+def _valid_call(call: FunctionCall) -> bool:
+    return all(valid_text(t) is t for t in (call.id, call.name, call.arguments))
 
 
 def no_content(agent: str, client: object) -> ModelClientError:

@@ -17,6 +17,7 @@ from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.models.types import FunctionExecutionResult
 from flowgen.tools import BaseTool
 from flowgen.tools.blocking_call import exit_as_tool_error
+from flowgen.valid_text import valid_text
 
 InnerEvent = BaseAgentEvent | BaseChatMessage
 
@@ -32,7 +33,8 @@ class Toolbox(NamedTuple):
 
 
 def _error(call: FunctionCall, text: str) -> FunctionExecutionResult:
-    return FunctionExecutionResult(content=f"Error: {text}", name=call.name, call_id=call.id, is_error=True)
+    content = valid_text(f"Error: {text}")
+    return FunctionExecutionResult(content=content, name=call.name, call_id=call.id, is_error=True)
 
 
 def _parse_arguments(call: FunctionCall) -> dict[str, Any] | FunctionExecutionResult:
@@ -100,7 +102,8 @@ async def run_tool_call(
         if isinstance(args, FunctionExecutionResult):
             return args
         value = await _invoke(tool, args, call, token, events)
-        content = tool.return_value_as_string(value)
+        # A tool's text enters the conversation here: lone surrogates (os.fsdecode) are repaired.
+        content = valid_text(tool.return_value_as_string(value))
     except ToolArgumentsError as e:
         return _error(call, str(e))
     except asyncio.CancelledError:
@@ -114,7 +117,7 @@ async def run_tool_call(
         return _error(call, str(exit_as_tool_error(e, call.name)))
     except Exception as e:
         # The tool's own message, unprefixed, as AutoGen reports it (the model reads what the tool said).
-        text = str(e) or type(e).__name__
+        text = valid_text(str(e) or type(e).__name__)
         return FunctionExecutionResult(content=text, name=call.name, call_id=call.id, is_error=True)
     return FunctionExecutionResult(content=content, name=call.name, call_id=call.id, is_error=False)
 

@@ -20,6 +20,7 @@ from flowgen.errors import CLIError
 from flowgen.graph.spec import GraphSpec
 from flowgen.models import ChatCompletionClient
 from flowgen.ui import Console
+from flowgen.valid_text import valid_text
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,8 +61,10 @@ def run(args: argparse.Namespace, console: RichConsole) -> int:
     spec = model.spec
     if not args.json:
         console.print(f"[dim]{escape(model.notice)}[/dim]")
-    result = asyncio.run(run_team(team, args.task, None if args.json else console))
-    origin = RunOrigin(target=target.label, task=args.task, model=spec or OFFLINE)
+    # Arguments that are not UTF-8 reach Python as lone surrogates: repaired before they go anywhere.
+    task = valid_text(args.task)
+    result = asyncio.run(run_team(team, task, None if args.json else console))
+    origin = RunOrigin(target=target.label, task=task, model=spec or OFFLINE)
     files = write_artifacts(result, origin, out)
     if args.json:
         console.print_json(json.dumps(summary(result, files, origin)))

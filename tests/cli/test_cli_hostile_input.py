@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -93,3 +94,32 @@ def test_errors_are_printed_verbatim_on_a_given_console(cli: CLI, tmp_path: Path
     module = _module(tmp_path, f"raise ValueError({SAID!r})\n")
     outcome = cli("run", module, "--task", "go", "--out", tmp_path / "out")
     assert SAID in outcome.output
+
+
+SURROGATE_TEAM = textwrap.dedent(
+    """
+    import os
+    from flowgen.agents import AssistantAgent
+    from flowgen.models.function import FunctionChatCompletionClient
+    from flowgen.teams import RoundRobinGroupChat
+
+    def build(model_client=None):
+        model = FunctionChatCompletionClient(lambda messages, info: "saved " + os.fsdecode(b"caf\\xe9") + " \\ud83d")
+        return RoundRobinGroupChat([AssistantAgent("writer", model)], max_turns=1)
+    """
+)
+
+
+def test_a_run_whose_model_says_lone_surrogates_still_prints_and_saves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = _module(tmp_path, SURROGATE_TEAM)
+    out = tmp_path / "out"
+    status = main(["run", str(module), "--task", "go \udcff", "--out", str(out)])
+    printed = capsys.readouterr()
+    assert status == 0, printed.err
+    saved = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    said = json.dumps(saved, ensure_ascii=False)
+    assert "saved caf\\\\xe9 \ufffd" in said
+    assert "go \\\\xff" in said
+    assert "saved caf\\xe9 \ufffd" in printed.out
