@@ -22,29 +22,40 @@ def valid_result(result: CreateResult) -> CreateResult:
     """``result`` itself when all its text encodes (nearly always), else a copy with the text repaired.
 
     A model's reply enters the conversation here; a lone surrogate in it would break every later
-    request, the terminal and saved state (see :mod:`flowgen.valid_text`).
+    request, the terminal and saved state (see :mod:`flowgen.valid_text`). Runs on every model call:
+    plain ASCII is recognised without encoding anything, in plain loops.
     """
     content = result.content
     thought = result.thought
-    fixed_thought = valid_text(thought) if thought is not None else None
-    if isinstance(content, str):
-        fixed: object = valid_text(content)
-        if fixed is content and fixed_thought is thought:
-            return result
-    elif isinstance(content, list):
-        if fixed_thought is thought and all(_valid_call(c) for c in content):
-            return result
-        fixed = [
-            FunctionCall(id=valid_text(c.id), name=valid_text(c.name), arguments=valid_text(c.arguments))
-            for c in content
-        ]
-    else:
-        return result  # no content at all: reported where the reply is recorded
-    return result.model_copy(update={"content": fixed, "thought": fixed_thought})
+    if thought is not None and valid_text(thought) is not thought:
+        return _repaired(result)
+    if type(content) is str:
+        return result if valid_text(content) is content else _repaired(result)
+    if type(content) is list:
+        for call in content:
+            if not (
+                call.arguments.isascii() and call.name.isascii() and call.id.isascii()
+            ) and not _valid_call(call):
+                return _repaired(result)
+    return result  # no content at all is reported where the reply is recorded
 
 
 def _valid_call(call: FunctionCall) -> bool:
     return all(valid_text(t) is t for t in (call.id, call.name, call.arguments))
+
+
+def _repaired(result: CreateResult) -> CreateResult:
+    content = result.content
+    fixed: object = content
+    if isinstance(content, str):
+        fixed = valid_text(content)
+    elif isinstance(content, list):
+        fixed = [
+            FunctionCall(id=valid_text(c.id), name=valid_text(c.name), arguments=valid_text(c.arguments))
+            for c in content
+        ]
+    thought = valid_text(result.thought) if result.thought is not None else None
+    return result.model_copy(update={"content": fixed, "thought": thought})
 
 
 def no_content(agent: str, client: object) -> ModelClientError:

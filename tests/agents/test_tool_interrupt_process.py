@@ -18,8 +18,11 @@ SCRIPT = textwrap.dedent(
     INFO = ModelInfo(vision=False, function_calling=True, json_output=True, family="unknown",
                      structured_output=True)
 
+    started = threading.Event()
+
     def stuck() -> str:
         print("started", flush=True)
+        started.set()
         threading.Event().wait()  # blocks for ever
         return "never"
 
@@ -31,8 +34,7 @@ SCRIPT = textwrap.dedent(
         token = CancellationToken()
         run = asyncio.ensure_future(agent.run(task="go", cancellation_token=token))
         if mode == "cancel":
-            while not any(t.name == "flowgen-tool-stuck" for t in threading.enumerate()):
-                await asyncio.sleep(0.01)
+            await asyncio.to_thread(started.wait)  # returns at once when the tool has started
             token.cancel()
             try:
                 await run
