@@ -85,6 +85,7 @@ class Transitions:
                 self._handoff_targets[e.source] = self._handoff_targets.get(e.source, frozenset()) | {
                     e.target
                 }
+        self._nodes = frozenset(n.name for n in spec.nodes)
         self.routers = frozenset(n.name for n in spec.nodes if isinstance(n, RouterNode))
         self.ends = frozenset(n.name for n in spec.nodes if isinstance(n, EndNode)) | {END}
 
@@ -101,7 +102,7 @@ class Transitions:
         last = chat[-1] if chat else None
         fired = [Fired(i, node, e.target, reason) for i, e, reason in primary if _fires(e, last, chat)]
         if not fired and node in self._handoff_targets and type(last) is HandoffMessage:
-            self._unknown_handoff(node, last)
+            self._check_handoff(node, last)
         if not fired:
             fired = [
                 Fired(i, node, e.target, reason)
@@ -110,8 +111,13 @@ class Transitions:
             ]
         return fired
 
-    def _unknown_handoff(self, node: str, message: HandoffMessage) -> None:
-        """A node with handoff edges handed off where none of them leads: never silently ignored."""
+    def _check_handoff(self, node: str, message: HandoffMessage) -> None:
+        """A handoff no edge took: to the node itself it keeps the floor; to no node at all it is an error.
+
+        Never silently ignored: a custom agent may hand off to anyone, so a misspelt target shows here.
+        """
+        if message.target in self._nodes:
+            return
         targets = sorted(self._handoff_targets[node])
         raise HandoffError(
             f"agent {node!r} handed off to {message.target!r}, which is not a participant of the team "

@@ -51,3 +51,10 @@ async def test_a_failing_selector_model_gets_a_note_naming_it() -> None:
     notes = "\n".join(caught.value.__notes__)
     assert "selector model of team" in notes
     assert "FunctionChatCompletionClient" in notes
+
+
+async def test_a_custom_agents_handoff_to_itself_keeps_the_floor() -> None:
+    alice = ScriptedAgent("alice", [HandoffMessage(content="mine", source="alice", target="alice"), "done"])
+    team = Swarm([alice, ScriptedAgent("bob", [])], max_turns=2)
+    result = await team.run(task="go")
+    assert [m.source for m in result.messages] == ["user", "alice", "alice"]
