@@ -252,7 +252,10 @@ class AssistantAgent(BaseChatAgent):
                     if is_missing_content(exc):
                         raise no_content(self.name, self._model_client) from exc
                     raise
-                result = valid_result(result)
+                content = result.content
+                if result.thought is not None or type(content) is not str or not content.isascii():
+                    # Plain ASCII text (nearly every reply) needs no check: no call on the hot path.
+                    result = valid_result(result)
                 if result.thought:
                     thought = ThoughtEvent(content=result.thought, source=self.name)
                     inner.append(thought)

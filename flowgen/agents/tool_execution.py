@@ -103,7 +103,9 @@ async def run_tool_call(
             return args
         value = await _invoke(tool, args, call, token, events)
         # A tool's text enters the conversation here: lone surrogates (os.fsdecode) are repaired.
-        content = valid_text(tool.return_value_as_string(value))
+        content = tool.return_value_as_string(value)
+        if not content.isascii():  # checked inline: every handoff passes here
+            content = valid_text(content)
     except ToolArgumentsError as e:
         return _error(call, str(e))
     except asyncio.CancelledError:
