@@ -13,9 +13,11 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── CassetteDriftError (AssertionError)    a cassette request differs from the recording
     ├── ModelClientError                       a real model call failed; ``.retryable``; SDK error as __cause__
     │   └── AllModelsFailedError               every client of a fallback chain failed; ``.skipped``
+    ├── StructuredOutputError (ValueError)     replies kept failing output_content_type's schema
     ├── ToolError                              a tool failed; becomes an ``is_error`` result, never a crash
     │   ├── UnknownToolError
-    │   └── ToolArgumentsError (ValueError)    malformed JSON or arguments failing validation
+    │   ├── ToolArgumentsError (ValueError)    malformed JSON or arguments failing validation
+    │   └── ToolExitError                      a tool raised SystemExit / KeyboardInterrupt
     ├── HandoffError (ValueError)              resuming after a handoff out of the team with plain text, ...
     ├── StateError (ValueError)                a saved state that does not fit the team it is loaded into
     ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
@@ -144,3 +146,14 @@ class MessageDroppedException(FlowgenError):
 
 class NotAccessibleError(FlowgenError):
     """The agent exists but cannot be reached from here (e.g. it is hosted by another process)."""
+
+
+# Replies and input that are not what they seem.
+
+
+class StructuredOutputError(FlowgenError, ValueError):
+    """The model's replies kept failing the agent's ``output_content_type`` schema, retries included."""
+
+
+class ToolExitError(ToolError):
+    """A tool raised SystemExit or KeyboardInterrupt; it is the tool's failure, not a request to stop."""

@@ -6,10 +6,19 @@ import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from flowgen.agents.assistant_setup import ToolLike, as_handoffs, as_tools, check_model_features, check_names
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
+from flowgen.agents.model_reply import (
+    STRUCTURED_OUTPUT_ATTEMPTS,
+    is_missing_content,
+    no_content,
+    parse_structured,
+    retry_messages,
+    structured_output_failed,
+    valid_result,
+)
 from flowgen.agents.tool_execution import Toolbox, run_tool_call, run_tool_calls
 from flowgen.base import Handoff, Response
 from flowgen.core import CancellationToken, FunctionCall, Image
@@ -46,6 +55,7 @@ from flowgen.models import (
 )
 from flowgen.telemetry import hooks
 from flowgen.tools import BaseTool
+from flowgen.valid_text import valid_text
 
 if TYPE_CHECKING:
     from flowgen.memory import Memory
@@ -60,9 +70,20 @@ SummaryFormatter = Callable[[FunctionCall, FunctionExecutionResult], str]
 Event = BaseAgentEvent | BaseChatMessage
 
 
+class _Call:
+    """What one model call produced (filled in by the call)."""
+
+    __slots__ = ("message_id", "result")
+
+    def __init__(self) -> None:
+        self.result: CreateResult
+        self.message_id: str | None = None
+
+
 class _Reply(NamedTuple):
     result: CreateResult
     message_id: str | None  # set when streamed: the chunks carry it, and so does the final message
+    structured: BaseModel | None = None  # the reply parsed as output_content_type, when there is one
 
 
 def _without_images(message: LLMMessage) -> LLMMessage:
@@ -210,7 +231,7 @@ class AssistantAgent(BaseChatAgent):
         results: list[FunctionExecutionResult] = []
         for _ in range(self._max_tool_iterations):
             reply: _Reply | None = None
-            if self._model_client_stream:
+            if self._model_client_stream or self._output_content_type is not None:
                 async for item in self._model_turn(cancellation_token, self._model_tools):
                     if isinstance(item, _Reply):
                         reply = item
@@ -224,12 +245,21 @@ class AssistantAgent(BaseChatAgent):
                 client = self._model_client
                 if hooks.observer is not None:  # telemetry on: this call is a span, metrics, a log line
                     client = hooks.observer.model(client, self.name)
-                result = await client.create(
-                    await self._model_messages(),
-                    tools=self._model_tools,
-                    json_output=self._output_content_type,
-                    cancellation_token=cancellation_token,
-                )
+                try:
+                    result = await client.create(
+                        await self._model_messages(),
+                        tools=self._model_tools,
+                        json_output=None,
+                        cancellation_token=cancellation_token,
+                    )
+                except ValidationError as exc:
+                    if is_missing_content(exc):
+                        raise no_content(self.name, self._model_client) from exc
+                    raise
+                content = result.content
+                if result.thought is not None or type(content) is not str or not content.isascii():
+                    # Plain ASCII text (nearly every reply) needs no check: no call on the hot path.
+                    result = valid_result(result)
                 if result.thought:
                     thought = ThoughtEvent(content=result.thought, source=self.name)
                     inner.append(thought)
@@ -351,51 +381,93 @@ class AssistantAgent(BaseChatAgent):
     async def _model_turn(
         self, token: CancellationToken, tools: Sequence[BaseTool[Any, Any]]
     ) -> AsyncGenerator[ModelClientStreamingChunkEvent | ThoughtEvent | _Reply, None]:
-        """Call the model (streaming chunks if asked), record its reply in the context, yield it last."""
-        messages = await self._model_messages()
-        message_id: str | None = None
+        """Call the model (streaming chunks if asked), record its reply in the context, yield it last.
+
+        With ``output_content_type``, a text reply failing the schema is not recorded: the model is
+        asked again with the reply and its validation error added to that request only.
+        """
+        schema = self._output_content_type
+        extra: list[LLMMessage] = []
+        for attempt in range(1, STRUCTURED_OUTPUT_ATTEMPTS + 1):
+            messages = await self._model_messages()
+            messages.extend(extra)
+            call = _Call()
+            async for chunk in self._call_model(messages, tools, token, call):
+                yield chunk
+            result = call.result
+            structured: BaseModel | None = None
+            if schema is not None and isinstance(result.content, str):
+                parsed = parse_structured(schema, result.content)
+                if isinstance(parsed, ValidationError):
+                    if attempt == STRUCTURED_OUTPUT_ATTEMPTS:
+                        raise structured_output_failed(self.name, schema, parsed)
+                    extra = retry_messages(result.content, parsed, schema, self.name)
+                    continue
+                structured = parsed
+            if result.thought:
+                yield ThoughtEvent(content=result.thought, source=self.name)
+            await self._remember(result)
+            yield _Reply(result, call.message_id, structured)
+            return
+
+    async def _call_model(
+        self,
+        messages: list[LLMMessage],
+        tools: Sequence[BaseTool[Any, Any]],
+        token: CancellationToken,
+        call: _Call,
+    ) -> AsyncGenerator[ModelClientStreamingChunkEvent, None]:
+        """One model call; streamed chunks are yielded, the reply lands in ``call``."""
+        json_output = self._output_content_type
         client = self._model_client
-        if hooks.observer is not None:
+        if hooks.observer is not None:  # telemetry on: this call is a span, metrics, a log line
             client = hooks.observer.model(client, self.name)
-        if self._model_client_stream:
-            message_id = str(uuid.uuid4())
+        try:
+            if not self._model_client_stream:
+                created = await client.create(
+                    messages, tools=tools, json_output=json_output, cancellation_token=token
+                )
+                call.result = valid_result(created)
+                return
+            call.message_id = str(uuid.uuid4())
             result: CreateResult | None = None
             async for chunk in client.create_stream(
-                messages, tools=tools, json_output=self._output_content_type, cancellation_token=token
+                messages, tools=tools, json_output=json_output, cancellation_token=token
             ):
                 if isinstance(chunk, CreateResult):
                     result = chunk
                 else:
                     yield ModelClientStreamingChunkEvent(
-                        content=chunk, source=self.name, full_message_id=message_id
+                        content=valid_text(chunk), source=self.name, full_message_id=call.message_id
                     )
-            if result is None:
-                raise ModelClientError("the model's stream ended without a final CreateResult")
-        else:
-            result = await client.create(
-                messages, tools=tools, json_output=self._output_content_type, cancellation_token=token
-            )
-        if result.thought:
-            yield ThoughtEvent(content=result.thought, source=self.name)
-        await self._remember(result)
-        yield _Reply(result, message_id)
+        except ValidationError as exc:
+            if is_missing_content(exc):
+                raise no_content(self.name, self._model_client) from exc
+            raise
+        if result is None:
+            raise ModelClientError("the model's stream ended without a final CreateResult")
+        call.result = valid_result(result)
 
     def _remember(self, result: CreateResult) -> Awaitable[None]:
         """Record the model's reply in the context (when the result is awaited).
 
         Hands back the context's own awaitable: a coroutine around it would cost a frame per model call.
         """
-        return self._model_context.add_message(
-            AssistantMessage(content=result.content, source=self.name, thought=result.thought)
-        )
+        try:
+            message = AssistantMessage(content=result.content, source=self.name, thought=result.thought)
+        except ValidationError as exc:
+            if result.content is None:  # a custom client's reply built without validation
+                raise no_content(self.name, self._model_client) from exc
+            raise
+        return self._model_context.add_message(message)
 
     def _final_message(self, reply: _Reply) -> BaseChatMessage:
         result = reply.result
         assert isinstance(result.content, str)
         ids = {"id": reply.message_id} if reply.message_id is not None else {}
-        if self._structured_message_type is not None and self._output_content_type is not None:
+        if self._structured_message_type is not None and reply.structured is not None:
             return self._structured_message_type(
-                content=self._output_content_type.model_validate_json(result.content),
+                content=reply.structured,
                 source=self.name,
                 models_usage=result.usage,
                 format_string=self._output_content_type_format,

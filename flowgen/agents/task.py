@@ -6,8 +6,19 @@ from collections.abc import Sequence
 
 from flowgen.errors import ConfigurationError
 from flowgen.messages import BaseChatMessage, TextMessage
+from flowgen.valid_text import valid_text
 
 Task = str | BaseChatMessage | Sequence[BaseChatMessage] | None
+
+
+def _valid(message: BaseChatMessage) -> BaseChatMessage:
+    """The user's message, with any lone surrogate in its text repaired (see flowgen.valid_text)."""
+    content = getattr(message, "content", None)
+    if isinstance(content, str):
+        fixed = valid_text(content)
+        if fixed is not content:
+            return message.model_copy(update={"content": fixed})
+    return message
 
 
 def task_messages(task: Task) -> list[BaseChatMessage]:
@@ -15,9 +26,9 @@ def task_messages(task: Task) -> list[BaseChatMessage]:
     if task is None:
         return []
     if isinstance(task, str):
-        return [TextMessage(content=task, source="user")]
+        return [TextMessage(content=valid_text(task), source="user")]
     if isinstance(task, BaseChatMessage):
-        return [task]
+        return [_valid(task)]
     if isinstance(task, Sequence):
         items: list[object] = list(task)
         if not items:
@@ -29,7 +40,7 @@ def task_messages(task: Task) -> list[BaseChatMessage]:
                     f"the task list holds a {type(message).__name__}; every item must be a chat message "
                     "(e.g. TextMessage(content=..., source='user'))"
                 )
-            messages.append(message)
+            messages.append(_valid(message))
         return messages
     raise ConfigurationError(
         f"a task must be a string, a chat message or a list of chat messages, not {type(task).__name__}"

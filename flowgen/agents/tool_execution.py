@@ -17,6 +17,8 @@ from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.models.types import FunctionExecutionResult
 from flowgen.telemetry import hooks
 from flowgen.tools import BaseTool
+from flowgen.tools.blocking_call import exit_as_tool_error
+from flowgen.valid_text import valid_text
 
 InnerEvent = BaseAgentEvent | BaseChatMessage
 
@@ -32,7 +34,8 @@ class Toolbox(NamedTuple):
 
 
 def _error(call: FunctionCall, text: str) -> FunctionExecutionResult:
-    return FunctionExecutionResult(content=f"Error: {text}", name=call.name, call_id=call.id, is_error=True)
+    content = valid_text(f"Error: {text}")
+    return FunctionExecutionResult(content=content, name=call.name, call_id=call.id, is_error=True)
 
 
 def _parse_arguments(call: FunctionCall) -> dict[str, Any] | FunctionExecutionResult:
@@ -44,6 +47,10 @@ def _parse_arguments(call: FunctionCall) -> dict[str, Any] | FunctionExecutionRe
         parsed = json.loads(call.arguments)
     except json.JSONDecodeError as e:
         return _error(call, f"the arguments of {call.name!r} are not valid JSON ({e}); send a JSON object")
+    except RecursionError:
+        return _error(
+            call, f"the arguments of {call.name!r} are nested too deeply to read; send a flatter JSON object"
+        )
     if not isinstance(parsed, dict):
         return _error(
             call, f"the arguments of {call.name!r} must be a JSON object, not {type(parsed).__name__}"
@@ -74,6 +81,12 @@ async def _pass_on(stream: AsyncIterable[Any], events: asyncio.Queue[InnerEvent 
     return value
 
 
+def _run_cancelled(token: CancellationToken) -> bool:
+    """Whether the run itself is being cancelled (its token, or the task running it)."""
+    task = asyncio.current_task()
+    return token.is_cancelled() or (task is not None and task.cancelling() > 0)
+
+
 def run_tool_call(
     toolbox: Toolbox,
     call: FunctionCall,
@@ -92,6 +105,7 @@ async def _run_tool_call(
     token: CancellationToken,
     events: asyncio.Queue[InnerEvent | None] | None,
 ) -> FunctionExecutionResult:
+    """One call's result; every failure except the run's own cancellation becomes an error result."""
     tool = toolbox.tools.get(call.name)
     if tool is None:
         available = ", ".join(sorted(toolbox.tools)) or "none"
@@ -101,16 +115,28 @@ async def _run_tool_call(
         if isinstance(args, FunctionExecutionResult):
             return args
         value = await _invoke(tool, args, call, token, events)
+        # A tool's text enters the conversation here: lone surrogates (os.fsdecode) are repaired.
         content = tool.return_value_as_string(value)
+        if not content.isascii():  # checked inline: every handoff passes here
+            content = valid_text(content)
     except ToolArgumentsError as e:
         if hooks.observer is not None:
             hooks.observer.tool_error(e)
         return _error(call, str(e))
+    except asyncio.CancelledError:
+        if _run_cancelled(token):
+            raise
+        # The tool raised CancelledError, or cancelled its own task; nobody cancelled the run.
+        return _error(call, f"tool {call.name!r} was cancelled (it raised asyncio.CancelledError)")
+    except (SystemExit, KeyboardInterrupt) as e:
+        # Raised by a tool running in place; from the terminal, Ctrl-C reaches asyncio.run's task as
+        # a cancellation, which the clause above lets through.
+        return _error(call, str(exit_as_tool_error(e, call.name)))
     except Exception as e:
         if hooks.observer is not None:
             hooks.observer.tool_error(e)
         # The tool's own message, unprefixed, as AutoGen reports it (the model reads what the tool said).
-        text = str(e) or type(e).__name__
+        text = valid_text(str(e) or type(e).__name__)
         return FunctionExecutionResult(content=text, name=call.name, call_id=call.id, is_error=True)
     return FunctionExecutionResult(content=content, name=call.name, call_id=call.id, is_error=False)
 

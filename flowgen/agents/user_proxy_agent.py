@@ -21,6 +21,7 @@ from flowgen.messages import (
     TextMessage,
     UserInputRequestedEvent,
 )
+from flowgen.valid_text import valid_text
 
 SyncInputFunc = Callable[[str], str]
 AsyncInputFunc = Callable[[str, CancellationToken | None], Awaitable[str]]
@@ -129,7 +130,7 @@ class UserProxyAgent(BaseChatAgent):
         yield UserInputRequestedEvent(request_id=request_id, source=self.name)
         with UserProxyAgent.InputRequestContext.populate_context(request_id):
             try:
-                text = await self._get_input(prompt, cancellation_token)
+                text = valid_text(await self._get_input(prompt, cancellation_token))
             except Exception as e:
                 e.add_note(f"raised by the input_func of user proxy {self.name!r}")
                 raise

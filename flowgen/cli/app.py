@@ -8,7 +8,7 @@ import os
 from collections.abc import Sequence
 
 from rich.console import Console as RichConsole
-from rich.markup import escape
+from rich.text import Text
 
 from flowgen.cli import diff_commands, graph_commands, replay_command, run_command, saved_run_commands
 from flowgen.errors import CLIError, FlowgenError, GraphValidationError
@@ -49,8 +49,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, console: RichConsole | None = None) -> int:
     """Run the ``flowgen`` command with ``argv`` (default: the process's arguments); return the exit status."""
-    out = console if console is not None else RichConsole(highlight=False, soft_wrap=True)
-    err = RichConsole(stderr=True, highlight=False, soft_wrap=True) if console is None else console
+    out = console if console is not None else RichConsole(highlight=False, soft_wrap=True, emoji=False)
+    err = (
+        RichConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False) if console is None else console
+    )
     try:
         args = parser().parse_args(argv)
     except SystemExit as exit_:  # --help, or argparse's own usage error (already printed)
@@ -66,14 +68,15 @@ def main(argv: Sequence[str] | None = None, *, console: RichConsole | None = Non
     except (CLIError, FlowgenError, OSError) as exc:
         if args.traceback:
             raise
-        err.print(f"[red]flowgen: error:[/red] {escape(_one_line(exc))}")
+        err.print(_error_line(_one_line(exc)))
         return 1
     except Exception as exc:
         if args.traceback:
             raise
         err.print(
-            f"[red]flowgen: error:[/red] {escape(type(exc).__name__)}: {escape(_one_line(exc))} "
-            "(run again with --traceback for the details)"
+            _error_line(
+                f"{type(exc).__name__}: {_one_line(exc)} (run again with --traceback for the details)"
+            )
         )
         return 1
     finally:
@@ -96,6 +99,14 @@ def _stop_logging(handler: logging.Handler) -> None:
 
     logging.getLogger("flowgen").removeHandler(handler)
     disable_event_logs()
+
+
+def _error_line(message: str) -> Text:
+    """An error line; the message (which may quote the model or the user) is printed verbatim.
+
+    A Text is printed as it is: no markup, and no ``:emoji:`` codes turned into pictures.
+    """
+    return Text.assemble(("flowgen: error:", "red"), " ", message)
 
 
 def _one_line(exc: BaseException) -> str:

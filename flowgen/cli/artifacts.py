@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flowgen.base import TaskResult
 from flowgen.cli import drawing
 from flowgen.cli.run_file import RunOrigin, save_run
-from flowgen.errors import RendererNotFoundError
+from flowgen.errors import CLIError, RendererNotFoundError
+
+
+def prepare_output(out: Path) -> Path:
+    """Make sure the run's files can be written to ``out`` (a folder), before anything runs.
+
+    Raises:
+        CLIError: ``out`` is an existing file, or the folder cannot be created or written to.
+    """
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} is an existing file, not a folder — pass a folder for the run's files")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(
+            f"cannot create the output folder {out}: {exc.strerror or exc} — pass another --out"
+        ) from exc
+    if not os.access(out, os.W_OK):
+        raise CLIError(f"cannot write to the output folder {out} — pass another --out")
+    return out
 
 
 def write_artifacts(result: TaskResult, origin: RunOrigin, out: Path) -> dict[str, Path]:

@@ -103,10 +103,20 @@ def import_file(path: Path) -> ModuleType:
         return module
     except CLIError:
         raise
+    except SystemExit as exc:
+        raise _exited(f"{path}, while being imported,", exc) from exc
     except Exception as exc:
         raise CLIError(
             f"could not import {path}: {type(exc).__name__}: {exc} — fix the error in that file"
         ) from exc
+
+
+def _exited(who: str, exc: SystemExit) -> CLIError:
+    """A module or builder that exits (sys.exit, SystemExit) did nothing flowgen can run: say so."""
+    return CLIError(
+        f"{who} called sys.exit({exc.code!r}), so there is no team to run — keep a script's entry point "
+        'under `if __name__ == "__main__":` so that importing the file does not exit'
+    )
 
 
 def _module_name(path: Path) -> tuple[Path, str | None]:
@@ -174,6 +184,8 @@ def _call_factory(target: Target, model_client: ChatCompletionClient | None, max
         return factory(**kwargs)
     except CLIError:
         raise
+    except SystemExit as exc:
+        raise _exited(f"{target.label}()", exc) from exc
     except TypeError as exc:
         raise CLIError(
             f"calling {target.label}() failed: {exc} — it should accept (model_client=None)"

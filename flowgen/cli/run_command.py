@@ -9,10 +9,11 @@ from pathlib import Path
 
 from rich.console import Console as RichConsole
 from rich.markup import escape
+from rich.text import Text
 
 from flowgen.base import TaskResult, Team
 from flowgen.cli import core_app
-from flowgen.cli.artifacts import write_artifacts
+from flowgen.cli.artifacts import prepare_output, write_artifacts
 from flowgen.cli.loading import Target, load_target, materialize
 from flowgen.cli.model_spec import ENV_VAR, pick_model
 from flowgen.cli.run_file import OFFLINE, RunOrigin
@@ -20,6 +21,7 @@ from flowgen.errors import CLIError
 from flowgen.graph.spec import GraphSpec
 from flowgen.models import ChatCompletionClient
 from flowgen.ui import Console
+from flowgen.valid_text import valid_text
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,14 +59,16 @@ def run(args: argparse.Namespace, console: RichConsole) -> int:
     target = load_target(args.target)
     if args.max_turns is not None and args.max_turns < 1:
         raise CLIError(f"--max-turns must be at least 1, got {args.max_turns}")
+    out = prepare_output(args.out or Path("out") / target.path.stem)  # before the run, not after it
     model = pick_model(args.model)
     team = build_team(target, model.client, args.max_turns)
     spec = model.spec
     if not args.json:
         console.print(f"[dim]{escape(model.notice)}[/dim]")
-    result = asyncio.run(run_team(team, args.task, None if args.json else console))
-    out: Path = args.out or Path("out") / target.path.stem
-    origin = RunOrigin(target=target.label, task=args.task, model=spec or OFFLINE)
+    # Arguments that are not UTF-8 reach Python as lone surrogates: repaired before they go anywhere.
+    task = valid_text(args.task)
+    result = asyncio.run(run_team(team, task, None if args.json else console))
+    origin = RunOrigin(target=target.label, task=task, model=spec or OFFLINE)
     files = write_artifacts(result, origin, out)
     if args.json:
         console.print_json(json.dumps(summary(result, files, origin)))
@@ -94,7 +98,8 @@ async def run_team(team: Team, task: str, console: RichConsole | None) -> TaskRe
 
 def print_outcome(console: RichConsole, result: TaskResult, files: dict[str, Path]) -> None:
     kind = result.trace.stop.stop if result.trace and result.trace.stop else "stopped"
-    console.print(f"\n[bold]Stop reason[/bold] ({kind}): {result.stop_reason}")
+    # The stop reason may quote the model: printed as a Text, so no markup or :emoji: code is applied.
+    console.print(Text.assemble("\n", ("Stop reason", "bold"), f" ({kind}): {result.stop_reason}"))
     for name, path in files.items():
         console.print(f"  {name:<9} {path}")
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from flowgen.errors import HandoffError
 from flowgen.graph.spec import (
     END,
     EndNode,
@@ -78,6 +79,13 @@ class Transitions:
                 for i in members:
                     self._group_size[i] = len(members)
         self._any = {i for i, e in enumerate(spec.edges) if e.activation_condition == "any"}
+        self._handoff_targets: dict[str, frozenset[str]] = {}
+        for e in spec.edges:
+            if isinstance(e, HandoffEdge):
+                self._handoff_targets[e.source] = self._handoff_targets.get(e.source, frozenset()) | {
+                    e.target
+                }
+        self._nodes = frozenset(n.name for n in spec.nodes)
         self.routers = frozenset(n.name for n in spec.nodes if isinstance(n, RouterNode))
         self.ends = frozenset(n.name for n in spec.nodes if isinstance(n, EndNode)) | {END}
 
@@ -93,6 +101,8 @@ class Transitions:
             return [Fired(i, node, e.target, reason)]
         last = chat[-1] if chat else None
         fired = [Fired(i, node, e.target, reason) for i, e, reason in primary if _fires(e, last, chat)]
+        if not fired and node in self._handoff_targets and type(last) is HandoffMessage:
+            self._check_handoff(node, last)
         if not fired:
             fired = [
                 Fired(i, node, e.target, reason)
@@ -100,6 +110,19 @@ class Transitions:
                 if _fires(e, last, chat)
             ]
         return fired
+
+    def _check_handoff(self, node: str, message: HandoffMessage) -> None:
+        """A handoff no edge took: to the node itself it keeps the floor; to no node at all it is an error.
+
+        Never silently ignored: a custom agent may hand off to anyone, so a misspelt target shows here.
+        """
+        if message.target in self._nodes:
+            return
+        targets = sorted(self._handoff_targets[node])
+        raise HandoffError(
+            f"agent {node!r} handed off to {message.target!r}, which is not a participant of the team "
+            f"nor a HandoffTermination target; hand off to one of {targets}"
+        )
 
     def activate(self, fired: Sequence[Fired], pending: dict[str, dict[str, set[int]]]) -> list[str]:
         """The nodes the fired edges make ready, in firing order, each once; partial joins wait."""

@@ -55,3 +55,25 @@ def mid_stream(provider: str, kind: str, message: str, *, retryable: bool) -> Fa
 def sdk_failed(provider: str, exc: Exception) -> Failure:
     """Any other failure of the SDK itself; not worth retrying."""
     return Failure(ModelClientError(f"the {provider} SDK failed: {exc}", retryable=False))
+
+
+def malformed_body(provider: str, exc: Exception) -> Failure:
+    """A 200 reply whose body could not be read (cut off, or not JSON at all); often transient."""
+    return Failure(
+        ModelClientError(
+            f"the {provider} server answered with a malformed body ({type(exc).__name__}: {exc}); "
+            "check base_url, or any proxy in between",
+            retryable=True,
+        )
+    )
+
+
+def not_a_reply(provider: str, expected: str, body: object) -> ModelClientError:
+    """A 200 reply that parsed but is not what the API returns (an HTML page from a proxy...)."""
+    shown = repr(body)[:200]
+    retryable = isinstance(body, str)  # a gateway's error page is usually transient
+    return ModelClientError(
+        f"the {provider} server answered HTTP 200 with something that is not {expected}: {shown}; "
+        "check base_url, or any proxy in between",
+        retryable=retryable,
+    )

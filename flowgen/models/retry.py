@@ -70,6 +70,45 @@ class Failure:
 Classifier = Callable[[Exception], "Failure | None"]
 
 
+def failure_of(exc: Exception, classify: Classifier) -> Failure | None:
+    """The Failure ``exc`` stands for: a ModelClientError raised by a reply check is its own."""
+    if isinstance(exc, ModelClientError):
+        return Failure(exc)
+    return classify(exc)
+
+
+def give_up(failure: Failure, exc: Exception, retry_index: int, policy: RetryPolicy) -> BaseException:
+    """The error to raise when ``failure`` ends the call, with a note on the attempts made."""
+    error = failure.error
+    if retry_index:
+        error.add_note(f"gave up after {retry_index + 1} attempts (max_retries={policy.max_retries})")
+    if error is not exc:
+        error.__cause__ = exc
+    return error
+
+
+def can_retry(failure: Failure, retry_index: int, policy: RetryPolicy) -> bool:
+    return failure.error.retryable and retry_index < policy.max_retries
+
+
+async def back_off(
+    failure: Failure, retry_index: int, *, policy: RetryPolicy, scope: TokenScope, provider: str
+) -> None:
+    """Log the failure and wait (cancellably) before retry number ``retry_index + 1``."""
+    wait = policy.delay(retry_index, failure.retry_after)
+    if hooks.observer is not None:
+        hooks.observer.model_retry(provider)
+    logger.warning(
+        "%s call failed (%s); retry %d of %d in %.3fs",
+        provider,
+        failure.error,
+        retry_index + 1,
+        policy.max_retries,
+        wait,
+    )
+    await scope.sleep(wait)
+
+
 async def call_with_retries(
     attempt: Callable[[], Awaitable[T]],
     *,
@@ -80,37 +119,23 @@ async def call_with_retries(
 ) -> T:
     """Run ``attempt`` until it succeeds, its failure is not retryable, or retries run out.
 
-    ``classify`` turns an SDK exception into a :class:`Failure` (``None`` lets it propagate as is).
-    Waiting between attempts is cancellable through ``scope``'s token like the attempts themselves.
+    ``classify`` turns an SDK exception into a :class:`Failure` (``None`` lets it propagate as is);
+    a :class:`~flowgen.errors.ModelClientError` raised by ``attempt`` itself (a reply that failed
+    its checks) is classified as it stands. Waiting between attempts is cancellable through
+    ``scope``'s token like the attempts themselves.
     """
     retry_index = 0
     while True:
         try:
             return await scope.run(attempt())
         except Exception as exc:
-            failure = classify(exc)
+            failure = failure_of(exc, classify)
             if failure is None:
                 raise
-            error = failure.error
-            if not error.retryable or retry_index >= policy.max_retries:
-                if retry_index:
-                    error.add_note(
-                        f"gave up after {retry_index + 1} attempts (max_retries={policy.max_retries})"
-                    )
-                raise error from exc
-            wait = policy.delay(retry_index, failure.retry_after)
+            if not can_retry(failure, retry_index, policy):
+                raise give_up(failure, exc, retry_index, policy) from failure.error.__cause__
+            await back_off(failure, retry_index, policy=policy, scope=scope, provider=provider)
             retry_index += 1
-            if hooks.observer is not None:
-                hooks.observer.model_retry(provider)
-            logger.warning(
-                "%s call failed (%s); retry %d of %d in %.3fs",
-                provider,
-                error,
-                retry_index,
-                policy.max_retries,
-                wait,
-            )
-            await scope.sleep(wait)
 
 
 def parse_retry_after(headers: Callable[[str], str | None]) -> float | None:

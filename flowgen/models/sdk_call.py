@@ -12,15 +12,25 @@ import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from flowgen.errors import ModelClientError
 from flowgen.models.request_limits import RequestLimiter, Ticket
-from flowgen.models.retry import Classifier, RetryPolicy, call_with_retries
+from flowgen.models.retry import (
+    Classifier,
+    RetryPolicy,
+    back_off,
+    call_with_retries,
+    can_retry,
+    failure_of,
+    give_up,
+)
 from flowgen.models.token_scope import TokenScope
 
 T = TypeVar("T")
 Item = TypeVar("Item")
 Item_co = TypeVar("Item_co", covariant=True)
+Item_contra = TypeVar("Item_contra", contravariant=True)
 
 
 class ClosableStream(AsyncIterable[Item_co], Protocol):
@@ -39,6 +49,19 @@ class _Unlimited:
 
 
 _UNLIMITED = _Unlimited()
+
+
+class StreamReader(Protocol[Item_contra]):
+    """Reads one streamed reply: :meth:`add` returns the text to pass on; ``complete`` once the
+    provider's final event (a finish reason, ``message_stop``) has arrived."""
+
+    def add(self, item: Item_contra) -> str | None: ...
+
+    @property
+    def complete(self) -> bool: ...
+
+
+Reader = TypeVar("Reader", bound="StreamReader[Any]")
 
 
 def resolve_policy(retry_policy: RetryPolicy | None, max_retries: int | None) -> RetryPolicy:
@@ -86,26 +109,59 @@ class SdkCalls:
             attempt, classify=self.classify, policy=self.policy, scope=scope, provider=self.provider
         )
 
-    async def relay(
+    async def stream(
         self,
-        stream: ClosableStream[Item],
+        open_stream: Callable[[], Awaitable[ClosableStream[Item]]],
         scope: TokenScope,
-        read: Callable[[Item], str | None],
-    ) -> AsyncGenerator[str, None]:
-        """Feed each stream item to ``read`` and yield the text it returns.
+        new_reader: Callable[[], Reader],
+    ) -> AsyncGenerator[str | Reader, None]:
+        """Yield the text of a streamed reply as it arrives, and last the reader that read it all.
 
-        Nothing here is retried: once text has been yielded, a retry could repeat it.
+        A stream that fails or ends before its final event (a dropped connection, a malformed
+        event, a reply cut off mid-way) is a retryable error. It is retried as the policy allows
+        while nothing has been yielded yet; once text has been passed on, a retry could repeat
+        it, so the error is raised for the caller to decide.
         """
+        retry_index = 0
+        while True:
+            reader = new_reader()
+            yielded = False
+            try:
+                stream = await scope.run(open_stream())
+                try:
+                    async with aclosing(scope.iterate(stream)) as items:
+                        async for item in items:
+                            text = self._read(reader, item)
+                            if text:
+                                yielded = True
+                                yield text
+                finally:
+                    await stream.close()  # a cancelled or abandoned stream must drop its connection
+                if not reader.complete:
+                    raise ModelClientError(
+                        f"the {self.provider} stream ended before its final event (the reply was cut "
+                        "off); this is retried like a dropped connection",
+                        retryable=True,
+                    )
+            except Exception as exc:
+                failure = failure_of(exc, self.classify)
+                if failure is None:
+                    raise
+                if yielded or not can_retry(failure, retry_index, self.policy):
+                    raise give_up(failure, exc, retry_index, self.policy) from failure.error.__cause__
+                await back_off(failure, retry_index, policy=self.policy, scope=scope, provider=self.provider)
+                retry_index += 1
+                continue
+            yield reader
+            return
+
+    def _read(self, reader: StreamReader[Item], item: Item) -> str | None:
         try:
-            async with aclosing(scope.iterate(stream)) as items:
-                async for item in items:
-                    text = read(item)
-                    if text:
-                        yield text
-        except Exception as exc:
-            failure = self.classify(exc)
-            if failure is None:
-                raise
-            raise failure.error from exc
-        finally:
-            await stream.close()  # a cancelled or abandoned stream must drop its connection
+            return reader.add(item)
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            shown = repr(item)[:200]
+            raise ModelClientError(
+                f"the {self.provider} server sent a malformed stream event ({type(exc).__name__}: "
+                f"{exc}): {shown}",
+                retryable=True,
+            ) from exc

@@ -168,6 +168,11 @@ class SelectorPolicy:
             return default_candidates(self._names, self.previous_speaker, self._allow_repeated)
         answer = self._candidate_func(thread)
         names = await answer if inspect.isawaitable(answer) else answer
+        if isinstance(names, str):
+            raise ConfigurationError(
+                f"candidate_func returned the string {names!r}, not a list; return a list of participant "
+                f"names, e.g. [{names!r}]"
+            )
         if not names:
             raise ConfigurationError(
                 "candidate_func returned no candidates; it must return a non-empty list of participant names"
@@ -213,6 +218,22 @@ class SelectorPolicy:
         return fallback(self.previous_speaker, candidates, self._max_attempts)
 
     async def _complete(
+        self,
+        messages: list[LLMMessage],
+        token: CancellationToken | None,
+        events: list[BaseAgentEvent | BaseChatMessage],
+    ) -> str:
+        try:
+            return await self._call_model(messages, token, events)
+        except Exception as exc:
+            exc.add_note(
+                f"raised by the selector model of team {self._team!r} "
+                f"({type(self._client).__name__}, model_client= of SelectorGroupChat) while choosing "
+                "the next speaker"
+            )
+            raise
+
+    async def _call_model(
         self,
         messages: list[LLMMessage],
         token: CancellationToken | None,

@@ -118,8 +118,12 @@ def judge(
 
 
 def fallback(previous_speaker: str | None, candidates: Sequence[str], attempts: int) -> Choice:
-    """The speaker when every attempt failed: the previous speaker, else the first candidate."""
-    if previous_speaker is not None:
+    """The speaker when every attempt failed: the previous speaker if it is a candidate, else the first.
+
+    The previous speaker is a candidate only when repeats are allowed; when they are not, falling
+    back to it would give the floor to the one agent the rule excluded.
+    """
+    if previous_speaker is not None and previous_speaker in candidates:
         speaker, who = previous_speaker, "the previous speaker"
     else:
         speaker, who = candidates[0], "the first candidate"

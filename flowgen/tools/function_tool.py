@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from flowgen.core import CancellationToken
 from flowgen.tools.base import BaseTool
+from flowgen.tools.blocking_call import contained, run_in_thread
 from flowgen.tools.signature import read_signature
 
 
@@ -23,8 +24,9 @@ def _function_name(func: Callable[..., Any]) -> str:
 class FunctionTool(BaseTool[BaseModel, Any]):
     """Wraps ``func``; the arguments schema comes from its signature, type hints and docstring.
 
-    Sync functions run in a worker thread so they never block the event loop; async functions are
-    awaited. A parameter annotated ``CancellationToken`` receives the call's token and is not shown
+    Sync functions run in a daemon thread of their own so they never block the event loop (a
+    cancelled run ends at once; the thread runs on until the function returns, see
+    ``flowgen.tools.blocking_call``); async functions are awaited. A parameter annotated ``CancellationToken`` receives the call's token and is not shown
     to the model. ``strict=True`` forbids defaults and extra arguments.
 
     Example:
@@ -72,9 +74,9 @@ class FunctionTool(BaseTool[BaseModel, Any]):
         if self._signature.token_param is not None:
             kwargs[self._signature.token_param] = cancellation_token
         if self._is_async:
-            work: asyncio.Future[Any] = asyncio.ensure_future(self._func(**kwargs))
+            work: asyncio.Future[Any] = asyncio.ensure_future(contained(self._func(**kwargs), self.name))
         else:
             # A thread keeps a blocking function off the loop; contextvars travel with it.
-            work = asyncio.ensure_future(asyncio.to_thread(self._func, **kwargs))
+            work = run_in_thread(self._func, self.name, **kwargs)
         cancellation_token.link_future(work)
         return await work

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated, Any
 
@@ -34,17 +35,24 @@ class TaskRunnerTool(BaseTool[TaskRunnerToolArgs, TaskResult]):
     ) -> None:
         self._task_runner = task_runner
         self._return_value_as_last_message = return_value_as_last_message
+        # One run at a time: two calls in one reply would otherwise interleave the inner agent's
+        # context ([q1, q2, a1, a2]) or find its team already running. The second waits its turn.
+        self._one_at_a_time = asyncio.Lock()
         super().__init__(TaskRunnerToolArgs, TaskResult, name, description)
 
     async def run(self, args: TaskRunnerToolArgs, cancellation_token: CancellationToken) -> TaskResult:
-        return await self._task_runner.run(task=args.task, cancellation_token=cancellation_token)
+        async with self._one_at_a_time:
+            return await self._task_runner.run(task=args.task, cancellation_token=cancellation_token)
 
     async def run_stream(
         self, args: TaskRunnerToolArgs, cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
         """The inner run's messages as they happen (the task first, as AutoGen streams it), then its TaskResult."""
-        async for item in self._task_runner.run_stream(task=args.task, cancellation_token=cancellation_token):
-            yield item
+        async with self._one_at_a_time:
+            async for item in self._task_runner.run_stream(
+                task=args.task, cancellation_token=cancellation_token
+            ):
+                yield item
 
     async def run_json_stream(
         self, args: Mapping[str, Any], cancellation_token: CancellationToken, call_id: str | None = None

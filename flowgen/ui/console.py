@@ -22,6 +22,7 @@ from flowgen.messages import (
 )
 from flowgen.models import RequestUsage
 from flowgen.ui.user_input import UserInputManager
+from flowgen.valid_text import valid_text
 
 __all__ = ["Console"]
 
@@ -53,8 +54,11 @@ class _Renderer:
     chunk_source: str | None = None
 
     def line(self, text: str | Text = "", end: str = "\n") -> None:
-        # markup/highlight off: agent text is printed as written, brackets and all.
-        self.out.print(text, end=end, markup=False, highlight=False, soft_wrap=True)
+        # markup, highlight and emoji off: agent text is printed as written, brackets and :codes: all;
+        # a lone surrogate that got this far would stop the terminal's encoder, so it is repaired.
+        if isinstance(text, str):
+            text = valid_text(text)
+        self.out.print(text, end=end, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
     def body(self, message: BaseAgentEvent | BaseChatMessage) -> str:
         if isinstance(message, MultiModalMessage):

@@ -12,6 +12,7 @@ import contextlib
 import json
 import select
 import socket
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -48,10 +49,21 @@ class Stream:
 
     With ``hold_after=n`` the server sends the first ``n`` events, then keeps the connection open
     (sending nothing) until the client goes away, which it reports through ``client_left``.
+    With ``drop_after=n`` it sends the first ``n`` events and then closes the connection without
+    ending the chunked body: a connection dropped mid-stream.
     """
 
     events: Sequence[Event]
     hold_after: int | None = None
+    drop_after: int | None = None
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Answer 200 with ``body`` sent byte for byte under ``content_type`` (HTML, truncated JSON...)."""
+
+    body: bytes
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,7 @@ class Stall:
     """Never answer: the request hangs until the client gives up (for timeout tests)."""
 
 
-Step = Reply | Stream | Stall
+Step = Reply | Raw | Stream | Stall
 
 
 @dataclass(frozen=True)
@@ -177,6 +189,11 @@ class _Server(ThreadingHTTPServer):
             self._connections.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (after a dropped or abandoned stream) is expected here, not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         """Unblock handler threads idling on kept-alive connections so the server can join them."""
         with self._connections_lock:
@@ -215,6 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             elif isinstance(step, Reply):
                 self._json(step.status, step.body, step.headers)
+            elif isinstance(step, Raw):
+                self._raw(step)
             elif isinstance(step, Stream):
                 self._stream(step)
             else:
@@ -235,6 +254,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
         self.wfile.flush()
 
+    def _raw(self, step: Raw) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", step.content_type)
+        self.send_header("Content-Length", str(len(step.body)))
+        self.end_headers()
+        self.wfile.write(step.body)
+        self.wfile.flush()
+
     def _stream(self, step: Stream) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -246,6 +273,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 self.close_connection = True
                 self.server.owner.wait_for_client_to_leave(self.connection)
+                return
+            if step.drop_after is not None and index == step.drop_after:
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
                 return
             self._chunk(event.encode())
         self._chunk(b"")

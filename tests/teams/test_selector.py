@@ -158,12 +158,22 @@ async def test_a_model_that_keeps_naming_nobody_falls_back_visibly_to_the_first_
     assert len(notes) == 1 and "fallback" in notes[0].content
 
 
-async def test_fallback_after_a_turn_is_the_previous_speaker() -> None:
+async def test_fallback_after_a_turn_is_the_previous_speaker_when_repeats_are_allowed() -> None:
     client = ReplayChatCompletionClient(["b", "x", "y", "z"])
-    team = SelectorGroupChat(_agents("a", "b", "c"), model_client=client, max_turns=2)
+    team = SelectorGroupChat(
+        _agents("a", "b", "c"), model_client=client, max_turns=2, allow_repeated_speaker=True
+    )
     result = await team.run(task="go")
     assert _sources(result.messages) == ["user", "b", "b"]
     assert "previous speaker 'b'" in _selections(result)[-1].reason
+
+
+async def test_fallback_never_picks_the_excluded_previous_speaker() -> None:
+    client = ReplayChatCompletionClient(["a", "x", "y", "z"])
+    team = SelectorGroupChat(_agents("a", "b", "c"), model_client=client, max_turns=2)
+    result = await team.run(task="go")
+    assert _sources(result.messages) == ["user", "a", "b"]  # the first candidate: a may not repeat
+    assert "first candidate 'b'" in _selections(result)[-1].reason
 
 
 async def test_max_selector_attempts_bounds_the_model_calls() -> None:

@@ -21,6 +21,7 @@ from flowgen.models.anthropic.thinking import ThinkingMemory
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
 from flowgen.models.features import check_features
 from flowgen.models.http_client import HttpClient
+from flowgen.models.http_failure import not_a_reply
 from flowgen.models.request_limits import RequestLimiter, RequestLimits, limiter_for
 from flowgen.models.retry import RetryPolicy
 from flowgen.models.scripted import UsageMeter
@@ -185,13 +186,22 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
         scope = TokenScope(cancellation_token)
         async with self._calls.admit(self._planned_tokens(messages, tools, body), scope) as ticket:
-            message = await self._calls.request(lambda: self._send(body), scope)
-            if hooks.observer is not None:
-                hooks.observer.model_response(message.id, message.model)
-            result, prefix = from_message(message)
+            result, prefix = await self._calls.request(lambda: self._complete(body), scope)
             ticket.used(result.usage.prompt_tokens + result.usage.completion_tokens)
         self._finish(result, prefix)
         return result
+
+    async def _complete(self, body: Json) -> tuple[CreateResult, list[Json]]:
+        # Reading the reply is part of the attempt, so a body that fails its checks is retried.
+        message: object = await self._send(body)
+        if not isinstance(message, Message):
+            raise not_a_reply("Anthropic", "a message", message)
+        if hooks.observer is not None:
+            hooks.observer.model_response(message.id, message.model)
+        try:
+            return from_message(message)
+        except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
+            raise not_a_reply("Anthropic", "a message", message.model_dump()) from exc
 
     async def create_stream(
         self,
@@ -206,13 +216,17 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         """Yield text as it arrives, then the CreateResult with the usage the stream reported."""
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
         scope = TokenScope(cancellation_token)
+        events: StreamAccumulator | None = None
         # The request slot is held until the stream ends: an open stream is a request in flight.
         async with self._calls.admit(self._planned_tokens(messages, tools, body), scope) as ticket:
-            stream = await self._calls.request(lambda: self._open_stream(body), scope)
-            events = StreamAccumulator()
-            async with aclosing(self._calls.relay(stream, scope, events.add)) as texts:
-                async for text in texts:
-                    yield text
+            opened = self._calls.stream(lambda: self._open_stream(body), scope, StreamAccumulator)
+            async with aclosing(opened) as items:
+                async for item in items:
+                    if isinstance(item, str):
+                        yield item
+                    else:
+                        events = item
+            assert events is not None  # the stream ends with its reader or raises
             result = events.result()
             ticket.used(result.usage.prompt_tokens + result.usage.completion_tokens)
         self._finish(result, events.prefix())

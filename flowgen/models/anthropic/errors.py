@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import anthropic
 
-from flowgen.models.http_failure import http_status, mid_stream, sdk_failed, timed_out, unreachable
+from flowgen.models.http_failure import (
+    http_status,
+    malformed_body,
+    mid_stream,
+    sdk_failed,
+    timed_out,
+    unreachable,
+)
 from flowgen.models.retry import Failure
 
 _PROVIDER = "Anthropic"
@@ -30,6 +39,8 @@ def _hint(status: int) -> str:
 
 def classify(exc: Exception) -> Failure | None:
     """The Failure for an Anthropic SDK exception; ``None`` for anything else (it propagates unchanged)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return malformed_body(_PROVIDER, exc)
     if isinstance(exc, anthropic.APITimeoutError):
         return timed_out(_PROVIDER)
     if isinstance(exc, anthropic.APIConnectionError):

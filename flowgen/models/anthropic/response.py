@@ -119,6 +119,12 @@ class StreamAccumulator:
     completion: int = 0
     response_id: str | None = None
     response_model: str | None = None
+    stopped: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """Whether ``message_stop``, the stream's final event, has arrived."""
+        return self.stopped
 
     def add(self, event: RawMessageStreamEvent) -> str:
         if event.type == "message_start":
@@ -145,6 +151,8 @@ class StreamAccumulator:
             self.completion = event.usage.output_tokens
             if event.usage.input_tokens is not None:
                 self.prompt = max(self.prompt, event.usage.input_tokens)
+        elif event.type == "message_stop":
+            self.stopped = True
         return ""
 
     def _delta(self, index: int, delta: RawContentBlockDelta) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
+from functools import partial
 from typing import Any, cast
 
 import openai
@@ -15,6 +16,7 @@ from flowgen.errors import ConfigurationError
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
 from flowgen.models.features import check_features
 from flowgen.models.http_client import HttpClient
+from flowgen.models.http_failure import not_a_reply
 from flowgen.models.openai import errors
 from flowgen.models.openai.model_info import context_window, resolve_model_info
 from flowgen.models.openai.request import Json, build_body
@@ -125,16 +127,24 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         body = self._body(messages, tools, tool_choice, json_output, extra_create_args)
         scope = TokenScope(cancellation_token)
         async with self._calls.admit(self._planned_tokens(messages, tools, body), scope) as ticket:
-            completion = await self._calls.request(lambda: self._send(body), scope)
-            if hooks.observer is not None:
-                hooks.observer.model_response(completion.id, completion.model)
-            if completion.usage is not None:
-                ticket.used(completion.usage.prompt_tokens + completion.usage.completion_tokens)
-        if not completion.choices:
-            raise errors.empty_reply(completion.model)
-        result = from_completion(completion, parse_think=self._parse_think)
+            result = await self._calls.request(lambda: self._complete(body), scope)
+            ticket.used(result.usage.prompt_tokens + result.usage.completion_tokens)
         self._usage.record(result.usage)
         return result
+
+    async def _complete(self, body: Json) -> CreateResult:
+        # Reading the reply is part of the attempt, so a body that fails its checks is retried.
+        completion: object = await self._send(body)
+        if not isinstance(completion, ChatCompletion):
+            raise not_a_reply("OpenAI", "a chat completion", completion)
+        if hooks.observer is not None:
+            hooks.observer.model_response(completion.id, completion.model)
+        try:
+            if not completion.choices:
+                raise errors.empty_reply(completion.model)
+            return from_completion(completion, parse_think=self._parse_think)
+        except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
+            raise not_a_reply("OpenAI", "a chat completion", completion.model_dump()) from exc
 
     async def create_stream(
         self,
@@ -155,13 +165,18 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
             options["include_usage"] = include_usage
         body["stream_options"] = options
         scope = TokenScope(cancellation_token)
+        chunks: StreamAccumulator | None = None
+        new_reader = partial(StreamAccumulator, parse_think=self._parse_think)
         # The request slot is held until the stream ends: an open stream is a request in flight.
         async with self._calls.admit(self._planned_tokens(messages, tools, body), scope) as ticket:
-            stream = await self._calls.request(lambda: self._open_stream(body), scope)
-            chunks = StreamAccumulator(parse_think=self._parse_think)
-            async with aclosing(self._calls.relay(stream, scope, chunks.add)) as texts:
-                async for text in texts:
-                    yield text
+            opened = self._calls.stream(lambda: self._open_stream(body), scope, new_reader)
+            async with aclosing(opened) as items:
+                async for item in items:
+                    if isinstance(item, str):
+                        yield item
+                    else:
+                        chunks = item
+            assert chunks is not None  # the stream ends with its reader or raises
             result = chunks.result()
             ticket.used(result.usage.prompt_tokens + result.usage.completion_tokens)
         self._usage.record(result.usage)

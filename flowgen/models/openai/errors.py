@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import openai
 
 from flowgen.errors import ModelClientError
-from flowgen.models.http_failure import http_status, mid_stream, sdk_failed, timed_out, unreachable
+from flowgen.models.http_failure import (
+    http_status,
+    malformed_body,
+    mid_stream,
+    sdk_failed,
+    timed_out,
+    unreachable,
+)
 from flowgen.models.retry import Failure
 
 _PROVIDER = "OpenAI"
@@ -34,6 +43,8 @@ def _server_message(exc: openai.APIStatusError) -> str:
 
 def classify(exc: Exception) -> Failure | None:
     """The Failure for an OpenAI SDK exception; ``None`` for anything else (it propagates unchanged)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return malformed_body(_PROVIDER, exc)
     if isinstance(exc, openai.APITimeoutError):
         return timed_out(_PROVIDER)
     if isinstance(exc, openai.APIConnectionError):

@@ -170,6 +170,11 @@ class StreamAccumulator:
             return delta.content
         return ""
 
+    @property
+    def complete(self) -> bool:
+        """Whether the final chunk (the one carrying a finish reason) has arrived."""
+        return self.raw_finish is not None
+
     def result(self) -> CreateResult:
         calls = [
             FunctionCall(id=p.id, name=p.name, arguments="".join(p.arguments))
