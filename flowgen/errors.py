@@ -18,7 +18,10 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── HandoffError (ValueError)              resuming after a handoff out of the team with plain text, ...
     ├── StateError (ValueError)                a saved state that does not fit the team it is loaded into
     ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
-    └── CLIError                               one clear line for the ``flowgen`` command
+    ├── CLIError                               one clear line for the ``flowgen`` command
+    └── CodeExecutionError (RuntimeError)      an executor could not run code at all (not: the code failed)
+        ├── CodeFunctionsError (ValueError)    the functions given to an executor failed to load
+        └── SandboxUnavailableError            no bubblewrap (or Docker daemon); the message says what to install
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -109,3 +112,16 @@ def add_node_note(exc: BaseException, node: str, turn: int) -> BaseException:
     if note not in getattr(exc, "__notes__", ()):
         exc.add_note(note)
     return exc
+
+
+# Code execution. A failing block is a result (a non-zero exit code), never one of these.
+class CodeExecutionError(FlowgenError, RuntimeError):
+    """An executor could not run code at all."""
+
+
+class CodeFunctionsError(CodeExecutionError, ValueError):
+    """The functions given to an executor failed to install or to load."""
+
+
+class SandboxUnavailableError(CodeExecutionError):
+    """The isolation an executor needs (bubblewrap, a Docker daemon) is not there; the message says how to get it."""
