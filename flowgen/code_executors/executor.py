@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from types import TracebackType
-from typing import Self
+from typing import ClassVar, Self
 
 from flowgen.code_executors.types import CodeBlock, CodeResult
 from flowgen.core import CancellationToken
@@ -18,6 +18,8 @@ class CodeExecutor(ABC):
     """
 
     component_type = "code_executor"
+    #: True for executors that keep code from the host (its files, network, environment, processes).
+    isolates_code: ClassVar[bool] = False
 
     @abstractmethod
     async def execute_code_blocks(

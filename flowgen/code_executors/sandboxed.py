@@ -23,6 +23,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
+from typing import ClassVar
 
 from flowgen.code_executors.command_line import CommandLineExecutor
 from flowgen.code_executors.functions import AnyFunction, required_packages
@@ -83,6 +84,8 @@ class SandboxedCodeExecutor(CommandLineExecutor):
         >>> asyncio.run(main())
         '65534 False\\n'
     """
+
+    isolates_code: ClassVar[bool] = True
 
     def __init__(
         self,
