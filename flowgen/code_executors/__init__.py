@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         to_stub,
         with_requirements,
     )
+    from flowgen.code_executors.jupyter import JupyterCodeExecutor, JupyterCodeResult
     from flowgen.code_executors.limits import ResourceLimits
     from flowgen.code_executors.local import LocalCommandLineCodeExecutor
     from flowgen.code_executors.sandboxed import SandboxedCodeExecutor
@@ -52,6 +53,7 @@ _LAZY = {
     "Import": "flowgen.code_executors.functions",
     "ImportFromModule": "flowgen.code_executors.functions",
     "JupyterCodeExecutor": "flowgen.code_executors.jupyter",
+    "JupyterCodeResult": "flowgen.code_executors.jupyter",
     "LocalCommandLineCodeExecutor": "flowgen.code_executors.local",
     "ResourceLimits": "flowgen.code_executors.limits",
     "SandboxedCodeExecutor": "flowgen.code_executors.sandboxed",
@@ -77,6 +79,7 @@ __all__ = [
     "Import",
     "ImportFromModule",
     "JupyterCodeExecutor",
+    "JupyterCodeResult",
     "LocalCommandLineCodeExecutor",
     "ResourceLimits",
     "SandboxedCodeExecutor",
