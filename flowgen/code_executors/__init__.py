@@ -21,6 +21,7 @@ from flowgen.lazy_exports import lazy_exports
 if TYPE_CHECKING:
     from flowgen.code_executors.command_line import CommandLineExecutor
     from flowgen.code_executors.default import default_code_executor
+    from flowgen.code_executors.docker import DockerCommandLineCodeExecutor
     from flowgen.code_executors.environment import DEFAULT_ENV_ALLOWLIST
     from flowgen.code_executors.executor import CodeExecutor
     from flowgen.code_executors.functions import (
