@@ -29,6 +29,11 @@ def canonical(language: str) -> str:
     return LANGUAGE_ALIASES.get(lang, lang)
 
 
+def fenced_blocks(text: str) -> list[CodeBlock]:
+    """Every fenced code block in ``text`` that names a language, whichever it is."""
+    return [CodeBlock(code=code, language=language) for language, code in _FENCE.findall(text)]
+
+
 class FenceReader:
     """Finds the fenced code blocks in text whose language (or an alias of it) is supported.
 
