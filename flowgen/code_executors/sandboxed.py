@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 import sys
+import sysconfig
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -64,8 +65,9 @@ class SandboxedCodeExecutor(CommandLineExecutor):
         limits: CPU, memory, process, file-size, open-file, output and /tmp limits.
         environment: The only variables the code sees besides PATH, HOME, LANG and TMPDIR.
         read_only_paths: More host paths to show read-only at the same place (data, a package tree).
-        python: The interpreter to run Python with; by default the one running this program, without
-            its virtual environment's packages.
+        python: The interpreter to run Python with. By default the one running this program, with the
+            standard library only: neither its virtual environment's packages nor the base
+            installation's site-packages are shown.
 
     Raises:
         SandboxUnavailableError: bubblewrap (or util-linux's prlimit / setpriv) is not installed.
@@ -115,10 +117,16 @@ class SandboxedCodeExecutor(CommandLineExecutor):
         self._environment = dict(environment or {})
         self._read_only_paths = [Path(p).resolve() for p in read_only_paths]
         self._python = _interpreter(python, virtual_env_context)
+        self._hidden_site_packages = _base_site_packages() if python is None else []
 
     @property
     def limits(self) -> ResourceLimits:
         return self._limits
+
+    @property
+    def python(self) -> str:
+        """The interpreter Python blocks run with, inside the sandbox."""
+        return self._python
 
     async def start(self) -> None:
         await super().start()
@@ -203,6 +211,9 @@ class SandboxedCodeExecutor(CommandLineExecutor):
                     args += ["--perms", "0755", "--dir", str(parent)]
             made.add(extra)
             args += ["--ro-bind", str(extra), str(extra)]
+        for hidden in self._hidden_site_packages:
+            # The host interpreter's own third-party packages (and their start-up hooks) stay out.
+            args += ["--perms", "0755", "--tmpfs", str(hidden)]
         args += ["--bind", str(self.work_dir.resolve()), WORKSPACE, "--chdir", WORKSPACE]
         return [*args, "--remount-ro", "/"]
 
@@ -284,6 +295,16 @@ def _symlink_hops(path: Path) -> list[Path]:
         hops.append(target.parent.resolve())
         path = target.parent.resolve() / target.name
     return hops
+
+
+def _base_site_packages() -> list[Path]:
+    """The base interpreter's site-packages directories (its third-party packages), where they exist."""
+    found = set()
+    for key in ("purelib", "platlib"):
+        path = sysconfig.get_path(key, vars={"base": sys.base_prefix, "platbase": sys.base_exec_prefix})
+        if Path(path).is_dir():
+            found.add(Path(path).resolve())
+    return sorted(found)
 
 
 def _processes_of(uid: int) -> int:

@@ -183,7 +183,8 @@ async def test_the_cpu_time_limit_kills_a_busy_block(tmp_path: Path) -> None:
     async with SandboxedCodeExecutor(timeout=20, work_dir=tmp_path, limits=limits) as executor:
         started = time.monotonic()
         result = await executor.execute_code_blocks([block(INFINITE_LOOP)], CancellationToken())
-        assert time.monotonic() - started < 1 + MARGIN
+        # One CPU-second can take several wall seconds on a busy machine; the point is it ends before the timeout.
+        assert time.monotonic() - started < 20
     assert result.exit_code == 128 + 24
     assert "Killed by signal SIGXCPU: the CPU-time limit was reached" in result.output
 
@@ -239,3 +240,9 @@ async def test_shell_blocks_run_in_the_sandbox_too(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-flowgen-test-not-a-real-key")
     result = await run(sandbox, 'id -u\necho "key=$OPENAI_API_KEY"', language="bash")
     assert result.output.splitlines()[:2] == ["65534", "key="]
+
+
+async def test_the_hosts_installed_packages_are_not_shown(sandbox: SandboxedCodeExecutor) -> None:
+    code = "import os, sys\nprint([p for p in sys.path if 'packages' in p and os.path.isdir(p) and os.listdir(p)])"
+    result = await run(sandbox, code)
+    assert result.output == "[]\n"
