@@ -13,7 +13,7 @@ and the ratios that matter: the sandbox over a bare subprocess, and each executo
 - ``sandboxed``: SandboxedCodeExecutor (all of the above in bubblewrap, as nobody, under limits).
 - ``jupyter``: JupyterCodeExecutor on a started kernel (no process per block).
 - ``autogen_local``: AutoGen's LocalCommandLineCodeExecutor, where AutoGen is installed.
-- DockerCommandLineCodeExecutor: measured only where a Docker daemon answers.
+- ``docker``: DockerCommandLineCodeExecutor, measured only where a Docker daemon answers.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ from flowgen.code_executors import (
     SandboxedCodeExecutor,
 )
 from flowgen.core import CancellationToken
+from flowgen.errors import SandboxUnavailableError
 
 CODE = "print(1)\n"
 Runner = Callable[[], Awaitable[object]]
@@ -150,11 +150,11 @@ def _autogen(work: Path) -> Runner | str:
 
 
 async def _docker(work: Path, repeats: int) -> dict[str, Any]:
-    answered = subprocess.run(["docker", "version"], capture_output=True, check=False).returncode == 0
-    if not answered:
-        return {"unavailable": "no Docker daemon answers on this machine"}
-    async with DockerCommandLineCodeExecutor(timeout=60, work_dir=work) as docker:
-        return (await timed({"docker": _executor_runner(docker)}, repeats))["docker"]
+    try:
+        async with DockerCommandLineCodeExecutor(timeout=60, work_dir=work) as docker:
+            return (await timed({"docker": _executor_runner(docker)}, repeats))["docker"]
+    except SandboxUnavailableError as e:
+        return {"unavailable": str(e)}
 
 
 def main(argv: list[str] | None = None) -> int:
