@@ -48,6 +48,7 @@ class LocalCommandLineCodeExecutor(CommandLineExecutor):
 
     Example:
         >>> import asyncio
+        >>> from flowgen.code_executors import CodeBlock
         >>> from flowgen.core import CancellationToken
         >>> async def main() -> str:
         ...     async with LocalCommandLineCodeExecutor(timeout=10) as executor:

@@ -218,7 +218,9 @@ class SandboxedCodeExecutor(CommandLineExecutor):
         return [*args, "--remount-ro", "/"]
 
     def _python_trees(self) -> list[Path]:
-        trees = [Path(sys.base_prefix).resolve(), Path(self._python).resolve().parent.parent]
+        trees = [Path(self._python).resolve().parent.parent]
+        if self._hidden_site_packages or self._virtual_env_context is not None:
+            trees.append(Path(sys.base_prefix).resolve())  # the standard library of the base interpreter
         if self._virtual_env_context is not None:
             trees.append(Path(self._virtual_env_context.env_dir).absolute())
         # Every directory a symlink on the way to the interpreter passes through (a virtual
