@@ -66,16 +66,24 @@ async def run_process(
     max_output_bytes: int,
     cancellation_token: CancellationToken,
 ) -> ProcessRun:
-    """Run ``argv`` and return how it ended; no process of its group is left when this returns."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        env=dict(env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
+    """Run ``argv`` and return how it ended; no process of its group is left when this returns.
+
+    A program that cannot be started ends with exit code 127 and says why, as a shell does.
+    """
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+    except (FileNotFoundError, PermissionError) as e:
+        return ProcessRun(
+            exit_code=127, stdout=b"", stderr=f"cannot run {argv[0]}: {e.strerror}\n".encode(), stopped=None
+        )
     stop = _Stop()
     _link_token(cancellation_token, stop)
     budget = _Budget(max_output_bytes)

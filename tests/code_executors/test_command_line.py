@@ -14,6 +14,7 @@ from flowgen.code_executors import (
     FunctionWithRequirements,
     LocalCommandLineCodeExecutor,
     SandboxedCodeExecutor,
+    languages,
     with_requirements,
 )
 from flowgen.core import CancellationToken
@@ -180,3 +181,12 @@ async def test_the_sandbox_sees_only_its_explicit_environment(tmp_path: Path) ->
     async with SandboxedCodeExecutor(work_dir=tmp_path, environment={"GREETING": "hi"}) as ex:
         result = await run(ex, ("python", "import os\nprint(sorted(os.environ))"))
     assert result.output == "['GREETING', 'HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']\n"
+
+
+async def test_a_missing_program_is_a_failed_result_not_a_crash(
+    executor: CommandLineExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(languages.SHELL_PROGRAMS, "ghostsh", "flowgen-no-such-shell")
+    result = await run(executor, ("ghostsh", "echo hi"))
+    assert result.exit_code == 127
+    assert "flowgen-no-such-shell" in result.output
