@@ -8,6 +8,10 @@ with no capabilities and ``no_new_privs``, under the CPU, memory, process, file-
 limits of :class:`ResourceLimits`; the executor stops it at the timeout or when its output outgrows
 ``max_output_bytes``.
 
+The work dir is the one place the code writes to the host's disk: each file is bounded by
+``max_file_bytes``, their number and total only by the timeout. Give untrusted code a work dir on a
+filesystem with room to spare (or a quota).
+
 Running as root, the sandbox drops to the host's uid 65534 (``setpriv``), so the kernel counts the
 process limit against that user; as any other user, it maps that user to 65534 in a user namespace.
 """

@@ -129,6 +129,32 @@ async def test_a_fork_bomb_is_bounded_and_leaves_nothing(sandbox: SandboxedCodeE
     assert "Timeout" in result.output or "Killed by signal" in result.output
 
 
+async def test_a_shell_fork_bomb_is_bounded_and_leaves_nothing(sandbox: SandboxedCodeExecutor) -> None:
+    result = await run(sandbox, "bomb() { bomb | bomb & }\nbomb\nwait", language="bash")
+    assert result.exit_code == 124
+    assert "fork: retry: Resource temporarily unavailable" in result.output  # the process limit held
+
+
+async def test_writing_to_tmp_and_dev_is_bounded(sandbox: SandboxedCodeExecutor) -> None:
+    code = """
+import os
+for target in ('/tmp/fill', '/dev/shm/fill', '/dev/fill'):
+    try:
+        with open(target, 'wb') as f:
+            for _ in range(256):
+                f.write(b'x' * (1 << 20))
+        print(target, 'wrote', os.path.getsize(target))
+    except OSError as e:
+        print(target, e.strerror)
+"""
+    result = await run(sandbox, code)
+    assert result.output.splitlines() == [
+        "/tmp/fill File too large",
+        "/dev/shm/fill Permission denied",
+        "/dev/fill Permission denied",
+    ]
+
+
 async def test_an_infinite_loop_is_stopped_at_the_timeout(sandbox: SandboxedCodeExecutor) -> None:
     result = await run(sandbox, INFINITE_LOOP)
     assert result.exit_code == 124
