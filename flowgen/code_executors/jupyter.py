@@ -94,6 +94,7 @@ class JupyterCodeExecutor(CodeExecutor):
         self._env_allowlist = env_allowlist
         self._manager: AsyncKernelManager | None = None
         self._client: AsyncKernelClient | None = None
+        self._interrupted: str | None = None  # a cell interrupted when its caller was cancelled
 
     @property
     def timeout(self) -> float:
@@ -135,6 +136,7 @@ class JupyterCodeExecutor(CodeExecutor):
     async def stop(self) -> None:
         client, manager = self._client, self._manager
         self._client = self._manager = None
+        self._interrupted = None
         if client is not None:
             client.stop_channels()
         if manager is not None:
@@ -149,6 +151,7 @@ class JupyterCodeExecutor(CodeExecutor):
 
     async def restart(self) -> None:
         """A fresh kernel: every variable is gone."""
+        self._interrupted = None
         if self._manager is None:
             return
         await self._manager.restart_kernel(now=True)
@@ -178,6 +181,8 @@ class JupyterCodeExecutor(CodeExecutor):
     async def _run(self, code: str, token: CancellationToken) -> tuple[int, str, list[Path]]:
         client = self._client
         assert client is not None
+        if self._interrupted is not None:
+            await self._settle(client, self._interrupted)
         cell = _Cell()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -188,22 +193,40 @@ class JupyterCodeExecutor(CodeExecutor):
 
         token.add_callback(on_cancel)
         msg_id = client.execute(code, allow_stdin=False, stop_on_error=True)
-        async with asyncio.TaskGroup() as tg:
-            reader = tg.create_task(self._collect(client, msg_id, cell))
-            stopper = tg.create_task(stop.wait())
-            done, _ = await asyncio.wait(
-                {reader, stopper}, timeout=self._timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            stopper.cancel()
-            if reader in done:
-                return (1 if cell.failed else 0), "".join(cell.parts), cell.files
-            reason = "cancelled" if stop.is_set() else "timeout"
-            note = await self._interrupt(reader)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                reader = tg.create_task(self._collect(client, msg_id, cell))
+                stopper = tg.create_task(stop.wait())
+                done, _ = await asyncio.wait(
+                    {reader, stopper}, timeout=self._timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                stopper.cancel()
+                if reader in done:
+                    return (1 if cell.failed else 0), "".join(cell.parts), cell.files
+                reason = "cancelled" if stop.is_set() else "timeout"
+                note = await self._interrupt(reader)
+        except asyncio.CancelledError:
+            # The caller gave up: the cell must not keep running in the kernel behind its back. Its
+            # last messages are read before the next cell runs (a request sent while the kernel is
+            # still failing the interrupted cell would be aborted with it).
+            if self._manager is not None:
+                self._interrupted = msg_id
+                await asyncio.shield(self._manager.interrupt_kernel())
+            raise
         code_out = CANCELLED_EXIT_CODE if reason == "cancelled" else TIMEOUT_EXIT_CODE
         what = (
             "Cancelled" if reason == "cancelled" else f"Timeout: the code ran longer than {self._timeout:g} s"
         )
         return code_out, "".join(cell.parts) + f"\n{what}; {note}", cell.files
+
+    async def _settle(self, client: AsyncKernelClient, msg_id: str) -> None:
+        """Wait for an interrupted cell to end (restarting a kernel that does not stop)."""
+        self._interrupted = None
+        try:
+            async with asyncio.timeout(_INTERRUPT_GRACE):
+                await self._collect(client, msg_id, _Cell())
+        except TimeoutError:
+            await self.restart()
 
     async def _interrupt(self, reader: asyncio.Task[None]) -> str:
         assert self._manager is not None

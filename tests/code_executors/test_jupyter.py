@@ -106,3 +106,16 @@ async def test_shell_blocks_are_refused_with_a_clear_result(kernel: JupyterCodeE
     result = await kernel.execute_code_blocks([CodeBlock(code="ls", language="sh")], CancellationToken())
     assert result.exit_code == 1
     assert "a Jupyter kernel runs python" in result.output
+
+
+async def test_a_cancelled_caller_interrupts_the_cell(kernel: JupyterCodeExecutor) -> None:
+    started = kernel.output_dir / "started-outer"
+    os.mkfifo(started)
+    code = f"open({str(started)!r}, 'w').write('x')\nwhile True:\n    pass"
+    task = asyncio.ensure_future(run(kernel, code))
+    await asyncio.to_thread(started.read_text)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # The kernel was interrupted, not left spinning: the next block runs at once.
+    assert (await run(kernel, "print('free')")).output == "free\n"
