@@ -122,6 +122,7 @@ class SandboxedCodeExecutor(CommandLineExecutor):
         self._read_only_paths = [Path(p).resolve() for p in read_only_paths]
         self._python = _interpreter(python, virtual_env_context)
         self._hidden_site_packages = _base_site_packages() if python is None else []
+        self._sandbox_works = False
 
     @property
     def limits(self) -> ResourceLimits:
@@ -135,6 +136,29 @@ class SandboxedCodeExecutor(CommandLineExecutor):
     async def start(self) -> None:
         await super().start()
         self._own_work_dir()
+        await self._check_sandbox()
+
+    async def _check_sandbox(self) -> None:
+        """Start one empty sandbox, once: a kernel that forbids namespaces fails here, clearly."""
+        if self._sandbox_works:
+            return
+        run = await run_process(
+            [*self.sandbox_command(), "/bin/true"],
+            cwd=self.work_dir,
+            env={},
+            time_limit=30,
+            max_output_bytes=65536,
+            cancellation_token=CancellationToken(),
+        )
+        if run.exit_code != 0:
+            said = (run.stderr + run.stdout).decode(errors="replace").strip()
+            raise SandboxUnavailableError(
+                f"bubblewrap is installed but cannot create a sandbox here ({said or f'exit code {run.exit_code}'}): "
+                "it needs user namespaces (sysctl kernel.unprivileged_userns_clone=1, or "
+                "kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu) or, as root, CAP_SYS_ADMIN "
+                "(in a container: --privileged or a seccomp profile allowing unshare)"
+            )
+        self._sandbox_works = True
 
     def _own_work_dir(self) -> None:
         # The sandbox's user must be able to write its work dir; only root can hand it over.
@@ -158,6 +182,7 @@ class SandboxedCodeExecutor(CommandLineExecutor):
 
     async def _run_file(self, language: str, path: Path, cancellation_token: CancellationToken) -> ProcessRun:
         self._own_work_dir()
+        await self._check_sandbox()
         inside = f"{WORKSPACE}/{path.relative_to(self.work_dir).as_posix()}"
         program = self._python if language == "python" else language
         run = await run_process(

@@ -272,3 +272,20 @@ async def test_the_hosts_installed_packages_are_not_shown(sandbox: SandboxedCode
     code = "import os, sys\nprint([p for p in sys.path if 'packages' in p and os.path.isdir(p) and os.listdir(p)])"
     result = await run(sandbox, code)
     assert result.output == "[]\n"
+
+
+async def test_a_bubblewrap_that_cannot_make_namespaces_is_reported_at_start(tmp_path: Path) -> None:
+    from flowgen.errors import SandboxUnavailableError
+
+    # A stand-in bwrap that fails as bubblewrap does where the kernel forbids new namespaces.
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+        executor = SandboxedCodeExecutor(work_dir=tmp_path / "work")
+    with pytest.raises(
+        SandboxUnavailableError, match=r"No permissions to create new namespace.*user namespaces"
+    ):
+        await executor.start()
