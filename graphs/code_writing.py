@@ -68,7 +68,11 @@ def build(model_client: ChatCompletionClient | None = None, max_turns: int | Non
         ),
     )
     tester = CodeExecutorAgent(
-        "tester", default_code_executor(timeout=30), sources=["writer"], supported_languages=["python"]
+        "tester",
+        default_code_executor(timeout=30),
+        description="Runs the writer's Python in the sandbox and replies with its output.",
+        sources=["writer"],
+        supported_languages=["python"],
     )
     reporter = AssistantAgent(
         "reporter",
