@@ -248,3 +248,13 @@ def test_the_sandbox_needs_no_approval_warning(
 ) -> None:
     CodeExecutorAgent("runner", sandbox)
     assert not [w for w in recwarn if "isolate" in str(w.message)]
+
+
+async def test_both_modes_keep_the_chat_agent_contract(sandbox: SandboxedCodeExecutor) -> None:
+    from flowgen.testing import check_chat_agent
+
+    await check_chat_agent(lambda: CodeExecutorAgent("runner", sandbox))
+    replies = [fenced("python", "print(1)"), "one", fenced("python", "print(2)"), "two", "three", "four"]
+    await check_chat_agent(
+        lambda: CodeExecutorAgent("coder", sandbox, model_client=ReplayChatCompletionClient(list(replies)))
+    )
