@@ -209,6 +209,7 @@ async def test_streaming_yields_chunks_before_the_events(sandbox: SandboxedCodeE
     assert not any(isinstance(m, ModelClientStreamingChunkEvent) for m in items[-1].messages)  # type: ignore[union-attr]
 
 
+@pytest.mark.filterwarnings("ignore:CodeExecutorAgent 'coder' runs code with Recorder:UserWarning")
 async def test_reset_clears_the_context_and_restarts_the_executor() -> None:
     recorder = Recorder()
     client = ReplayChatCompletionClient([fenced("python", "print(1)"), "done"])
