@@ -10,7 +10,7 @@ and the ratios that matter: the sandbox over a bare subprocess, and each executo
   interpreter (a virtual environment's), the one the local executors run: their floor.
 - ``bwrap_true``: bubblewrap launching ``/bin/true`` with the sandbox's namespaces: bubblewrap alone.
 - ``local``: LocalCommandLineCodeExecutor (file written, process group, scrubbed environment).
-- ``sandboxed``: SandboxedCodeExecutor (all of the above in bubblewrap, as nobody, under limits).
+- ``sandboxed``: SandboxedCodeExecutor (all of the above in bubblewrap, unprivileged, under limits).
 - ``jupyter``: JupyterCodeExecutor on a started kernel (no process per block).
 - ``autogen_local``: AutoGen's LocalCommandLineCodeExecutor, where AutoGen is installed.
 - ``docker``: DockerCommandLineCodeExecutor, measured only where a Docker daemon answers.

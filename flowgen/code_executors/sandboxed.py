@@ -3,8 +3,8 @@
 Inside the sandbox the code sees a read-only system (``/usr`` and the Python it runs on), its work dir
 at ``/workspace`` (the only writable place it shares with the host), a private ``/tmp``, no network
 (not even the host's 127.0.0.1), an environment holding only what the executor sets, and a fresh PID
-namespace: when the block ends, every process it started is gone. It runs as ``nobody`` (uid 65534)
-with no capabilities and ``no_new_privs``, under the CPU, memory, process, file-size and open-file
+namespace: when the block ends, every process it started is gone. It runs as uid 64999 (an id no
+account uses, so that it owns nothing on the host) with no capabilities and ``no_new_privs``, under the CPU, memory, process, file-size and open-file
 limits of :class:`ResourceLimits`; the executor stops it at the timeout or when its output outgrows
 ``max_output_bytes``.
 
@@ -12,8 +12,9 @@ The work dir is the one place the code writes to the host's disk: each file is b
 ``max_file_bytes``, their number and total only by the timeout. Give untrusted code a work dir on a
 filesystem with room to spare (or a quota).
 
-Running as root, the sandbox drops to the host's uid 65534 (``setpriv``), so the kernel counts the
-process limit against that user; as any other user, it maps that user to 65534 in a user namespace.
+Running as root, the sandbox drops to the host's uid 64999 (``setpriv``), so the kernel counts the
+process limit against that uid, which only sandboxes use (not ``nobody``, which daemons run as); as
+any other user, it maps that user to 64999 in a user namespace.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from flowgen.code_executors.process import ProcessRun, run_process
 from flowgen.core import CancellationToken
 from flowgen.errors import CodeFunctionsError, SandboxUnavailableError
 
-SANDBOX_UID = 65534
+#: The uid code runs as in the sandbox: one no account uses (see the module docstring).
+SANDBOX_UID = 64999
 #: Where the work dir appears inside the sandbox.
 WORKSPACE = "/workspace"
 _SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -88,7 +90,7 @@ class SandboxedCodeExecutor(CommandLineExecutor):
         ...         )
         ...     return result.output
         >>> asyncio.run(main())
-        '65534 False\\n'
+        '64999 False\\n'
     """
 
     isolates_code: ClassVar[bool] = True
@@ -274,7 +276,7 @@ class SandboxedCodeExecutor(CommandLineExecutor):
         limits = self._limits
         cpu = limits.cpu_seconds or math.ceil(self._timeout)
         # The process limit counts the user's processes machine-wide: as root the sandbox user is
-        # 65534, otherwise it is this user, whose processes already running must not count against it.
+        # SANDBOX_UID, otherwise it is this user, whose processes already running must not count against it.
         nproc = limits.max_processes + (0 if as_root else _processes_of(os.getuid()))
         return [
             # The hard limit one second later: at the soft limit the code gets SIGXCPU, which says why.

@@ -1,7 +1,7 @@
-"""The sandbox as an unprivileged user builds it: bubblewrap in a user namespace, the user mapped to 65534.
+"""The sandbox as an unprivileged user builds it: bubblewrap in a user namespace, the user mapped to SANDBOX_UID.
 
 The other sandbox tests run as whoever runs the suite (root in CI: the sandbox drops to the host's
-uid 65534). Here, as root, the command built for an ordinary user (uid 1000) is run as that user.
+uid, SANDBOX_UID). Here, as root, the command built for an ordinary user (uid 1000) is run as that user.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from unittest import mock
 import pytest
 
 from flowgen.code_executors import SandboxedCodeExecutor
+from flowgen.code_executors.sandboxed import SANDBOX_UID
 
 USER = 1000
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin")
@@ -59,6 +60,6 @@ def run_probe(work: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     uid_caps, env, network = done.stdout.splitlines()
-    assert uid_caps == "65534 0000000000000000"
+    assert uid_caps == f"{SANDBOX_UID} 0000000000000000"
     assert env == "['HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']"
     assert network == "ConnectionRefusedError"

@@ -33,6 +33,7 @@ from hostile import (
 )
 
 from flowgen.code_executors import CommandLineCodeResult, ResourceLimits, SandboxedCodeExecutor
+from flowgen.code_executors.sandboxed import SANDBOX_UID
 from flowgen.core import CancellationToken
 
 TIMEOUT = 5.0
@@ -198,7 +199,7 @@ async def test_code_killing_its_parent_harms_nothing(sandbox: SandboxedCodeExecu
 async def test_the_code_runs_unprivileged_with_no_capabilities(sandbox: SandboxedCodeExecutor) -> None:
     code = "import os\nprint(os.getuid(), os.getgid())\nprint([l for l in open('/proc/self/status') if l.startswith(('CapEff', 'CapBnd', 'NoNewPrivs'))])"
     result = await run(sandbox, code)
-    assert result.output.splitlines()[0] == "65534 65534"
+    assert result.output.splitlines()[0] == f"{SANDBOX_UID} {SANDBOX_UID}"
     assert "CapEff:\\t0000000000000000" in result.output
     assert "CapBnd:\\t0000000000000000" in result.output
     assert "NoNewPrivs:\\t1" in result.output
@@ -265,7 +266,7 @@ async def test_shell_blocks_run_in_the_sandbox_too(
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-flowgen-test-not-a-real-key")
     result = await run(sandbox, 'id -u\necho "key=$OPENAI_API_KEY"', language="bash")
-    assert result.output.splitlines()[:2] == ["65534", "key="]
+    assert result.output.splitlines()[:2] == [str(SANDBOX_UID), "key="]
 
 
 async def test_the_hosts_installed_packages_are_not_shown(sandbox: SandboxedCodeExecutor) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flowgen.agents import AssistantAgent
 from flowgen.code_executors import SandboxedCodeExecutor
+from flowgen.code_executors.sandboxed import SANDBOX_UID
 from flowgen.core import CancellationToken, FunctionCall
 from flowgen.messages import ToolCallExecutionEvent
 from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, RequestUsage
@@ -44,5 +45,5 @@ async def test_an_assistant_runs_code_in_the_sandbox(tmp_path: Path) -> None:
         agent = AssistantAgent("analyst", client, tools=[PythonCodeExecutionTool(executor)])
         result = await agent.run(task="who are you?")
     execution = next(m for m in result.messages if isinstance(m, ToolCallExecutionEvent))
-    assert execution.content[0].content == "65534\n"
+    assert execution.content[0].content == f"{SANDBOX_UID}\n"
     assert execution.content[0].is_error is False
