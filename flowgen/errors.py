@@ -26,6 +26,9 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── UndeliverableException (LookupError)   no agent type is registered for the recipient
     ├── MessageDroppedException                an intervention handler dropped a send or its response
     └── NotAccessibleError                     an agent lives where this process cannot reach it
+    └── CodeExecutionError (RuntimeError)      an executor could not run code at all (not: the code failed)
+        ├── CodeFunctionsError (ValueError)    the functions given to an executor failed to load
+        └── SandboxUnavailableError            no bubblewrap (or Docker daemon); the message says what to install
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -157,3 +160,16 @@ class StructuredOutputError(FlowgenError, ValueError):
 
 class ToolExitError(ToolError):
     """A tool raised SystemExit or KeyboardInterrupt; it is the tool's failure, not a request to stop."""
+
+
+# Code execution. A failing block is a result (a non-zero exit code), never one of these.
+class CodeExecutionError(FlowgenError, RuntimeError):
+    """An executor could not run code at all."""
+
+
+class CodeFunctionsError(CodeExecutionError, ValueError):
+    """The functions given to an executor failed to install or to load."""
+
+
+class SandboxUnavailableError(CodeExecutionError):
+    """The isolation an executor needs (bubblewrap, a Docker daemon) is not there; the message says how to get it."""

@@ -25,6 +25,7 @@ from typing import Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from flowgen.code_executors.types import CodeBlock, CodeResult
 from flowgen.core import FunctionCall, Image, MemoryContent
 from flowgen.models.types import (
     FunctionExecutionResult,
@@ -252,11 +253,11 @@ class ToolCallExecutionEvent(BaseAgentEvent):
 
 
 class CodeGenerationEvent(BaseAgentEvent):
-    """An agent wrote code blocks to execute."""
+    """An agent's model wrote code blocks to run (``retry_attempt`` 0 is the first try)."""
 
-    retry_attempt: int = 0
+    retry_attempt: int
     content: str
-    code_blocks: list[dict[str, str]] = []
+    code_blocks: list[CodeBlock]
     type: Literal["CodeGenerationEvent"] = "CodeGenerationEvent"
 
     def to_text(self) -> str:
@@ -264,15 +265,14 @@ class CodeGenerationEvent(BaseAgentEvent):
 
 
 class CodeExecutionEvent(BaseAgentEvent):
-    """Code ran, with this output."""
+    """Code blocks ran; ``result`` holds the exit code and the output."""
 
-    retry_attempt: int = 0
-    result: dict[str, Any] = {}
-    content: str = ""
+    retry_attempt: int
+    result: CodeResult
     type: Literal["CodeExecutionEvent"] = "CodeExecutionEvent"
 
     def to_text(self) -> str:
-        return self.content
+        return self.result.output
 
 
 class UserInputRequestedEvent(BaseAgentEvent):

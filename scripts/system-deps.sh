@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system pieces the drawing and browser tests use, Graphviz's `dot` and Chromium, and
-# valgrind, whose callgrind counts instructions for the benchmarks' deterministic scenarios.
+# valgrind, whose callgrind counts instructions for the benchmarks' deterministic scenarios, and
+# bubblewrap, the sandbox SandboxedCodeExecutor runs code in.
 # Only when missing, and only where we are allowed to (root, or passwordless sudo). Never fails the
 # build: without them the renderer uses the pip-installed WebAssembly Graphviz.
 set -u
@@ -9,6 +10,7 @@ need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)  # SandboxedCodeExecutor; its tests never skip
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
   if [ "$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then
@@ -34,5 +36,8 @@ else
 fi
 if command -v valgrind >/dev/null 2>&1; then echo "valgrind: $(command -v valgrind)"; else
   echo "valgrind: not installed; the benchmarks report their instruction counts as unavailable"
+fi
+if command -v bwrap >/dev/null 2>&1; then echo "bubblewrap: $(command -v bwrap)"; else
+  echo "bubblewrap: not installed; the sandboxed code execution tests will fail (apt-get install bubblewrap)"
 fi
 exit 0

@@ -15,12 +15,16 @@ from typing import Any
 
 import jinja2
 
+from flowgen.agents.code_fences import fenced_blocks
 from flowgen.base import TaskResult
 from flowgen.engine.trace import NodeFinished, NodeStarted, RunStarted, RunTrace
 from flowgen.errors import RendererNotFoundError
 from flowgen.messages import (
     BaseAgentEvent,
     BaseChatMessage,
+    BaseTextChatMessage,
+    CodeExecutionEvent,
+    CodeGenerationEvent,
     ToolCallExecutionEvent,
     ToolCallRequestEvent,
     ToolCallSummaryMessage,
@@ -67,15 +71,16 @@ def html_report(
 ) -> str:
     """The HTML report of ``result`` (or of a bare RunTrace) as text; also written to ``path`` when given.
 
-    Without a Graphviz renderer the report is still written, with the install hint in place of the
-    graph. A result without a trace gets the messages, the sequence diagram and usage from messages.
+        Without a Graphviz renderer the report is still written, with the install hint in place of the
+        graph. A result without a trace gets the messages, the sequence diagram and usage from messages.
 
-    Example:
-        >>> from flowgen.base import TaskResult
-        >>> from flowgen.messages import TextMessage
-        >>> page = html_report(TaskResult(messages=[TextMessage(source="user", content="hi")], stop_reason="done"))
-        >>> page.startswith("<!DOCTYPE html>") and "done" in page
-        True
+        Example:
+            >>> from flowgen.agents.code_fences import fenced_blocks
+    from flowgen.base import TaskResult
+            >>> from flowgen.messages import TextMessage
+            >>> page = html_report(TaskResult(messages=[TextMessage(source="user", content="hi")], stop_reason="done"))
+            >>> page.startswith("<!DOCTYPE html>") and "done" in page
+            True
     """
     if isinstance(result, RunTrace):
         result = TaskResult(messages=[], stop_reason=result.stop_reason, trace=result)
@@ -125,6 +130,7 @@ def _message_view(index: int, message: BaseAgentEvent | BaseChatMessage) -> dict
     if isinstance(message, ToolCallExecutionEvent):
         results = [r.model_dump() for r in message.content]
     usage = message.models_usage
+    code, runs = _code_views(message)
     return {
         "index": index,
         "source": message.source,
@@ -135,8 +141,27 @@ def _message_view(index: int, message: BaseAgentEvent | BaseChatMessage) -> dict
         "full": arrow.full,
         "calls": calls,
         "results": results,
+        "code": code,
+        "runs": runs,
         "tokens": f"{usage.prompt_tokens} + {usage.completion_tokens}" if usage else "",
     }
+
+
+def _code_views(
+    message: BaseAgentEvent | BaseChatMessage,
+) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """The code blocks a message carries (fenced in its text, or generated) and the code runs it reports."""
+    if isinstance(message, CodeGenerationEvent):
+        blocks = message.code_blocks
+    elif isinstance(message, BaseTextChatMessage):
+        blocks = fenced_blocks(message.content)
+    else:
+        blocks = []
+    code = [{"language": b.language, "code": b.code} for b in blocks]
+    runs: list[dict[str, Any]] = []
+    if isinstance(message, CodeExecutionEvent):
+        runs = [{"exit_code": message.result.exit_code, "output": message.result.output}]
+    return code, runs
 
 
 def _bars(trace: RunTrace) -> list[Bar]:

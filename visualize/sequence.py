@@ -17,6 +17,7 @@ from flowgen.base import TaskResult
 from flowgen.messages import (
     BaseAgentEvent,
     BaseChatMessage,
+    CodeExecutionEvent,
     HandoffMessage,
     ModelClientStreamingChunkEvent,
     StopMessage,
@@ -126,6 +127,8 @@ def _kind(message: AnyMessage) -> ArrowKind:
 
 
 def _is_error(message: AnyMessage) -> bool:
+    if isinstance(message, CodeExecutionEvent):
+        return message.result.exit_code != 0
     if isinstance(message, ToolCallExecutionEvent):
         return any(r.is_error for r in message.content)
     if isinstance(message, ToolCallSummaryMessage):

@@ -1,4 +1,5 @@
-"""Agents (AutoGen's ``autogen_agentchat.agents``): BaseChatAgent, AssistantAgent, UserProxyAgent, SocietyOfMindAgent.
+"""Agents (AutoGen's ``autogen_agentchat.agents``): BaseChatAgent, AssistantAgent, UserProxyAgent, SocietyOfMindAgent,
+CodeExecutorAgent.
 
 Each agent's module loads on first use (module ``__getattr__``): a program with assistants only does
 not pay for importing the user proxy, the society of mind or the message filter.
@@ -13,12 +14,22 @@ from flowgen.lazy_exports import lazy_exports
 if TYPE_CHECKING:
     from flowgen.agents.assistant_agent import AssistantAgent
     from flowgen.agents.base_chat_agent import BaseChatAgent
+    from flowgen.agents.code_executor_agent import (
+        ApprovalRequest,
+        ApprovalResponse,
+        CodeExecutorAgent,
+        CodeExecutorAgentState,
+    )
     from flowgen.agents.message_filter import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
     from flowgen.agents.society_of_mind import SocietyOfMindAgent, SocietyOfMindAgentState
     from flowgen.agents.state import AssistantAgentState, BaseState
     from flowgen.agents.user_proxy_agent import UserProxyAgent
 
 _LAZY = {
+    "ApprovalRequest": "flowgen.agents.code_executor_agent",
+    "ApprovalResponse": "flowgen.agents.code_executor_agent",
+    "CodeExecutorAgent": "flowgen.agents.code_executor_agent",
+    "CodeExecutorAgentState": "flowgen.agents.code_executor_agent",
     "AssistantAgent": "flowgen.agents.assistant_agent",
     "AssistantAgentState": "flowgen.agents.state",
     "BaseChatAgent": "flowgen.agents.base_chat_agent",
@@ -36,6 +47,10 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
+    "ApprovalRequest",
+    "ApprovalResponse",
+    "CodeExecutorAgent",
+    "CodeExecutorAgentState",
     "AssistantAgent",
     "AssistantAgentState",
     "BaseChatAgent",

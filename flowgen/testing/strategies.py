@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
+from flowgen.code_executors.types import CodeBlock, CodeResult
 from flowgen.core import FunctionCall, Image, MemoryContent
 from flowgen.graph import END, AgentNode, EndNode, GraphSpec, Mention, NextEdge, WhenEdge
 from flowgen.graph.spec import Edge
@@ -250,10 +251,19 @@ def agent_event_strategies(
             ToolCallExecutionEvent, content=st.lists(_results(), max_size=2), **common
         ),
         CodeGenerationEvent: st.builds(
-            CodeGenerationEvent, content=text, retry_attempt=st.integers(0, 3), **common
+            CodeGenerationEvent,
+            content=text,
+            retry_attempt=st.integers(0, 3),
+            code_blocks=st.lists(
+                st.builds(CodeBlock, code=text, language=st.sampled_from(["python", "sh"])), max_size=2
+            ),
+            **common,
         ),
         CodeExecutionEvent: st.builds(
-            CodeExecutionEvent, content=text, result=st.just({"exit_code": 0, "output": "ok"}), **common
+            CodeExecutionEvent,
+            retry_attempt=st.integers(0, 3),
+            result=st.builds(CodeResult, exit_code=st.integers(0, 255), output=text),
+            **common,
         ),
         UserInputRequestedEvent: st.builds(UserInputRequestedEvent, request_id=uuid, **common),
         MemoryQueryEvent: st.builds(MemoryQueryEvent, content=st.lists(_memory(), max_size=2), **common),

@@ -12,10 +12,14 @@ from flowgen.lazy_exports import lazy_exports
 from flowgen.tools.base import BaseTool, render_return_value
 
 if TYPE_CHECKING:
+    from flowgen.tools.code_execution import CodeExecutionInput, CodeExecutionResult, PythonCodeExecutionTool
     from flowgen.tools.function_tool import FunctionTool
     from flowgen.tools.task_runner_tool import AgentTool, TaskRunnerTool, TaskRunnerToolArgs, TeamTool
 
 _LAZY = {
+    "CodeExecutionInput": "flowgen.tools.code_execution",
+    "CodeExecutionResult": "flowgen.tools.code_execution",
+    "PythonCodeExecutionTool": "flowgen.tools.code_execution",
     "AgentTool": "flowgen.tools.task_runner_tool",
     "FunctionTool": "flowgen.tools.function_tool",
     "TaskRunnerTool": "flowgen.tools.task_runner_tool",
@@ -30,7 +34,10 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 __all__ = [
     "AgentTool",
     "BaseTool",
+    "CodeExecutionInput",
+    "CodeExecutionResult",
     "FunctionTool",
+    "PythonCodeExecutionTool",
     "TaskRunnerTool",
     "TaskRunnerToolArgs",
     "TeamTool",

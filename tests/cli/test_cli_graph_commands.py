@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from cli_support import CLI, Example
 
-EXAMPLES = ("write_review", "travel_planner", "support_swarm", "code_review_flow", "research_team")
+EXAMPLES = (
+    "write_review",
+    "travel_planner",
+    "support_swarm",
+    "code_review_flow",
+    "research_team",
+    "code_writing",
+)
 
 BROKEN_GRAPH = """
 from flowgen.graph import AgentNode, GraphSpec, NextEdge

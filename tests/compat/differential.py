@@ -51,6 +51,7 @@ _MODULES = {
     "flowgen.models": "autogen_core.models",
     "flowgen.model_context": "autogen_core.model_context",
     "flowgen.memory": "autogen_core.memory",
+    "flowgen.code_executors": "autogen_core.code_executor",
 }
 _MOVED = {
     ("flowgen.models", "ReplayChatCompletionClient"): "autogen_ext.models.replay",
@@ -58,6 +59,7 @@ _MOVED = {
     ("flowgen.tools", "TeamTool"): "autogen_agentchat.tools",
     ("flowgen.core", "MemoryContent"): "autogen_core.memory",
     ("flowgen.core", "MemoryMimeType"): "autogen_core.memory",
+    ("flowgen.code_executors", "LocalCommandLineCodeExecutor"): "autogen_ext.code_executors.local",
 }
 
 

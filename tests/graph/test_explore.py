@@ -37,7 +37,14 @@ from flowgen.messages import BaseChatMessage, HandoffMessage, TextMessage
 from flowgen.testing import ScriptedAgent
 from flowgen.testing.strategies import dags, looped_graphs
 
-EXAMPLES = ("write_review", "travel_planner", "support_swarm", "code_review_flow", "research_team")
+EXAMPLES = (
+    "write_review",
+    "travel_planner",
+    "support_swarm",
+    "code_review_flow",
+    "research_team",
+    "code_writing",
+)
 
 
 def graph(

@@ -106,3 +106,32 @@ async def test_a_given_model_client_is_used_by_every_agent(name: str) -> None:
     result = await module.build(model, max_turns=6).run(task=module.TASK)
     said = [m.to_text() for m in result.messages if type(m).__name__ == "TextMessage" and m.source != "user"]
     assert said and all(text == reply for text in said)
+
+
+async def test_code_writing_loops_until_the_code_passes_its_tests() -> None:
+    result = await run("code_writing")
+    assert result.stop_reason == "Digraph execution is complete"
+    assert steps(result) == [("writer",), ("tester",), ("writer",), ("tester",), ("reporter",)]
+    tester_said = [m.to_text() for m in result.messages if m.source == "tester"]
+    assert "FAILED: slugify('Rock & Roll!') == 'rock-&-roll!'" in tester_said[0]
+    assert tester_said[1] == "ALL TESTS PASSED\n"
+
+
+async def test_code_writing_uses_a_given_model_for_the_writer_and_the_reporter() -> None:
+    code = "```python\nprint('ALL TESTS PASSED')\n```"
+    model = FunctionChatCompletionClient(lambda messages, info: code)
+    module = example("code_writing")
+    result = await module.build(model, max_turns=6).run(task=module.TASK)
+    said = {m.source: m.to_text() for m in result.messages if type(m).__name__ == "TextMessage"}
+    assert said["writer"] == code and said["reporter"] == code
+    assert said["tester"] == "ALL TESTS PASSED\n"
+
+
+async def test_code_writing_report_shows_the_code_and_its_output(tmp_path: Path) -> None:
+    from visualize import html_report
+
+    page = html_report(await run("code_writing"), tmp_path / "run.html")
+    assert page.count('<pre class="code" data-language="python">') == 2
+    assert "re.findall(r&#34;[a-z0-9]+&#34;, text.lower())" in page
+    assert "FAILED: slugify(&#39;Rock &amp; Roll!&#39;)" in page
+    assert 'id="node-tester"' in page

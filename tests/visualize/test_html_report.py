@@ -80,3 +80,25 @@ def test_parallel_nodes_overlap_on_the_step_timeline() -> None:
 def test_report_of_a_bare_trace() -> None:
     page = html_report(samples.selector_trace())
     assert "Maximum number of turns 8 reached." in page and 'id="node-coder"' in page
+
+
+def test_report_shows_generated_code_and_each_run_with_its_exit_code() -> None:
+    from flowgen.code_executors import CodeBlock, CodeResult
+    from flowgen.messages import CodeExecutionEvent, CodeGenerationEvent
+
+    code = CodeBlock(code="print(1 / 0)\n", language="python")
+    messages = [
+        TextMessage(source="user", content="divide"),
+        CodeGenerationEvent(
+            source="coder", retry_attempt=0, content="```python\nprint(1 / 0)\n```", code_blocks=[code]
+        ),
+        CodeExecutionEvent(
+            source="coder", retry_attempt=0, result=CodeResult(exit_code=1, output="ZeroDivisionError\n")
+        ),
+    ]
+    page = html_report(TaskResult(messages=messages))
+    assert (
+        '<pre class="code" data-language="python"><span class="lang">python</span>\nprint(1 / 0)\n</pre>'
+        in page
+    )
+    assert '<pre class="run error"><span class="lang">exit code 1</span>\nZeroDivisionError\n</pre>' in page
