@@ -13,7 +13,16 @@ from flowgen.tools.base import BaseTool, render_return_value
 
 if TYPE_CHECKING:
     from flowgen.tools.function_tool import FunctionTool
+    from flowgen.tools.static_workbench import StaticStreamWorkbench, StaticWorkbench, ToolOverride
     from flowgen.tools.task_runner_tool import AgentTool, TaskRunnerTool, TaskRunnerToolArgs, TeamTool
+    from flowgen.tools.workbench import (
+        ImageResultContent,
+        ResultContent,
+        StreamWorkbench,
+        TextResultContent,
+        ToolResult,
+        Workbench,
+    )
 
 _LAZY = {
     "AgentTool": "flowgen.tools.task_runner_tool",
@@ -21,6 +30,15 @@ _LAZY = {
     "TaskRunnerTool": "flowgen.tools.task_runner_tool",
     "TaskRunnerToolArgs": "flowgen.tools.task_runner_tool",
     "TeamTool": "flowgen.tools.task_runner_tool",
+    "StaticStreamWorkbench": "flowgen.tools.static_workbench",
+    "StaticWorkbench": "flowgen.tools.static_workbench",
+    "ToolOverride": "flowgen.tools.static_workbench",
+    "ImageResultContent": "flowgen.tools.workbench",
+    "ResultContent": "flowgen.tools.workbench",
+    "StreamWorkbench": "flowgen.tools.workbench",
+    "TextResultContent": "flowgen.tools.workbench",
+    "ToolResult": "flowgen.tools.workbench",
+    "Workbench": "flowgen.tools.workbench",
 }
 
 
@@ -31,8 +49,17 @@ __all__ = [
     "AgentTool",
     "BaseTool",
     "FunctionTool",
+    "ImageResultContent",
+    "ResultContent",
+    "StaticStreamWorkbench",
+    "StaticWorkbench",
+    "StreamWorkbench",
     "TaskRunnerTool",
     "TaskRunnerToolArgs",
     "TeamTool",
+    "TextResultContent",
+    "ToolOverride",
+    "ToolResult",
+    "Workbench",
     "render_return_value",
 ]
