@@ -18,7 +18,12 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── HandoffError (ValueError)              resuming after a handoff out of the team with plain text, ...
     ├── StateError (ValueError)                a saved state that does not fit the team it is loaded into
     ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
-    └── CLIError                               one clear line for the ``flowgen`` command
+    ├── CLIError                               one clear line for the ``flowgen`` command
+    ├── ToolError
+    │   └── McpServerError (ConnectionError)   an MCP server could not be reached, or was lost
+    └── ConfigurationError
+        └── ComponentConfigError               a component config that cannot load; ``.path`` is its JSON path
+            └── UntrustedSourceCodeError       a config carrying source code, without trust_source_code=True
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -109,3 +114,23 @@ def add_node_note(exc: BaseException, node: str, turn: int) -> BaseException:
     if note not in getattr(exc, "__notes__", ()):
         exc.add_note(note)
     return exc
+
+
+# Workbenches, MCP and declarative components.
+
+
+class McpServerError(ToolError, ConnectionError):
+    """An MCP server could not be started or reached, or its connection was lost."""
+
+
+class ComponentConfigError(ConfigurationError):
+    """A component config that cannot be loaded; the message starts with the JSON path of the problem."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}" if path else problem)
+        self.path = path
+        self.problem = problem
+
+
+class UntrustedSourceCodeError(ComponentConfigError):
+    """A component config carries source code, and the caller did not pass ``trust_source_code=True``."""
