@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from flowgen.core import CancellationToken
+from flowgen.core.component import Component
 from flowgen.engine.recording import TraceRecording
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 
@@ -199,7 +200,7 @@ class TerminatedException(BaseException):
     """Raised when a termination condition is called after it has already stopped the run."""
 
 
-class TerminationCondition(ABC):
+class TerminationCondition(Component[Any], ABC):
     """Decides, after each step, whether the run stops. Combine with ``|`` and ``&``."""
 
     @property
@@ -305,7 +306,7 @@ class OrTerminationCondition(TerminationCondition):
             condition.load_state(sub)
 
 
-class TaskRunner(ABC):
+class TaskRunner(Component[Any], ABC):
     """Something that runs a task: an agent or a team."""
 
     @abstractmethod

@@ -133,7 +133,7 @@ class AssistantAgent(BaseChatAgent):
         check_model_features(
             name,
             model_client.model_info,
-            wants_tools=bool(self._tools or self._handoffs or self._workbenches),
+            wants_tools=bool(self._tools or self._handoffs),  # a workbench's tools are known only when listed
             output_content_type=output_content_type,
         )
         self._memory = self._check_memory(memory)

@@ -13,10 +13,28 @@ from flowgen.core.function_call import FunctionCall, Image
 from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
+    from flowgen.core.component import (
+        Component,
+        ComponentModel,
+        ComponentSpec,
+        dump_component,
+        load_component,
+        register_component,
+    )
+    from flowgen.core.component_files import component_text, load_component_file, save_component_file
     from flowgen.core.ids import AgentId, TopicId
     from flowgen.core.memory_content import MemoryContent, MemoryMimeType
 
 _LAZY = {
+    "Component": "flowgen.core.component",
+    "ComponentModel": "flowgen.core.component",
+    "ComponentSpec": "flowgen.core.component",
+    "component_text": "flowgen.core.component_files",
+    "dump_component": "flowgen.core.component",
+    "load_component": "flowgen.core.component",
+    "load_component_file": "flowgen.core.component_files",
+    "register_component": "flowgen.core.component",
+    "save_component_file": "flowgen.core.component_files",
     "AgentId": "flowgen.core.ids",
     "MemoryContent": "flowgen.core.memory_content",
     "MemoryMimeType": "flowgen.core.memory_content",
@@ -30,9 +48,18 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 __all__ = [
     "AgentId",
     "CancellationToken",
+    "Component",
+    "ComponentModel",
+    "ComponentSpec",
     "FunctionCall",
     "Image",
     "MemoryContent",
     "MemoryMimeType",
     "TopicId",
+    "component_text",
+    "dump_component",
+    "load_component",
+    "load_component_file",
+    "register_component",
+    "save_component_file",
 ]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from flowgen.core import CancellationToken
+from flowgen.core.component import Component
 from flowgen.errors import ConfigurationError
 from flowgen.models.types import CreateResult, HasToolSchema, LLMMessage, ModelInfo, RequestUsage, ToolSchema
 
@@ -17,7 +18,7 @@ JsonOutput = bool | type[BaseModel] | None
 Tools = Sequence[HasToolSchema | ToolSchema]
 
 
-class ChatCompletionClient(ABC):
+class ChatCompletionClient(Component[Any], ABC):
     """A model: ``create`` one reply, or ``create_stream`` it as text chunks then the CreateResult."""
 
     @abstractmethod

@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import BaseModel, Field
 
 from flowgen.core import CancellationToken, Image
+from flowgen.core.component import Component
 from flowgen.models.types import ToolSchema
 
 
@@ -70,7 +71,7 @@ def text_result(name: str, text: str, *, is_error: bool = False) -> ToolResult:
     return ToolResult(name=name, result=[TextResultContent(content=text)], is_error=is_error)
 
 
-class Workbench(ABC):
+class Workbench(Component[Any], ABC):
     """Tools that share resources and state, started and stopped together.
 
     Use it as an async context manager (``async with workbench:``), or call :meth:`start` and
