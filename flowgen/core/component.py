@@ -352,7 +352,7 @@ def resolve_function(reference: str, segment: str) -> Callable[..., Any]:
             path, f"{reference!r} is not a function reference; write 'module:function'"
         )
     allowed = options.allowed if options is not None else frozenset()
-    if not (_user_allowed(reference, allowed) or reference.startswith("flowgen.")):
+    if not (_user_allowed(reference, allowed) or reference.startswith("flowgen.testing.")):
         raise ComponentConfigError(
             path,
             f"{reference!r} is not in an allowed module; loading it would import and run that module: "

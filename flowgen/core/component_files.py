@@ -19,7 +19,25 @@ def component_text(component: Any, format: Format = "json") -> str:
     if format == "json":
         return json.dumps(data, indent=2) + "\n"
     yaml = _yaml()
-    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return str(yaml.dump(data, Dumper=_exact_dumper(yaml), sort_keys=False, allow_unicode=True))
+
+
+def _exact_dumper(yaml: Any) -> Any:
+    """A safe dumper writing every string that is not plain text double-quoted.
+
+    PyYAML's other styles fold line breaks and drop spaces around them on some inputs; a
+    double-quoted string escapes every character, so it loads back exactly.
+    """
+
+    class ExactDumper(yaml.SafeDumper):  # type: ignore[misc,name-defined]
+        pass
+
+    def text(dumper: Any, value: str) -> Any:
+        plain = bool(value) and value.isprintable() and value == value.strip()
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=None if plain else '"')
+
+    ExactDumper.add_representer(str, text)
+    return ExactDumper
 
 
 def _yaml() -> Any:
