@@ -174,7 +174,7 @@ def _check_tree(node: Any, path: str, options: _LoadOptions) -> None:
                 raise UntrustedSourceCodeError(
                     join_path(path, "config.source_code"),
                     "this config carries source code, which loading would execute; refused. Replace it "
-                    "with a reference to an importable function, or pass trust_source_code=True if you "
+                    "with a reference to an importable function, or pass trust_source_code=True (--trust-source-code on the command line) if you "
                     "wrote this file yourself",
                 )
             _check_tree(config, join_path(path, "config"), options)
@@ -202,7 +202,7 @@ def _check_provider(provider: str, path: str, options: _LoadOptions) -> None:
     raise ComponentConfigError(
         path,
         f"not an allowed provider ({provider!r}); flowgen loads only its own components and the "
-        "providers you list: pass allowed_providers=[...] naming it if you trust it",
+        "providers you list: pass allowed_providers=[...] naming it (--allow on the command line) if you trust it",
     )
 
 
