@@ -28,7 +28,15 @@ from flowgen.core.component import (
 )
 from flowgen.core.component_secrets import looks_secret, resolve_secret, secret_reference
 from flowgen.errors import ComponentConfigError, UntrustedSourceCodeError
-from flowgen.tools import BaseTool, FunctionTool, StaticStreamWorkbench, StaticWorkbench, ToolOverride
+from flowgen.tools import (
+    AgentTool,
+    BaseTool,
+    FunctionTool,
+    StaticStreamWorkbench,
+    StaticWorkbench,
+    TeamTool,
+    ToolOverride,
+)
 
 
 class FunctionToolConfig(BaseModel):
@@ -46,6 +54,18 @@ class FunctionToolConfig(BaseModel):
 class StaticWorkbenchConfig(BaseModel):
     tools: list[ComponentModel] = Field(default_factory=list)
     tool_overrides: dict[str, ToolOverride] = Field(default_factory=dict)
+
+
+class AgentToolConfig(BaseModel):
+    agent: ComponentModel
+    return_value_as_last_message: bool = False
+
+
+class TeamToolConfig(BaseModel):
+    name: str
+    description: str
+    team: ComponentModel
+    return_value_as_last_message: bool = False
 
 
 class McpWorkbenchConfig(BaseModel):
@@ -177,6 +197,35 @@ def _register() -> None:
                 _static_workbench_loader(kind),
             )
         )
+    register_component(
+        ComponentSpec(
+            "flowgen.tools.AgentTool",
+            AgentTool,
+            "tool",
+            AgentToolConfig,
+            lambda t: AgentToolConfig(
+                agent=dump_component(t._agent), return_value_as_last_message=t._return_value_as_last_message
+            ),
+            lambda f: AgentTool(load_child(f.agent, "agent", object), f.return_value_as_last_message),
+        )
+    )
+    register_component(
+        ComponentSpec(
+            "flowgen.tools.TeamTool",
+            TeamTool,
+            "tool",
+            TeamToolConfig,
+            lambda t: TeamToolConfig(
+                name=t.name,
+                description=t.description,
+                team=dump_component(t._team),
+                return_value_as_last_message=t._return_value_as_last_message,
+            ),
+            lambda f: TeamTool(
+                load_child(f.team, "team", object), f.name, f.description, f.return_value_as_last_message
+            ),
+        )
+    )
     from flowgen.tools.mcp import McpWorkbench  # no mcp import: that happens on connecting
 
     register_component(

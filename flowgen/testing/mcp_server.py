@@ -1,8 +1,8 @@
 """A small MCP server for tests and examples, written with the ``mcp`` package (the ``mcp`` extra).
 
-Run it over stdio (``python -m flowgen.testing.mcp_server``) or over streamable HTTP on 127.0.0.1
-(``python -m flowgen.testing.mcp_server http``; it prints ``READY <port>`` once it accepts
-connections). Its tools cover what a client must cope with: a slow tool, a raising tool, a tool that
+Run it over stdio (``python -m flowgen.testing.mcp_server``), or on 127.0.0.1 over streamable HTTP
+(``... http``, at ``/mcp``) or SSE (``... sse``, at ``/sse``); over HTTP it prints ``READY <port>``
+once it accepts connections. Its tools cover what a client must cope with: a slow tool, a raising tool, a tool that
 kills the server mid-call, a call that blocks until cancelled, nested argument schemas with ``$defs``
 and structured results; it also offers a resource, a resource template and a prompt.
 """
@@ -130,10 +130,11 @@ def build_server() -> MCPServer:
     return server
 
 
-async def _serve_http(server: MCPServer) -> None:
+async def _serve_http(server: MCPServer, transport: str) -> None:
     import uvicorn
 
-    config = uvicorn.Config(server.streamable_http_app(), host="127.0.0.1", port=0, log_level="warning")
+    app = server.sse_app() if transport == "sse" else server.streamable_http_app()
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     web = uvicorn.Server(config)
     serving = asyncio.ensure_future(web.serve())
     while not web.started:  # uvicorn offers no event for this; it flips the flag once bound
@@ -148,8 +149,8 @@ async def _serve_http(server: MCPServer) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     server = build_server()
-    if args[:1] == ["http"]:
-        asyncio.run(_serve_http(server))
+    if args[:1] in (["http"], ["sse"]):
+        asyncio.run(_serve_http(server, args[0]))
     else:
         server.run("stdio")
 

@@ -33,7 +33,14 @@ from flowgen.model_context import (
 from flowgen.models import ReplayChatCompletionClient, SystemMessage, UserMessage
 from flowgen.teams import RoundRobinGroupChat, SelectorGroupChat, Swarm
 from flowgen.testing.component_strategies import TOOL_MODEL, shout, word_count
-from flowgen.tools import FunctionTool, StaticStreamWorkbench, StaticWorkbench, ToolOverride
+from flowgen.tools import (
+    AgentTool,
+    FunctionTool,
+    StaticStreamWorkbench,
+    StaticWorkbench,
+    TeamTool,
+    ToolOverride,
+)
 from flowgen.tools.mcp import McpWorkbench, StdioServerParams
 
 
@@ -82,6 +89,10 @@ COMPONENTS = {
         metadata={"team": "x"},
     ),
     "assistant_workbench": lambda: agent(workbench=[StaticWorkbench([FunctionTool(shout, "Shout.")])]),
+    "agent_tool": lambda: AgentTool(agent("poet"), return_value_as_last_message=True),
+    "team_tool": lambda: TeamTool(
+        RoundRobinGroupChat([agent("a")], MaxMessageTermination(2)), "crew", "A crew."
+    ),
     "user_proxy": lambda: UserProxyAgent("human", description="The person."),
     "round_robin": lambda: RoundRobinGroupChat(
         [agent("a"), agent("b")], MaxMessageTermination(3), max_turns=5, name="pair", description="Two."

@@ -26,9 +26,9 @@ def stdio_params() -> StdioServerParams:
     )
 
 
-def start_http_server() -> tuple[subprocess.Popen[str], int]:
+def start_http_server(transport: str = "http") -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "flowgen.testing.mcp_server", "http"],
+        [sys.executable, "-m", "flowgen.testing.mcp_server", transport],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, **server_env()},

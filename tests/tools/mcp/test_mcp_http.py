@@ -106,3 +106,19 @@ async def test_an_mcp_tool_used_by_a_team(http_params: StreamableHttpServerParam
         "planner",
         "writer",
     ]
+
+
+async def test_a_server_over_sse() -> None:
+    from flowgen.tools.mcp import SseServerParams
+
+    process, port = start_http_server("sse")
+    try:
+        params = SseServerParams(url=f"http://127.0.0.1:{port}/sse", headers={"X-Api-Key": "k-123"})
+        async with McpWorkbench(params) as workbench:
+            names = [t["name"] for t in await workbench.list_tools()]
+            added = await workbench.call_tool("add", {"a": 1, "b": 2})
+            key = await workbench.call_tool("header", {"name": "X-Api-Key"})
+    finally:
+        stop_http_server(process)
+    assert "plan_trip" in names
+    assert (added.to_text(), key.to_text()) == ("3", "k-123")
