@@ -49,6 +49,29 @@ class OpenAIClientConfig(BaseModel):
     reasoning_effort: str | None = None
 
 
+class AnthropicClientConfig(BaseModel):
+    """AutoGen's Anthropic client config; ``api_key`` is an environment reference."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    api_key: Any = None
+    base_url: str | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+    model_info: dict[str, Any] | None = None
+    default_headers: dict[str, Any] | None = None
+    add_name_prefixes: bool = False
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    stop_sequences: list[str] | None = None
+    metadata: dict[str, str] | None = None
+    thinking: dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+
+
 def dump_headers(headers: dict[str, Any] | None, segment: str) -> dict[str, Any] | None:
     """Headers with the secret ones (Authorization, API keys ...) as environment references."""
     if not headers:
@@ -100,6 +123,31 @@ def _openai_client(config: OpenAIClientConfig) -> Any:
     )
 
 
+def _anthropic_config(client: Any) -> AnthropicClientConfig:
+    sdk = client._sdk
+    return AnthropicClientConfig(
+        model=client._model,
+        api_key=secret_reference(sdk.api_key, "config.api_key", names=["ANTHROPIC_API_KEY"]),
+        base_url=None if str(sdk.base_url).rstrip("/") == "https://api.anthropic.com" else str(sdk.base_url),
+        timeout=sdk.timeout if isinstance(sdk.timeout, int | float) else None,
+        model_info=dict(client._model_info),
+        default_headers=dump_headers(dict(sdk._custom_headers), "default_headers"),
+        add_name_prefixes=client._add_name_prefixes,
+        **client._create_args,
+    )
+
+
+def _anthropic_client(config: AnthropicClientConfig) -> Any:
+    from flowgen.models.anthropic import AnthropicChatCompletionClient
+
+    args = config.model_dump(exclude={"api_key", "default_headers"}, exclude_none=True)
+    return AnthropicChatCompletionClient(
+        api_key=resolve_secret(config.api_key, config_path("api_key")),
+        default_headers=load_headers(config.default_headers, "default_headers"),
+        **args,
+    )
+
+
 def _register() -> None:
     register_component(
         ComponentSpec(
@@ -113,10 +161,25 @@ def _register() -> None:
             lambda f: ReplayChatCompletionClient(f.chat_completions, f.model_info),
         )
     )
+    _register_sdk_clients()
+
+
+def _register_sdk_clients() -> None:
     try:
+        from flowgen.models.anthropic import AnthropicChatCompletionClient
         from flowgen.models.openai import OpenAIChatCompletionClient
-    except ImportError:  # the openai SDK is a dependency, but a trimmed install may lack it
+    except ImportError:  # both SDKs are dependencies, but a trimmed install may lack one
         return
+    register_component(
+        ComponentSpec(
+            "flowgen.models.anthropic.AnthropicChatCompletionClient",
+            AnthropicChatCompletionClient,
+            "model",
+            AnthropicClientConfig,
+            _anthropic_config,
+            _anthropic_client,
+        )
+    )
     register_component(
         ComponentSpec(
             "flowgen.models.openai.OpenAIChatCompletionClient",

@@ -172,3 +172,15 @@ def test_mcp_secrets_are_dumped_as_references(monkeypatch: pytest.MonkeyPatch) -
     assert "ghp_" not in stdio_dump.model_dump_json() + http_dump.model_dump_json()
     loaded = load_component(copy.deepcopy(http_dump))
     assert loaded.server_params.headers == {"Authorization": "Bearer ghp_abcdefgh12345"}
+
+
+def test_an_anthropic_key_is_dumped_as_an_environment_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowgen.models.anthropic import AnthropicChatCompletionClient
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-123456789")
+    client = AnthropicChatCompletionClient(model="claude-sonnet-4-5", temperature=0.2, max_tokens=512)
+    dumped = dump_component(client)
+    assert dumped.provider == "flowgen.models.anthropic.AnthropicChatCompletionClient"
+    assert dumped.config["api_key"] == {"$env": "ANTHROPIC_API_KEY"}
+    assert "sk-ant" not in dumped.model_dump_json()
+    assert dump_component(load_component(dumped)) == dumped
