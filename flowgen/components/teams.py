@@ -54,7 +54,7 @@ def _common(team: Any) -> dict[str, Any]:
     }
 
 
-def _loaded_common(config: GroupChatConfig) -> dict[str, Any]:
+def _loaded_common(config: GroupChatConfig | GraphFlowConfig) -> dict[str, Any]:
     stop = config.termination_condition
     return {
         "participants": [
@@ -66,7 +66,7 @@ def _loaded_common(config: GroupChatConfig) -> dict[str, Any]:
         "max_turns": config.max_turns,
         "name": config.name,
         "description": config.description,
-        "emit_team_events": config.emit_team_events,
+        "emit_team_events": getattr(config, "emit_team_events", False),
     }
 
 
@@ -131,3 +131,57 @@ def _register() -> None:
 
 
 _register()
+
+
+class GraphFlowConfig(BaseModel):
+    name: str | None = None
+    description: str | None = None
+    participants: list[ComponentModel]
+    termination_condition: ComponentModel | None = None
+    max_turns: int | None = None
+    graph: dict[str, Any]
+
+
+def _graph_flow_config(team: Any) -> GraphFlowConfig:
+    graph = team._digraph
+    for node in graph.nodes.values():
+        for edge in node.edges:
+            if edge.condition_function is not None or type(edge.condition).__name__ == "Predicate":
+                raise ComponentConfigError(
+                    "config.graph",
+                    f"the edge {node.name} -> {edge.target} has a Python predicate, which a config cannot "
+                    "describe; use a string or one of flowgen's conditions (Mention, Regex, Source, FieldIs, Not)",
+                )
+    common = _common(team)
+    del common["emit_team_events"]
+    return GraphFlowConfig(**common, graph=graph.model_dump(mode="json"))
+
+
+def _graph_flow(config: GraphFlowConfig) -> Any:
+    from pydantic import ValidationError
+
+    from flowgen.core.component import config_path
+    from flowgen.teams import DiGraph, GraphFlow
+
+    try:
+        graph = DiGraph.model_validate(config.graph)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ComponentConfigError(config_path(f"graph.{where}"), first["msg"]) from e
+    common = _loaded_common(config)
+    del common["emit_team_events"]
+    return GraphFlow(graph=graph, **common)
+
+
+def _register_graph_flow() -> None:
+    from flowgen.teams import GraphFlow
+
+    register_component(
+        ComponentSpec(
+            "flowgen.teams.GraphFlow", GraphFlow, "team", GraphFlowConfig, _graph_flow_config, _graph_flow
+        )
+    )
+
+
+_register_graph_flow()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.conditions import MaxMessageTermination, TextMentionTermination
-from autogen_agentchat.teams import RoundRobinGroupChat, SelectorGroupChat
+from autogen_agentchat.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat
 from autogen_core import FunctionCall
 from autogen_core.model_context import BufferedChatCompletionContext
 from autogen_core.models import CreateResult, RequestUsage
@@ -76,7 +76,20 @@ def selector() -> SelectorGroupChat:
     )
 
 
-async def record(name: str, team: RoundRobinGroupChat | SelectorGroupChat, task: str) -> None:
+def graph_flow() -> GraphFlow:
+    writer = AssistantAgent("writer", ReplayChatCompletionClient(["Draft one.", "Draft two."]))
+    reviewer = AssistantAgent("reviewer", ReplayChatCompletionClient(["REVISE the ending.", "APPROVE"]))
+    editor = AssistantAgent("editor", ReplayChatCompletionClient(["Edited and published."]))
+    builder = DiGraphBuilder()
+    builder.add_node(writer).add_node(reviewer).add_node(editor)
+    builder.add_edge(writer, reviewer)
+    builder.add_edge(reviewer, writer, condition="REVISE")
+    builder.add_edge(reviewer, editor, condition="APPROVE")
+    builder.set_entry_point(writer)
+    return GraphFlow(builder.get_participants(), builder.build(), max_turns=10)
+
+
+async def record(name: str, team: RoundRobinGroupChat | SelectorGroupChat | GraphFlow, task: str) -> None:
     (HERE / f"autogen_{name}.json").write_text(team.dump_component().model_dump_json(indent=2) + "\n")
     result = await team.run(task=task)
     run = {
@@ -90,6 +103,7 @@ async def record(name: str, team: RoundRobinGroupChat | SelectorGroupChat, task:
 async def main() -> None:
     await record("round_robin", round_robin(), "What is the capital of France?")
     await record("selector", selector(), "Plan and book a trip.")
+    await record("graph_flow", graph_flow(), "Write a story.")
 
 
 if __name__ == "__main__":

@@ -59,3 +59,10 @@ def test_a_trusted_autogen_tool_dumps_back_with_its_source() -> None:
     tool = team.dump_component().config["participants"][1]["config"]["workbench"][0]["config"]["tools"][0]
     assert tool["provider"] == "flowgen.tools.FunctionTool"
     assert tool["config"]["source_code"].startswith("def add(a: int, b: int) -> int:")
+
+
+async def test_the_autogen_graph_flow_loads_and_runs_as_in_autogen() -> None:
+    from flowgen.teams import GraphFlow
+
+    flow = GraphFlow.load_component(fixture("autogen_graph_flow.json"))
+    await run_like_autogen(flow, fixture("autogen_graph_flow.run.json"))

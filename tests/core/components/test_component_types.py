@@ -24,6 +24,7 @@ from flowgen.conditions import (
 )
 from flowgen.core import Component, ComponentModel, component_text, dump_component, load_component
 from flowgen.core.component_files import load_component_file, save_component_file
+from flowgen.graph.conditions import Regex
 from flowgen.model_context import (
     BufferedChatCompletionContext,
     HeadAndTailChatCompletionContext,
@@ -31,7 +32,7 @@ from flowgen.model_context import (
     UnboundedChatCompletionContext,
 )
 from flowgen.models import ReplayChatCompletionClient, SystemMessage, UserMessage
-from flowgen.teams import RoundRobinGroupChat, SelectorGroupChat, Swarm
+from flowgen.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
 from flowgen.testing.component_strategies import TOOL_MODEL, shout, word_count
 from flowgen.tools import (
     AgentTool,
@@ -51,6 +52,25 @@ def said_stop(messages: Any) -> bool:
 
 def agent(name: str = "a", **kwargs: Any) -> AssistantAgent:
     return AssistantAgent(name, ReplayChatCompletionClient(["hi"], model_info=TOOL_MODEL), **kwargs)
+
+
+def review_flow() -> GraphFlow:
+    """author -> (security | style) -> lead; the lead loops back on REVISE, else the flow ends."""
+    author = AssistantAgent("author", ReplayChatCompletionClient(["draft 1", "draft 2"]))
+    security = AssistantAgent("security", ReplayChatCompletionClient(["safe", "safe"]))
+    style = AssistantAgent("style", ReplayChatCompletionClient(["tidy", "tidy"]))
+    lead = AssistantAgent("lead", ReplayChatCompletionClient(["REVISE please", "APPROVE"]))
+    publisher = AssistantAgent("publisher", ReplayChatCompletionClient(["published"]))
+    builder = DiGraphBuilder()
+    for member in (author, security, style, lead, publisher):
+        builder.add_node(member)
+    builder.add_edge(author, security).add_edge(author, style)
+    builder.add_edge(security, lead).add_edge(style, lead)
+    builder.add_edge(lead, author, condition="REVISE", activation_group="revise", activation_condition="any")
+    builder.add_edge(lead, publisher, condition=Regex(pattern="^APPROVE$"))
+    builder.set_entry_point(author)
+    stop = TextMentionTermination("published")
+    return GraphFlow(builder.get_participants(), builder.build(), max_turns=12, termination_condition=stop)
 
 
 COMPONENTS = {
@@ -106,6 +126,7 @@ COMPONENTS = {
         model_context=BufferedChatCompletionContext(4),
     ),
     "swarm": lambda: Swarm([agent("a", handoffs=["b"]), agent("b")], HandoffTermination("user")),
+    "graph_flow": review_flow,
     "nested_team": lambda: RoundRobinGroupChat([RoundRobinGroupChat([agent("a")], name="inner"), agent("b")]),
 }
 
@@ -216,3 +237,21 @@ class Greeter(Component[GreeterConfig]):
     @classmethod
     def _from_config(cls, config: GreeterConfig) -> Greeter:
         return cls(config.greeting)
+
+
+async def test_a_loaded_graph_flow_runs_and_draws_as_the_original() -> None:
+    loaded = load_component(dump_component(review_flow()))
+    original = review_flow()
+    assert loaded.graph == original.graph
+    ran, expected = await loaded.run(task="Write it."), await original.run(task="Write it.")
+    assert [(m.source, m.to_text()) for m in ran.messages] == [
+        (m.source, m.to_text()) for m in expected.messages
+    ]
+    assert ran.stop_reason == expected.stop_reason
+
+
+def test_a_graph_flow_with_a_python_predicate_cannot_be_dumped() -> None:
+    a, b = agent("a"), agent("b")
+    builder = DiGraphBuilder().add_node(a).add_node(b).add_edge(a, b, condition=lambda m: True)
+    with pytest.raises(ValueError, match="has a Python predicate"):
+        dump_component(GraphFlow([a, b], builder.build()))
