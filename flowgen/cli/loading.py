@@ -1,6 +1,6 @@
 """Finding the team in a Python file: ``PATH[:NAME]`` to a team, a graph, or a function building one.
 
-A ``.json``, ``.yaml`` or ``.yml`` file is a component config instead (``flowgen.core.component``): it
+A ``.json``, ``.yaml`` or ``.yml`` file is a component config instead (``flowgen.core.component_config``): it
 loads with flowgen's providers plus those given with ``--allow``, and source code in it only with
 ``--trust-source-code``.
 
@@ -133,7 +133,7 @@ def load_target(
 
 def _component_factory(path: Path, allowed: Sequence[str], trusted: bool) -> Callable[..., object]:
     """A builder for the team a component file describes; ``max_turns`` overrides the file's."""
-    from flowgen.core.component import load_component
+    from flowgen.core.component_config import load_component
     from flowgen.core.component_files import file_format, parse_component_text
 
     try:

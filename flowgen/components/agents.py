@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from flowgen.agents import AssistantAgent, UserProxyAgent
 from flowgen.base import Handoff
-from flowgen.core.component import (
+from flowgen.core.component_config import (
     ComponentModel,
     ComponentSpec,
     dump_component,

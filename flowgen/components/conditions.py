@@ -21,7 +21,7 @@ from flowgen.conditions import (
     TimeoutTermination,
     TokenUsageTermination,
 )
-from flowgen.core.component import (
+from flowgen.core.component_config import (
     ComponentModel,
     ComponentSpec,
     dump_component,

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from flowgen.core.component import (
+from flowgen.core.component_config import (
     ComponentModel,
     ComponentSpec,
     dump_component,

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from flowgen.core.component import ComponentSpec, config_path, register_component
+from flowgen.core.component_config import ComponentSpec, config_path, register_component
 from flowgen.core.component_secrets import looks_secret, resolve_secret, secret_reference
 from flowgen.models import ReplayChatCompletionClient
 from flowgen.models.types import CreateResult

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from flowgen.base import TaskRunner, TerminationCondition
-from flowgen.core.component import (
+from flowgen.core.component_config import (
     ComponentModel,
     ComponentSpec,
     dump_component,
@@ -160,7 +160,7 @@ def _graph_flow_config(team: Any) -> GraphFlowConfig:
 def _graph_flow(config: GraphFlowConfig) -> Any:
     from pydantic import ValidationError
 
-    from flowgen.core.component import config_path
+    from flowgen.core.component_config import config_path
     from flowgen.teams import DiGraph, GraphFlow
 
     try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from flowgen.core.component import (
+from flowgen.core.component_config import (
     ComponentModel,
     ComponentSpec,
     config_path,

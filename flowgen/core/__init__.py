@@ -13,8 +13,8 @@ from flowgen.core.function_call import FunctionCall, Image
 from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
-    from flowgen.core.component import (
-        Component,
+    from flowgen.core.component import Component
+    from flowgen.core.component_config import (
         ComponentModel,
         ComponentSpec,
         dump_component,
@@ -27,13 +27,13 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "Component": "flowgen.core.component",
-    "ComponentModel": "flowgen.core.component",
-    "ComponentSpec": "flowgen.core.component",
+    "ComponentModel": "flowgen.core.component_config",
+    "ComponentSpec": "flowgen.core.component_config",
     "component_text": "flowgen.core.component_files",
-    "dump_component": "flowgen.core.component",
-    "load_component": "flowgen.core.component",
+    "dump_component": "flowgen.core.component_config",
+    "load_component": "flowgen.core.component_config",
     "load_component_file": "flowgen.core.component_files",
-    "register_component": "flowgen.core.component",
+    "register_component": "flowgen.core.component_config",
     "save_component_file": "flowgen.core.component_files",
     "AgentId": "flowgen.core.ids",
     "MemoryContent": "flowgen.core.memory_content",

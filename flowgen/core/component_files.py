@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from flowgen.core.component import dump_component, load_component
+from flowgen.core.component_config import dump_component, load_component
 from flowgen.errors import ComponentConfigError
 
 Format = Literal["json", "yaml"]

@@ -68,6 +68,7 @@ class McpWorkbench(Workbench):
     call in seconds (``None``: no bound).
 
     Example:
+        >>> from flowgen.tools.mcp import StdioServerParams
         >>> params = StdioServerParams(command="python", args=["-m", "flowgen.testing.mcp_server"])
         >>> McpWorkbench(params).server_params.command
         'python'
