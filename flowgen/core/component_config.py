@@ -74,6 +74,18 @@ BUILTIN_COMPONENT_MODULES: list[str] = [
     "flowgen.components.teams",
 ]
 
+# Components whose module is slow to import (an SDK): their specs load only when one is dumped or
+# loaded. Keys are provider names and the classes' own module paths (what dumping sees).
+DEFERRED_COMPONENT_MODULES: dict[str, str] = dict.fromkeys(
+    (
+        "flowgen.models.openai.OpenAIChatCompletionClient",
+        "flowgen.models.openai.client.OpenAIChatCompletionClient",
+        "flowgen.models.anthropic.AnthropicChatCompletionClient",
+        "flowgen.models.anthropic.client.AnthropicChatCompletionClient",
+    ),
+    "flowgen.components.sdk_models",
+)
+
 _BY_PROVIDER: dict[str, ComponentSpec] = {}
 _BY_TYPE: dict[type[Any], ComponentSpec] = {}
 _loaded_builtins = False
@@ -116,18 +128,25 @@ def _load_builtins() -> None:
             importlib.import_module(module)
 
 
+def _spec_for_provider(provider: str) -> ComponentSpec | None:
+    if provider not in _BY_PROVIDER and provider in DEFERRED_COMPONENT_MODULES:
+        importlib.import_module(DEFERRED_COMPONENT_MODULES[provider])
+    return _BY_PROVIDER.get(provider)
+
+
+def _spec_for_type(cls: type[Any]) -> ComponentSpec | None:
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    if cls not in _BY_TYPE and name in DEFERRED_COMPONENT_MODULES:
+        importlib.import_module(DEFERRED_COMPONENT_MODULES[name])
+    return _BY_TYPE.get(cls)
+
+
 def flowgen_provider(provider: str) -> str:
     """flowgen's name for ``provider`` (AutoGen's names mapped; flowgen's and unknown ones unchanged)."""
     provider = WELL_KNOWN_PROVIDERS.get(provider, provider)
     module, _, name = provider.rpartition(".")
     mapped = AUTOGEN_MODULES.get(module)
     return f"{mapped}.{name}" if mapped is not None else provider
-
-
-def builtin_providers() -> list[str]:
-    """Every provider flowgen itself can load, sorted."""
-    _load_builtins()
-    return sorted(_BY_PROVIDER)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +254,7 @@ def _validated(schema: type[BaseModel], config: Mapping[str, Any], path: str) ->
 
 def _build(model: ComponentModel, path: str) -> Any:
     provider = flowgen_provider(model.provider)
-    spec = _BY_PROVIDER.get(provider)
+    spec = _spec_for_provider(provider)
     if spec is not None:
         config = _validated(spec.config_schema, model.config, path)
         return _constructed(lambda: spec.from_config(config), path)
@@ -402,7 +421,7 @@ def dump_component(component: Any) -> ComponentModel:
     """The ComponentModel describing ``component`` (raises ComponentConfigError if it cannot be described)."""
     _load_builtins()
     cls = type(component)
-    spec = _BY_TYPE.get(cls)
+    spec = _spec_for_type(cls)
     if spec is not None:
         config = spec.to_config(component)
         return ComponentModel(

@@ -13,7 +13,7 @@ from flowgen.core import component_text, dump_component, load_component
 from flowgen.core.component_files import parse_component_text
 from flowgen.testing.component_strategies import component_teams
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _outcome(team: Team) -> Any:
