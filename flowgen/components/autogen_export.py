@@ -113,7 +113,7 @@ def _import(reference: str) -> Any:
     return found
 
 
-def _key(value: Any, variable: str, path: str) -> None:
+def _check_key(value: Any, variable: str, path: str) -> None:
     """AutoGen reads the key from its conventional variable itself; any other place cannot be said."""
     if value is None or value == {"$env": variable}:
         return

@@ -81,3 +81,13 @@ def test_a_function_tool_is_written_in_autogens_source_form() -> None:
     tool = to_autogen(FunctionTool(word_count, "Count words."))
     assert tool["provider"] == "autogen_core.tools.FunctionTool"
     assert tool["config"]["source_code"].startswith("def word_count(text: str) -> int:")
+
+
+def test_an_openai_key_is_left_to_autogens_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowgen.models.openai import OpenAIChatCompletionClient
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-export-123456789")
+    converted = to_autogen(OpenAIChatCompletionClient(model="gpt-4o", temperature=0.1))
+    assert converted["provider"] == "autogen_ext.models.openai.OpenAIChatCompletionClient"
+    assert "api_key" not in converted["config"] and converted["config"]["temperature"] == 0.1
+    assert "sk-export" not in json.dumps(converted)
