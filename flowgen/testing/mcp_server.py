@@ -74,6 +74,11 @@ def build_server() -> MCPServer:
         os._exit(3)
 
     @server.tool()
+    def pid() -> int:
+        """The server's process id."""
+        return os.getpid()
+
+    @server.tool()
     async def block() -> str:
         """Waits until the call is cancelled."""
         blocker.started.set()

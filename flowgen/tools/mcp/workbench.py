@@ -3,15 +3,16 @@
 Beyond AutoGen's: every call has a timeout (``call_timeout``, a minute by default, instead of
 failing any tool slower than 5 s) and honours its cancellation token, also on the server (the
 request is cancelled there); a server that dies during a call is restarted once and that call
-answered with an error result, so a run never hangs on it; ``env`` and ``headers`` never reach saved
+answered with an error result, so a run never hangs on it (a listing or a read, which may be
+repeated, is simply repeated after the restart); ``env`` and ``headers`` never reach saved
 state, ``repr`` or logs.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -25,6 +26,7 @@ from flowgen.tools.static_workbench import ToolOverride, describe_error
 from flowgen.tools.workbench import ToolResult, Workbench, text_result
 
 if TYPE_CHECKING:
+    from mcp import Client
     from mcp.types import (
         CallToolResult,
         GetPromptResult,
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
         ListResourceTemplatesResult,
         ReadResourceResult,
     )
+
+
+T = TypeVar("T")
 
 
 class McpWorkbenchState(BaseModel):
@@ -137,12 +142,25 @@ class McpWorkbench(Workbench):
         assert self._session is not None
         return self._session
 
-    async def list_tools(self) -> list[ToolSchema]:
+    async def _request(self, ask: Callable[[Client], Awaitable[T]]) -> T:
+        """A request that may be repeated (a listing, a read): once more after restarting a lost server."""
         session = await self._connected()
-        listed = await session.client.list_tools()
+        try:
+            return await ask(session.client)
+        except Exception as e:
+            if not (_connection_lost(e) or not session.alive):
+                raise
+        await self._restart(session)
+        return await ask((await self._connected()).client)
+
+    async def list_tools(self) -> list[ToolSchema]:
+        return await self._request(self._list_tools)
+
+    async def _list_tools(self, client: Client) -> list[ToolSchema]:
+        listed = await client.list_tools()
         tools = list(listed.tools)
         while listed.next_cursor is not None:
-            listed = await session.client.list_tools(cursor=listed.next_cursor)
+            listed = await client.list_tools(cursor=listed.next_cursor)
             tools.extend(listed.tools)
         return [tool_schema(t, self._tool_overrides.get(t.name)) for t in tools]
 
@@ -184,27 +202,31 @@ class McpWorkbench(Workbench):
     async def _after_loss(self, lost: McpSession, name: str) -> str:
         """Restart the server once; the text of the error result for the call that was lost."""
         problem = f"the MCP {lost.where} closed the connection during the call to {name!r}"
-        async with self._starting:
-            if self._session is lost:
-                self._session = None
-                await lost.close()
         try:
-            await self.start()
+            await self._restart(lost)
         except McpServerError as e:
             return f"{problem}, and restarting it failed: {e}"
         return f"{problem}; it was restarted, and the call can be made again"
 
+    async def _restart(self, lost: McpSession) -> None:
+        """Replace the lost session (once, however many calls lost it); McpServerError if that fails."""
+        async with self._starting:
+            if self._session is lost:
+                self._session = None
+                await lost.close()
+        await self.start()
+
     async def list_resources(self) -> ListResourcesResult:
-        return await (await self._connected()).client.list_resources()
+        return await self._request(lambda client: client.list_resources())
 
     async def list_resource_templates(self) -> ListResourceTemplatesResult:
-        return await (await self._connected()).client.list_resource_templates()
+        return await self._request(lambda client: client.list_resource_templates())
 
     async def read_resource(self, uri: str) -> ReadResourceResult:
-        return await (await self._connected()).client.read_resource(uri)
+        return await self._request(lambda client: client.read_resource(uri))
 
     async def list_prompts(self) -> ListPromptsResult:
-        return await (await self._connected()).client.list_prompts()
+        return await self._request(lambda client: client.list_prompts())
 
     async def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> GetPromptResult:
-        return await (await self._connected()).client.get_prompt(name, arguments)
+        return await self._request(lambda client: client.get_prompt(name, arguments))

@@ -150,3 +150,18 @@ async def test_an_unexpected_exception_in_a_tool_is_an_error_result(stdio_params
     async with McpWorkbench(stdio_params) as workbench:
         result = await workbench.call_tool("explode")
     assert result.is_error and "explode" in result.to_text()
+
+
+async def test_a_server_killed_between_turns_is_restarted_for_the_next_listing(
+    stdio_params: StdioServerParams,
+) -> None:
+    import os
+    import signal
+
+    async with McpWorkbench(stdio_params) as workbench:
+        first = int((await workbench.call_tool("pid")).to_text())
+        os.kill(first, signal.SIGKILL)
+        names = [t["name"] for t in await workbench.list_tools()]
+        second = int((await workbench.call_tool("pid")).to_text())
+    assert "add" in names
+    assert second != first
