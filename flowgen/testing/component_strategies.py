@@ -1,6 +1,6 @@
 """Hypothesis strategies for component configs: random teams that a config can fully describe.
 
-:func:`component_teams` draws RoundRobinGroupChat, SelectorGroupChat and Swarm teams of
+:func:`component_teams` draws RoundRobinGroupChat, SelectorGroupChat, Swarm and GraphFlow teams of
 AssistantAgents on replay models, with every kind of model context, termination expressions,
 handoffs and function tools (the functions below, importable by reference). Each draw is a factory:
 call it twice for two identical, fresh teams.
@@ -33,7 +33,7 @@ from flowgen.model_context import (
 )
 from flowgen.models import ReplayChatCompletionClient
 from flowgen.models.types import LLMMessage, ModelInfo
-from flowgen.teams import RoundRobinGroupChat, SelectorGroupChat, Swarm
+from flowgen.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
 from flowgen.testing.strategies import (
     identifiers,
     llm_messages,
@@ -109,7 +109,7 @@ def _agent_factories(
 @st.composite
 def component_teams(draw: st.DrawFn) -> Callable[[], Team]:
     """A factory of identical fresh teams, each fully described by its component config."""
-    kind = draw(st.sampled_from(["round_robin", "selector", "swarm"]))
+    kind = draw(st.sampled_from(["round_robin", "selector", "swarm", "graph_flow"]))
     names = draw(participant_names(min_size=2 if kind == "selector" else 1, max_size=3))
     agents = [draw(_agent_factories(n, [o for o in names if o != n], kind == "swarm")) for n in names]
     stop = draw(termination_expressions(names, max_leaves=3))
@@ -117,6 +117,11 @@ def component_teams(draw: st.DrawFn) -> Callable[[], Team]:
     team_name = draw(identifiers())
     choices = draw(st.lists(st.sampled_from(names), min_size=4, max_size=4))
     allow_repeated = draw(st.booleans())
+    # For a GraphFlow: a DAG, each node after the first fed by up to two earlier ones.
+    feeds = [
+        draw(st.lists(st.sampled_from(names[:j]), unique=True, max_size=2)) if j else []
+        for j in range(len(names))
+    ]
 
     def make() -> Team:
         common: dict[str, Any] = {
@@ -130,6 +135,14 @@ def component_teams(draw: st.DrawFn) -> Callable[[], Team]:
             return SelectorGroupChat(participants, chooser, allow_repeated_speaker=allow_repeated, **common)
         if kind == "swarm":
             return Swarm(participants, **common)
+        if kind == "graph_flow":
+            builder = DiGraphBuilder()
+            for agent in participants:
+                builder.add_node(agent)
+            for target, sources in zip(names, feeds, strict=True):
+                for source in sources:
+                    builder.add_edge(source, target)
+            return GraphFlow(participants, builder.build(), **common)
         return RoundRobinGroupChat(participants, **common)
 
     return make
