@@ -8,7 +8,6 @@ client and waits to be told to close; every other task sends requests through th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import TYPE_CHECKING, Any
 
 from flowgen.errors import McpServerError
@@ -94,7 +93,12 @@ class McpSession:
         """Connect (spawning the process for stdio); raise McpServerError naming the server if it fails."""
         # A task of its own holds the client open (see the module docstring); close() ends it.
         self._owner = asyncio.get_running_loop().create_task(self._hold(), name=f"mcp {self.where}")
-        await self._ready.wait()
+        try:
+            await self._ready.wait()
+        except BaseException:  # cancelled while connecting: the owner task must not outlive us
+            self._owner.cancel()
+            await asyncio.gather(self._owner, return_exceptions=True)
+            raise
         if self._client is None:
             await self._owner
             cause = self._failure
@@ -116,8 +120,8 @@ class McpSession:
         """Disconnect and, for stdio, end the server process; waits until it is done."""
         self._closing.set()
         if self._owner is not None:
-            with contextlib.suppress(Exception):
-                await self._owner
+            # gather: the owner's own failure (or cancellation) was reported already, or is moot now.
+            await asyncio.gather(self._owner, return_exceptions=True)
 
 
 def _reason(error: BaseException | None) -> str:

@@ -165,3 +165,15 @@ async def test_a_server_killed_between_turns_is_restarted_for_the_next_listing(
         second = int((await workbench.call_tool("pid")).to_text())
     assert "add" in names
     assert second != first
+
+
+async def test_cancelling_a_start_leaves_no_server_behind(stdio_params: StdioServerParams) -> None:
+    workbench = McpWorkbench(stdio_params)
+    starting = asyncio.ensure_future(workbench.start())
+    await asyncio.sleep(0)  # let the start begin spawning (a scheduling step, not a wait for time)
+    starting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await starting
+    assert [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("mcp ")] == []
+    async with workbench:  # and it can start again afterwards
+        assert (await workbench.call_tool("add", {"a": 1, "b": 1})).to_text() == "2"
