@@ -211,12 +211,14 @@ def _user_allowed(name: str, allowed: frozenset[str]) -> bool:
 
 def _check_provider(provider: str, path: str, options: _LoadOptions) -> None:
     name = flowgen_provider(provider)
-    if (
-        name in _BY_PROVIDER
-        or _user_allowed(name, options.allowed)
-        or _user_allowed(provider, options.allowed)
-    ):
+    if name in _BY_PROVIDER or name in DEFERRED_COMPONENT_MODULES:
         return
+    if _user_allowed(name, options.allowed) or _user_allowed(provider, options.allowed):
+        return
+    if name != provider and name.startswith("flowgen."):
+        raise ComponentConfigError(
+            path, f"{provider!r} has no flowgen counterpart that loads from a config yet"
+        )
     raise ComponentConfigError(
         path,
         f"not an allowed provider ({provider!r}); flowgen loads only its own components and the "

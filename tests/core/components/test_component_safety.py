@@ -184,3 +184,28 @@ def test_an_anthropic_key_is_dumped_as_an_environment_reference(monkeypatch: pyt
     assert dumped.config["api_key"] == {"$env": "ANTHROPIC_API_KEY"}
     assert "sk-ant" not in dumped.model_dump_json()
     assert dump_component(load_component(dumped)) == dumped
+
+
+def test_an_sdk_client_config_loads_in_a_fresh_process() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from flowgen.core import load_component\n"
+        "client = load_component({'provider': 'autogen_ext.models.openai.OpenAIChatCompletionClient',"
+        " 'config': {'model': 'gpt-4o', 'api_key': {'$env': 'FLOWGEN_TEST_KEY'}}})\n"
+        "print(type(client).__name__, client._sdk.api_key)\n"
+    )
+    env = {"FLOWGEN_TEST_KEY": "sk-fresh-123456789", "PATH": "/usr/bin:/bin"}
+    import os
+
+    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "OpenAIChatCompletionClient sk-fresh-123456789"
+
+
+def test_an_autogen_component_flowgen_lacks_says_so() -> None:
+    config = {"provider": "autogen_agentchat.agents.CodeExecutorAgent", "config": {}}
+    assert error(config) == (
+        "provider: 'autogen_agentchat.agents.CodeExecutorAgent' has no flowgen counterpart that loads from a config yet"
+    )
