@@ -68,6 +68,37 @@ class TeamToolConfig(BaseModel):
     return_value_as_last_message: bool = False
 
 
+class McpToolAdapterConfig(BaseModel):
+    """AutoGen's MCP tool adapter config: the server, and the tool as the server lists it."""
+
+    server_params: dict[str, Any]
+    tool: dict[str, Any]
+
+
+def _adapter_config(adapter: Any) -> McpToolAdapterConfig:
+    schema = adapter.schema
+    tool = {
+        "name": schema["name"],
+        "description": schema.get("description", ""),
+        "inputSchema": schema["parameters"],
+    }
+    return McpToolAdapterConfig(server_params=_server_params_config(adapter.server_params), tool=tool)
+
+
+def _adapter(kind: type[Any]) -> Callable[[McpToolAdapterConfig], Any]:
+    def build(config: McpToolAdapterConfig) -> Any:
+        tool = config.tool
+        parameters = tool.get("inputSchema", tool.get("input_schema", {"type": "object", "properties": {}}))
+        schema = {
+            "name": tool["name"],
+            "description": tool.get("description") or "",
+            "parameters": parameters,
+        }
+        return kind(_server_params(config.server_params), schema)
+
+    return build
+
+
 class McpWorkbenchConfig(BaseModel):
     server_params: dict[str, Any]
     tool_overrides: dict[str, ToolOverride] = Field(default_factory=dict)
@@ -226,7 +257,20 @@ def _register() -> None:
             ),
         )
     )
-    from flowgen.tools.mcp import McpWorkbench  # no mcp import: that happens on connecting
+    from flowgen.tools import mcp  # no import of the mcp package: that happens on connecting
+    from flowgen.tools.mcp import McpWorkbench
+
+    for adapter in (mcp.StdioMcpToolAdapter, mcp.SseMcpToolAdapter, mcp.StreamableHttpMcpToolAdapter):
+        register_component(
+            ComponentSpec(
+                f"flowgen.tools.mcp.{adapter.__name__}",
+                adapter,
+                "tool",
+                McpToolAdapterConfig,
+                _adapter_config,
+                _adapter(adapter),
+            )
+        )
 
     register_component(
         ComponentSpec(

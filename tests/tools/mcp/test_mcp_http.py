@@ -122,3 +122,25 @@ async def test_a_server_over_sse() -> None:
         stop_http_server(process)
     assert "plan_trip" in names
     assert (added.to_text(), key.to_text()) == ("3", "k-123")
+
+
+async def test_mcp_server_tools_dump_and_load_as_components(
+    http_params: StreamableHttpServerParams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowgen.core import CancellationToken, dump_component, load_component
+    from flowgen.errors import ComponentConfigError
+
+    tools = {t.name: t for t in await mcp_server_tools(http_params)}
+    with pytest.raises(ComponentConfigError, match="held by no environment variable"):
+        dump_component(tools["header"])
+    monkeypatch.setenv("MCP_TEST_TOKEN", "s3cret-token")
+    dumped = dump_component(tools["header"])
+    assert dumped.provider == "flowgen.tools.mcp.StreamableHttpMcpToolAdapter"
+    assert dumped.config["server_params"]["headers"] == {
+        "Authorization": {"$env": "MCP_TEST_TOKEN", "prefix": "Bearer "}
+    }
+    assert "s3cret" not in dumped.model_dump_json()
+    loaded = load_component(dumped)
+    assert dump_component(loaded) == dumped
+    result = await loaded.run_json({"name": "Authorization"}, CancellationToken())
+    assert loaded.return_value_as_string(result) == "Bearer s3cret-token"
