@@ -200,7 +200,7 @@ class TerminatedException(BaseException):
     """Raised when a termination condition is called after it has already stopped the run."""
 
 
-class TerminationCondition(Component[Any], ABC):
+class TerminationCondition(ABC, Component[Any]):
     """Decides, after each step, whether the run stops. Combine with ``|`` and ``&``."""
 
     @property
@@ -226,7 +226,7 @@ class TerminationCondition(Component[Any], ABC):
         """The condition's progress, for saving a run mid-way. Stateless conditions return {}."""
         return {}
 
-    def load_state(self, state: Mapping[str, Any]) -> None:  # noqa: B027 - stateless default
+    def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`dump_state` returned."""
 
 
@@ -306,7 +306,7 @@ class OrTerminationCondition(TerminationCondition):
             condition.load_state(sub)
 
 
-class TaskRunner(Component[Any], ABC):
+class TaskRunner(ABC, Component[Any]):
     """Something that runs a task: an agent or a team."""
 
     @abstractmethod

@@ -87,7 +87,7 @@ def _without_trailing_call(messages: list[LLMMessage]) -> list[LLMMessage]:
     return messages
 
 
-class ChatCompletionContext(Component[Any], ABC):
+class ChatCompletionContext(ABC, Component[Any]):
     """Holds an agent's LLM messages and chooses which ones the model sees.
 
     Subclasses implement :meth:`get_messages`; everything else (adding, clearing, saving) is shared.

@@ -18,7 +18,7 @@ JsonOutput = bool | type[BaseModel] | None
 Tools = Sequence[HasToolSchema | ToolSchema]
 
 
-class ChatCompletionClient(Component[Any], ABC):
+class ChatCompletionClient(ABC, Component[Any]):
     """A model: ``create`` one reply, or ``create_stream`` it as text chunks then the CreateResult."""
 
     @abstractmethod
@@ -45,7 +45,7 @@ class ChatCompletionClient(Component[Any], ABC):
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]: ...
 
-    async def close(self) -> None:  # noqa: B027 - clients without resources need not override
+    async def close(self) -> None:
         """Release connections; the default has none to release."""
 
     @abstractmethod

@@ -37,7 +37,7 @@ def describe_validation_error(tool_name: str, error: ValidationError) -> str:
     return f"invalid arguments for tool {tool_name!r}: {problems}"
 
 
-class BaseTool(Component[Any], ABC, Generic[ArgsT, ReturnT]):
+class BaseTool(ABC, Component[Any], Generic[ArgsT, ReturnT]):
     """A tool with typed arguments (a pydantic model) and a return type.
 
     Subclasses implement :meth:`run`; the JSON schema is built once, at construction.

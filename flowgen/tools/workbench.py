@@ -71,7 +71,7 @@ def text_result(name: str, text: str, *, is_error: bool = False) -> ToolResult:
     return ToolResult(name=name, result=[TextResultContent(content=text)], is_error=is_error)
 
 
-class Workbench(Component[Any], ABC):
+class Workbench(ABC, Component[Any]):
     """Tools that share resources and state, started and stopped together.
 
     Use it as an async context manager (``async with workbench:``), or call :meth:`start` and
