@@ -56,7 +56,9 @@ def outcome(result: Any) -> tuple[list[tuple[str, str, str]], str | None]:
     return [(m.type, m.source, m.to_text()) for m in result.messages], result.stop_reason
 
 
-@pytest.mark.filterwarnings("ignore:.*SECURITY WARNING")  # AutoGen warns that it runs the tool's source
+@pytest.mark.filterwarnings(
+    "ignore:(?s).*SECURITY WARNING:UserWarning"
+)  # AutoGen warns that it runs the tool's source
 @pytest.mark.parametrize("make", [round_robin, selector])
 async def test_autogen_loads_and_runs_the_converted_team_as_flowgen_runs_it(make: Any) -> None:
     from autogen_core import ComponentLoader
