@@ -93,9 +93,22 @@ async def main():
     agent = AssistantAgent("calc", model, workbench=[bench(), other])
     return await agent.run(task="Go.")
 """,
+    "stream_workbench_override": """
+async def main():
+    poet = AssistantAgent("poet", ReplayChatCompletionClient(["Roses are red."]), description="Poems.")
+    workbench = StaticStreamWorkbench([AgentTool(poet)], {"poet": ToolOverride(name="bard")})
+    items = [i async for i in workbench.call_tool_stream("bard", {"task": "A poem."})]
+    return [shown(i) if isinstance(i, ToolResult) else i for i in items]
+""",
+}
+
+DIFFERENCES = {
+    # AutoGen's call_tool_stream looks the tool up by its own name only, so the name the model was
+    # shown is "not found" there; flowgen honours the override as call_tool does.
+    "stream_workbench_override": "StaticStreamWorkbench honours tool overrides in call_tool_stream",
 }
 
 
 @pytest.mark.parametrize("name", cases(PROGRAMS))
 async def test_program_observes_the_same(name: str) -> None:
-    await check(__name__, name, HEADER + PROGRAMS[name])
+    await check(__name__, name, HEADER + PROGRAMS[name], differs=DIFFERENCES.get(name))
