@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from mcp_server_support import server_env, start_http_server, stop_http_server
 
 from flowgen.tools.mcp import StdioServerParams, StreamableHttpServerParams
-
-ROOT = str(Path(__file__).resolve().parents[3])
-
-
-def server_env() -> dict[str, str]:
-    return {"PYTHONPATH": os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH", "")) if p)}
 
 
 @pytest.fixture
@@ -24,33 +16,6 @@ def stdio_params() -> StdioServerParams:
     return StdioServerParams(
         command=sys.executable, args=["-m", "flowgen.testing.mcp_server"], env=server_env()
     )
-
-
-def start_http_server(transport: str = "http") -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flowgen.testing.mcp_server", transport],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **server_env()},
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()  # the server prints READY <port> once it accepts connections
-    if not line.startswith("READY "):
-        process.kill()
-        process.wait()
-        raise RuntimeError(f"the MCP test server did not start (said {line!r})")
-    return process, int(line.split()[1])
-
-
-def stop_http_server(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import start_http_server, stop_http_server
+from mcp_server_support import start_http_server, stop_http_server
 
 from flowgen.agents import AssistantAgent
 from flowgen.conditions import MaxMessageTermination
