@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from flowgen.core import CancellationToken
+from flowgen.core.component import Component
 from flowgen.engine.recording import TraceRecording
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 
@@ -199,7 +200,7 @@ class TerminatedException(BaseException):
     """Raised when a termination condition is called after it has already stopped the run."""
 
 
-class TerminationCondition(ABC):
+class TerminationCondition(ABC, Component[Any]):
     """Decides, after each step, whether the run stops. Combine with ``|`` and ``&``."""
 
     @property
@@ -225,7 +226,7 @@ class TerminationCondition(ABC):
         """The condition's progress, for saving a run mid-way. Stateless conditions return {}."""
         return {}
 
-    def load_state(self, state: Mapping[str, Any]) -> None:  # noqa: B027 - stateless default
+    def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`dump_state` returned."""
 
 
@@ -305,7 +306,7 @@ class OrTerminationCondition(TerminationCondition):
             condition.load_state(sub)
 
 
-class TaskRunner(ABC):
+class TaskRunner(ABC, Component[Any]):
     """Something that runs a task: an agent or a team."""
 
     @abstractmethod

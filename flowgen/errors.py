@@ -29,6 +29,11 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     └── CodeExecutionError (RuntimeError)      an executor could not run code at all (not: the code failed)
         ├── CodeFunctionsError (ValueError)    the functions given to an executor failed to load
         └── SandboxUnavailableError            no bubblewrap (or Docker daemon); the message says what to install
+    ├── ToolError
+    │   └── McpServerError (ConnectionError)   an MCP server could not be reached, or was lost
+    └── ConfigurationError
+        └── ComponentConfigError               a component config that cannot load; ``.path`` is its JSON path
+            └── UntrustedSourceCodeError       a config carrying source code, without trust_source_code=True
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -173,3 +178,23 @@ class CodeFunctionsError(CodeExecutionError, ValueError):
 
 class SandboxUnavailableError(CodeExecutionError):
     """The isolation an executor needs (bubblewrap, a Docker daemon) is not there; the message says how to get it."""
+
+
+# Workbenches, MCP and declarative components.
+
+
+class McpServerError(ToolError, ConnectionError):
+    """An MCP server could not be started or reached, or its connection was lost."""
+
+
+class ComponentConfigError(ConfigurationError):
+    """A component config that cannot be loaded; the message starts with the JSON path of the problem."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}" if path else problem)
+        self.path = path
+        self.problem = problem
+
+
+class UntrustedSourceCodeError(ComponentConfigError):
+    """A component config carries source code, and the caller did not pass ``trust_source_code=True``."""

@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowgen.core import FunctionCall
+from flowgen.core.component import Component
 from flowgen.errors import ConfigurationError
 from flowgen.models import (
     AssistantMessage,
@@ -86,7 +87,7 @@ def _without_trailing_call(messages: list[LLMMessage]) -> list[LLMMessage]:
     return messages
 
 
-class ChatCompletionContext(ABC):
+class ChatCompletionContext(ABC, Component[Any]):
     """Holds an agent's LLM messages and chooses which ones the model sees.
 
     Subclasses implement :meth:`get_messages`; everything else (adding, clearing, saving) is shared.
@@ -107,6 +108,7 @@ class ChatCompletionContext(ABC):
 
     def __init__(self, initial_messages: Sequence[LLMMessage] | None = None) -> None:
         self._messages: list[LLMMessage] = list(initial_messages) if initial_messages else []
+        self._initial_messages = tuple(self._messages)  # what a component config describes
 
     async def add_message(self, message: LLMMessage) -> None:
         """Append a message to the context."""

@@ -59,6 +59,7 @@ from flowgen.valid_text import valid_text
 
 if TYPE_CHECKING:
     from flowgen.memory import Memory
+    from flowgen.tools.workbench import Workbench
 
 DEFAULT_DESCRIPTION = "An agent that helps with tasks and can use tools."
 DEFAULT_SYSTEM_MESSAGE = (
@@ -120,7 +121,7 @@ class AssistantAgent(BaseChatAgent):
         model_client: ChatCompletionClient,
         *,
         tools: Sequence[ToolLike] | None = None,
-        workbench: None = None,
+        workbench: Workbench | Sequence[Workbench] | None = None,
         handoffs: Sequence[Handoff | str] | None = None,
         model_context: ChatCompletionContext | None = None,
         description: str = DEFAULT_DESCRIPTION,
@@ -136,10 +137,16 @@ class AssistantAgent(BaseChatAgent):
         metadata: dict[str, str] | None = None,
     ) -> None:
         super().__init__(name, description)
+        self._workbenches: list[Workbench] = []
         if workbench is not None:
-            raise ConfigurationError(
-                "flowgen's AssistantAgent does not take a workbench yet; pass the tools with tools=[...]"
-            )
+            if tools:
+                raise ConfigurationError(
+                    "Tools cannot be used with a workbench: pass tools=[...] or workbench=..., not both "
+                    "(to combine them, put the tools in a StaticWorkbench)"
+                )
+            from flowgen.agents.workbench_tools import as_workbenches  # only agents with a workbench
+
+            self._workbenches = as_workbenches(workbench)
         if max_tool_iterations < 1:
             raise ConfigurationError(f"max_tool_iterations must be at least 1, got {max_tool_iterations}")
         self._tools = as_tools(tools)
@@ -148,7 +155,7 @@ class AssistantAgent(BaseChatAgent):
         check_model_features(
             name,
             model_client.model_info,
-            wants_tools=bool(self._tools or self._handoffs),
+            wants_tools=bool(self._tools or self._handoffs),  # a workbench's tools are known only when listed
             output_content_type=output_content_type,
         )
         self._memory = self._check_memory(memory)
@@ -174,7 +181,7 @@ class AssistantAgent(BaseChatAgent):
         handoff_tools = [h.handoff_tool for h in self._handoffs.values()]
         self._model_tools: list[BaseTool[Any, Any]] = [*self._tools, *handoff_tools]
         self._toolbox = Toolbox({t.name: t for t in self._model_tools}, frozenset(self._handoffs))
-        if self._model_tools:
+        if self._model_tools or self._workbenches:
             build_tool_message_schemas()  # now rather than in the middle of the first tool call
 
     @staticmethod
@@ -227,12 +234,15 @@ class AssistantAgent(BaseChatAgent):
             for event in await self._memory_events():
                 inner.append(event)
                 yield event
+        model_tools, toolbox = self._model_tools, self._toolbox
+        if self._workbenches:  # listed once per turn: the same tools for every model call of the turn
+            model_tools, toolbox = await self._workbench_toolbox()
         calls: list[FunctionCall] = []
         results: list[FunctionExecutionResult] = []
         for _ in range(self._max_tool_iterations):
             reply: _Reply | None = None
             if self._model_client_stream or self._output_content_type is not None:
-                async for item in self._model_turn(cancellation_token, self._model_tools):
+                async for item in self._model_turn(cancellation_token, model_tools):
                     if isinstance(item, _Reply):
                         reply = item
                         continue
@@ -248,7 +258,7 @@ class AssistantAgent(BaseChatAgent):
                 try:
                     result = await client.create(
                         await self._model_messages(),
-                        tools=self._model_tools,
+                        tools=model_tools,
                         json_output=None,
                         cancellation_token=cancellation_token,
                     )
@@ -271,20 +281,20 @@ class AssistantAgent(BaseChatAgent):
                 return
             calls = reply.result.content
             results = []
-            if len(calls) == 1 and not self._toolbox.streams(calls[0]):
+            if len(calls) == 1 and not toolbox.streams(calls[0]):
                 # One call whose tool does not stream (every handoff): no generators to step through.
                 request = ToolCallRequestEvent(
                     content=calls, source=self.name, models_usage=reply.result.usage
                 )
                 inner.append(request)
                 yield request
-                results.append(await run_tool_call(self._toolbox, calls[0], cancellation_token))
+                results.append(await run_tool_call(toolbox, calls[0], cancellation_token))
                 await self._model_context.add_message(FunctionExecutionResultMessage(content=results))
                 executed = ToolCallExecutionEvent(content=results, source=self.name)
                 inner.append(executed)
                 yield executed
             else:
-                async for tool_event in self._run_tools(reply.result, cancellation_token, results):
+                async for tool_event in self._run_tools(toolbox, reply.result, cancellation_token, results):
                     inner.append(tool_event)
                     yield tool_event
             handoff = self._handoff_message(reply.result, calls, results)
@@ -297,14 +307,28 @@ class AssistantAgent(BaseChatAgent):
         async for final in self._reflect(cancellation_token, calls, results, inner):
             yield final
 
+    async def _workbench_toolbox(self) -> tuple[list[BaseTool[Any, Any]], Toolbox]:
+        """The workbenches' tools now, with the handoffs (a handoff wins a name both use)."""
+        from flowgen.agents.workbench_tools import list_workbench_tools
+
+        listed = await list_workbench_tools(self._workbenches)
+        handoffs = [h.handoff_tool for h in self._handoffs.values()]
+        handoff_names = {h.name for h in handoffs}
+        tools = [t for t in listed if t.name not in handoff_names] + handoffs
+        return tools, Toolbox({t.name: t for t in tools}, frozenset(self._handoffs))
+
     async def _run_tools(
-        self, result: CreateResult, token: CancellationToken, results: list[FunctionExecutionResult]
+        self,
+        toolbox: Toolbox,
+        result: CreateResult,
+        token: CancellationToken,
+        results: list[FunctionExecutionResult],
     ) -> AsyncGenerator[Event, None]:
         """The request event, streamed inner events, and the execution event; fills ``results``."""
         calls = result.content
         assert isinstance(calls, list)
         yield ToolCallRequestEvent(content=calls, source=self.name, models_usage=result.usage)
-        async for out in run_tool_calls(self._toolbox, calls, token):
+        async for out in run_tool_calls(toolbox, calls, token):
             if isinstance(out, list):
                 results.extend(out)
             else:

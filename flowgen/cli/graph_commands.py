@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from flowgen.base import Team
 from flowgen.cli import core_app, drawing
-from flowgen.cli.loading import Target, load_target, materialize
+from flowgen.cli.loading import Target, add_component_options, component_options, load_target, materialize
 from flowgen.errors import CLIError, GraphValidationError
 from flowgen.graph.explore import DEFAULT_DEPTH, Exploration, ExplorationFinding, explore
 from flowgen.graph.spec import GraphSpec
@@ -49,6 +49,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "-o", "--output", type=Path, metavar="FILE", help="write here (the suffix picks the format)"
     )
     render.add_argument("--format", choices=FORMATS, help="svg (default), dot, mermaid or png")
+    add_component_options(render)
     render.set_defaults(handler=render_command)
     checker = commands.add_parser(
         "check",
@@ -72,6 +73,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     checker.add_argument(
         "--svg", type=Path, metavar="FILE", help="draw the counterexample run of the first finding as SVG"
     )
+    add_component_options(checker)
     checker.set_defaults(handler=check_command)
 
 
@@ -84,7 +86,7 @@ def render_command(args: argparse.Namespace, console: RichConsole) -> int:
     drawn = (
         core_app.render(core, fmt)
         if core is not None
-        else drawing.draw(_built(load_target(args.target)), fmt)
+        else drawing.draw(_built(load_target(args.target, **component_options(args))), fmt)
     )
     if output is None and isinstance(drawn, str):
         console.file.write(drawn if drawn.endswith("\n") else drawn + "\n")
@@ -104,7 +106,7 @@ def check_command(args: argparse.Namespace, console: RichConsole) -> int:
     core = core_app.core_module(args.target)
     if core is not None:
         return core_app.check(core, console)
-    target = load_target(args.target)
+    target = load_target(args.target, **component_options(args))
     try:
         built = _built(target)
     except GraphValidationError as exc:

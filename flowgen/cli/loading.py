@@ -1,5 +1,9 @@
 """Finding the team in a Python file: ``PATH[:NAME]`` to a team, a graph, or a function building one.
 
+A ``.json``, ``.yaml`` or ``.yml`` file is a component config instead (``flowgen.core.component_config``): it
+loads with flowgen's providers plus those given with ``--allow``, and source code in it only with
+``--trust-source-code``.
+
 The convention: a module exposes ``build(model_client=None)`` returning a team (or ``team`` / ``graph``
 attributes). ``PATH:NAME`` picks any other attribute. A function is called with the model client
 (None means: use your offline model) and, when it accepts one, ``max_turns``. A ``DiGraphBuilder``
@@ -8,17 +12,19 @@ attributes). ``PATH:NAME`` picks any other attribute. A function is called with 
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import importlib.util
 import inspect
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from flowgen.base import Team
-from flowgen.errors import CLIError
+from flowgen.errors import CLIError, ComponentConfigError
 from flowgen.graph.spec import GraphSpec
 from flowgen.models import ChatCompletionClient
 from flowgen.teams import DiGraphBuilder, GraphFlow
@@ -63,15 +69,54 @@ def split_target(text: str) -> tuple[Path, str | None]:
     return Path(text), None
 
 
-def load_target(text: str) -> Target:
-    """Import the file and find the team (or graph, or factory) it exposes."""
+COMPONENT_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def add_component_options(parser: argparse.ArgumentParser) -> None:
+    """The options that say what a component file may load."""
+    parser.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a component file may load providers and functions from MODULE (repeatable)",
+    )
+    parser.add_argument(
+        "--trust-source-code",
+        action="store_true",
+        help="a component file may carry source code, which loading runs (only for files you wrote)",
+    )
+
+
+def component_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "allowed_providers": list(getattr(args, "allow", None) or ()),
+        "trust_source_code": bool(getattr(args, "trust_source_code", False)),
+    }
+
+
+def is_component_file(path: Path) -> bool:
+    return path.suffix.lower() in COMPONENT_SUFFIXES
+
+
+def load_target(
+    text: str, *, allowed_providers: Sequence[str] = (), trust_source_code: bool = False
+) -> Target:
+    """Import the file and find the team (or graph, or factory) it exposes; or read a component file."""
     path, name = split_target(text)
     if not path.is_file():
         raise CLIError(
             f"no such file: {path} — check the path (the examples live in graphs/, e.g. graphs/write_review.py)"
         )
+    if is_component_file(path):
+        if name is not None:
+            raise CLIError(f"{path} is a component file: it describes one team, so drop ':{name}'")
+        return Target(path, "component", _component_factory(path, allowed_providers, trust_source_code))
     if path.suffix != ".py":
-        raise CLIError(f"{path} is not a Python file — pass the .py file that builds your team")
+        raise CLIError(
+            f"{path} is not a Python file nor a component file — pass the .py file that builds your team, "
+            "or a team's .json/.yaml config"
+        )
     module = import_file(path)
     if name is not None:
         if not hasattr(module, name):
@@ -84,6 +129,34 @@ def load_target(text: str) -> Target:
     if len(found) == 1:
         return Target(path, found[0][0], found[0][1])
     raise CLIError(f"no team found in {path} — {HOW_TO_EXPOSE}")
+
+
+def _component_factory(path: Path, allowed: Sequence[str], trusted: bool) -> Callable[..., object]:
+    """A builder for the team a component file describes; ``max_turns`` overrides the file's."""
+    from flowgen.core.component_config import load_component
+    from flowgen.core.component_files import file_format, parse_component_text
+
+    try:
+        data = parse_component_text(path.read_text(encoding="utf-8"), file_format(path))
+    except ComponentConfigError as exc:
+        raise CLIError(f"{path}: {exc}") from exc
+
+    def build(model_client: ChatCompletionClient | None = None, max_turns: int | None = None) -> object:
+        if model_client is not None:
+            raise CLIError(
+                f"{path} names its own model clients, so --model cannot replace them — "
+                "edit the model_client entries of the file"
+            )
+        config: Mapping[str, Any] = data
+        if max_turns is not None:
+            config = {**data, "config": {**data.get("config", {}), "max_turns": max_turns}}
+        try:
+            return load_component(config, allowed_providers=allowed, trust_source_code=trusted)
+        except ComponentConfigError as exc:
+            raise CLIError(f"{path}: {exc}") from exc
+
+    build(None)  # refuse a bad file now, naming the problem, before anything runs
+    return build
 
 
 def import_file(path: Path) -> ModuleType:

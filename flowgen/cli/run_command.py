@@ -14,8 +14,15 @@ from rich.text import Text
 from flowgen.base import TaskResult, Team
 from flowgen.cli import core_app
 from flowgen.cli.artifacts import prepare_output, write_artifacts
-from flowgen.cli.loading import Target, load_target, materialize
-from flowgen.cli.model_spec import ENV_VAR, pick_model
+from flowgen.cli.loading import (
+    Target,
+    add_component_options,
+    component_options,
+    is_component_file,
+    load_target,
+    materialize,
+)
+from flowgen.cli.model_spec import ENV_VAR, ModelPick, pick_model
 from flowgen.cli.run_file import OFFLINE, RunOrigin
 from flowgen.errors import CLIError
 from flowgen.graph.spec import GraphSpec
@@ -49,6 +56,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--json", action="store_true", help="print a JSON summary instead of streaming the run"
     )
+    add_component_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -56,11 +64,19 @@ def run(args: argparse.Namespace, console: RichConsole) -> int:
     core = core_app.core_module(args.target)
     if core is not None:
         return core_app.run(core, args.task, args.out or Path("out") / Path(args.target).stem, console)
-    target = load_target(args.target)
+    target = load_target(args.target, **component_options(args))
     if args.max_turns is not None and args.max_turns < 1:
         raise CLIError(f"--max-turns must be at least 1, got {args.max_turns}")
     out = prepare_output(args.out or Path("out") / target.path.stem)  # before the run, not after it
-    model = pick_model(args.model)
+    if is_component_file(target.path):
+        if args.model is not None:
+            raise CLIError(
+                f"{target.path} names its own model clients, so --model cannot replace them — "
+                "edit the model_client entries of the file"
+            )
+        model = ModelPick(None, None, "Running on the model clients the component file describes.")
+    else:
+        model = pick_model(args.model)
     team = build_team(target, model.client, args.max_turns)
     spec = model.spec
     if not args.json:

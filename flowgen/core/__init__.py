@@ -18,6 +18,15 @@ if TYPE_CHECKING:
     from flowgen.core.agent_runtime import AgentRuntime
     from flowgen.core.cache_store import CacheStore, InMemoryStore
     from flowgen.core.closure_agent import ClosureAgent, ClosureContext
+    from flowgen.core.component import Component
+    from flowgen.core.component_config import (
+        ComponentModel,
+        ComponentSpec,
+        dump_component,
+        load_component,
+        register_component,
+    )
+    from flowgen.core.component_files import component_text, load_component_file, save_component_file
     from flowgen.core.default_topic import DefaultTopicId
     from flowgen.core.delivery import Delivery, DeliveryLog, HandlerFailure
     from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
@@ -57,6 +66,15 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "Agent": "flowgen.core.agent",
+    "Component": "flowgen.core.component",
+    "ComponentModel": "flowgen.core.component_config",
+    "ComponentSpec": "flowgen.core.component_config",
+    "component_text": "flowgen.core.component_files",
+    "dump_component": "flowgen.core.component_config",
+    "load_component": "flowgen.core.component_config",
+    "load_component_file": "flowgen.core.component_files",
+    "register_component": "flowgen.core.component_config",
+    "save_component_file": "flowgen.core.component_files",
     "AgentId": "flowgen.core.ids",
     "CacheStore": "flowgen.core.cache_store",
     "InMemoryStore": "flowgen.core.cache_store",
@@ -130,6 +148,9 @@ __all__ = [
     "Delivery",
     "DeliveryLog",
     "DropMessage",
+    "Component",
+    "ComponentModel",
+    "ComponentSpec",
     "FunctionCall",
     "HandlerFailure",
     "Image",
@@ -162,4 +183,10 @@ __all__ = [
     "rpc",
     "try_get_known_serializers_for_type",
     "type_subscription",
+    "component_text",
+    "dump_component",
+    "load_component",
+    "load_component_file",
+    "register_component",
+    "save_component_file",
 ]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from flowgen.core import CancellationToken
+from flowgen.core.component import Component
 from flowgen.errors import ConfigurationError
 from flowgen.models.types import CreateResult, HasToolSchema, LLMMessage, ModelInfo, RequestUsage, ToolSchema
 
@@ -17,7 +18,7 @@ JsonOutput = bool | type[BaseModel] | None
 Tools = Sequence[HasToolSchema | ToolSchema]
 
 
-class ChatCompletionClient(ABC):
+class ChatCompletionClient(ABC, Component[Any]):
     """A model: ``create`` one reply, or ``create_stream`` it as text chunks then the CreateResult."""
 
     @abstractmethod
@@ -44,7 +45,7 @@ class ChatCompletionClient(ABC):
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]: ...
 
-    async def close(self) -> None:  # noqa: B027 - clients without resources need not override
+    async def close(self) -> None:
         """Release connections; the default has none to release."""
 
     @abstractmethod

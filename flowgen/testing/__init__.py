@@ -20,13 +20,14 @@ from flowgen.testing.clients import SchemaChatCompletionClient
 from flowgen.testing.models import ScriptedModels
 
 if TYPE_CHECKING:
-    from flowgen.testing import strategies
+    from flowgen.testing import component_strategies, strategies
     from flowgen.testing.checks import check_selector, check_state_roundtrip, check_terminates
     from flowgen.testing.conformance import check_chat_agent, check_chat_completion_client
 
 # Names that need hypothesis, and the module each lives in.
 _LAZY = {
     "strategies": "flowgen.testing.strategies",
+    "component_strategies": "flowgen.testing.component_strategies",
     "check_selector": "flowgen.testing.checks",
     "check_terminates": "flowgen.testing.checks",
     "check_state_roundtrip": "flowgen.testing.checks",
@@ -47,5 +48,6 @@ __all__ = [
     "check_selector",
     "check_state_roundtrip",
     "check_terminates",
+    "component_strategies",
     "strategies",
 ]

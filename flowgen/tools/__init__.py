@@ -14,7 +14,16 @@ from flowgen.tools.base import BaseTool, render_return_value
 if TYPE_CHECKING:
     from flowgen.tools.code_execution import CodeExecutionInput, CodeExecutionResult, PythonCodeExecutionTool
     from flowgen.tools.function_tool import FunctionTool
+    from flowgen.tools.static_workbench import StaticStreamWorkbench, StaticWorkbench, ToolOverride
     from flowgen.tools.task_runner_tool import AgentTool, TaskRunnerTool, TaskRunnerToolArgs, TeamTool
+    from flowgen.tools.workbench import (
+        ImageResultContent,
+        ResultContent,
+        StreamWorkbench,
+        TextResultContent,
+        ToolResult,
+        Workbench,
+    )
 
 _LAZY = {
     "CodeExecutionInput": "flowgen.tools.code_execution",
@@ -25,6 +34,15 @@ _LAZY = {
     "TaskRunnerTool": "flowgen.tools.task_runner_tool",
     "TaskRunnerToolArgs": "flowgen.tools.task_runner_tool",
     "TeamTool": "flowgen.tools.task_runner_tool",
+    "StaticStreamWorkbench": "flowgen.tools.static_workbench",
+    "StaticWorkbench": "flowgen.tools.static_workbench",
+    "ToolOverride": "flowgen.tools.static_workbench",
+    "ImageResultContent": "flowgen.tools.workbench",
+    "ResultContent": "flowgen.tools.workbench",
+    "StreamWorkbench": "flowgen.tools.workbench",
+    "TextResultContent": "flowgen.tools.workbench",
+    "ToolResult": "flowgen.tools.workbench",
+    "Workbench": "flowgen.tools.workbench",
 }
 
 
@@ -38,8 +56,17 @@ __all__ = [
     "CodeExecutionResult",
     "FunctionTool",
     "PythonCodeExecutionTool",
+    "ImageResultContent",
+    "ResultContent",
+    "StaticStreamWorkbench",
+    "StaticWorkbench",
+    "StreamWorkbench",
     "TaskRunnerTool",
     "TaskRunnerToolArgs",
     "TeamTool",
+    "TextResultContent",
+    "ToolOverride",
+    "ToolResult",
+    "Workbench",
     "render_return_value",
 ]

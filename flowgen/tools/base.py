@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from flowgen.core import CancellationToken
+from flowgen.core.component import Component
 from flowgen.errors import ToolArgumentsError
 from flowgen.models.types import ToolSchema
 from flowgen.tools.schema import build_tool_schema
@@ -36,7 +37,7 @@ def describe_validation_error(tool_name: str, error: ValidationError) -> str:
     return f"invalid arguments for tool {tool_name!r}: {problems}"
 
 
-class BaseTool(ABC, Generic[ArgsT, ReturnT]):
+class BaseTool(ABC, Component[Any], Generic[ArgsT, ReturnT]):
     """A tool with typed arguments (a pydantic model) and a return type.
 
     Subclasses implement :meth:`run`; the JSON schema is built once, at construction.
