@@ -132,8 +132,9 @@ async def test_a_fork_bomb_is_bounded_and_leaves_nothing(sandbox: SandboxedCodeE
 
 async def test_a_shell_fork_bomb_is_bounded_and_leaves_nothing(sandbox: SandboxedCodeExecutor) -> None:
     result = await run(sandbox, "bomb() { bomb | bomb & }\nbomb\nwait", language="bash")
-    # Whether the bomb burns out or runs into the timeout varies; that the process limit held does not.
-    assert "fork: retry: Resource temporarily unavailable" in result.output
+    # Whether the bomb burns out or runs into the timeout varies, and so does whether bash reports the
+    # refused fork as one it will retry; that the process limit refused forks does not.
+    assert "fork" in result.output and "Resource temporarily unavailable" in result.output
 
 
 async def test_writing_to_tmp_and_dev_is_bounded(sandbox: SandboxedCodeExecutor) -> None:
