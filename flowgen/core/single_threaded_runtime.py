@@ -42,6 +42,7 @@ from flowgen.core.message_context import MessageContext
 from flowgen.core.serialization import MessageSerializer, SerializationRegistry
 from flowgen.core.subscriptions import Subscription
 from flowgen.errors import MessageDroppedException, UndeliverableException
+from flowgen.telemetry import hooks
 
 logger = logging.getLogger("flowgen.core")
 
@@ -53,7 +54,17 @@ _HANDLER_VAR = MessageHandlerContext._VAR
 class _Publish:
     """One published message on its way; ``cursor`` is the next recipient to deliver to."""
 
-    __slots__ = ("cursor", "message", "message_id", "recipients", "sender", "seq", "token", "topic_id")
+    __slots__ = (
+        "carried",
+        "cursor",
+        "message",
+        "message_id",
+        "recipients",
+        "sender",
+        "seq",
+        "token",
+        "topic_id",
+    )
 
     def __init__(
         self,
@@ -72,6 +83,8 @@ class _Publish:
         self.message_id = message_id
         self.recipients: tuple[AgentId, ...] | None = None
         self.cursor = 0
+        #: The publisher's trace context (W3C headers), when tracing is on: handlers join its trace.
+        self.carried: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +103,8 @@ class SingleThreadedAgentRuntime:
         ignore_unhandled_exceptions: When True (the default), an exception in a publish handler is
             recorded (:attr:`handler_failures`) and logged; when False it also stops the runtime and
             is raised by ``stop`` / ``stop_when_idle``.
-        tracer_provider: Accepted for AutoGen compatibility; spans come from flowgen.telemetry.
+        tracer_provider: an OpenTelemetry TracerProvider: every delivery becomes a span there (AutoGen
+            takes the same); without one, deliveries follow flowgen.telemetry.instrument().
         evict_idle_after: Seconds an agent may stay idle before it is saved and dropped (None: never).
         state_store: Where evicted agents' states wait for their next message (default: a dict).
         record_deliveries: Keep a :class:`DeliveryLog` of every delivery (sender, recipient or topic,
@@ -115,6 +129,8 @@ class SingleThreadedAgentRuntime:
             )
         self._interventions: tuple[InterventionHandler, ...] = tuple(intervention_handlers or ())
         self._ignore_unhandled_exceptions = ignore_unhandled_exceptions
+        # Deliveries traced to the provider given here, whether or not telemetry was installed.
+        self._tracing: hooks.Observer | None = _tracing_for(tracer_provider)
         self._factories: dict[str, _Factory] = {}
         self._instance_types: dict[str, type[Any]] = {}
         self._agents: dict[AgentId, Agent] = {}
@@ -395,10 +411,13 @@ class SingleThreadedAgentRuntime:
         self._enter(recipient)
         handler_var = _HANDLER_VAR.set(recipient)
         try:
-            if cancellation_token is None:
-                response = await agent.on_message(message, ctx)
-            else:
-                response = await _cancellable(agent.on_message(message, ctx), cancellation_token)
+            call = agent.on_message(message, ctx)
+            if cancellation_token is not None:
+                call = _cancellable(call, cancellation_token)
+            observer = self._tracing or hooks.observer
+            if observer is not None:
+                call = _traced(observer, "send", recipient, message, None, call)
+            response = await call
         except BaseException as e:
             if log is not None:
                 log.send(began, sender, recipient, message, e)
@@ -419,6 +438,7 @@ class SingleThreadedAgentRuntime:
             if message is DropMessage or isinstance(message, DropMessage):
                 if self.deliveries is not None:
                     self.deliveries.dropped(ctx.sender, recipient, None, type_name)
+                _count_dropped(handler)
                 raise MessageDroppedException(f"{type(handler).__name__} dropped the send to {recipient}")
         return message
 
@@ -426,6 +446,7 @@ class SingleThreadedAgentRuntime:
         for handler in self._interventions:
             response = await handler.on_response(response, sender=responder, recipient=asker)
             if response is DropMessage or isinstance(response, DropMessage):
+                _count_dropped(handler)
                 raise MessageDroppedException(f"{type(handler).__name__} dropped the response of {responder}")
         return response
 
@@ -452,7 +473,11 @@ class SingleThreadedAgentRuntime:
                 return
             message = dropped_or_message
         self._published += 1
-        self._queue.append(_Publish(message, topic_id, sender, token, mid, self._published))
+        envelope = _Publish(message, topic_id, sender, token, mid, self._published)
+        observer = self._tracing or hooks.observer
+        if observer is not None:
+            envelope.carried = observer.carry()
+        self._queue.append(envelope)
         self._work += 1
         wake = self._wake
         if wake is not None and not wake.done():
@@ -473,6 +498,7 @@ class SingleThreadedAgentRuntime:
             if message is DropMessage or isinstance(message, DropMessage):
                 if self.deliveries is not None:
                     self.deliveries.dropped(ctx.sender, None, ctx.topic_id, type_name)
+                _count_dropped(handler)
                 return DropMessage
         return message
 
@@ -597,7 +623,13 @@ class SingleThreadedAgentRuntime:
             ctx = MessageContext(
                 envelope.sender, envelope.topic_id, False, envelope.token, envelope.message_id
             )
-            await agent.on_message(message, ctx)
+            observer = self._tracing or hooks.observer
+            if observer is None:
+                await agent.on_message(message, ctx)
+            else:
+                await _traced(
+                    observer, "process", recipient, message, envelope.carried, agent.on_message(message, ctx)
+                )
         except (Exception, asyncio.CancelledError) as e:
             if isinstance(e, asyncio.CancelledError) and _being_cancelled():
                 raise  # stop() is cancelling this processor
@@ -815,3 +847,31 @@ async def _cancellable(handling: Awaitable[Any], token: CancellationToken) -> An
     except asyncio.CancelledError:
         task.cancel()
         raise
+
+
+def _tracing_for(tracer_provider: object | None) -> hooks.Observer | None:
+    """The observer of a runtime given ``tracer_provider=`` (as AutoGen's runtimes take one)."""
+    if tracer_provider is None:
+        return None
+    from flowgen import telemetry  # the optional extra, only when a provider was given
+
+    observer: hooks.Observer = telemetry.runtime_observer(tracer_provider)  # type: ignore[arg-type]
+    return observer
+
+
+async def _traced(
+    observer: hooks.Observer,
+    operation: str,
+    recipient: AgentId,
+    message: Any,
+    carried: dict[str, str] | None,
+    call: Awaitable[Any],
+) -> Any:
+    """Run a handler inside its delivery's trace context (and span, when deliveries are traced)."""
+    with observer.delivery(operation, str(recipient), type(message).__name__, carried):
+        return await call
+
+
+def _count_dropped(handler: InterventionHandler) -> None:
+    if hooks.observer is not None:
+        hooks.observer.messages_dropped(1, type(handler).__name__)
