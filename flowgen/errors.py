@@ -22,7 +22,9 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── CantHandleException                    an agent has no handler for a message (Core runtime)
     ├── UndeliverableException (LookupError)   no agent type is registered for the recipient
     ├── MessageDroppedException                an intervention handler dropped a send or its response
-    └── NotAccessibleError                     an agent lives where this process cannot reach it
+    ├── NotAccessibleError                     an agent lives where this process cannot reach it
+    ├── RemoteAgentError                       a remote agent raised a type this process will not rebuild
+    └── AgentUnavailableError (ConnectionError) the actor hosting an agent died or cannot be reached
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -132,3 +134,28 @@ class MessageDroppedException(FlowgenError):
 
 class NotAccessibleError(FlowgenError):
     """The agent exists but cannot be reached from here (e.g. it is hosted by another process)."""
+
+
+# --- the distributed runtime (flowgen.distributed) -------------------------------------------------
+
+
+class RemoteAgentError(FlowgenError):
+    """An agent on another process raised an exception whose type this process may not rebuild.
+
+    Only builtin exceptions, flowgen's own and types registered with
+    ``RayAgentRuntime.add_exception_type`` come back as themselves; anything else arrives as this
+    error, carrying the remote type's dotted name in ``remote_type`` and its message.
+    """
+
+    def __init__(self, message: str, *, remote_type: str = "", agent: str = "") -> None:
+        super().__init__(message)
+        self.remote_type = remote_type
+        self.agent = agent
+
+
+class AgentUnavailableError(FlowgenError, ConnectionError):
+    """The actor hosting an agent died or could not be reached; the call may or may not have run."""
+
+    def __init__(self, message: str, *, agent: str = "") -> None:
+        super().__init__(message)
+        self.agent = agent

@@ -1,0 +1,124 @@
+"""AgentHost: the body of one Ray actor hosting many agents of one type (one shard of its keys).
+
+Inside, a SingleThreadedAgentRuntime builds the agents from the registered factory and runs their
+handlers, so agents behave exactly as they do in one process. The driver hands the host batches of
+envelopes (one actor call for many messages); the host answers each with a reply or a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import ray
+
+from flowgen.core.agent import Agent
+from flowgen.core.cancellation import CancellationToken
+from flowgen.core.ids import AgentId, AgentType, TopicId
+from flowgen.core.instantiation import MessageHandlerContext
+from flowgen.core.message_context import MessageContext
+from flowgen.core.serialization import MessageSerializer, SerializationRegistry
+from flowgen.core.single_threaded_runtime import SingleThreadedAgentRuntime
+from flowgen.distributed.wire import Envelope, Outcome, decode_value, encode_failure, encode_value
+
+
+class AgentHost:
+    """Hosts the agents of ``agent_type`` whose keys fall in this actor's shard."""
+
+    def __init__(
+        self,
+        agent_type: str,
+        factory: Callable[[], Any],
+        expected_class: type[Any] | None,
+        serializers: Sequence[MessageSerializer[Any]],
+    ) -> None:
+        self._type = agent_type
+        self._factory = factory
+        self._expected_class = expected_class
+        self._registry = SerializationRegistry()
+        self._registry.add_serializer(list(serializers))
+        self._runtime = SingleThreadedAgentRuntime()
+        self._runtime.add_message_serializer(list(serializers))
+        self._ready: asyncio.Task[None] | None = None
+        self._node = ray.get_runtime_context().get_node_id()
+
+    async def _ensure_ready(self) -> None:
+        # The factory is registered on first use: __init__ of an async actor cannot await.
+        if self._ready is None:
+            self._ready = asyncio.get_running_loop().create_task(self._register())
+        await self._ready
+
+    async def _register(self) -> None:
+        await self._runtime.register_factory(
+            AgentType(self._type), self._factory, expected_class=self._expected_class
+        )
+        self._runtime.start()
+
+    def add_serializers(self, serializers: Sequence[MessageSerializer[Any]]) -> None:
+        self._registry.add_serializer(list(serializers))
+        self._runtime.add_message_serializer(list(serializers))
+
+    async def deliver(self, batch: list[Envelope]) -> AsyncIterator[list[tuple[int, Outcome]]]:
+        """Handle every envelope concurrently; yield outcomes (by index in the batch) as they finish.
+
+        A streaming reply: a slow handler never holds back the replies of the others in its batch,
+        and outcomes that finish together leave together.
+        """
+        await self._ensure_ready()
+        pending = {asyncio.ensure_future(self._indexed(i, envelope)) for i, envelope in enumerate(batch)}
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                yield [task.result() for task in done]
+        finally:
+            for task in pending:
+                task.cancel()
+
+    async def _indexed(self, index: int, envelope: Envelope) -> tuple[int, Outcome]:
+        return index, await self._one(envelope)
+
+    async def _one(self, envelope: Envelope) -> Outcome:
+        try:
+            message = decode_value(self._registry, envelope["body"])
+            recipient = AgentId.from_str(envelope["recipient"])
+            sender = AgentId.from_str(envelope["sender"]) if envelope["sender"] else None
+            if envelope["rpc"]:
+                reply = await self._runtime.send_message(
+                    message, recipient, sender=sender, message_id=envelope["message_id"]
+                )
+            else:
+                topic = TopicId.from_str(envelope["topic"] or "")
+                await self._publish_to(recipient, message, sender, topic, envelope["message_id"])
+                reply = None
+            return Outcome(body=encode_value(self._registry, reply))
+        except Exception as exc:
+            return Outcome(failure=encode_failure(exc, self._node))
+
+    async def _publish_to(
+        self, recipient: AgentId, message: Any, sender: AgentId | None, topic: TopicId, message_id: str
+    ) -> None:
+        agent = await self._runtime.try_get_underlying_agent_instance(recipient, Agent)  # type: ignore[type-abstract]
+        ctx = MessageContext(sender, topic, False, CancellationToken(), message_id)
+        with MessageHandlerContext.populate_context(recipient):
+            await agent.on_message(message, ctx)
+
+    async def agent_call(self, operation: str, agent: str, state_json: str) -> str:
+        """Metadata, save_state or load_state of one hosted agent, as JSON text."""
+        await self._ensure_ready()
+        agent_id = AgentId.from_str(agent)
+        if operation == "metadata":
+            metadata = await self._runtime.agent_metadata(agent_id)
+            return json.dumps(dict(metadata))
+        if operation == "save_state":
+            return json.dumps(dict(await self._runtime.agent_save_state(agent_id)))
+        if operation == "load_state":
+            await self._runtime.agent_load_state(agent_id, json.loads(state_json))
+            return "null"
+        raise ValueError(f"unknown agent operation {operation!r}")
+
+    async def close(self) -> None:
+        if self._ready is not None:
+            await self._ready
+            await self._runtime.close()
