@@ -42,6 +42,7 @@ class AgentHost:
         self._runtime = SingleThreadedAgentRuntime()
         self._runtime.add_message_serializer(list(serializers))
         self._ready: asyncio.Task[None] | None = None
+        self._handling: dict[str, asyncio.Task[tuple[int, Outcome]]] = {}
         self._node = ray.get_runtime_context().get_node_id()
 
     async def _ensure_ready(self) -> None:
@@ -67,7 +68,13 @@ class AgentHost:
         and outcomes that finish together leave together.
         """
         await self._ensure_ready()
-        pending = {asyncio.ensure_future(self._indexed(i, envelope)) for i, envelope in enumerate(batch)}
+        pending: set[asyncio.Task[tuple[int, Outcome]]] = set()
+        for i, envelope in enumerate(batch):
+            task = asyncio.ensure_future(self._indexed(i, envelope))
+            pending.add(task)
+            if envelope["rpc"]:
+                self._handling[envelope["message_id"]] = task
+                task.add_done_callback(lambda _, mid=envelope["message_id"]: self._handling.pop(mid, None))
         try:
             while pending:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -77,7 +84,22 @@ class AgentHost:
                 task.cancel()
 
     async def _indexed(self, index: int, envelope: Envelope) -> tuple[int, Outcome]:
-        return index, await self._one(envelope)
+        try:
+            return index, await self._one(envelope)
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling() > 1:  # type: ignore[union-attr]
+                raise  # the actor itself is stopping, not just this call
+            cancelled = asyncio.CancelledError(f"the caller cancelled the send to {envelope['recipient']}")
+            return index, Outcome(failure=encode_failure(cancelled, self._node))
+
+    async def cancel(self, message_id: str) -> bool:
+        """Cancel the handler of a send still running; returns once it has stopped (False if none ran)."""
+        task = self._handling.get(message_id)
+        if task is None:
+            return False
+        task.cancel()
+        await asyncio.wait([task])
+        return True
 
     async def _one(self, envelope: Envelope) -> Outcome:
         try:

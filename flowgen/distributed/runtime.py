@@ -10,6 +10,7 @@ docs/distributed.md for what is built and what is not).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -270,10 +271,23 @@ class RayAgentRuntime:
         future = self._track(outbox.put(envelope))
         if cancellation_token is not None:
             cancellation_token.link_future(future)
-        outcome = await future
+        try:
+            outcome = await future
+        except asyncio.CancelledError:
+            # The caller gave up: stop the remote handler too, and return only once it has stopped.
+            await self._cancel_remote(recipient, envelope["message_id"])
+            raise
         if "failure" in outcome:
             raise self._exceptions.rebuild(outcome["failure"], str(recipient))
         return decode_value(self._registry, outcome["body"])
+
+    async def _cancel_remote(self, recipient: AgentId, message_id: str) -> None:
+        entry = self._types[recipient.type]
+        host = entry.hosts.get(entry.placement.shard_of(recipient.key))
+        if host is None:
+            return
+        with contextlib.suppress(RayError):
+            await host[0].cancel.remote(message_id)
 
     async def publish_message(
         self,

@@ -61,6 +61,7 @@ def cluster_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str |
         "test_publish_fans_out_across_nodes",
         "test_exception_types_cross_the_wire",
         "test_state_apis_reach_the_remote_agent",
+        "test_cancelling_a_send_stops_the_remote_handler",
         "test_a_killed_actor_fails_the_call_in_flight_naming_the_agent",
     ],
 )

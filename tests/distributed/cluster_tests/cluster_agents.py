@@ -92,4 +92,8 @@ class Probe(RoutedAgent):
 
     @message_handler
     async def on_hang(self, message: Hang, ctx: MessageContext) -> None:
-        await asyncio.sleep(message.seconds)
+        try:
+            await asyncio.sleep(message.seconds)
+        except asyncio.CancelledError:
+            self.notes.append("hang cancelled")
+            raise

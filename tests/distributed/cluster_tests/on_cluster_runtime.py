@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from cluster_agents import Fail, Hang, Note, Place, Probe, QuotaExceeded, Recall, Where
 
-from flowgen.core import AgentId, TopicId, TypeSubscription
+from flowgen.core import AgentId, CancellationToken, TopicId, TypeSubscription
 from flowgen.distributed import Placement, RayAgentRuntime
 from flowgen.errors import AgentUnavailableError, RemoteAgentError
 
@@ -91,6 +91,19 @@ async def test_exception_types_cross_the_wire(runtime: RayAgentRuntime) -> None:
 async def test_state_apis_reach_the_remote_agent(runtime: RayAgentRuntime) -> None:
     metadata = await runtime.agent_metadata(AgentId("on_worker", "m"))
     assert metadata == {"type": "on_worker", "key": "m", "description": "reports where it runs"}
+
+
+async def test_cancelling_a_send_stops_the_remote_handler(runtime: RayAgentRuntime) -> None:
+    agent = AgentId("on_worker", "patient")
+    token = CancellationToken()
+    async with asyncio.timeout(_HANG_GUARD_S):
+        in_flight = asyncio.ensure_future(runtime.send_message(Hang(3600), agent, cancellation_token=token))
+        await runtime.send_message(Where("started"), agent)  # same batch: the hang is running now
+        token.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await in_flight
+    # send_message raised only after the remote handler stopped.
+    assert await runtime.send_message(Recall(), agent) == ["hang cancelled"]
 
 
 async def test_a_killed_actor_fails_the_call_in_flight_naming_the_agent(runtime: RayAgentRuntime) -> None:
