@@ -74,7 +74,7 @@ class AgentHost:
             pending.add(task)
             if envelope["rpc"]:
                 self._handling[envelope["message_id"]] = task
-                task.add_done_callback(lambda _, mid=envelope["message_id"]: self._handling.pop(mid, None))
+                task.add_done_callback(self._forget(envelope["message_id"]))
         try:
             while pending:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -82,6 +82,12 @@ class AgentHost:
         finally:
             for task in pending:
                 task.cancel()
+
+    def _forget(self, message_id: str) -> Callable[[asyncio.Task[tuple[int, Outcome]]], None]:
+        def forget(_: asyncio.Task[tuple[int, Outcome]]) -> None:
+            self._handling.pop(message_id, None)
+
+        return forget
 
     async def _indexed(self, index: int, envelope: Envelope) -> tuple[int, Outcome]:
         try:
