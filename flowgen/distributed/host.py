@@ -61,6 +61,15 @@ class AgentHost:
         self._registry.add_serializer(list(serializers))
         self._runtime.add_message_serializer(list(serializers))
 
+    async def deliver_one(self, envelope: Envelope) -> Outcome:
+        """One envelope alone in its batch: a plain call, cheaper than a streaming one."""
+        await self._ensure_ready()
+        task = asyncio.ensure_future(self._indexed(0, envelope))
+        if envelope["rpc"]:
+            self._handling[envelope["message_id"]] = task
+            task.add_done_callback(self._forget(envelope["message_id"]))
+        return (await task)[1]
+
     async def deliver(self, batch: list[Envelope]) -> AsyncIterator[list[tuple[int, Outcome]]]:
         """Handle every envelope concurrently; yield outcomes (by index in the batch) as they finish.
 

