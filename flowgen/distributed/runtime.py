@@ -3,8 +3,8 @@
 The driver (this object) keeps the subscriptions and the serializers; each registered agent type
 lives in Ray actors (AgentHost), one per shard of its keys, placed by the type's Placement. Sends
 and publishes leave as JSON envelopes, batched per actor; replies and failures come back the same
-way. Agents reach each other through the driver's runtime only when they share an actor (see
-docs/distributed.md for what is built and what is not).
+way. Inside an actor, agents are bound to a member runtime that finds the driver's actors by name,
+so agents reach each other across actors and nodes too (docs/distributed.md).
 """
 
 from __future__ import annotations
@@ -28,7 +28,12 @@ from flowgen.core.serialization import (
     SerializationRegistry,
     try_get_known_serializers_for_type,
 )
-from flowgen.distributed.host import AgentHost
+from flowgen.distributed.directory import (
+    AgentTypeSpec,
+    Directory,
+    forget_directory,
+    store_directory,
+)
 from flowgen.distributed.outbox import Outbox
 from flowgen.distributed.placement import Placement
 from flowgen.distributed.wire import Envelope, ExceptionTypes, Outcome, decode_value, encode_value
@@ -47,25 +52,18 @@ T = TypeVar("T", bound="Agent")
 logger = logging.getLogger(__name__)
 
 
-class _AgentTypeEntry:
-    __slots__ = ("expected_class", "factory", "hosts", "placement")
-
-    def __init__(
-        self, factory: Callable[[], Any], expected_class: type[Any] | None, placement: Placement
-    ) -> None:
-        self.factory = factory
-        self.expected_class = expected_class
-        self.placement = placement
-        self.hosts: dict[int, tuple[Any, Outbox]] = {}
-
-
 class RayAgentRuntime:
     """Agents hosted by Ray actors on any node of a cluster.
 
     ``address`` is a cluster address (``"auto"``, ``"127.0.0.1:6379"``, ``"ray://..."``) or None to
     start a local Ray in this process. If Ray is already initialised in this process, it is used as is
     and left running on close. ``placements`` gives agent types their Placement (also settable per
-    registration).
+    registration). ``name`` names this runtime's host actors (``flowgen.<name>.<type>.<shard>``);
+    a random one by default.
+
+    The driver creates every host actor (all shards of a type, at registration or at start), so the
+    actors' lifetime is the driver's. Each host actor runs a *member* runtime with a copy of the
+    driver's directory, through which its agents send and publish to agents in any actor.
     """
 
     def __init__(
@@ -74,18 +72,39 @@ class RayAgentRuntime:
         *,
         placements: Mapping[str, Placement] | None = None,
         init_options: Mapping[str, Any] | None = None,
+        name: str | None = None,
     ) -> None:
         self._address = address
         self._init_options = dict(init_options or {})
         self._placements = dict(placements or {})
-        self._types: dict[str, _AgentTypeEntry] = {}
-        self._subscriptions: list[Subscription] = []
+        self._directory = Directory(runtime_name=name or uuid.uuid4().hex[:12])
+        self._hosts: dict[tuple[str, int], tuple[Any, Outbox]] = {}
         self._registry = SerializationRegistry()
-        self._serializers: list[MessageSerializer[Any]] = []
         self._exceptions = ExceptionTypes()
         self._in_flight: set[asyncio.Future[Outcome]] = set()
         self._owns_ray = False
         self._started = False
+        self._is_member = False
+
+    @classmethod
+    def member(cls, directory: Directory) -> RayAgentRuntime:
+        """The runtime a host actor binds its agents to: it finds the driver's actors by name."""
+        runtime = cls()
+        runtime._is_member = True
+        runtime._started = True
+        runtime.adopt(directory)
+        return runtime
+
+    def adopt(self, directory: Directory) -> None:
+        """Take ``directory`` as this member's view of the agent types and subscriptions."""
+        self._directory = directory
+        self._registry.add_serializer(list(directory.serializers))
+        for cls in directory.exception_types:
+            self._exceptions.add(cls)
+
+    @property
+    def registry(self) -> SerializationRegistry:
+        return self._registry
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -97,17 +116,21 @@ class RayAgentRuntime:
             ray.init(address=self._address, **self._init_options)
             self._owns_ray = True
         self._started = True
+        for name in self._directory.types:
+            self._make_hosts(name)
 
     async def stop(self) -> None:
         """Stop at once: calls in flight are cancelled; the host actors are ended."""
         if not self._started:
             raise RuntimeError("the runtime is not started")
         self._started = False
-        for entry in self._types.values():
-            for handle, outbox in entry.hosts.values():
-                await outbox.close()
+        for handle, outbox in self._hosts.values():
+            await outbox.close()
+            if not self._is_member:
                 ray.kill(handle, no_restart=True)
-            entry.hosts.clear()
+        self._hosts.clear()
+        if not self._is_member:
+            forget_directory(self._directory.runtime_name)
 
     async def wait_until_idle(self) -> None:
         """Wait until every send and publish made from this process so far has been handled."""
@@ -138,13 +161,20 @@ class RayAgentRuntime:
         placement: Placement | None = None,
     ) -> AgentType:
         name = type.type if isinstance(type, AgentType) else type
-        if name in self._types:
+        if self._is_member:
+            raise NotAccessibleError(
+                "agent types are registered with the driver's runtime, not from an agent"
+            )
+        if name in self._directory.types:
             raise ValueError(f"agent type {name!r} is already registered")
         chosen = placement or self._placements.get(name) or Placement()
-        self._types[name] = _AgentTypeEntry(agent_factory, expected_class, chosen)
+        self._directory.types[name] = AgentTypeSpec(agent_factory, expected_class, chosen)
         if expected_class is not None:
             # The replies come back here: learn their serializers from the handlers' return types.
-            self.add_message_serializer(_reply_serializers(expected_class))
+            self._add_serializers(_reply_serializers(expected_class))
+        if self._started:
+            await self._publish_directory()
+            self._make_hosts(name)
         return AgentType(name)
 
     async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
@@ -167,51 +197,80 @@ class RayAgentRuntime:
     def add_message_serializer(
         self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]
     ) -> None:
-        added = list(serializer) if isinstance(serializer, Sequence) else [serializer]
+        self._add_serializers(list(serializer) if isinstance(serializer, Sequence) else [serializer])
+        self._share_directory()
+
+    def _add_serializers(self, added: list[MessageSerializer[Any]]) -> None:
         self._registry.add_serializer(added)
-        self._serializers.extend(added)
-        for entry in self._types.values():
-            for handle, _ in entry.hosts.values():
-                handle.add_serializers.remote(added)
+        self._directory.serializers.extend(added)
 
     def add_exception_type(self, cls: type[BaseException]) -> None:
         """Let exceptions of ``cls`` raised by remote agents come back as themselves."""
         self._exceptions.add(cls)
+        self._directory.exception_types.append(cls)
+        self._share_directory()
+
+    def _share_directory(self) -> list[Any]:
+        """Store the current directory and send it to every host actor; the calls' references."""
+        if self._is_member or not self._started:
+            return []
+        store_directory(self._directory)
+        return [handle.update.remote(self._directory) for handle, _ in self._hosts.values()]
+
+    async def _publish_directory(self) -> None:
+        """Share the current directory; returns once every host actor has it."""
+        await asyncio.gather(*self._share_directory())
 
     async def add_subscription(self, subscription: Subscription) -> None:
-        if any(s.id == subscription.id for s in self._subscriptions):
+        subscriptions = self._directory.subscriptions
+        if any(s.id == subscription.id for s in subscriptions):
             raise ValueError(f"a subscription with id {subscription.id!r} already exists")
-        self._subscriptions.append(subscription)
+        subscriptions.append(subscription)
+        await self._publish_directory()
 
     async def remove_subscription(self, id: str) -> None:
-        for i, subscription in enumerate(self._subscriptions):
+        subscriptions = self._directory.subscriptions
+        for i, subscription in enumerate(subscriptions):
             if subscription.id == id:
-                del self._subscriptions[i]
+                del subscriptions[i]
+                await self._publish_directory()
                 return
         raise LookupError(f"no subscription with id {id!r}")
 
     # ---------------------------------------------------------------- hosts
 
     def _outbox_for(self, agent_id: AgentId) -> Outbox:
+        return self._host_for(agent_id)[1]
+
+    def _host_for(self, agent_id: AgentId) -> tuple[Any, Outbox]:
         if not self._started:
             raise RuntimeError("the runtime is not started: call runtime.start() first")
-        entry = self._types.get(agent_id.type)
-        if entry is None:
+        spec = self._directory.types.get(agent_id.type)
+        if spec is None:
             raise UndeliverableException(f"no agent type {agent_id.type!r} is registered")
-        shard = entry.placement.shard_of(agent_id.key)
-        host = entry.hosts.get(shard)
+        shard = spec.placement.shard_of(agent_id.key)
+        host = self._hosts.get((agent_id.type, shard))
         if host is None:
-            handle = self._make_host(agent_id.type, entry)
-            outbox = Outbox(
-                handle.deliver.options(num_returns="streaming").remote,
-                handle.deliver_one.remote,
-                self._unavailable,
-            )
-            host = entry.hosts[shard] = (handle, outbox)
-        return host[1]
+            if not self._is_member:
+                self._make_hosts(agent_id.type)
+                return self._hosts[(agent_id.type, shard)]
+            # A member finds the driver's actor by name (a blocking lookup, once per actor).
+            handle = ray.get_actor(self._directory.actor_name(agent_id.type, shard))
+            host = self._hosts[(agent_id.type, shard)] = (handle, self._outbox(handle))
+        return host
 
-    def _make_host(self, name: str, entry: _AgentTypeEntry) -> Any:
-        placement = entry.placement
+    def _outbox(self, handle: Any) -> Outbox:
+        return Outbox(
+            handle.deliver.options(num_returns="streaming").remote,
+            handle.deliver_one.remote,
+            self._unavailable,
+        )
+
+    def _make_hosts(self, name: str) -> None:
+        """Create every shard's actor of agent type ``name`` (the driver owns them all)."""
+        from flowgen.distributed.host import AgentHost  # the host binds its agents to a member runtime
+
+        placement = self._directory.types[name].placement
         options: dict[str, Any] = {
             "num_cpus": placement.num_cpus,
             "max_restarts": placement.max_restarts,
@@ -222,9 +281,14 @@ class RayAgentRuntime:
         if placement.node_id is not None:
             options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(placement.node_id, soft=False)
         actor_class = ray.remote(AgentHost)
-        return actor_class.options(**options).remote(
-            name, entry.factory, entry.expected_class, list(self._serializers)
-        )
+        store_directory(self._directory)
+        for shard in range(placement.shards):
+            if (name, shard) in self._hosts:
+                continue
+            handle = actor_class.options(name=self._directory.actor_name(name, shard), **options).remote(
+                self._directory, name
+            )
+            self._hosts[(name, shard)] = (handle, self._outbox(handle))
 
     def _unavailable(self, exc: BaseException, envelope: Envelope) -> BaseException:
         if isinstance(exc, RayError):
@@ -286,12 +350,9 @@ class RayAgentRuntime:
         return decode_value(self._registry, outcome["body"])
 
     async def _cancel_remote(self, recipient: AgentId, message_id: str) -> None:
-        entry = self._types[recipient.type]
-        host = entry.hosts.get(entry.placement.shard_of(recipient.key))
-        if host is None:
-            return
+        handle, _ = self._host_for(recipient)
         with contextlib.suppress(RayError):
-            await host[0].cancel.remote(message_id)
+            await handle.cancel.remote(message_id)
 
     async def publish_message(
         self,
@@ -305,11 +366,12 @@ class RayAgentRuntime:
         """Queue ``message`` for every subscriber of ``topic_id`` (never the sender); returns at once."""
         if not self._started:
             raise RuntimeError("the runtime is not started: call runtime.start() first")
-        recipients = {s.map_to_agent(topic_id) for s in self._subscriptions if s.is_match(topic_id)}
+        subscriptions = self._directory.subscriptions
+        recipients = {s.map_to_agent(topic_id) for s in subscriptions if s.is_match(topic_id)}
         recipients.discard(sender)  # type: ignore[arg-type]
         mid = message_id or uuid.uuid4().hex
         for recipient in sorted(recipients, key=str):
-            if recipient.type not in self._types:
+            if recipient.type not in self._directory.types:
                 logger.warning("publish to %s: no agent type %r is registered", topic_id, recipient.type)
                 continue
             future = self._track(
@@ -322,9 +384,7 @@ class RayAgentRuntime:
     async def _agent_call(
         self, operation: str, agent: AgentId, state: Mapping[str, Any] | None = None
     ) -> Any:
-        self._outbox_for(agent)  # makes the host if needed and checks the type
-        entry = self._types[agent.type]
-        handle, _ = entry.hosts[entry.placement.shard_of(agent.key)]
+        handle, _ = self._host_for(agent)
         try:
             text = await handle.agent_call.remote(operation, str(agent), json.dumps(state or {}))
         except RayError as exc:

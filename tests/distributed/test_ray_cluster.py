@@ -59,6 +59,7 @@ def cluster_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str |
         "test_pinned_agent_answers_from_the_worker_node",
         "test_many_keys_share_an_actor_and_shards_split_them",
         "test_publish_fans_out_across_nodes",
+        "test_agents_in_actors_send_and_publish_to_agents_on_other_nodes",
         "test_exception_types_cross_the_wire",
         "test_state_apis_reach_the_remote_agent",
         "test_cancelling_a_send_stops_the_remote_handler",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import ray
 
-from flowgen.core import MessageContext, RoutedAgent, message_handler
+from flowgen.core import AgentId, MessageContext, RoutedAgent, TopicId, message_handler
 
 
 @dataclass
@@ -97,3 +97,25 @@ class Probe(RoutedAgent):
         except asyncio.CancelledError:
             self.notes.append("hang cancelled")
             raise
+
+
+@dataclass
+class Relay:
+    """Asks a Relayer to ask ``target`` where it runs, or to publish ``note`` to topic ``news``."""
+
+    target_type: str
+    key: str
+    note: str
+
+
+class Relayer(RoutedAgent):
+    """An agent that itself sends and publishes to agents in other actors."""
+
+    def __init__(self) -> None:
+        super().__init__("relays")
+
+    @message_handler
+    async def on_relay(self, message: Relay, ctx: MessageContext) -> Place:
+        if message.note:
+            await self.publish_message(Note(message.note), TopicId("news", message.key))
+        return await self.send_message(Where("relayed"), AgentId(message.target_type, message.key))

@@ -8,7 +8,7 @@ import signal
 from collections.abc import AsyncIterator
 
 import pytest
-from cluster_agents import Fail, Hang, Note, Place, Probe, QuotaExceeded, Recall, Where
+from cluster_agents import Fail, Hang, Note, Place, Probe, QuotaExceeded, Recall, Relay, Relayer, Where
 
 from flowgen.core import AgentId, CancellationToken, TopicId, TypeSubscription
 from flowgen.distributed import Placement, RayAgentRuntime
@@ -25,12 +25,14 @@ async def runtime() -> AsyncIterator[RayAgentRuntime]:
             "on_worker": Placement(resources={"worker_node": 0.01}),
             "on_head": Placement(resources={"head_node": 0.01}),
             "sharded": Placement(resources={"worker_node": 0.01}, shards=2),
+            "relay": Placement(resources={"head_node": 0.01}),
         },
     )
     runtime.start()
     runtime.add_exception_type(QuotaExceeded)
     for name in ("on_worker", "on_head", "sharded"):
         await Probe.register(runtime, name, Probe)
+    await Relayer.register(runtime, "relay", Relayer)
     yield runtime
     await runtime.close()
 
@@ -72,6 +74,22 @@ async def test_publish_fans_out_across_nodes(runtime: RayAgentRuntime, cluster: 
     await runtime.wait_until_idle()
     assert await runtime.send_message(Recall(), AgentId("on_head", "s1")) == ["one", "two"]
     assert await runtime.send_message(Recall(), AgentId("on_worker", "s1")) == ["one", "two", "mine"]
+
+
+async def test_agents_in_actors_send_and_publish_to_agents_on_other_nodes(
+    runtime: RayAgentRuntime, cluster: dict[str, str]
+) -> None:
+    await runtime.add_subscription(TypeSubscription("news", "on_worker"))
+    # The relay agent (an actor on the head node) asks an agent on the worker node, and publishes.
+    place = await runtime.send_message(Relay("on_worker", "r1", "from relay"), AgentId("relay", "r1"))
+    assert isinstance(place, Place)
+    assert (place.node_id, place.tag, place.key) == (cluster["worker"], "relayed", "r1")
+    where_relay = await runtime.send_message(Where("?"), AgentId("on_head", "r1"))
+    assert where_relay.node_id == cluster["driver"]
+    # The relay's publish went through its own member runtime; wait for it by asking after it.
+    async with asyncio.timeout(_HANG_GUARD_S):
+        while await runtime.send_message(Recall(), AgentId("on_worker", "r1")) != ["from relay"]:
+            await asyncio.sleep(0.05)  # the relay's publish is queued in another process
 
 
 async def test_exception_types_cross_the_wire(runtime: RayAgentRuntime) -> None:
