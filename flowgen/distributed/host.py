@@ -22,6 +22,7 @@ from flowgen.core.instantiation import AgentInstantiationContext, MessageHandler
 from flowgen.core.message_context import MessageContext
 from flowgen.distributed.directory import Directory, stored_directory
 from flowgen.distributed.runtime import RayAgentRuntime
+from flowgen.distributed.saved_state import save_agent_state, saved_agent_state
 from flowgen.distributed.wire import Envelope, Outcome, decode_value, encode_failure, encode_value
 
 
@@ -34,6 +35,7 @@ class AgentHost:
             # registrations and subscriptions since then are in the stored directory.
             directory = stored_directory(directory.runtime_name) or directory
         self._type = agent_type
+        self._runtime_name = directory.runtime_name
         self._spec = directory.types[agent_type]
         self._runtime = RayAgentRuntime.member(directory)
         self._agents: dict[AgentId, Agent] = {}
@@ -73,6 +75,10 @@ class AgentHost:
                 f"the factory of {self._type!r} made a {type(agent).__name__}, not a {expected.__name__}"
             )
         await agent.bind_id_and_runtime(agent_id, self._runtime)
+        if self._spec.placement.keep_state:
+            saved = saved_agent_state(self._runtime_name, str(agent_id))
+            if saved is not None:
+                await agent.load_state(saved)
         self._agents[agent_id] = agent
         return agent
 
@@ -129,6 +135,8 @@ class AgentHost:
             ctx = MessageContext(sender, topic, envelope["rpc"], CancellationToken(), envelope["message_id"])
             with MessageHandlerContext.populate_context(recipient):
                 reply = await agent.on_message(message, ctx)
+            if self._spec.placement.keep_state:
+                save_agent_state(self._runtime_name, str(recipient), await agent.save_state())
             return Outcome(body=encode_value(self._runtime.registry, reply if envelope["rpc"] else None))
         except Exception as exc:
             return Outcome(failure=encode_failure(exc, self._node))

@@ -20,7 +20,9 @@ class Placement:
     ``resources`` are custom Ray resources an actor needs (a node started with
     ``--resources '{"worker_node": 1}'`` offers them); ``node_id`` pins the actors to one node;
     ``shards`` spreads the type's keys over that many actors (agents of one key always share an
-    actor); ``max_restarts`` is how often Ray recreates a lost actor (its agents start afresh).
+    actor); ``max_restarts`` is how often Ray recreates a lost actor. With ``keep_state`` the host
+    saves each agent's state after every message it handles (before the reply leaves), and a
+    recreated actor's agents start from it; without, they start afresh.
     """
 
     resources: dict[str, float] = field(default_factory=dict)
@@ -28,6 +30,7 @@ class Placement:
     shards: int = 1
     max_restarts: int = 1
     num_cpus: float = 0.0
+    keep_state: bool = False
 
     def __post_init__(self) -> None:
         if self.shards < 1:

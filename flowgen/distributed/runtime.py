@@ -36,6 +36,7 @@ from flowgen.distributed.directory import (
 )
 from flowgen.distributed.outbox import Outbox
 from flowgen.distributed.placement import Placement
+from flowgen.distributed.saved_state import forget_saved_states
 from flowgen.distributed.wire import Envelope, ExceptionTypes, Outcome, decode_value, encode_value
 from flowgen.errors import (
     AgentUnavailableError,
@@ -131,6 +132,7 @@ class RayAgentRuntime:
         self._hosts.clear()
         if not self._is_member:
             forget_directory(self._directory.runtime_name)
+            forget_saved_states(self._directory.runtime_name)
 
     async def wait_until_idle(self) -> None:
         """Wait until every send and publish made from this process so far has been handled."""

@@ -64,6 +64,7 @@ def cluster_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str |
         "test_state_apis_reach_the_remote_agent",
         "test_cancelling_a_send_stops_the_remote_handler",
         "test_a_killed_actor_fails_the_call_in_flight_naming_the_agent",
+        "test_a_recreated_actor_serves_agents_from_their_last_saved_state",
     ],
 )
 def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import ray
 
@@ -68,6 +70,12 @@ class Probe(RoutedAgent):
     def __init__(self) -> None:
         super().__init__("reports where it runs")
         self.notes: list[str] = []
+
+    async def save_state(self) -> dict[str, list[str]]:
+        return {"notes": list(self.notes)}
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        self.notes = list(state["notes"])
 
     @message_handler
     async def on_where(self, message: Where, ctx: MessageContext) -> Place:

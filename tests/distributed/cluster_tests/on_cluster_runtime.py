@@ -26,11 +26,12 @@ async def runtime() -> AsyncIterator[RayAgentRuntime]:
             "on_head": Placement(resources={"head_node": 0.01}),
             "sharded": Placement(resources={"worker_node": 0.01}, shards=2),
             "relay": Placement(resources={"head_node": 0.01}),
+            "durable": Placement(resources={"worker_node": 0.01}, keep_state=True),
         },
     )
     runtime.start()
     runtime.add_exception_type(QuotaExceeded)
-    for name in ("on_worker", "on_head", "sharded"):
+    for name in ("on_worker", "on_head", "sharded", "durable"):
         await Probe.register(runtime, name, Probe)
     await Relayer.register(runtime, "relay", Relayer)
     yield runtime
@@ -141,3 +142,23 @@ async def test_a_killed_actor_fails_the_call_in_flight_naming_the_agent(runtime:
         after = await runtime.send_message(Where("after"), victim)
     assert after.pid != before.pid
     assert await runtime.send_message(Recall(), victim) == []
+
+
+async def test_a_recreated_actor_serves_agents_from_their_last_saved_state(runtime: RayAgentRuntime) -> None:
+    agent = AgentId("durable", "d")
+    await runtime.add_subscription(TypeSubscription("ledger", "durable"))
+    await runtime.send_message(Note("first"), agent)
+    await runtime.publish_message(Note("second"), TopicId("ledger", "d"))
+    await runtime.wait_until_idle()
+    before = await runtime.send_message(Where("before"), agent)
+    os.kill(before.pid, signal.SIGKILL)
+    async with asyncio.timeout(_HANG_GUARD_S):
+        while True:
+            try:
+                notes = await runtime.send_message(Recall(), agent)
+                break
+            except AgentUnavailableError:
+                continue  # the call raced the actor's loss; the next one reaches the new actor
+    assert notes == ["first", "second"]
+    assert (await runtime.send_message(Where("after"), agent)).pid != before.pid
+    assert await runtime.agent_save_state(agent) == {"notes": ["first", "second"]}
