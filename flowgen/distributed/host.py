@@ -164,6 +164,12 @@ class AgentHost:
             return "null"
         raise ValueError(f"unknown agent operation {operation!r}")
 
+    async def save_all(self) -> str:
+        """Every agent in memory here: its state by agent id, as JSON text."""
+        return json.dumps(
+            {str(agent_id): dict(await agent.save_state()) for agent_id, agent in self._agents.items()}
+        )
+
     async def close(self) -> None:
         for agent in list(self._agents.values()):
             await agent.close()

@@ -40,7 +40,6 @@ from flowgen.distributed.saved_state import forget_saved_states
 from flowgen.distributed.wire import Envelope, ExceptionTypes, Outcome, decode_value, encode_value
 from flowgen.errors import (
     AgentUnavailableError,
-    ConfigurationError,
     NotAccessibleError,
     UndeliverableException,
 )
@@ -407,14 +406,21 @@ class RayAgentRuntime:
         await self._agent_call("load_state", agent, state)
 
     async def save_state(self) -> Mapping[str, Any]:
-        raise ConfigurationError(
-            "RayAgentRuntime.save_state is not built yet: save agents one by one with agent_save_state"
-        )
+        """Every agent held in memory by every host actor: state by agent id (JSON-able)."""
+        if self._is_member:
+            raise NotAccessibleError("the runtime's state is saved from the driver, not from an agent")
+        saved: dict[str, Any] = {}
+        texts = await asyncio.gather(*(handle.save_all.remote() for handle, _ in self._hosts.values()))
+        for text in texts:
+            saved.update(json.loads(text))
+        return saved
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
-        raise ConfigurationError(
-            "RayAgentRuntime.load_state is not built yet: load agents one by one with agent_load_state"
-        )
+        """Load each agent's state (by agent id, as save_state gave it) into its host actor."""
+        for key, agent_state in state.items():
+            agent_id = AgentId.from_str(key)
+            if agent_id.type in self._directory.types:
+                await self.agent_load_state(agent_id, agent_state)
 
 
 def _reply_serializers(agent_class: type[Any]) -> list[MessageSerializer[Any]]:

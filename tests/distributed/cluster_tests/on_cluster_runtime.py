@@ -110,6 +110,14 @@ async def test_exception_types_cross_the_wire(runtime: RayAgentRuntime) -> None:
 async def test_state_apis_reach_the_remote_agent(runtime: RayAgentRuntime) -> None:
     metadata = await runtime.agent_metadata(AgentId("on_worker", "m"))
     assert metadata == {"type": "on_worker", "key": "m", "description": "reports where it runs"}
+    await runtime.send_message(Note("kept"), AgentId("on_head", "m"))
+    await runtime.agent_load_state(AgentId("on_worker", "m"), {"notes": ["loaded"]})
+    assert await runtime.send_message(Recall(), AgentId("on_worker", "m")) == ["loaded"]
+    saved = await runtime.save_state()
+    assert saved["on_worker/m"] == {"notes": ["loaded"]}
+    assert saved["on_head/m"] == {"notes": ["kept"]}
+    await runtime.load_state({"on_head/m": {"notes": ["restored"]}})
+    assert await runtime.agent_save_state(AgentId("on_head", "m")) == {"notes": ["restored"]}
 
 
 async def test_cancelling_a_send_stops_the_remote_handler(runtime: RayAgentRuntime) -> None:
