@@ -8,6 +8,7 @@ import signal
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 from cluster_agents import Fail, Hang, Note, Place, Probe, QuotaExceeded, Recall, Relay, Relayer, Where
 
 from flowgen.core import AgentId, CancellationToken, TopicId, TypeSubscription
@@ -17,7 +18,12 @@ from flowgen.errors import AgentUnavailableError, RemoteAgentError
 _HANG_GUARD_S = 60.0  # a hang fails the test instead of stalling the suite; it is not a speed check
 
 
-@pytest.fixture
+# One runtime (and one set of host actors) for the module: an actor costs about half a second to
+# start here. The tests use their own keys and topics, and the ones that kill actors come last.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def runtime() -> AsyncIterator[RayAgentRuntime]:
     runtime = RayAgentRuntime(
         "auto",
