@@ -23,13 +23,18 @@ INNER = Path(__file__).parent / "cluster_tests"
 
 
 @pytest.fixture(scope="session")
-def cluster_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None]:
+def cluster_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ray-cluster")
+
+
+@pytest.fixture(scope="session")
+def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
     """Each inner test's name and its failure text (None when it passed)."""
     reason = namespace_unavailable()
     if reason is not None:
         pytest.skip(f"the Ray cluster tests need a loopback-only network namespace: {reason}")
     pytest.importorskip("ray", reason="the `ray` extra is not installed: pip install -e '.[ray]'")
-    workdir = tmp_path_factory.mktemp("ray-cluster")
+    workdir = cluster_workdir
     junit = workdir / "junit.xml"
     done = run_on_local_cluster(
         [sys.executable, "-m", "pytest", str(INNER), "-o", "python_files=on_cluster_*.py",
@@ -71,3 +76,23 @@ def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> No
     assert name in cluster_results, f"{name} did not run on the cluster; ran: {sorted(cluster_results)}"
     failure = cluster_results[name]
     assert failure is None, failure
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended meanwhile
+        if text in command:
+            found.append(command)
+    return found
+
+
+def test_the_cluster_leaves_nothing_running(
+    cluster_results: dict[str, str | None], cluster_workdir: Path
+) -> None:
+    # Every node and worker process was started with a path under the cluster's temporary folder.
+    assert cluster_results
+    assert _processes_mentioning(str(cluster_workdir)) == []
