@@ -34,6 +34,9 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     └── ConfigurationError
         └── ComponentConfigError               a component config that cannot load; ``.path`` is its JSON path
             └── UntrustedSourceCodeError       a config carrying source code, without trust_source_code=True
+    ├── NotAccessibleError                     an agent lives where this process cannot reach it
+    ├── RemoteAgentError                       a remote agent raised a type this process will not rebuild
+    └── AgentUnavailableError (ConnectionError) the actor hosting an agent died or cannot be reached
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -198,3 +201,28 @@ class ComponentConfigError(ConfigurationError):
 
 class UntrustedSourceCodeError(ComponentConfigError):
     """A component config carries source code, and the caller did not pass ``trust_source_code=True``."""
+
+
+# --- the distributed runtime (flowgen.distributed) -------------------------------------------------
+
+
+class RemoteAgentError(FlowgenError):
+    """An agent on another process raised an exception whose type this process may not rebuild.
+
+    Only builtin exceptions, flowgen's own and types registered with
+    ``RayAgentRuntime.add_exception_type`` come back as themselves; anything else arrives as this
+    error, carrying the remote type's dotted name in ``remote_type`` and its message.
+    """
+
+    def __init__(self, message: str, *, remote_type: str = "", agent: str = "") -> None:
+        super().__init__(message)
+        self.remote_type = remote_type
+        self.agent = agent
+
+
+class AgentUnavailableError(FlowgenError, ConnectionError):
+    """The actor hosting an agent died or could not be reached; the call may or may not have run."""
+
+    def __init__(self, message: str, *, agent: str = "") -> None:
+        super().__init__(message)
+        self.agent = agent

@@ -11,6 +11,8 @@ command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)  # SandboxedCodeExecutor; its tests never skip
+# unshare (util-linux) and ip (iproute2): the Ray cluster tests run in a loopback-only network namespace.
+command -v unshare >/dev/null 2>&1 || need+=(util-linux); command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
   if [ "$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,163 @@
+"""RayAgentRuntime on a real two-node local Ray cluster: round trip, pipelined throughput, fan-out.
+
+``python -m benchmarks.distributed_ray`` starts the cluster in a loopback-only namespace
+(flowgen.testing.ray_cluster), runs the measurements there against agents on the worker node and
+prints one JSON object. A plain Ray actor call is measured alongside as the floor. Wall-clock
+figures on a shared 2-core machine: compare ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flowgen.core import MessageContext, RoutedAgent, message_handler
+
+ROUND_TRIPS = 200
+PIPELINED = 2_000
+IN_FLIGHT = 100
+FAN_OUT = 10
+PUBLISHES = 200
+ON_WORKER = {"worker_node": 0.01}
+
+
+@dataclass
+class Ping:
+    n: int
+
+
+@dataclass
+class Pong:
+    n: int
+
+
+class Echo(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("echo")
+
+    @message_handler
+    async def on_ping(self, message: Ping, ctx: MessageContext) -> Pong:
+        return Pong(message.n)
+
+
+class _ToKey:
+    """Maps a topic type to one fixed agent: ten of them give ten subscribers hosted by one actor."""
+
+    def __init__(self, topic_type: str, agent: Any) -> None:
+        self.topic_type, self.agent = topic_type, agent
+
+    @property
+    def id(self) -> str:
+        return f"{self.topic_type}->{self.agent}"
+
+    def is_match(self, topic_id: Any) -> bool:
+        return bool(topic_id.type == self.topic_type)
+
+    def map_to_agent(self, topic_id: Any) -> Any:
+        return self.agent
+
+
+class _Floor:
+    def ping(self, n: int) -> int:
+        return n
+
+
+def _connect() -> float:
+    """Join the cluster and wait for both nodes; seconds since the launcher started the head node."""
+    import ray
+
+    launched = float(os.environ["FLOWGEN_RAY_LAUNCHED_AT"])
+    ray.init(address=os.environ["FLOWGEN_RAY_ADDRESS"], logging_level="warning", log_to_driver=False)
+    while len([n for n in ray.nodes() if n["Alive"]]) < 2:
+        time.sleep(0.2)  # the worker node joins on its own; nothing to wait on
+    return time.monotonic() - launched
+
+
+async def _measure() -> dict[str, Any]:
+    import ray
+
+    from flowgen.core import AgentId, TopicId
+    from flowgen.distributed import Placement, RayAgentRuntime
+
+    out: dict[str, Any] = {"cluster_ready_s": round(_connect(), 1)}
+
+    floor = ray.remote(_Floor).options(num_cpus=0, resources=ON_WORKER).remote()
+    ray.get(floor.ping.remote(0))
+    samples = []
+    for i in range(ROUND_TRIPS):
+        began = time.perf_counter()
+        ray.get(floor.ping.remote(i))
+        samples.append(time.perf_counter() - began)
+    out["ray_actor_call_round_trip_ms"] = round(statistics.median(samples) * 1e3, 3)
+
+    runtime = RayAgentRuntime(placements={"echo": Placement(resources=ON_WORKER)})
+    runtime.start()
+    await Echo.register(runtime, "echo", Echo, skip_direct_message_subscription=True)
+    began = time.perf_counter()
+    await runtime.send_message(Ping(0), AgentId("echo", "a"))
+    out["first_reply_s_incl_actor_start"] = round(time.perf_counter() - began, 2)
+
+    samples = []
+    for i in range(ROUND_TRIPS):
+        began = time.perf_counter()
+        await runtime.send_message(Ping(i), AgentId("echo", "a"))
+        samples.append(time.perf_counter() - began)
+    out["send_round_trip_ms"] = round(statistics.median(samples) * 1e3, 3)
+
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await runtime.send_message(Ping(i), AgentId("echo", "a"))
+
+    began = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(PIPELINED)))
+    out["pipelined_messages_per_s"] = round(PIPELINED / (time.perf_counter() - began))
+
+    for k in range(FAN_OUT):
+        await runtime.add_subscription(_ToKey("all", AgentId("echo", f"sub{k}")))
+    for k in range(FAN_OUT):  # warm: make every subscriber before timing
+        await runtime.send_message(Ping(0), AgentId("echo", f"sub{k}"))
+    began = time.perf_counter()
+    for i in range(PUBLISHES):
+        await runtime.publish_message(Ping(i), TopicId("all", "bench"))
+    await runtime.wait_until_idle()
+    elapsed = time.perf_counter() - began
+    out["fan_out_subscribers"] = FAN_OUT
+    out["fan_out_deliveries_per_s"] = round(PUBLISHES * FAN_OUT / elapsed)
+    await runtime.close()
+    ray.shutdown()
+    return out
+
+
+def main() -> None:
+    if "--inner" in sys.argv:
+        # Through the module's import name, so the actors unpickle Echo by reference, not from __main__.
+        from benchmarks import distributed_ray
+
+        print(json.dumps(asyncio.run(distributed_ray._measure())))
+        return
+    from flowgen.testing.ray_cluster import run_on_local_cluster
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="flowgen-ray-bench-") as workdir:
+        done = run_on_local_cluster(
+            [sys.executable, "-m", "benchmarks.distributed_ray", "--inner"],
+            workdir=Path(workdir),
+            pythonpath=[str(root)],
+        )
+    if done.returncode != 0:
+        sys.exit(f"the cluster run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
+    print(done.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main()

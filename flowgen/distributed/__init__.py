@@ -1,0 +1,11 @@
+"""flowgen on a Ray cluster (install with ``pip install 'flowgen[ray]'``).
+
+Importing this package imports Ray; nothing else in flowgen does. See docs/distributed.md.
+"""
+
+from __future__ import annotations
+
+from flowgen.distributed.placement import Placement
+from flowgen.distributed.runtime import RayAgentRuntime
+
+__all__ = ["Placement", "RayAgentRuntime"]

@@ -1,0 +1,450 @@
+"""RayAgentRuntime: the AgentRuntime protocol over a Ray cluster.
+
+The driver (this object) keeps the subscriptions and the serializers; each registered agent type
+lives in Ray actors (AgentHost), one per shard of its keys, placed by the type's Placement. Sends
+and publishes leave as JSON envelopes, batched per actor; replies and failures come back the same
+way. Inside an actor, agents are bound to a member runtime that finds the driver's actors by name,
+so agents reach each other across actors and nodes too (docs/distributed.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import ray
+from ray.exceptions import RayError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from flowgen.core.cancellation import CancellationToken
+from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
+from flowgen.core.serialization import (
+    MessageSerializer,
+    SerializationRegistry,
+    try_get_known_serializers_for_type,
+)
+from flowgen.distributed.directory import (
+    AgentTypeSpec,
+    Directory,
+    forget_directory,
+    store_directory,
+)
+from flowgen.distributed.outbox import Outbox
+from flowgen.distributed.placement import Placement
+from flowgen.distributed.saved_state import forget_saved_states
+from flowgen.distributed.wire import Envelope, ExceptionTypes, Outcome, decode_value, encode_value
+from flowgen.errors import (
+    AgentUnavailableError,
+    NotAccessibleError,
+    UndeliverableException,
+)
+
+if TYPE_CHECKING:
+    from flowgen.core.agent import Agent
+    from flowgen.core.subscriptions import Subscription
+
+T = TypeVar("T", bound="Agent")
+logger = logging.getLogger(__name__)
+
+
+class RayAgentRuntime:
+    """Agents hosted by Ray actors on any node of a cluster.
+
+    ``address`` is a cluster address (``"auto"``, ``"127.0.0.1:6379"``, ``"ray://..."``) or None to
+    start a local Ray in this process. If Ray is already initialised in this process, it is used as is
+    and left running on close. ``placements`` gives agent types their Placement (also settable per
+    registration). ``name`` names this runtime's host actors (``flowgen.<name>.<type>.<shard>``);
+    a random one by default.
+
+    The driver creates every host actor (all shards of a type, at registration or at start), so the
+    actors' lifetime is the driver's. Each host actor runs a *member* runtime with a copy of the
+    driver's directory, through which its agents send and publish to agents in any actor.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        placements: Mapping[str, Placement] | None = None,
+        init_options: Mapping[str, Any] | None = None,
+        name: str | None = None,
+    ) -> None:
+        self._address = address
+        self._init_options = dict(init_options or {})
+        self._placements = dict(placements or {})
+        self._directory = Directory(runtime_name=name or uuid.uuid4().hex[:12])
+        self._hosts: dict[tuple[str, int], tuple[Any, Outbox]] = {}
+        self._registry = SerializationRegistry()
+        self._exceptions = ExceptionTypes()
+        self._in_flight: set[asyncio.Future[Outcome]] = set()
+        self._owns_ray = False
+        self._started = False
+        self._is_member = False
+
+    @classmethod
+    def member(cls, directory: Directory) -> RayAgentRuntime:
+        """The runtime a host actor binds its agents to: it finds the driver's actors by name."""
+        runtime = cls()
+        runtime._is_member = True
+        runtime._started = True
+        runtime.adopt(directory)
+        return runtime
+
+    def adopt(self, directory: Directory) -> None:
+        """Take ``directory`` as this member's view of the agent types and subscriptions."""
+        self._directory = directory
+        self._registry.add_serializer(list(directory.serializers))
+        for cls in directory.exception_types:
+            self._exceptions.add(cls)
+
+    @property
+    def registry(self) -> SerializationRegistry:
+        return self._registry
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        """Connect to the cluster (or start a local Ray). Blocks while Ray connects."""
+        if self._started:
+            raise RuntimeError("the runtime is already started")
+        if not ray.is_initialized():
+            ray.init(address=self._address, **self._init_options)
+            self._owns_ray = True
+        self._started = True
+        for name in self._directory.types:
+            self._make_hosts(name)
+
+    async def stop(self) -> None:
+        """Stop at once: calls in flight are cancelled; the host actors are ended."""
+        if not self._started:
+            raise RuntimeError("the runtime is not started")
+        self._started = False
+        for handle, outbox in self._hosts.values():
+            await outbox.close()
+            if not self._is_member:
+                ray.kill(handle, no_restart=True)
+        self._hosts.clear()
+        if not self._is_member:
+            forget_directory(self._directory.runtime_name)
+            forget_saved_states(self._directory.runtime_name)
+
+    async def wait_until_idle(self) -> None:
+        """Wait until every send and publish made from this process so far has been handled."""
+        while self._in_flight:
+            await asyncio.wait(list(self._in_flight))
+
+    async def stop_when_idle(self) -> None:
+        """Wait until every send and publish made from this process has been handled, then stop."""
+        await self.wait_until_idle()
+        await self.stop()
+
+    async def close(self) -> None:
+        """Stop (if started) and disconnect from Ray if this runtime connected."""
+        if self._started:
+            await self.stop()
+        if self._owns_ray:
+            ray.shutdown()
+            self._owns_ray = False
+
+    # ---------------------------------------------------------------- registration
+
+    async def register_factory(
+        self,
+        type: str | AgentType,
+        agent_factory: Callable[[], T | Awaitable[T]],
+        *,
+        expected_class: type[T] | None = None,
+        placement: Placement | None = None,
+    ) -> AgentType:
+        name = type.type if isinstance(type, AgentType) else type
+        if self._is_member:
+            raise NotAccessibleError(
+                "agent types are registered with the driver's runtime, not from an agent"
+            )
+        if name in self._directory.types:
+            raise ValueError(f"agent type {name!r} is already registered")
+        chosen = placement or self._placements.get(name) or Placement()
+        self._directory.types[name] = AgentTypeSpec(agent_factory, expected_class, chosen)
+        if expected_class is not None:
+            # The replies come back here: learn their serializers from the handlers' return types.
+            self._add_serializers(_reply_serializers(expected_class))
+        if self._started:
+            await self._publish_directory()
+            self._make_hosts(name)
+        return AgentType(name)
+
+    async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
+        raise NotAccessibleError(
+            "a RayAgentRuntime hosts agents in Ray actors built from a factory: use register_factory "
+            "(or BaseAgent.register) instead of register_agent_instance"
+        )
+
+    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = ...) -> T:  # type: ignore[assignment]
+        raise NotAccessibleError(f"agent {id} lives in a Ray actor; this process holds no instance of it")
+
+    async def get(
+        self, id_or_type: AgentId | AgentType | str, /, key: str = "default", *, lazy: bool = True
+    ) -> AgentId:
+        if isinstance(id_or_type, AgentId):
+            return id_or_type
+        name = id_or_type.type if isinstance(id_or_type, AgentType) else id_or_type
+        return AgentId(name, key)
+
+    def add_message_serializer(
+        self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]
+    ) -> None:
+        self._add_serializers(list(serializer) if isinstance(serializer, Sequence) else [serializer])
+        self._share_directory()
+
+    def _add_serializers(self, added: list[MessageSerializer[Any]]) -> None:
+        self._registry.add_serializer(added)
+        self._directory.serializers.extend(added)
+
+    def add_exception_type(self, cls: type[BaseException]) -> None:
+        """Let exceptions of ``cls`` raised by remote agents come back as themselves."""
+        self._exceptions.add(cls)
+        self._directory.exception_types.append(cls)
+        self._share_directory()
+
+    def _share_directory(self) -> list[Any]:
+        """Store the current directory and send it to every host actor; the calls' references."""
+        if self._is_member or not self._started:
+            return []
+        store_directory(self._directory)
+        return [handle.update.remote(self._directory) for handle, _ in self._hosts.values()]
+
+    async def _publish_directory(self) -> None:
+        """Share the current directory; returns once every host actor has it."""
+        await asyncio.gather(*self._share_directory())
+
+    async def add_subscription(self, subscription: Subscription) -> None:
+        subscriptions = self._directory.subscriptions
+        if any(s.id == subscription.id for s in subscriptions):
+            raise ValueError(f"a subscription with id {subscription.id!r} already exists")
+        subscriptions.append(subscription)
+        await self._publish_directory()
+
+    async def remove_subscription(self, id: str) -> None:
+        subscriptions = self._directory.subscriptions
+        for i, subscription in enumerate(subscriptions):
+            if subscription.id == id:
+                del subscriptions[i]
+                await self._publish_directory()
+                return
+        raise LookupError(f"no subscription with id {id!r}")
+
+    # ---------------------------------------------------------------- hosts
+
+    def _outbox_for(self, agent_id: AgentId) -> Outbox:
+        return self._host_for(agent_id)[1]
+
+    def _host_for(self, agent_id: AgentId) -> tuple[Any, Outbox]:
+        if not self._started:
+            raise RuntimeError("the runtime is not started: call runtime.start() first")
+        spec = self._directory.types.get(agent_id.type)
+        if spec is None:
+            raise UndeliverableException(f"no agent type {agent_id.type!r} is registered")
+        shard = spec.placement.shard_of(agent_id.key)
+        host = self._hosts.get((agent_id.type, shard))
+        if host is None:
+            if not self._is_member:
+                self._make_hosts(agent_id.type)
+                return self._hosts[(agent_id.type, shard)]
+            # A member finds the driver's actor by name (a blocking lookup, once per actor).
+            handle = ray.get_actor(self._directory.actor_name(agent_id.type, shard))
+            host = self._hosts[(agent_id.type, shard)] = (handle, self._outbox(handle))
+        return host
+
+    def _outbox(self, handle: Any) -> Outbox:
+        return Outbox(
+            handle.deliver.options(num_returns="streaming").remote,
+            handle.deliver_one.remote,
+            self._unavailable,
+        )
+
+    def _make_hosts(self, name: str) -> None:
+        """Create every shard's actor of agent type ``name`` (the driver owns them all)."""
+        from flowgen.distributed.host import AgentHost  # the host binds its agents to a member runtime
+
+        placement = self._directory.types[name].placement
+        options: dict[str, Any] = {
+            "num_cpus": placement.num_cpus,
+            "max_restarts": placement.max_restarts,
+            "max_task_retries": 0,  # at-most-once: a call in flight when the actor dies fails
+        }
+        if placement.resources:
+            options["resources"] = dict(placement.resources)
+        if placement.node_id is not None:
+            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(placement.node_id, soft=False)
+        actor_class = ray.remote(AgentHost)
+        store_directory(self._directory)
+        for shard in range(placement.shards):
+            if (name, shard) in self._hosts:
+                continue
+            handle = actor_class.options(name=self._directory.actor_name(name, shard), **options).remote(
+                self._directory, name
+            )
+            self._hosts[(name, shard)] = (handle, self._outbox(handle))
+
+    def _unavailable(self, exc: BaseException, envelope: Envelope) -> BaseException:
+        if isinstance(exc, RayError):
+            error = AgentUnavailableError(
+                f"agent {envelope['recipient']} is unavailable: the Ray actor hosting it died or cannot "
+                f"be reached ({type(exc).__name__}); the call may not have run",
+                agent=envelope["recipient"],
+            )
+            error.__cause__ = exc
+            return error
+        return exc
+
+    # ---------------------------------------------------------------- messaging
+
+    def _envelope(
+        self, message: Any, recipient: AgentId, sender: AgentId | None, topic: TopicId | None, message_id: str
+    ) -> Envelope:
+        return Envelope(
+            rpc=topic is None,
+            recipient=str(recipient),
+            sender=str(sender) if sender is not None else None,
+            topic=str(topic) if topic is not None else None,
+            message_id=message_id,
+            body=encode_value(self._registry, message),
+        )
+
+    def _track(self, future: asyncio.Future[Outcome]) -> asyncio.Future[Outcome]:
+        self._in_flight.add(future)
+        future.add_done_callback(self._in_flight.discard)
+        return future
+
+    async def send_message(
+        self,
+        message: Any,
+        recipient: AgentId,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> Any:
+        """Deliver ``message`` to ``recipient`` on whatever node hosts it and return its reply."""
+        if not isinstance(recipient, AgentId):
+            raise TypeError(f"recipient must be an AgentId, not {recipient!r}")
+        if cancellation_token is not None and cancellation_token.is_cancelled():
+            raise asyncio.CancelledError(f"the send to {recipient} was cancelled before delivery")
+        outbox = self._outbox_for(recipient)
+        envelope = self._envelope(message, recipient, sender, None, message_id or uuid.uuid4().hex)
+        future = self._track(outbox.put(envelope))
+        if cancellation_token is not None:
+            cancellation_token.link_future(future)
+        try:
+            outcome = await future
+        except asyncio.CancelledError:
+            # The caller gave up: stop the remote handler too, and return only once it has stopped.
+            await self._cancel_remote(recipient, envelope["message_id"])
+            raise
+        if "failure" in outcome:
+            raise self._exceptions.rebuild(outcome["failure"], str(recipient))
+        return decode_value(self._registry, outcome["body"])
+
+    async def _cancel_remote(self, recipient: AgentId, message_id: str) -> None:
+        handle, _ = self._host_for(recipient)
+        with contextlib.suppress(RayError):
+            await handle.cancel.remote(message_id)
+
+    async def publish_message(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> None:
+        """Queue ``message`` for every subscriber of ``topic_id`` (never the sender); returns at once."""
+        if not self._started:
+            raise RuntimeError("the runtime is not started: call runtime.start() first")
+        subscriptions = self._directory.subscriptions
+        recipients = {s.map_to_agent(topic_id) for s in subscriptions if s.is_match(topic_id)}
+        recipients.discard(sender)  # type: ignore[arg-type]
+        mid = message_id or uuid.uuid4().hex
+        for recipient in sorted(recipients, key=str):
+            if recipient.type not in self._directory.types:
+                logger.warning("publish to %s: no agent type %r is registered", topic_id, recipient.type)
+                continue
+            future = self._track(
+                self._outbox_for(recipient).put(self._envelope(message, recipient, sender, topic_id, mid))
+            )
+            future.add_done_callback(_log_publish_failure(str(recipient)))
+
+    # ---------------------------------------------------------------- state
+
+    async def _agent_call(
+        self, operation: str, agent: AgentId, state: Mapping[str, Any] | None = None
+    ) -> Any:
+        handle, _ = self._host_for(agent)
+        try:
+            text = await handle.agent_call.remote(operation, str(agent), json.dumps(state or {}))
+        except RayError as exc:
+            raise AgentUnavailableError(
+                f"agent {agent} is unavailable: its Ray actor died or cannot be reached", agent=str(agent)
+            ) from exc
+        return json.loads(text)
+
+    async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
+        found = await self._agent_call("metadata", agent)
+        return AgentMetadata(type=found["type"], key=found["key"], description=found["description"])
+
+    async def agent_save_state(self, agent: AgentId) -> Mapping[str, Any]:
+        state: Mapping[str, Any] = await self._agent_call("save_state", agent)
+        return state
+
+    async def agent_load_state(self, agent: AgentId, state: Mapping[str, Any]) -> None:
+        await self._agent_call("load_state", agent, state)
+
+    async def save_state(self) -> Mapping[str, Any]:
+        """Every agent held in memory by every host actor: state by agent id (JSON-able)."""
+        if self._is_member:
+            raise NotAccessibleError("the runtime's state is saved from the driver, not from an agent")
+        saved: dict[str, Any] = {}
+        texts = await asyncio.gather(*(handle.save_all.remote() for handle, _ in self._hosts.values()))
+        for text in texts:
+            saved.update(json.loads(text))
+        return saved
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Load each agent's state (by agent id, as save_state gave it) into its host actor."""
+        for key, agent_state in state.items():
+            agent_id = AgentId.from_str(key)
+            if agent_id.type in self._directory.types:
+                await self.agent_load_state(agent_id, agent_state)
+
+
+def _reply_serializers(agent_class: type[Any]) -> list[MessageSerializer[Any]]:
+    """Serializers for every type the class's handlers (inherited ones too) declare they return."""
+    return [
+        serializer
+        for klass in agent_class.__mro__
+        for attribute in vars(klass).values()
+        for produced in getattr(attribute, "produces_types", ())
+        for serializer in try_get_known_serializers_for_type(produced)
+    ]
+
+
+def _log_publish_failure(recipient: str) -> Callable[[asyncio.Future[Outcome]], None]:
+    def check(future: asyncio.Future[Outcome]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            logger.error("publish to %s failed: %s", recipient, error)
+        elif "failure" in future.result():
+            failure = future.result()["failure"]
+            logger.error(
+                "publish handler of %s raised %s: %s", recipient, failure["type"], failure["message"]
+            )
+
+    return check

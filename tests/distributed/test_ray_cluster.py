@@ -1,0 +1,98 @@
+"""RayAgentRuntime on a real two-node Ray cluster, started once for all these tests.
+
+The cluster lives in a loopback-only network namespace (see README.md here), so the tests that talk
+to it run inside that namespace too: one launcher process starts both nodes, runs the pytest module
+tests/distributed/cluster_tests/on_cluster_runtime.py against them and stops them by pid. Each test
+here reports one of those inner tests, with its failure text.
+"""
+
+from __future__ import annotations
+
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from flowgen.testing.ray_cluster import namespace_unavailable, run_on_local_cluster
+
+pytestmark = pytest.mark.ray
+
+ROOT = Path(__file__).resolve().parents[2]
+INNER = Path(__file__).parent / "cluster_tests"
+
+
+@pytest.fixture(scope="session")
+def cluster_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ray-cluster")
+
+
+@pytest.fixture(scope="session")
+def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
+    """Each inner test's name and its failure text (None when it passed)."""
+    reason = namespace_unavailable()
+    if reason is not None:
+        pytest.skip(f"the Ray cluster tests need a loopback-only network namespace: {reason}")
+    pytest.importorskip("ray", reason="the `ray` extra is not installed: pip install -e '.[ray]'")
+    workdir = cluster_workdir
+    junit = workdir / "junit.xml"
+    done = run_on_local_cluster(
+        [sys.executable, "-m", "pytest", str(INNER), "-o", "python_files=on_cluster_*.py",
+         "-p", "no:cacheprovider", "-q", f"--junitxml={junit}"],
+        workdir=workdir,
+        pythonpath=[str(ROOT), str(INNER)],
+        env={"FLOWGEN_IN_RAY_CLUSTER": "1"},
+    )  # fmt: skip
+    if not junit.exists():
+        pytest.fail(
+            f"the cluster run produced no results (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
+    results: dict[str, str | None] = {}
+    for case in ElementTree.parse(junit).getroot().iter("testcase"):
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        results[case.attrib["name"]] = (
+            None if problem is None else (problem.text or problem.attrib["message"])
+        )
+    return results
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "test_pinned_agent_answers_from_the_worker_node",
+        "test_many_keys_share_an_actor_and_shards_split_them",
+        "test_publish_fans_out_across_nodes",
+        "test_agents_in_actors_send_and_publish_to_agents_on_other_nodes",
+        "test_exception_types_cross_the_wire",
+        "test_state_apis_reach_the_remote_agent",
+        "test_cancelling_a_send_stops_the_remote_handler",
+        "test_a_killed_actor_fails_the_call_in_flight_naming_the_agent",
+        "test_a_recreated_actor_serves_agents_from_their_last_saved_state",
+    ],
+)
+def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> None:
+    assert name in cluster_results, f"{name} did not run on the cluster; ran: {sorted(cluster_results)}"
+    failure = cluster_results[name]
+    assert failure is None, failure
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended meanwhile
+        if text in command:
+            found.append(command)
+    return found
+
+
+def test_the_cluster_leaves_nothing_running(
+    cluster_results: dict[str, str | None], cluster_workdir: Path
+) -> None:
+    # Every node and worker process was started with a path under the cluster's temporary folder.
+    assert cluster_results
+    assert _processes_mentioning(str(cluster_workdir)) == []
