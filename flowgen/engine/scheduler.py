@@ -404,14 +404,14 @@ class GraphRunner:
                 self._savepoint = None
                 await savepoint.restore(st, self)
                 raise
-            self._commit_step(stop)
+            self._commit_step(stop, rec)
             while st.unshown:
                 yield st.thread[st.unshown.pop(0)]
             if stop is not None:
                 yield self._finish(stop, rec, clock)
                 return
 
-    def _commit_step(self, stop: _Stop | None) -> None:
+    def _commit_step(self, stop: _Stop | None, rec: TraceRecorder) -> None:
         """THE COMMIT POINT of a step: from here on the step counts, whatever happens to the run.
 
         Its savepoint is dropped (the participants' additions stand), and the run state holds all the
@@ -422,6 +422,8 @@ class GraphRunner:
         self._savepoint = None
         if stop is not None:
             self.state.stopping = (stop.reason, stop.kind, stop.node)
+            if self.state.frontier or self.state.pending:
+                self._carry(rec)
 
     async def _run_nodes(
         self,
@@ -562,8 +564,6 @@ class GraphRunner:
 
     def _finish(self, stop: _Stop, rec: TraceRecorder, clock: _Clock) -> RunOutcome:
         self.state.stopping = None
-        if self.state.frontier or self.state.pending:
-            self._carry(rec)
         rec.run_stopped(clock(), self.state.step, stop.reason, stop.kind, stop.node)
         self._last_recording = recording = rec.seal()
         return RunOutcome(stop.reason, stop.kind, recording)
@@ -711,17 +711,19 @@ class GraphRunner:
             return
         result: _NodeResult | None = None
         inner: RunTrace | None = None
+        run = participant.run_stream(task=messages or None, cancellation_token=token, output_task_messages=False)
         try:
-            async for out in participant.run_stream(
-                task=messages or None, cancellation_token=token, output_task_messages=False
-            ):
-                if isinstance(out, TaskResult):
-                    produced = list(out.messages)
-                    chat_only = [m for m in produced if isinstance(m, BaseChatMessage)]
-                    result = _NodeResult(name, produced, chat_only, [])
-                    inner = out.trace
-                else:
-                    yield out
+            # Closed here, not left to the garbage collector: a step undone after the inner run is
+            # closed restores the inner team as it was before the step, not before the inner run's step.
+            async with aclosing(run) as outs:
+                async for out in outs:
+                    if isinstance(out, TaskResult):
+                        produced = list(out.messages)
+                        chat_only = [m for m in produced if isinstance(m, BaseChatMessage)]
+                        result = _NodeResult(name, produced, chat_only, [])
+                        inner = out.trace
+                    else:
+                        yield out
             if result is None:
                 raise RuntimeError(f"team {name!r} ended its run_stream without a TaskResult")
         except Exception as exc:
