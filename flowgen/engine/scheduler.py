@@ -902,7 +902,9 @@ class _StepSavepoint:
         self.frontier = st.frontier  # replaced, never changed in place
         self.started = st.started
         self.carried = st.carried
-        self.pending = {t: {g: set(s) for g, s in groups.items()} for t, groups in st.pending.items()}
+        pending = st.pending
+        # Joins are rare: most steps have none pending, and skip the comprehension's call.
+        self.pending = {t: {g: set(s) for g, s in gs.items()} for t, gs in pending.items()} if pending else {}
         self.visits = st.visits.copy()
         self.cursors = st.cursors.copy()
         self.spans = st.spans.copy()
