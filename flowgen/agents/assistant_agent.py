@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from flowgen.agents.assistant_setup import ToolLike, as_handoffs, as_tools, check_model_features, check_names
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
-from flowgen.agents.tool_execution import Toolbox, run_tool_call, run_tool_calls
 from flowgen.agents.savepoint import LIST_ONLY_CONTEXTS, ContextSavepoint, context_savepoint
+from flowgen.agents.tool_execution import Toolbox, run_tool_call, run_tool_calls
 from flowgen.base import Handoff, Response, Savepoint
 from flowgen.core import CancellationToken, FunctionCall, Image
 from flowgen.errors import ConfigurationError, ModelClientError

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import Field
 
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
-from flowgen.agents.state import BaseState
 from flowgen.agents.savepoint import Savepoints, context_savepoint
+from flowgen.agents.state import BaseState
 from flowgen.base import Response, Savepoint, TaskResult, Team
 from flowgen.core import CancellationToken
 from flowgen.errors import ConfigurationError

@@ -8,8 +8,15 @@ Inner events stream out as they happen; each node's chat messages are yielded on
 is recorded, so the state is consistent (and resumable) at every point the caller sees.
 
 Each node receives only the chat messages it has not seen (see :mod:`flowgen.engine.state`).
-Cancellation — through a CancellationToken or by cancelling the consuming task — stops at the next
-await, cancels every task of the step and leaves the state as it was before that step.
+
+A step is a transaction. Before it runs, a savepoint records the run state's small parts and the
+thread's length, and each participant that runs gives its own ``savepoint()`` (an AssistantAgent its
+context's length; a nested team its whole state). Cancellation — through a CancellationToken, by
+cancelling the consuming task, or by closing the stream — stops at the next await, cancels every task
+of the step; it, or an exception, before the commit point restores every savepoint, leaving the run
+and its participants as they were before the step. The commit point is :meth:`GraphRunner._commit_step`:
+after it, the step's messages are in the thread and those not yet handed over are listed in the
+state (``unshown``), so a run interrupted while yielding them — or saved then — shows each once.
 
 Example:
     >>> import asyncio
@@ -711,7 +718,9 @@ class GraphRunner:
             return
         result: _NodeResult | None = None
         inner: RunTrace | None = None
-        run = participant.run_stream(task=messages or None, cancellation_token=token, output_task_messages=False)
+        run = participant.run_stream(
+            task=messages or None, cancellation_token=token, output_task_messages=False
+        )
         try:
             # Closed here, not left to the garbage collector: a step undone after the inner run is
             # closed restores the inner team as it was before the step, not before the inner run's step.

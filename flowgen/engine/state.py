@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from flowgen.engine.recording import TakenEdge
+from flowgen.engine.recording import StopKind, TakenEdge
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, TextMessage
 
 #: The format of a saved run state this flowgen writes and reads.
@@ -66,7 +66,7 @@ class LiveState:
         spans: dict[str, tuple[int, int]] | None = None,
         carried: list[TakenEdge] | None = None,
         unshown: list[int] | None = None,
-        stopping: tuple[str, str, str | None] | None = None,
+        stopping: tuple[str, StopKind, str | None] | None = None,
     ) -> None:
         self.thread: list[BaseAgentEvent | BaseChatMessage] = [] if thread is None else thread
         self.turn = turn
@@ -82,7 +82,7 @@ class LiveState:
         #: Thread indices of chat messages committed but not yet handed to the caller, in order.
         self.unshown: list[int] = [] if unshown is None else unshown
         #: The stop (reason, kind, node) a committed step reached, until the run reports it.
-        self.stopping: tuple[str, str, str | None] | None = stopping
+        self.stopping: tuple[str, StopKind, str | None] | None = stopping
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _LIVE_FIELDS)
@@ -141,7 +141,7 @@ class RunState(BaseModel):
     #: Thread indices of chat messages committed but not yet handed over; the next run yields them first.
     unshown: list[int] = []
     #: The stop a committed step reached that no run has reported yet: reason, kind, node.
-    stopping: tuple[str, str, str | None] | None = None
+    stopping: tuple[str, StopKind, str | None] | None = None
     termination: dict[str, Any] = {}
     policies: dict[str, dict[str, Any]] = {}
     agent_states: dict[str, dict[str, Any]] = {}

@@ -367,9 +367,13 @@ def _run_state(state: object) -> RunState:
         )
     kind = state.get("type", "TeamState")
     if kind != "TeamState":
-        raise StateError(f"type: the state is a {kind!r}, not a 'TeamState'; pass what a team's save_state returned")
+        raise StateError(
+            f"type: the state is a {kind!r}, not a 'TeamState'; pass what a team's save_state returned"
+        )
     agent_states = state.get("agent_states")
-    if not isinstance(agent_states, Mapping) or not all(isinstance(v, Mapping) for v in agent_states.values()):
+    if not isinstance(agent_states, Mapping) or not all(
+        isinstance(v, Mapping) for v in agent_states.values()
+    ):
         raise StateError("agent_states: the team state needs a mapping of participant name to state")
     run_state = state.get("run_state", {})
     if not isinstance(run_state, Mapping):

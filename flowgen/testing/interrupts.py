@@ -238,10 +238,10 @@ async def _interrupt(
 async def _case(scenario: Scenario, reference: _Outcome, way: Way, k: int, reload: bool) -> None:
     log = ModelLog()
     team = scenario.build(log)
-    shown = await _interrupt(team, scenario, way, k, log)
-    if any(isinstance(m, TaskResult) for m in shown):
+    interrupted = await _interrupt(team, scenario, way, k, log)
+    if any(isinstance(m, TaskResult) for m in interrupted):
         return  # the run ended before the interruption could land: nothing to resume
-    shown = _visible(shown)
+    shown = _visible([m for m in interrupted if not isinstance(m, TaskResult)])
     if reload:
         state = json.loads(json.dumps(await team.save_state()))
         log = ModelLog()
@@ -317,7 +317,9 @@ def check_prompt(prompt: Sequence[Mapping[str, Any]], task: str | None = None, w
             else set()
         )
         if not ids <= answered:
-            raise AssertionError(f"{where}: a prompt holds tool calls {sorted(ids - answered)} without results")
+            raise AssertionError(
+                f"{where}: a prompt holds tool calls {sorted(ids - answered)} without results"
+            )
 
 
 async def check_interruptions(

@@ -54,7 +54,9 @@ class Tally(BaseChatAgent):
     def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
         return (TextMessage,)
 
-    async def on_messages(self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken) -> Response:
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response:
         self.count += 1
         await asyncio.sleep(0)
         if self.fail:
@@ -114,7 +116,9 @@ async def test_cancelling_during_a_tool_call_leaves_no_call_without_result() -> 
         "finished",
     ]
     client = FunctionChatCompletionClient(lambda messages, info: replies.pop(0))
-    agent = AssistantAgent("worker", client, tools=[FunctionTool(slow, description="Slow.")], reflect_on_tool_use=True)
+    agent = AssistantAgent(
+        "worker", client, tools=[FunctionTool(slow, description="Slow.")], reflect_on_tool_use=True
+    )
     team = RoundRobinGroupChat([agent], max_turns=1)
     token = CancellationToken()
 
@@ -203,7 +207,9 @@ async def test_saving_in_the_middle_of_a_step_is_refused() -> None:
 
 async def test_saving_while_a_chat_message_is_held_resumes_exactly() -> None:
     def build() -> RoundRobinGroupChat:
-        return RoundRobinGroupChat([ScriptedAgent("a", ["a1", "a2"]), ScriptedAgent("b", ["b1", "b2"])], max_turns=4)
+        return RoundRobinGroupChat(
+            [ScriptedAgent("a", ["a1", "a2"]), ScriptedAgent("b", ["b1", "b2"])], max_turns=4
+        )
 
     whole = [m.to_text() for m in (await build().run(task="go")).messages]
     team = build()
@@ -277,7 +283,9 @@ async def test_breaking_out_mid_step_undoes_the_step() -> None:
         """Look up."""
         return "found"
 
-    agent = AssistantAgent("worker", FunctionChatCompletionClient(reply), tools=[FunctionTool(lookup, description="Look up.")])
+    agent = AssistantAgent(
+        "worker", FunctionChatCompletionClient(reply), tools=[FunctionTool(lookup, description="Look up.")]
+    )
     team = RoundRobinGroupChat([agent], max_turns=1)
     async for item in team.run_stream(task="find it"):
         if isinstance(item, ToolCallRequestEvent):

@@ -48,9 +48,17 @@ def edit(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]],
 
 
 BAD_STATES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
-    ("unknown message type", lambda s: s["run_state"]["thread"][1].update(type="MysteryMessage"), r"run_state\.thread\[1\]"),
+    (
+        "unknown message type",
+        lambda s: s["run_state"]["thread"][1].update(type="MysteryMessage"),
+        r"run_state\.thread\[1\]",
+    ),
     ("frontier names no node", lambda s: s["run_state"].update(frontier=["zed"]), r"run_state\.frontier"),
-    ("cursor past the thread", lambda s: s["run_state"]["cursors"].update(a=99), r"run_state\.cursors\['a'\]"),
+    (
+        "cursor past the thread",
+        lambda s: s["run_state"]["cursors"].update(a=99),
+        r"run_state\.cursors\['a'\]",
+    ),
     ("cursor of no node", lambda s: s["run_state"]["cursors"].update(zed=0), r"run_state\.cursors"),
     ("span past the thread", lambda s: s["run_state"]["spans"].update(a=[0, 99]), r"run_state\.spans\['a'\]"),
     ("negative turn", lambda s: s["run_state"].update(turn=-1), r"run_state\.turn"),
@@ -58,19 +66,33 @@ BAD_STATES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("turn of the wrong type", lambda s: s["run_state"].update(turn="many"), r"run_state\.turn"),
     ("future format version", lambda s: s["run_state"].update(version=99), r"run_state\.version"),
     ("another team type", lambda s: s["run_state"].update(team="Swarm"), r"run_state\.team"),
-    ("pending join of no edge", lambda s: s["run_state"].update(pending={"a": {"g": [42]}}), r"run_state\.pending"),
+    (
+        "pending join of no edge",
+        lambda s: s["run_state"].update(pending={"a": {"g": [42]}}),
+        r"run_state\.pending",
+    ),
     ("unshown message past the thread", lambda s: s["run_state"].update(unshown=[99]), r"run_state\.unshown"),
-    ("stop of an unknown kind", lambda s: s["run_state"].update(stopping=["why", "bored", None]), r"run_state\.stopping"),
+    (
+        "stop of an unknown kind",
+        lambda s: s["run_state"].update(stopping=["why", "bored", None]),
+        r"run_state\.stopping",
+    ),
     ("missing participant", lambda s: s["agent_states"].pop("b"), r"agent_states"),
     ("extra participant", lambda s: s["agent_states"].update(c={"type": "BaseState"}), r"agent_states"),
-    ("participant state unreadable", lambda s: s["agent_states"].update(b={"position": "x"}), r"agent_states\['b'\]"),
+    (
+        "participant state unreadable",
+        lambda s: s["agent_states"].update(b={"position": "x"}),
+        r"agent_states\['b'\]",
+    ),
     ("agent_states not a mapping", lambda s: s.update(agent_states=[1, 2]), r"agent_states"),
     ("run_state not a mapping", lambda s: s.update(run_state="nope"), r"run_state"),
     ("not a team state", lambda s: s.update(type="AssistantAgentState"), r"type"),
 ]
 
 
-@pytest.mark.parametrize(("change", "field"), [(c, f) for _, c, f in BAD_STATES], ids=[n for n, _, _ in BAD_STATES])
+@pytest.mark.parametrize(
+    ("change", "field"), [(c, f) for _, c, f in BAD_STATES], ids=[n for n, _, _ in BAD_STATES]
+)
 async def test_a_bad_state_is_refused_naming_its_field_and_changes_nothing(
     change: Callable[[dict[str, Any]], None], field: str
 ) -> None:
