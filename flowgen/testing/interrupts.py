@@ -145,6 +145,10 @@ class Scenario:
     task: str
 
 
+#: The name :mod:`flowgen.testing` exports it under.
+InterruptScenario = Scenario
+
+
 @dataclass
 class _Outcome:
     shown: list[Item]
@@ -346,6 +350,7 @@ async def check_interruptions(
 __all__ = [
     "ALL_WAYS",
     "InjectedModelError",
+    "InterruptScenario",
     "ModelLog",
     "Scenario",
     "check_interruptions",

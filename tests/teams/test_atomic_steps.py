@@ -294,3 +294,18 @@ async def test_breaking_out_mid_step_undoes_the_step() -> None:
     assert [m.to_text() for m in result.messages if isinstance(m, BaseChatMessage)] == ["answer"]
     context = await agent.model_context.get_messages()
     assert [type(m).__name__ for m in context] == ["UserMessage", "AssistantMessage"]
+
+
+async def test_a_filtered_agent_is_rolled_back_through_its_wrapper() -> None:
+    from flowgen.agents import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
+
+    inner = AssistantAgent("writer", failing_once(["done"]))
+    wrapped = MessageFilterAgent(
+        "writer", inner, MessageFilterConfig(per_source=[PerSourceFilter(source="user")])
+    )
+    team = RoundRobinGroupChat([wrapped], max_turns=1)
+    with pytest.raises(Boom):
+        await team.run(task="the task")
+    assert await inner.model_context.get_messages() == []
+    result = await team.run()
+    assert [m.to_text() for m in result.messages] == ["done"]
