@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from flowgen.engine.state import STATE_VERSION, LiveState, RunState
 from flowgen.errors import StateError
-from flowgen.graph.spec import END, GraphSpec, RouterNode
+from flowgen.graph.spec import END, EndNode, GraphSpec, RouterNode
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
 
 _STOP_KINDS = frozenset({"termination", "max_turns", "completed", "stalled", "handoff", "error", "cancelled"})
@@ -58,6 +58,8 @@ def _check_nodes(saved: RunState, nodes: set[str], spec: GraphSpec) -> None:
     for name in saved.frontier:
         if name not in nodes:
             raise _unknown("run_state.frontier", name, spec)
+        if isinstance(spec.node(name), EndNode):
+            raise StateError(f"run_state.frontier: {name!r} is an end node, which never runs")
     edges = len(spec.edges)
     for target, groups in saved.pending.items():
         if target not in nodes:

@@ -370,6 +370,9 @@ def _run_state(state: object) -> RunState:
         raise StateError(
             f"type: the state is a {kind!r}, not a 'TeamState'; pass what a team's save_state returned"
         )
+    version = state.get("version", "1.0.0")
+    if version != "1.0.0":
+        raise StateError(f"version: the team state has format {version!r}; this flowgen reads '1.0.0'")
     agent_states = state.get("agent_states")
     if not isinstance(agent_states, Mapping) or not all(
         isinstance(v, Mapping) for v in agent_states.values()

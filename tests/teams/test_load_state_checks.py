@@ -87,6 +87,7 @@ BAD_STATES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("agent_states not a mapping", lambda s: s.update(agent_states=[1, 2]), r"agent_states"),
     ("run_state not a mapping", lambda s: s.update(run_state="nope"), r"run_state"),
     ("not a team state", lambda s: s.update(type="AssistantAgentState"), r"type"),
+    ("future team state version", lambda s: s.update(version="9.0.0"), r"version"),
 ]
 
 
@@ -141,3 +142,22 @@ async def test_a_good_state_still_loads() -> None:
     team = pair()
     await team.load_state(state)
     assert await snapshot(team) == state
+
+
+async def test_a_frontier_on_an_end_node_is_refused() -> None:
+    from flowgen.teams import DiGraphBuilder, GraphFlow
+
+    def flow() -> GraphFlow:
+        a, b = ScriptedAgent("a", ["a1"]), ScriptedAgent("b", ["b1"])
+        builder = DiGraphBuilder()
+        builder.add_node(a).add_node(b).add_edge(a, b)
+        return GraphFlow([a, b], graph=builder.build())
+
+    team = flow()
+    await team.run(task="go")
+    state = dict(await team.save_state())
+    ends = [n.name for n in team.graph.nodes if type(n).__name__ == "EndNode"]
+    assert ends  # a GraphFlow's graph ends in an end node
+    state["run_state"]["frontier"] = ends[:1]
+    with pytest.raises(StateError, match=r"run_state\.frontier.*end node"):
+        await flow().load_state(state)
