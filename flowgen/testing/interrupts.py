@@ -151,7 +151,7 @@ InterruptScenario = Scenario
 
 @dataclass
 class _Outcome:
-    shown: list[Item]
+    shown: list[Item]  # every item, streamed chunks included
     result: TaskResult
     prompts: list[list[dict[str, Any]]]
     state: Mapping[str, Any]
@@ -194,7 +194,7 @@ async def _reference(scenario: Scenario) -> _Outcome:
         else:
             shown.append(item)
     assert result is not None
-    return _Outcome(_visible(shown), result, log.prompts, await team.save_state())
+    return _Outcome(shown, result, log.prompts, await team.save_state())
 
 
 async def _interrupt(

@@ -11,7 +11,9 @@ import pytest
 from flowgen.agents import AssistantAgent, BaseChatAgent, SocietyOfMindAgent, UserProxyAgent
 from flowgen.base import Response
 from flowgen.conditions import MaxMessageTermination
-from flowgen.core import CancellationToken
+from flowgen.core import CancellationToken, MemoryContent, MemoryMimeType
+from flowgen.memory import ListMemory
+from flowgen.model_context import BufferedChatCompletionContext, UnboundedChatCompletionContext
 from flowgen.messages import BaseChatMessage, TextMessage
 from flowgen.models import LLMMessage
 from flowgen.models.function import CallInfo
@@ -56,11 +58,18 @@ def assistant(log: ModelLog, name: str, **kwargs: Any) -> AssistantAgent:
     return AssistantAgent(name, log.client(), system_message=f"You are {name}.", **kwargs)
 
 
+class Notebook(UnboundedChatCompletionContext):
+    """A user's own context class: its savepoint is its saved state."""
+
+
 def round_robin(log: ModelLog) -> RoundRobinGroupChat:
     tools = [FunctionTool(lookup, description="Look a number up.")]
-    return RoundRobinGroupChat(
-        [assistant(log, "alice", tools=tools), Tally("tally"), assistant(log, "bob")], max_turns=5
+    memory = ListMemory(
+        memory_contents=[MemoryContent(content="prefers short answers", mime_type=MemoryMimeType.TEXT)]
     )
+    alice = assistant(log, "alice", tools=tools, memory=[memory])
+    bob = assistant(log, "bob", model_client_stream=True, model_context=BufferedChatCompletionContext(4))
+    return RoundRobinGroupChat([alice, Tally("tally"), bob], max_turns=5)
 
 
 def selector(log: ModelLog) -> SelectorGroupChat:
@@ -81,7 +90,7 @@ def selector(log: ModelLog) -> SelectorGroupChat:
 def swarm(log: ModelLog) -> Swarm:
     members = [
         assistant(log, "alice", handoffs=["bob"], tools=[FunctionTool(lookup, description="Look it up.")]),
-        assistant(log, "bob", handoffs=["alice"]),
+        assistant(log, "bob", handoffs=["alice"], model_context=Notebook()),
     ]
     return Swarm(members, max_turns=6)
 
@@ -106,9 +115,13 @@ def society(log: ModelLog) -> RoundRobinGroupChat:
 
 
 SCENARIOS = [
-    Scenario("round robin with a tool and a custom agent", round_robin, "Count the files."),
+    Scenario(
+        "round robin: tool, memory, streaming, buffered context, custom agent",
+        round_robin,
+        "Count the files.",
+    ),
     Scenario("selector with a tool and a user proxy", selector, "Plan the week."),
-    Scenario("swarm with handoffs and a tool", swarm, "Book a table."),
+    Scenario("swarm: handoffs, a tool, a custom context class", swarm, "Book a table."),
     Scenario("graph flow a->(b,c)->d", graph_flow, "Write a report."),
     Scenario("round robin with a nested team", nested, "Draft a poem."),
     Scenario("round robin with a society of mind", society, "Review the plan."),
