@@ -13,8 +13,8 @@ from flowgen.base import Response
 from flowgen.conditions import MaxMessageTermination
 from flowgen.core import CancellationToken, MemoryContent, MemoryMimeType
 from flowgen.memory import ListMemory
-from flowgen.model_context import BufferedChatCompletionContext, UnboundedChatCompletionContext
 from flowgen.messages import BaseChatMessage, TextMessage
+from flowgen.model_context import BufferedChatCompletionContext, UnboundedChatCompletionContext
 from flowgen.models import LLMMessage
 from flowgen.models.function import CallInfo
 from flowgen.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
