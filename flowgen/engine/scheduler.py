@@ -351,11 +351,11 @@ class GraphRunner:
             # A step is a transaction: everything it changes — the run state, the policies, the
             # termination condition and every participant that runs — is restored from this savepoint
             # unless the step reaches _commit_step.
-            savepoint = self._savepoint = _StepSavepoint(st, self._last_step)
+            savepoint = self._savepoint = _StepSavepoint(st)
             try:
                 frontier = st.frontier
                 if routers and not routers.isdisjoint(frontier):  # tested here: most steps have no router
-                    savepoint.keep_policies(self.policies, frontier)
+                    savepoint.keep_routing(st, self.policies, frontier)
                     frontier, events = await self._resolve_routers(frontier, token, rec, clock)
                     for event in events:
                         yield event
@@ -401,11 +401,16 @@ class GraphRunner:
                             async for item in items:
                                 yield item
                         now = clock()  # the step's last node has finished
-                    # The step's edges are taken as its last node finishes (no await in between).
-                    delta = self._commit(frontier, results, rec, now)
+                    # Termination is the step's last await: what follows changes the run state
+                    # without awaiting, so nothing can interrupt it before the commit point.
+                    delta = _step_messages(frontier, results)
                     savepoint.keep_termination(self.termination_condition)
-                    stop = await self._check_stop(delta)
-                    if stop is None and not st.frontier:
+                    stop = await self._check_stop(delta, st.turn + 1)
+                    # The step's edges are taken as its last node finished, at ``now``.
+                    self._commit(frontier, results, rec, now)
+                    if stop is not None:
+                        st.turn = 0  # as AutoGen does: a stopped run leaves a fresh turn count behind
+                    elif not st.frontier:
                         stop = self._ran_out()
             except BaseException:
                 self._savepoint = None
@@ -482,18 +487,15 @@ class GraphRunner:
 
     def _commit(
         self, frontier: Sequence[str], results: Mapping[str, _NodeResult], rec: TraceRecorder, t: float
-    ) -> list[Item]:
+    ) -> None:
         """Append the step's messages in frontier order, move cursors, fire edges (at ``t``): no awaits."""
         st = self.state
         thread = st.thread
-        base = len(thread)
-        fired: list[Fired] = []
-        delta: list[Item]
+        fired: list[Fired]
         if len(frontier) == 1:
             name = frontier[0]
             result = results[name]
-            delta = result.delta
-            thread.extend(delta)
+            thread.extend(result.delta)
             if result.after:  # an agent's chat message, the last of its delta, is handed over next
                 st.unshown.append(len(thread) - 1)
             st.cursors[name] = len(thread)
@@ -501,12 +503,12 @@ class GraphRunner:
             st.visits[name] = st.visits.get(name, 0) + 1
             fired = self._transitions.fire(name, result.chat)
         else:
-            delta = []
+            base = len(thread)
+            fired = []
             for name in frontier:
                 result = results[name]
                 start = len(thread)
                 thread.extend(result.delta)
-                delta.extend(result.delta)
                 if result.after:
                     st.unshown.append(len(thread) - 1)
                 st.cursors[name] = base
@@ -519,17 +521,18 @@ class GraphRunner:
         ends = self._transitions.ends
         st.frontier = [n for n in self._transitions.activate(fired, st.pending) if n not in ends]
         st.turn += 1
-        return delta
 
-    async def _check_stop(self, delta: Sequence[Item]) -> _Stop | None:
+    async def _check_stop(self, delta: Sequence[Item], turn: int) -> _Stop | None:
+        """The stop the step's messages (``delta``) reach at ``turn``; a stop resets the condition."""
         condition = self.termination_condition
         if condition is not None:
             stop_message = await condition(delta)
             if stop_message is not None:
-                await self._reset_after_stop()
+                await condition.reset()
                 return _Stop(stop_message.content, self._termination_kind(delta))
-        if self.max_turns is not None and self.state.turn >= self.max_turns:
-            await self._reset_after_stop()
+        if self.max_turns is not None and turn >= self.max_turns:
+            if condition is not None:
+                await condition.reset()
             return _Stop(f"Maximum number of turns {self.max_turns} reached.", "max_turns")
         return None
 
@@ -542,7 +545,7 @@ class GraphRunner:
         return "termination"
 
     async def _reset_after_stop(self) -> None:
-        # As AutoGen does: a stopped run leaves a fresh termination condition and turn count behind.
+        # As AutoGen does: a run stopped by its task leaves a fresh condition and turn count behind.
         if self.termination_condition is not None:
             await self.termination_condition.reset()
         self.state.turn = 0
@@ -847,6 +850,13 @@ class GraphRunner:
             yield results[name]
 
 
+def _step_messages(frontier: Sequence[str], results: Mapping[str, _NodeResult]) -> list[Item]:
+    """The messages of a step, in frontier order (what termination sees, and the thread will get)."""
+    if len(frontier) == 1:
+        return results[frontier[0]].delta
+    return [item for name in frontier for item in results[name].delta]
+
+
 class _RunnerSavepoint(Savepoint):
     """A copy of a runner's whole state and its participants' savepoints (see GraphRunner.savepoint)."""
 
@@ -881,49 +891,30 @@ class _RunnerSavepoint(Savepoint):
 
 
 class _StepSavepoint:
-    """What a step may change, as it was before the step: restored unless the step commits.
+    """What a step changes before its commit point, as it was before the step.
 
-    Taken at every step, so it copies only what is small (the per-node maps, O(nodes)); the thread
-    is append-only within a step and is cut back to its length.
+    The run state's thread, cursors, counters and frontier change only after the step's last await
+    (see ``_loop``), so nothing of them needs saving but the step number and, when routers choose,
+    the frontier, the pending joins and the policies. The termination condition is saved just
+    before it sees the step's messages, and each participant that runs gives its own savepoint.
     """
 
-    __slots__ = (
-        "carried",
-        "cursors",
-        "frontier",
-        "last_step",
-        "length",
-        "participants",
-        "pending",
-        "policies",
-        "spans",
-        "started",
-        "step",
-        "termination",
-        "turn",
-        "visits",
-    )
+    __slots__ = ("frontier", "participants", "pending", "policies", "step", "termination")
 
-    def __init__(self, st: LiveState, last_step: tuple[Sequence[str], list[Fired]]) -> None:
-        self.length = len(st.thread)
-        self.turn = st.turn
+    def __init__(self, st: LiveState) -> None:
         self.step = st.step
         self.frontier = st.frontier  # replaced, never changed in place
-        self.started = st.started
-        self.carried = st.carried
-        pending = st.pending
-        # Joins are rare: most steps have none pending, and skip the comprehension's call.
-        self.pending = {t: {g: set(s) for g, s in gs.items()} for t, gs in pending.items()} if pending else {}
-        self.visits = st.visits.copy()
-        self.cursors = st.cursors.copy()
-        self.spans = st.spans.copy()
-        self.last_step = last_step
         self.participants: list[Savepoint] = []
-        self.policies: dict[str, dict[str, Any]] = {}
+        self.pending: dict[str, dict[str, set[int]]] | None = None
+        self.policies: dict[str, dict[str, Any]] | None = None
         self.termination: dict[str, Any] | None = None
 
-    def keep_policies(self, policies: Mapping[str, SpeakerPolicy], frontier: Sequence[str]) -> None:
-        """Save the state of the policies about to choose (only routers choose, and only when ready)."""
+    def keep_routing(
+        self, st: LiveState, policies: Mapping[str, SpeakerPolicy], frontier: Sequence[str]
+    ) -> None:
+        """Save what routers change as they choose: the pending joins and their policies' states."""
+        self.pending = {t: {g: set(s) for g, s in groups.items()} for t, groups in st.pending.items()}
+        self.policies = {}
         for name in frontier:
             policy = policies.get(name)
             if isinstance(policy, StatefulPolicy):
@@ -937,25 +928,17 @@ class _StepSavepoint:
     async def restore(self, st: LiveState, runner: GraphRunner) -> None:
         for savepoint in reversed(self.participants):
             await savepoint.restore()
-        for name, saved in self.policies.items():
-            policy = runner.policies[name]
-            if isinstance(policy, StatefulPolicy):
-                policy.load_state(saved)
+        if self.policies is not None:
+            for name, saved in self.policies.items():
+                policy = runner.policies[name]
+                if isinstance(policy, StatefulPolicy):
+                    policy.load_state(saved)
+        if self.pending is not None:
+            st.pending = self.pending
         if self.termination is not None and runner.termination_condition is not None:
             runner.termination_condition.load_state(self.termination)
-        del st.thread[self.length :]
-        st.turn = self.turn
         st.step = self.step
         st.frontier = self.frontier
-        st.started = self.started
-        st.carried = self.carried
-        st.pending = self.pending
-        st.visits = self.visits
-        st.cursors = self.cursors
-        st.spans = self.spans
-        st.unshown = []
-        st.stopping = None
-        runner._last_step = self.last_step
 
 
 class _Wiring:
