@@ -359,9 +359,10 @@ class GraphRunner:
                     frontier, events = await self._resolve_routers(frontier, token, rec, clock)
                     for event in events:
                         yield event
-                if not frontier:
-                    stop: _Stop | None = self._ran_out()
-                else:
+                results: dict[str, _NodeResult] = {}
+                stop: _Stop | None = None
+                now = 0.0
+                if frontier:
                     if self.emit_team_events:
                         yield SelectSpeakerEvent(content=list(frontier), source=self.name)
                     participants = self.participants
@@ -369,7 +370,6 @@ class GraphRunner:
                         savepoint.participants.append(await participants[name].savepoint())
                     st.step += 1
                     turn = st.turn + 1
-                    results: dict[str, _NodeResult] = {}
                     solo = self._agents.get(frontier[0]) if len(frontier) == 1 else None
                     if solo is not None:
                         # The common case, kept free of extra generators: one agent speaks.
@@ -401,41 +401,52 @@ class GraphRunner:
                             async for item in items:
                                 yield item
                         now = clock()  # the step's last node has finished
-                    # Termination is the step's last await: what follows changes the run state
-                    # without awaiting, so nothing can interrupt it before the commit point.
-                    delta = _step_messages(frontier, results)
+                    # Termination is the step's last await: the run state changes only at the
+                    # commit point, which nothing can interrupt.
                     savepoint.keep_termination(self.termination_condition)
-                    stop = await self._check_stop(delta, st.turn + 1)
-                    # The step's edges are taken as its last node finished, at ``now``.
-                    self._commit(frontier, results, rec, now)
-                    if stop is not None:
-                        st.turn = 0  # as AutoGen does: a stopped run leaves a fresh turn count behind
-                    elif not st.frontier:
-                        stop = self._ran_out()
+                    stop = await self._check_stop(_step_messages(frontier, results), st.turn + 1)
             except BaseException:
                 self._savepoint = None
                 await savepoint.restore(st, self)
                 raise
-            self._commit_step(stop, rec)
+            stop = self._commit_step(frontier, results, stop, rec, now)
             while st.unshown:
                 yield st.thread[st.unshown.pop(0)]
             if stop is not None:
                 yield self._finish(stop, rec, clock)
                 return
 
-    def _commit_step(self, stop: _Stop | None, rec: TraceRecorder) -> None:
-        """THE COMMIT POINT of a step: from here on the step counts, whatever happens to the run.
+    def _commit_step(
+        self,
+        frontier: Sequence[str],
+        results: Mapping[str, _NodeResult],
+        stop: _Stop | None,
+        rec: TraceRecorder,
+        now: float,
+    ) -> _Stop | None:
+        """THE COMMIT POINT of a step: everything it did takes effect here, at once, without awaiting.
 
-        Its savepoint is dropped (the participants' additions stand), and the run state holds all the
-        step did: its messages in the thread, the chat messages still to hand over (``unshown``) and
-        the stop it reached (``stopping``), so a run interrupted while handing them over — or saved
-        then — resumes exactly. A checkpoint of the step belongs here.
+        Up to here the step changed only what its savepoint restores (the participants, the routing,
+        the termination condition); now its messages join the thread, cursors and counters move,
+        edges fire (recorded at ``now``, when the last node finished), and the run state lists the
+        chat messages still to hand over (``unshown``) and the stop reached (``stopping``), so a run
+        interrupted while handing them over — or saved then — resumes exactly. The participants'
+        additions stand from here on. A durable checkpoint of the step belongs at the end of this
+        method. Returns the stop (also when the graph has just run out of ready nodes).
         """
         self._savepoint = None
+        st = self.state
+        if frontier:
+            self._commit(frontier, results, rec, now)
         if stop is not None:
-            self.state.stopping = (stop.reason, stop.kind, stop.node)
-            if self.state.frontier or self.state.pending:
+            st.turn = 0  # as AutoGen does: a stopped run leaves a fresh turn count behind
+        elif not st.frontier:
+            stop = self._ran_out()
+        if stop is not None:
+            st.stopping = (stop.reason, stop.kind, stop.node)
+            if st.frontier or st.pending:
                 self._carry(rec)
+        return stop
 
     async def _run_nodes(
         self,
