@@ -117,7 +117,7 @@ class BaseGroupChat(Team, ABC):
         self._is_running = False
         #: The stream of the run in progress (weakly: a dropped stream is a run to wait for, not to keep).
         self._current_run: weakref.ref[AsyncGenerator[Any, None]] | None = None
-        self._run_stopped = asyncio.Event()
+        self._run_stopped: asyncio.Event | None = None  # set when the run in progress has ended
         self._graph = self._build_graph()
         self._runner = GraphRunner(
             self._graph,
@@ -268,18 +268,19 @@ class BaseGroupChat(Team, ABC):
 
     async def _wait_for_dropped_run(self, refuse: bool = True) -> None:
         """Refuse to start while a run is live; wait for one whose stream the caller dropped to close."""
-        if not self._is_running:
-            return
-        current = self._current_run
-        if current is None or current() is not None:
-            if not refuse:
-                return
-            raise TeamRunningError(
-                f"team {self._name!r} is already running; wait for the current run to finish, cancel it, "
-                "or close its stream (await stream.aclose()) before running it again"
-            )
-        # Dropped: the event loop's async-generator finalizer is closing it now, undoing its open step.
-        await self._run_stopped.wait()
+        while self._is_running:
+            current = self._current_run
+            if current is None or current() is not None:
+                if not refuse:
+                    return
+                raise TeamRunningError(
+                    f"team {self._name!r} is already running; wait for the current run to finish, cancel "
+                    "it, or close its stream (await stream.aclose()) before running it again"
+                )
+            # Dropped: the event loop's async-generator finalizer is closing it now, undoing its open
+            # step. Checked again after: another caller may have started a run in the meantime.
+            assert self._run_stopped is not None
+            await self._run_stopped.wait()
 
     # ----------------------------------------------------------------- lifecycle and state
 

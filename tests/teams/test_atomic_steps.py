@@ -309,3 +309,21 @@ async def test_a_filtered_agent_is_rolled_back_through_its_wrapper() -> None:
     assert await inner.model_context.get_messages() == []
     result = await team.run()
     assert [m.to_text() for m in result.messages] == ["done"]
+
+
+async def test_two_runs_waiting_for_a_dropped_stream_do_not_both_start() -> None:
+    gate = asyncio.Event()
+    agent = ScriptedAgent("a", ["a1", "a2", "a3"])
+    team = RoundRobinGroupChat([agent], max_turns=3)
+    async for message in team.run_stream(task="go"):
+        if isinstance(message, BaseChatMessage) and message.source == "a":
+            break
+    agent.gate = gate  # the next run holds at its first turn, while the other one tries to start
+
+    async def release_when_started() -> None:
+        agent.started.clear()
+        await agent.started.wait()
+        gate.set()
+
+    outcomes = await asyncio.gather(team.run(), team.run(), release_when_started(), return_exceptions=True)
+    assert sorted(type(o).__name__ for o in outcomes[:2]) == ["TaskResult", "TeamRunningError"]
