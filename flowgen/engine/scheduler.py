@@ -403,8 +403,15 @@ class GraphRunner:
                         now = clock()  # the step's last node has finished
                     # Termination is the step's last await: the run state changes only at the
                     # commit point, which nothing can interrupt.
-                    savepoint.keep_termination(self.termination_condition)
-                    stop = await self._check_stop(_step_messages(frontier, results), st.turn + 1)
+                    condition = self.termination_condition
+                    if condition is not None:  # saved just before it sees the step's messages
+                        savepoint.termination = condition.dump_state()
+                    delta = (
+                        results[frontier[0]].delta
+                        if len(frontier) == 1
+                        else _step_messages(frontier, results)
+                    )
+                    stop = await self._check_stop(delta, st.turn + 1)
             except BaseException:
                 self._savepoint = None
                 await savepoint.restore(st, self)
@@ -862,9 +869,7 @@ class GraphRunner:
 
 
 def _step_messages(frontier: Sequence[str], results: Mapping[str, _NodeResult]) -> list[Item]:
-    """The messages of a step, in frontier order (what termination sees, and the thread will get)."""
-    if len(frontier) == 1:
-        return results[frontier[0]].delta
+    """The messages of a step of several nodes, in frontier order (as the thread will get them)."""
     return [item for name in frontier for item in results[name].delta]
 
 
@@ -930,11 +935,6 @@ class _StepSavepoint:
             policy = policies.get(name)
             if isinstance(policy, StatefulPolicy):
                 self.policies[name] = policy.dump_state()
-
-    def keep_termination(self, condition: TerminationCondition | None) -> None:
-        """Save the termination condition's state before it sees the step's messages."""
-        if condition is not None:
-            self.termination = condition.dump_state()
 
     async def restore(self, st: LiveState, runner: GraphRunner) -> None:
         for savepoint in reversed(self.participants):
