@@ -412,9 +412,10 @@ class GraphRunner:
                         else _step_messages(frontier, results)
                     )
                     stop = await self._check_stop(delta, st.turn + 1)
-            except BaseException:
+            except BaseException as error:
                 self._savepoint = None
-                await savepoint.restore(st, self)
+                for failure in await savepoint.restore(st, self):
+                    error.add_note(failure)
                 raise
             stop = self._commit_step(frontier, results, stop, rec, now)
             while st.unshown:
@@ -936,9 +937,14 @@ class _StepSavepoint:
             if isinstance(policy, StatefulPolicy):
                 self.policies[name] = policy.dump_state()
 
-    async def restore(self, st: LiveState, runner: GraphRunner) -> None:
+    async def restore(self, st: LiveState, runner: GraphRunner) -> list[str]:
+        """Put everything back; a participant failing to restore is reported, not raised over the cause."""
+        failures: list[str] = []
         for savepoint in reversed(self.participants):
-            await savepoint.restore()
+            try:
+                await savepoint.restore()
+            except Exception as exc:
+                failures.append(f"undoing the step failed for a participant too: {type(exc).__name__}: {exc}")
         if self.policies is not None:
             for name, saved in self.policies.items():
                 policy = runner.policies[name]
@@ -950,6 +956,7 @@ class _StepSavepoint:
             runner.termination_condition.load_state(self.termination)
         st.step = self.step
         st.frontier = self.frontier
+        return failures
 
 
 class _Wiring:

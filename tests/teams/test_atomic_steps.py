@@ -327,3 +327,17 @@ async def test_two_runs_waiting_for_a_dropped_stream_do_not_both_start() -> None
 
     outcomes = await asyncio.gather(team.run(), team.run(), release_when_started(), return_exceptions=True)
     assert sorted(type(o).__name__ for o in outcomes[:2]) == ["TaskResult", "TeamRunningError"]
+
+
+class Forgetful(Tally):
+    """An agent whose load_state breaks: undoing a step cannot restore it."""
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        raise RuntimeError("cannot load")
+
+
+async def test_a_participant_failing_to_restore_keeps_the_original_error() -> None:
+    team = fan_out(Forgetful("b"), Tally("c", fail=True))
+    with pytest.raises(Boom) as caught:
+        await team.run(task="go")
+    assert any("undoing the step failed" in note for note in caught.value.__notes__)
