@@ -18,7 +18,8 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── HandoffError (ValueError)              resuming after a handoff out of the team with plain text, ...
     ├── StateError (ValueError)                a saved state that does not fit the team it is loaded into
     ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
-    └── CLIError                               one clear line for the ``flowgen`` command
+    ├── CLIError                               one clear line for the ``flowgen`` command
+    └── InjectedModelError (RuntimeError)      the model failure flowgen.testing.interrupts injects on purpose
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -109,3 +110,10 @@ def add_node_note(exc: BaseException, node: str, turn: int) -> BaseException:
     if note not in getattr(exc, "__notes__", ()):
         exc.add_note(note)
     return exc
+
+
+# Atomic steps (flowgen.testing.interrupts)
+
+
+class InjectedModelError(FlowgenError, RuntimeError):
+    """The failure the interruption test kit injects at the model call it was told to fail."""

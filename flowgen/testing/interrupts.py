@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 from flowgen.base import TaskResult, Team
 from flowgen.core import CancellationToken, FunctionCall
-from flowgen.errors import FlowgenError
+from flowgen.errors import InjectedModelError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
 from flowgen.models import (
     CreateResult,
@@ -57,10 +57,6 @@ Way = Literal["token", "task", "break", "model"]
 ALL_WAYS: tuple[Way, ...] = ("token", "task", "break", "model")
 #: A reply computed from the prompt and what the agent offers (tools, output type).
 ReplyFn = Callable[[Sequence[LLMMessage], CallInfo], "CreateResult | str"]
-
-
-class InjectedModelError(FlowgenError, RuntimeError):
-    """The failure :class:`ModelLog` injects at the model call it was told to fail."""
 
 
 def _digest(messages: Sequence[LLMMessage]) -> int:
