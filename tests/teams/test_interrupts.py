@@ -84,7 +84,9 @@ def selector(log: ModelLog) -> SelectorGroupChat:
         assistant(log, "bob"),
         UserProxyAgent("user", input_func=lambda prompt: "carry on"),
     ]
-    return SelectorGroupChat(members, log.client(choose), termination_condition=MaxMessageTermination(7))
+    return SelectorGroupChat(
+        members, log.client(choose), termination_condition=MaxMessageTermination(7), emit_team_events=True
+    )
 
 
 def swarm(log: ModelLog) -> Swarm:
