@@ -23,7 +23,8 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── CantHandleException                    an agent has no handler for a message (Core runtime)
     ├── UndeliverableException (LookupError)   no agent type is registered for the recipient
     ├── MessageDroppedException                an intervention handler dropped a send or its response
-    └── NotAccessibleError                     an agent lives where this process cannot reach it
+    ├── NotAccessibleError                     an agent lives where this process cannot reach it
+    └── InjectedModelError (RuntimeError)      the model failure flowgen.testing.interrupts injects on purpose
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -144,3 +145,10 @@ class MessageDroppedException(FlowgenError):
 
 class NotAccessibleError(FlowgenError):
     """The agent exists but cannot be reached from here (e.g. it is hosted by another process)."""
+
+
+# Atomic steps (flowgen.testing.interrupts)
+
+
+class InjectedModelError(FlowgenError, RuntimeError):
+    """The failure the interruption test kit injects at the model call it was told to fail."""

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from flowgen.agents.assistant_setup import ToolLike, as_handoffs, as_tools, check_model_features, check_names
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
+from flowgen.agents.savepoint import LIST_ONLY_CONTEXTS, ContextSavepoint, context_savepoint
 from flowgen.agents.tool_execution import Toolbox, run_tool_call, run_tool_calls
-from flowgen.base import Handoff, Response
+from flowgen.base import Handoff, Response, Savepoint
 from flowgen.core import CancellationToken, FunctionCall, Image
 from flowgen.errors import ConfigurationError, ModelClientError
 from flowgen.messages import (
@@ -455,6 +456,17 @@ class AssistantAgent(BaseChatAgent):
 
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         await self._model_context.clear()
+
+    async def savepoint(self) -> Savepoint:
+        """The model context as it is (the only thing a turn changes): its list and length, for a built-in one."""
+        context = self._model_context
+        if type(context) in LIST_ONLY_CONTEXTS:  # every built-in context: nothing is copied
+            return ContextSavepoint(context, self._history_restored)
+        return await context_savepoint(context, self._history_restored)
+
+    def _history_restored(self) -> None:
+        # The restored history may hold images again: rescan it before the next model call.
+        self._may_hold_images = not self._vision
 
     async def save_state(self) -> Mapping[str, Any]:
         from flowgen.agents.state import AssistantAgentState  # loaded when state is first saved

@@ -46,13 +46,17 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from flowgen.agents.task import Task, task_messages
-from flowgen.base import ChatAgent, TaskResult, Team, TerminationCondition
+from flowgen.base import ChatAgent, Savepoint, TaskResult, Team, TerminationCondition
 from flowgen.core import CancellationToken
 from flowgen.engine.policy import SpeakerPolicy
 from flowgen.engine.scheduler import GraphRunner, RunOutcome
@@ -109,6 +113,9 @@ class BaseGroupChat(Team, ABC):
         self._emit_team_events = emit_team_events
         self._message_factory = _factory(self._participants, custom_message_types or ())
         self._is_running = False
+        #: The stream of the run in progress (weakly: a dropped stream is a run to wait for, not to keep).
+        self._current_run: weakref.ref[AsyncGenerator[Any, None]] | None = None
+        self._run_stopped: asyncio.Event | None = None  # set when the run in progress has ended
         self._graph = self._build_graph()
         self._runner = GraphRunner(
             self._graph,
@@ -212,7 +219,7 @@ class BaseGroupChat(Team, ABC):
             raise RuntimeError(f"team {self._name!r} ended its run without a result")
         return result
 
-    async def run_stream(
+    def run_stream(
         self,
         *,
         task: Task = None,
@@ -221,14 +228,26 @@ class BaseGroupChat(Team, ABC):
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
         """Yield the task messages (if asked), each agent's events and messages, then the TaskResult.
 
-        Without a task the team continues where its last run stopped.
+        Without a task the team continues where its last run stopped. A stream the caller dropped
+        (``break`` out of its loop) ends as soon as the event loop closes it, and the next run waits
+        for that instead of refusing to start.
         """
-        if self._is_running:
-            raise TeamRunningError(
-                f"team {self._name!r} is already running; wait for the current run to finish or cancel it "
-                "before running it again"
-            )
+        handle: list[weakref.ref[AsyncGenerator[Any, None]]] = []
+        stream = self._stream(task, cancellation_token, output_task_messages, handle)
+        handle.append(weakref.ref(stream))
+        return stream
+
+    async def _stream(
+        self,
+        task: Task,
+        cancellation_token: CancellationToken | None,
+        output_task_messages: bool,
+        handle: list[weakref.ref[AsyncGenerator[Any, None]]],
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
+        await self._wait_for_dropped_run()
         self._is_running = True
+        self._current_run = handle[0]
+        stopped = self._run_stopped = asyncio.Event()
         try:
             messages = task_messages(task)
             for message in messages:
@@ -239,11 +258,8 @@ class BaseGroupChat(Team, ABC):
                     )
             self._validate_task(messages)
             output: list[BaseAgentEvent | BaseChatMessage] = []
-            if output_task_messages:
-                for message in messages:
-                    output.append(message)
-                    yield message
-            async with aclosing(self._runner.stream(messages, cancellation_token)) as stream:
+            run = self._runner.stream(messages, cancellation_token, show_task=output_task_messages)
+            async with aclosing(run) as stream:
                 async for item in stream:
                     if isinstance(item, RunOutcome):
                         yield TaskResult.of_run(output, item.stop_reason, item.recording)
@@ -253,11 +269,30 @@ class BaseGroupChat(Team, ABC):
                     yield item
         finally:
             self._is_running = False
+            self._current_run = None
+            stopped.set()
+
+    async def _wait_for_dropped_run(self, refuse: bool = True) -> None:
+        """Refuse to start while a run is live; wait for one whose stream the caller dropped to close."""
+        while self._is_running:
+            current = self._current_run
+            if current is None or current() is not None:
+                if not refuse:
+                    return
+                raise TeamRunningError(
+                    f"team {self._name!r} is already running; wait for the current run to finish, cancel "
+                    "it, or close its stream (await stream.aclose()) before running it again"
+                )
+            # Dropped: the event loop's async-generator finalizer is closing it now, undoing its open
+            # step. Checked again after: another caller may have started a run in the meantime.
+            assert self._run_stopped is not None
+            await self._run_stopped.wait()
 
     # ----------------------------------------------------------------- lifecycle and state
 
     async def reset(self) -> None:
         """Reset every participant, the termination condition and the run: the next run starts afresh."""
+        await self._wait_for_dropped_run()
         if self._is_running:
             raise TeamRunningError(f"team {self._name!r} is running; it must stop before it can be reset")
         token = CancellationToken()
@@ -287,8 +322,20 @@ class BaseGroupChat(Team, ABC):
                 await participant.resume()
 
     async def save_state(self) -> Mapping[str, Any]:
-        """The participants' states and the run state (thread, frontier, counters, termination)."""
+        """The participants' states and the run state (thread, frontier, counters, termination).
+
+        Between steps — also while the caller holds a streamed chat message — the state resumes
+        exactly; in the middle of a step (the caller holds an inner event) the participants hold
+        what the step has not committed, so saving then raises StateError.
+        """
+        await self._wait_for_dropped_run(refuse=False)
+        if self._runner.in_step:
+            raise StateError(
+                f"team {self._name!r} is in the middle of a step, so its state would not resume exactly; "
+                "save it after the run stops, or while the stream has just handed over a chat message"
+            )
         saved = await self._runner.save_state()
+        saved.team = type(self).__name__
         return {
             "type": "TeamState",
             "version": "1.0.0",
@@ -297,22 +344,56 @@ class BaseGroupChat(Team, ABC):
         }
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`save_state` returned, into a team with the same participants."""
+        """Restore what :meth:`save_state` returned, into a team with the same participants.
+
+        All or nothing: the whole state is checked before anything changes, and a participant that
+        refuses its state puts every participant back. A bad state raises StateError naming the field.
+        """
+        await self._wait_for_dropped_run()
         if self._is_running:
             raise TeamRunningError(f"team {self._name!r} is running; load state only while it is stopped")
-        agent_states = state.get("agent_states")
-        if not isinstance(agent_states, Mapping):
-            raise StateError(
-                "the saved team state has no 'agent_states' mapping; pass what save_state returned"
-            )
-        saved = RunState.model_validate({**state.get("run_state", {}), "agent_states": agent_states})
+        saved = _run_state(state)
         try:
-            await self._runner.restore(saved, self._message_factory)
+            await self._runner.restore(saved, self._message_factory, type(self).__name__)
         except StateError as error:
-            raise StateError(f"team {self._name!r}: {error}") from None
+            raise StateError(f"team {self._name!r}: {error}") from error.__cause__
+
+    async def savepoint(self) -> Savepoint:
+        """Everything a turn of this team (nested in another) changes: the run and every participant."""
+        return await self._runner.savepoint()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self._name!r}, participants={self.participant_names})"
+
+
+def _run_state(state: object) -> RunState:
+    """The run state inside a saved team state, with the shape checked (StateError naming the field)."""
+    if not isinstance(state, Mapping):
+        raise StateError(
+            f"the team state must be the mapping save_state returned, got {type(state).__name__}"
+        )
+    kind = state.get("type", "TeamState")
+    if kind != "TeamState":
+        raise StateError(
+            f"type: the state is a {kind!r}, not a 'TeamState'; pass what a team's save_state returned"
+        )
+    version = state.get("version", "1.0.0")
+    if version != "1.0.0":
+        raise StateError(f"version: the team state has format {version!r}; this flowgen reads '1.0.0'")
+    agent_states = state.get("agent_states")
+    if not isinstance(agent_states, Mapping) or not all(
+        isinstance(v, Mapping) for v in agent_states.values()
+    ):
+        raise StateError("agent_states: the team state needs a mapping of participant name to state")
+    run_state = state.get("run_state", {})
+    if not isinstance(run_state, Mapping):
+        raise StateError(f"run_state: expected a mapping, got {type(run_state).__name__}")
+    try:
+        return RunState.model_validate({**run_state, "agent_states": agent_states})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = "run_state." + ".".join(str(part) for part in first["loc"])
+        raise StateError(f"{field}: {first['msg']}") from None
 
 
 def _check_participants(participants: Sequence[Participant]) -> list[Participant]:
