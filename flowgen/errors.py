@@ -18,7 +18,12 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── HandoffError (ValueError)              resuming after a handoff out of the team with plain text, ...
     ├── StateError (ValueError)                a saved state that does not fit the team it is loaded into
     ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
-    └── CLIError                               one clear line for the ``flowgen`` command
+    ├── CLIError                               one clear line for the ``flowgen`` command
+    └── CheckpointError                        a checkpoint store could not save or load a thread
+        ├── ThreadBusyError (RuntimeError)     another run holds the thread's lease
+        ├── CheckpointCorruptError (ValueError) a stored row failed validation; names thread and id
+        ├── CheckpointNotFoundError (LookupError) no such thread or checkpoint
+        └── GraphChangedError (ValueError)     the thread was saved by a different graph; says what changed
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -109,3 +114,27 @@ def add_node_note(exc: BaseException, node: str, turn: int) -> BaseException:
     if note not in getattr(exc, "__notes__", ()):
         exc.add_note(note)
     return exc
+
+
+# ----------------------------------------------------------------- durable runs (checkpoints)
+
+
+class CheckpointError(FlowgenError):
+    """A checkpoint store could not save or give back a thread's checkpoints."""
+
+
+class ThreadBusyError(CheckpointError, RuntimeError):
+    """Another run (in this process or another) holds the thread's lease; wait for it to finish."""
+
+
+class CheckpointCorruptError(CheckpointError, ValueError):
+    """A stored checkpoint failed validation; the message names the thread and the checkpoint id."""
+
+
+class CheckpointNotFoundError(CheckpointError, LookupError):
+    """The thread or checkpoint asked for is not in the store."""
+
+
+class GraphChangedError(CheckpointError, ValueError):
+    """A thread was saved by a different graph; the message names the thread and what changed."""
+

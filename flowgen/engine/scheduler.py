@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from time import perf_counter
@@ -90,6 +90,20 @@ class _Stop(NamedTuple):
     node: str | None = None
 
 
+class StepDone(NamedTuple):
+    """What a step changed, handed to ``GraphRunner.on_step`` at the step boundary (a checkpoint).
+
+    ``ran`` is empty for a run's input (its task appended before the first step). The run state is
+    the runner's own, already moved past the step; ``recording.flat`` holds the trace so far.
+    """
+
+    step: int
+    ran: Sequence[str]
+    messages: Sequence[Item]
+    recording: TraceRecorder
+    stop_reason: str | None
+
+
 class GraphRunner:
     """Runs a graph over its participants, keeping the run state between runs.
 
@@ -143,6 +157,15 @@ class GraphRunner:
         self._running = False
         self._last_step: tuple[Sequence[str], list[Fired]] = ((), [])
         self._last_recording: TraceRecording | None = None
+        #: Called at every step boundary with what the step changed (durable runs checkpoint here).
+        self.on_step: Callable[[StepDone], Awaitable[None]] | None = None
+        #: Stop before any of these nodes runs / after it ran (human in the loop).
+        self.interrupt_before: frozenset[str] = frozenset()
+        self.interrupt_after: frozenset[str] = frozenset()
+        #: Set when a run resumes from an interrupt-before stop: the next step runs without stopping.
+        self.past_interrupt = False
+        #: The node the last run stopped before, if it was interrupted before one.
+        self.interrupted_before: str | None = None
 
     @property
     def last_trace(self) -> RunTrace | None:
@@ -274,6 +297,8 @@ class GraphRunner:
         st = self.state
         rec.run_started(clock(), st.step, " ".join(m.to_text() for m in task or ())[:200])
         stop = await self._start(task)
+        if task and self.on_step is not None:
+            await self.on_step(StepDone(st.step, (), list(task), rec, stop.reason if stop else None))
         if stop is not None:
             yield self._finish(stop, rec, clock)
             return
@@ -293,6 +318,11 @@ class GraphRunner:
             if not frontier:
                 yield self._finish(self._ran_out(), rec, clock)
                 return
+            if self.interrupt_before:
+                hold = self._interrupt_before(frontier)
+                if hold is not None:
+                    yield self._finish(hold, rec, clock)
+                    return
             if self.emit_team_events:
                 yield SelectSpeakerEvent(content=list(frontier), source=self.name)
             st.step += 1
@@ -339,6 +369,11 @@ class GraphRunner:
             # The step's edges are taken as its last node finishes (no await in between).
             delta = self._commit(frontier, results, rec, now)
             stop = await self._check_stop(delta)
+            if stop is None and self.interrupt_after:
+                stop = next((_Stop(f"Interrupted after node {n!r}.", "interrupted", n)
+                             for n in frontier if n in self.interrupt_after), None)  # fmt: skip
+            if self.on_step is not None:
+                await self.on_step(StepDone(st.step, frontier, delta, rec, stop.reason if stop else None))
             for name in frontier:
                 for item in results[name].after:
                     yield item
@@ -346,8 +381,30 @@ class GraphRunner:
                 yield self._finish(stop, rec, clock)
                 return
 
+    def _interrupt_before(self, frontier: Sequence[str]) -> _Stop | None:
+        if self.past_interrupt:
+            self.past_interrupt = False
+            return None
+        node = next((n for n in frontier if n in self.interrupt_before), None)
+        self.interrupted_before = node
+        return None if node is None else _Stop(f"Interrupted before node {node!r}.", "interrupted", node)
+
+    def apply(self, node: str | None, messages: Sequence[BaseChatMessage]) -> list[Item]:
+        """Append ``messages`` as though ``node`` had said them (its edges fire), or as input if None."""
+        if node is None:
+            self.state.thread.extend(messages)
+            return list(messages)
+        if node not in self._agents and node not in self.participants:
+            raise ConfigurationError(
+                f"as_node {node!r} is not a node of {self.name!r}; use one of {list(self.participants)}"
+            )
+        result = _NodeResult(node, list(messages), list(messages), [])
+        self.state.step += 1
+        return self._commit([node], {node: result}, TraceRecorder(self.spec), 0.0)
+
     async def _start(self, task: Sequence[BaseChatMessage] | None) -> _Stop | None:
         st = self.state
+        self.interrupted_before = None
         condition = self.termination_condition
         if condition is not None and condition.terminated:
             return _Stop("The group chat has already terminated.", "termination")

@@ -11,6 +11,7 @@ or by termination / max_turns — and then the next run continues where it stopp
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from flowgen.base import TerminationCondition
 from flowgen.errors import ConfigurationError
@@ -18,6 +19,10 @@ from flowgen.graph.spec import END, GraphSpec
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.teams.digraph import DiGraph
 from flowgen.teams.shell import BaseGroupChat, Participant
+
+if TYPE_CHECKING:
+    from flowgen.checkpoint.protocol import Checkpointer
+    from flowgen.engine.durable import Durability
 
 
 class GraphFlow(BaseGroupChat):
@@ -63,6 +68,10 @@ class GraphFlow(BaseGroupChat):
         max_turns: int | None = None,
         runtime: object | None = None,
         custom_message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] | None = None,
+        checkpointer: Checkpointer | None = None,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        durability: Durability = "sync",
     ) -> None:
         if not isinstance(graph, DiGraph):
             raise ConfigurationError(
@@ -84,6 +93,10 @@ class GraphFlow(BaseGroupChat):
             max_turns=max_turns,
             runtime=runtime,
             custom_message_types=custom_message_types,
+            checkpointer=checkpointer,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
         )
         self._runner.validate()  # every finding now, before any model call
 

@@ -7,11 +7,16 @@ run without a task continues the rotation; ``reset`` starts it again from the fi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from flowgen.base import TerminationCondition
 from flowgen.graph.spec import AgentNode, GraphSpec, NextEdge
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
+
+if TYPE_CHECKING:
+    from flowgen.checkpoint.protocol import Checkpointer
+    from flowgen.engine.durable import Durability
 
 
 class RoundRobinGroupChat(BaseGroupChat):
@@ -27,6 +32,8 @@ class RoundRobinGroupChat(BaseGroupChat):
         runtime: accepted for AutoGen compatibility; must be None.
         custom_message_types: extra message classes the team must load.
         emit_team_events: also stream a SelectSpeakerEvent before each turn.
+        checkpointer, interrupt_before, interrupt_after, durability: durable runs, as on
+            :class:`~flowgen.teams.shell.BaseGroupChat`.
 
     Example:
         >>> import asyncio
@@ -49,6 +56,10 @@ class RoundRobinGroupChat(BaseGroupChat):
         runtime: object | None = None,
         custom_message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] | None = None,
         emit_team_events: bool = False,
+        checkpointer: Checkpointer | None = None,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        durability: Durability = "sync",
     ) -> None:
         super().__init__(
             participants,
@@ -59,6 +70,10 @@ class RoundRobinGroupChat(BaseGroupChat):
             runtime=runtime,
             custom_message_types=custom_message_types,
             emit_team_events=emit_team_events,
+            checkpointer=checkpointer,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
         )
 
     def _build_graph(self) -> GraphSpec:

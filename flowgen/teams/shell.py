@@ -47,7 +47,7 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,9 @@ from flowgen.graph.spec import AgentNode, GraphSpec
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, ModelClientStreamingChunkEvent
 
 if TYPE_CHECKING:
+    from flowgen.checkpoint.protocol import Checkpointer
+    from flowgen.checkpoint.records import Checkpoint
+    from flowgen.engine.durable import Durability, ThreadRun
     from flowgen.engine.trace import RunTrace
 
 Participant = ChatAgent | Team
@@ -79,6 +82,11 @@ class BaseGroupChat(Team, ABC):
         runtime: accepted for AutoGen compatibility; flowgen runs teams on its own scheduler.
         custom_message_types: message classes, beyond the built-in ones, the team must load.
         emit_team_events: also stream team events (SelectSpeakerEvent) from run_stream.
+        checkpointer: a checkpoint store; runs given a ``thread_id`` are saved there every step.
+        interrupt_before: node names (or ``"*"``) the run stops before; it resumes from the store.
+        interrupt_after: node names (or ``"*"``) the run stops after.
+        durability: when steps are written: ``"sync"`` (before the next step), ``"async"`` (while
+            the next step runs, flushed before the run returns) or ``"exit"`` (when the run ends).
     """
 
     component_type = "team"
@@ -98,6 +106,10 @@ class BaseGroupChat(Team, ABC):
         runtime: object | None = None,
         custom_message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] | None = None,
         emit_team_events: bool = False,
+        checkpointer: Checkpointer | None = None,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        durability: Durability = "sync",
     ) -> None:
         if runtime is not None:
             raise ConfigurationError(
@@ -123,6 +135,10 @@ class BaseGroupChat(Team, ABC):
             require_bounded=self.require_bounded,
             completed_reason=self.completed_reason,
         )
+        self._checkpointer = checkpointer
+        self._durability: Durability = durability
+        if checkpointer is not None or interrupt_before or interrupt_after or durability != "sync":
+            self._configure_durable(interrupt_before or (), interrupt_after or ())
 
     # ----------------------------------------------------------------- the extension point
 
@@ -184,6 +200,24 @@ class BaseGroupChat(Team, ABC):
     def max_turns(self) -> int | None:
         return self._max_turns
 
+    def _configure_durable(self, before: Sequence[str], after: Sequence[str]) -> None:
+        from flowgen.engine.durable import check_durability  # loaded only by durable teams
+
+        check_durability(self._durability)
+        nodes = [n.name for n in self._graph.nodes if isinstance(n, AgentNode)]
+        for label, names in (("interrupt_before", before), ("interrupt_after", after)):
+            unknown = [n for n in names if n != "*" and n not in nodes]
+            if unknown:
+                raise ConfigurationError(
+                    f"{label} names {unknown}, which are not nodes of {self._name!r}; use {nodes} or '*'"
+                )
+        self._runner.interrupt_before = frozenset(nodes if "*" in before else before)
+        self._runner.interrupt_after = frozenset(nodes if "*" in after else after)
+
+    @property
+    def checkpointer(self) -> Checkpointer | None:
+        return self._checkpointer
+
     # ----------------------------------------------------------------- running
 
     async def run(
@@ -192,12 +226,19 @@ class BaseGroupChat(Team, ABC):
         task: Task = None,
         cancellation_token: CancellationToken | None = None,
         output_task_messages: bool = True,
+        thread_id: str | None = None,
+        checkpoint_id: str | None = None,
     ) -> TaskResult:
-        """Run until the team stops; return every message (no streaming chunks) and the stop reason."""
+        """Run until the team stops; return every message (no streaming chunks) and the stop reason.
+
+        With ``thread_id`` (and a checkpointer) every step is saved under that thread, and a run with
+        no task continues it; ``checkpoint_id`` runs from an older checkpoint instead (a fork).
+        """
         result: TaskResult | None = None
         stream = self.run_stream(
-            task=task, cancellation_token=cancellation_token, output_task_messages=output_task_messages
-        )
+            task=task, cancellation_token=cancellation_token, output_task_messages=output_task_messages,
+            thread_id=thread_id, checkpoint_id=checkpoint_id,
+        )  # fmt: skip
         async with aclosing(stream) as items:
             async for item in items:
                 if isinstance(item, TaskResult):
@@ -212,10 +253,13 @@ class BaseGroupChat(Team, ABC):
         task: Task = None,
         cancellation_token: CancellationToken | None = None,
         output_task_messages: bool = True,
+        thread_id: str | None = None,
+        checkpoint_id: str | None = None,
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
         """Yield the task messages (if asked), each agent's events and messages, then the TaskResult.
 
-        Without a task the team continues where its last run stopped.
+        Without a task the team continues where its last run stopped (or, with ``thread_id``, where
+        the thread's newest checkpoint — or ``checkpoint_id`` — left it).
         """
         if self._is_running:
             raise TeamRunningError(
@@ -223,7 +267,10 @@ class BaseGroupChat(Team, ABC):
                 "before running it again"
             )
         self._is_running = True
+        durable: ThreadRun | None = None
         try:
+            if thread_id is not None or checkpoint_id is not None:
+                durable = await self._open_thread(thread_id, checkpoint_id)
             messages = task_messages(task)
             for message in messages:
                 if not self._message_factory.is_registered(type(message)):
@@ -240,12 +287,78 @@ class BaseGroupChat(Team, ABC):
             async with aclosing(self._runner.stream(messages, cancellation_token)) as stream:
                 async for item in stream:
                     if isinstance(item, RunOutcome):
+                        if durable is not None:
+                            await durable.finish(item)
+                            await durable.close()  # flushed before the result is handed over
                         yield TaskResult.of_run(output, item.stop_reason, item.recording)
                         continue
                     if not isinstance(item, ModelClientStreamingChunkEvent):
                         output.append(item)
                     yield item
         finally:
+            if durable is not None:
+                self._runner.on_step = None
+                await durable.close()
+            self._is_running = False
+
+    # ----------------------------------------------------------------- durable runs
+
+    def _thread(self, thread_id: str | None) -> ThreadRun:
+        from flowgen.engine.durable import ThreadRun  # loaded only by durable teams
+
+        if self._checkpointer is None:
+            raise ConfigurationError(
+                f"team {self._name!r} has no checkpointer; pass checkpointer=SqliteCheckpointer('runs.db') "
+                "(or another store) to use thread_id"
+            )
+        if not thread_id:
+            raise ConfigurationError("checkpoint_id needs the thread_id it belongs to")
+        return ThreadRun(self._checkpointer, thread_id, self._runner, self._message_factory, self._durability)
+
+    async def _open_thread(self, thread_id: str | None, checkpoint_id: str | None) -> ThreadRun:
+        durable = self._thread(thread_id)
+        await durable.open(checkpoint_id, self._reset_for_thread)
+        self._runner.on_step = durable.on_step
+        return durable
+
+    async def _reset_for_thread(self) -> None:
+        self._is_running = False  # reset() refuses a running team; this is the run's own set-up
+        try:
+            await self.reset()
+        finally:
+            self._is_running = True
+
+    async def history(
+        self, thread_id: str, *, limit: int | None = None, before: str | None = None
+    ) -> AsyncIterator[Checkpoint]:
+        """The thread's checkpoints, newest first (``before``: only those older than that id)."""
+        if self._checkpointer is None:
+            raise ConfigurationError(f"team {self._name!r} has no checkpointer, so it has no history")
+        async for checkpoint in self._checkpointer.history(thread_id, limit=limit, before=before):
+            yield checkpoint
+
+    async def update_state(
+        self,
+        thread_id: str,
+        messages: Sequence[BaseChatMessage] = (),
+        *,
+        as_node: str | None = None,
+        checkpoint_id: str | None = None,
+    ) -> str:
+        """Write an edited checkpoint (a fork with edits) and return its id.
+
+        ``messages`` are added as though ``as_node`` had said them (its edges fire, so the next node
+        is the one that would follow it), or as input when ``as_node`` is None.
+        """
+        if self._is_running:
+            raise TeamRunningError(f"team {self._name!r} is running; edit its thread once it has stopped")
+        self._is_running = True
+        durable = self._thread(thread_id)
+        try:
+            await durable.open(checkpoint_id, self._reset_for_thread)
+            return await durable.update(list(messages), as_node)
+        finally:
+            await durable.close()
             self._is_running = False
 
     # ----------------------------------------------------------------- lifecycle and state
