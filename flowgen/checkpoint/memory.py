@@ -25,7 +25,7 @@ from typing import Any
 
 from flowgen.checkpoint.chain import Row, fold, parse
 from flowgen.checkpoint.records import Checkpoint, ThreadInfo, ThreadSnapshot
-from flowgen.errors import ThreadBusyError
+from flowgen.errors import CheckpointError, ThreadBusyError
 
 
 class MemoryLease:
@@ -67,9 +67,16 @@ class MemoryCheckpointer:
         if not isinstance(lease, MemoryLease) or self._leases.get(lease.thread_id) != lease.owner:
             name = getattr(lease, "thread_id", "?")
             raise ThreadBusyError(f"the lease on thread {name!r} is not held; acquire it before writing")
+        rows = self._rows.setdefault(lease.thread_id, {})
+        ids = [cp.checkpoint_id for cp in checkpoints]
+        taken = [i for i in ids if i in rows]
+        if taken or len(set(ids)) != len(ids):
+            # All or nothing, as a database transaction would be.
+            raise CheckpointError(
+                f"thread {lease.thread_id!r} already has checkpoints {taken or ids}; ids are unique"
+            )
         if graph is not None and checkpoints:
             self._graphs.setdefault(checkpoints[0].fingerprint, dict(graph))
-        rows = self._rows.setdefault(lease.thread_id, {})
         for cp in checkpoints:
             rows[cp.checkpoint_id] = Row(cp.checkpoint_id, cp.parent_id, cp.model_dump_json())
 

@@ -22,6 +22,7 @@ from flowgen.testing.models import ScriptedModels
 if TYPE_CHECKING:
     from flowgen.testing import strategies
     from flowgen.testing.checks import check_selector, check_state_roundtrip, check_terminates
+    from flowgen.testing.checkpoint_conformance import check_checkpointer
     from flowgen.testing.conformance import check_chat_agent, check_chat_completion_client
 
 # Names that need hypothesis, and the module each lives in.
@@ -31,6 +32,7 @@ _LAZY = {
     "check_terminates": "flowgen.testing.checks",
     "check_state_roundtrip": "flowgen.testing.checks",
     "check_chat_agent": "flowgen.testing.conformance",
+    "check_checkpointer": "flowgen.testing.checkpoint_conformance",
     "check_chat_completion_client": "flowgen.testing.conformance",
 }
 
@@ -44,6 +46,7 @@ __all__ = [
     "ScriptedModels",
     "check_chat_agent",
     "check_chat_completion_client",
+    "check_checkpointer",
     "check_selector",
     "check_state_roundtrip",
     "check_terminates",
