@@ -21,8 +21,8 @@ from flowgen.testing.models import ScriptedModels
 
 if TYPE_CHECKING:
     from flowgen.testing import strategies
-    from flowgen.testing.checks import check_selector, check_state_roundtrip, check_terminates
     from flowgen.testing.checkpoint_conformance import check_checkpointer
+    from flowgen.testing.checks import check_selector, check_state_roundtrip, check_terminates
     from flowgen.testing.conformance import check_chat_agent, check_chat_completion_client
 
 # Names that need hypothesis, and the module each lives in.

@@ -60,7 +60,7 @@ class PostgresServer:
     def _run(self, *args: str) -> None:
         demote = ["setpriv", f"--reuid={UNPRIVILEGED}", f"--regid={UNPRIVILEGED}", "--clear-groups"]
         command = [*(demote if os.geteuid() == 0 else []), *args]
-        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)  # noqa: S603
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
         if done.returncode != 0:
             raise ConfigurationError(
                 f"{Path(args[0]).name} failed ({done.returncode}): {done.stderr.strip()[-500:]}"
