@@ -85,6 +85,7 @@ class ThreadRun:
         self._mark = 0
         self._pending: asyncio.Task[None] | None = None
         self._buffer: list[Checkpoint] = []
+        self._held: list[Checkpoint] = []
 
     # ----------------------------------------------------------------- opening
 
@@ -136,7 +137,13 @@ class ThreadRun:
         if not self._states:  # the thread's first checkpoint holds every participant's state
             changed = list(self.runner.participants)
         source: Source = "step" if done.ran else "input"
-        await self._write(source, done.ran, done.messages, changed, done.recording, done.stop_reason)
+        st = self.runner.state
+        # A step after which nothing is ready ends the run, and the stop changes the state once more:
+        # both are written together, so a resumed thread never sees a finished run as unfinished.
+        hold = bool(done.ran) and done.stop_reason is None and not st.frontier and not st.pending
+        await self._write(
+            source, done.ran, done.messages, changed, done.recording, done.stop_reason, hold=hold
+        )
 
     async def update(self, messages: Sequence[BaseChatMessage], as_node: str | None) -> str:
         """Write an edited checkpoint: ``messages`` added as ``as_node``'s (its edges fire) or as input."""
@@ -163,6 +170,8 @@ class ThreadRun:
         recording: object,
         stop_reason: str | None,
         interrupt: str | None = None,
+        *,
+        hold: bool = False,
     ) -> None:
         changes: dict[str, dict[str, Any]] = {}
         for name in changed:
@@ -187,13 +196,18 @@ class ThreadRun:
             stop_reason=stop_reason,
             interrupt=None if interrupt is None else f"before:{interrupt}",
         )
+        if hold:
+            self._held.append(cp)
+            self.parent = checkpoint_id
+            return
+        batch, self._held = [*self._held, cp], []
         if self.durability == "sync":
-            await self._put([cp])  # the parent moves on only once its child is stored
+            await self._put(batch)  # the parent moves on only once its child is stored
         elif self.durability == "async":
             await self._flush_pending()
-            self._pending = asyncio.ensure_future(self._put([cp]))
+            self._pending = asyncio.ensure_future(self._put(batch))
         else:
-            self._buffer.append(cp)
+            self._buffer.extend(batch)
         self.parent = checkpoint_id
 
     def _trace(self, recording: object) -> list[Any]:
@@ -221,7 +235,7 @@ class ThreadRun:
         """Flush what is not written yet (``async`` / ``exit``), then give the lease up."""
         try:
             await self._flush_pending()
-            buffer, self._buffer = self._buffer, []
+            buffer, self._buffer, self._held = [*self._buffer, *self._held], [], []
             if buffer:
                 await self._put(buffer)
         finally:
