@@ -145,14 +145,14 @@ async def _run(
         await store.aclose()
 
 
-def in_child(fn: Any) -> tuple[str, Any]:
-    """Run ``fn`` in a forked child; ("killed", None) or ("ok", its JSON result) or ("error", text)."""
+def in_child(*args: Any) -> tuple[str, Any]:
+    """Run ``_run(*args)`` in a forked child: ("killed", None), ("ok", its JSON result) or ("error", text)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
         try:
-            out = json.dumps(["ok", fn()]).encode()
+            out = json.dumps(["ok", asyncio.run(_run(*args))]).encode()
         except BaseException:
             out = json.dumps(["error", traceback.format_exc()]).encode()
         with os.fdopen(write, "wb") as pipe:
@@ -176,9 +176,7 @@ def main(team_kind: str, directory: str, mode: str, store_kind: str, url: str) -
     root = Path(directory)
     where = url if store_kind == "postgres" else str(root / "runs.db")
     ref_log = root / "reference.log"
-    status, expected = in_child(
-        lambda: asyncio.run(_run(team_kind, store_kind, where, Harness(ref_log), "ref", False))
-    )
+    status, expected = in_child(team_kind, store_kind, where, Harness(ref_log), "ref", False)
     if status != "ok":
         print(json.dumps({"error": f"reference run: {status}: {expected}"}))
         return 1
@@ -190,15 +188,13 @@ def main(team_kind: str, directory: str, mode: str, store_kind: str, url: str) -
     for k in range(1, min(total, 40) + 1):  # bounded: at most 40 kill points per case
         log, thread = root / f"{mode}-{k}.log", f"{team_kind}-{mode}-{k}"
         h = Harness(log, kill_call=k if mode == "calls" else 0, kill_write=k if mode == "writes" else 0)
-        status, _ = in_child(lambda: asyncio.run(_run(team_kind, store_kind, where, h, thread, False)))
+        status, _ = in_child(team_kind, store_kind, where, h, thread, False)
         if status != "killed":
             failures.append(f"k={k}: the first run was not killed ({status})")
             continue
         first = _lines(log)
         log2 = root / f"{mode}-{k}-resume.log"
-        status, got = in_child(
-            lambda: asyncio.run(_run(team_kind, store_kind, where, Harness(log2), thread, True))
-        )
+        status, got = in_child(team_kind, store_kind, where, Harness(log2), thread, True)
         if status != "ok":
             failures.append(f"k={k}: the resumed run failed: {got}")
             continue
