@@ -450,9 +450,13 @@ class AssistantAgent(BaseChatAgent):
         await self._model_context.clear()
 
     async def save_state(self) -> Mapping[str, Any]:
-        from flowgen.agents.state import AssistantAgentState  # loaded when state is first saved
-
-        return AssistantAgentState(llm_context=await self._model_context.save_state()).model_dump()
+        # AssistantAgentState's dump, built directly: validating and re-dumping the whole context
+        # would cost every checkpoint the length of the conversation.
+        return {
+            "type": "AssistantAgentState",
+            "version": "1.0.0",
+            "llm_context": await self._model_context.save_state(),
+        }
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         from flowgen.agents.state import AssistantAgentState
