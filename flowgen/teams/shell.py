@@ -216,7 +216,16 @@ class BaseGroupChat(Team, ABC):
 
     @property
     def checkpointer(self) -> Checkpointer | None:
+        """The checkpoint store runs with a ``thread_id`` are saved in (settable while stopped)."""
         return self._checkpointer
+
+    @checkpointer.setter
+    def checkpointer(self, store: Checkpointer | None) -> None:
+        if self._is_running:
+            raise TeamRunningError(
+                f"team {self._name!r} is running; change its checkpointer once it has stopped"
+            )
+        self._checkpointer = store
 
     # ----------------------------------------------------------------- running
 
