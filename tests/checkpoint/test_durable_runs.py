@@ -103,10 +103,10 @@ async def test_update_state_writes_an_edited_checkpoint_as_a_node(tmp_path: Path
     team = _team(store, interrupt_after=["a"])
     await team.run(task="go", thread_id="t")
     edited = await team.update_state("t", [TextMessage(content="edited by hand", source="b")], as_node="b")
-    head = [c async for c in team.history("t", limit=1)][0]
+    (head,) = [c async for c in team.history("t", limit=1)]
     assert head.checkpoint_id == edited and head.source == "update" and head.frontier == ["c"]
     rest = await _team(store).run(thread_id="t")
-    assert [m.source for m in rest.messages][0] == "c"  # b's turn was taken by the edit
+    assert rest.messages[0].source == "c"  # b's turn was taken by the edit
     snapshot = await store.get("t")
     assert snapshot is not None and "edited by hand" in [m["content"] for m in snapshot.messages]
 
