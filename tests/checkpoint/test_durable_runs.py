@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,17 @@ import pytest
 from flowgen.agents import AssistantAgent
 from flowgen.checkpoint import MemoryCheckpointer, PostgresCheckpointer, SqliteCheckpointer
 from flowgen.checkpoint.protocol import Checkpointer
-from flowgen.conditions import MaxMessageTermination
+from flowgen.conditions import HandoffTermination, MaxMessageTermination, TextMentionTermination
+from flowgen.core import FunctionCall
 from flowgen.errors import (
     CheckpointCorruptError,
     ConfigurationError,
     GraphChangedError,
     ThreadBusyError,
 )
-from flowgen.messages import TextMessage
-from flowgen.teams import RoundRobinGroupChat
+from flowgen.messages import HandoffMessage, TextMessage
+from flowgen.models import CallInfo, CreateResult, FunctionChatCompletionClient, LLMMessage, RequestUsage
+from flowgen.teams import RoundRobinGroupChat, Swarm
 from flowgen.testing import ScriptedModels
 
 ROOT = Path(__file__).parents[2]
@@ -225,3 +228,37 @@ async def test_a_thread_runs_on_postgres_and_another_run_is_refused(postgres_url
         assert _texts(first.messages) + _texts(rest.messages) == await _uninterrupted()
     finally:
         await store.aclose()
+
+
+def _support(store: Checkpointer | None) -> Swarm:
+    """A swarm whose model answers from the prompt alone, as a real one would: the same in any process."""
+
+    def reply(messages: Sequence[LLMMessage], info: CallInfo) -> CreateResult | str:
+        said = " ".join(str(m.content) for m in messages)
+        if "Yes please" in said:
+            return "Refunded. TERMINATE"
+        if "transfer_to_user" in said:
+            return "I will wait for you."
+        call = FunctionCall(id=f"c{len(messages)}", name="transfer_to_user", arguments="{}")
+        return CreateResult(
+            finish_reason="function_calls", content=[call], usage=RequestUsage(0, 0), cached=False
+        )
+
+    billing = AssistantAgent("billing", model_client=FunctionChatCompletionClient(reply), handoffs=["user"])
+    stop = HandoffTermination(target="user") | TextMentionTermination("TERMINATE")
+    return Swarm([billing], termination_condition=stop, checkpointer=store)
+
+
+async def test_a_handoff_to_the_user_resumes_from_the_store_in_a_new_team(tmp_path: Path) -> None:
+    reference = _support(None)
+    await reference.run(task="I was charged twice")
+    answer = HandoffMessage(source="user", target="billing", content="Yes please")
+    expected = await reference.run(task=answer)
+    paused = await _support(SqliteCheckpointer(tmp_path / "runs.db")).run(
+        task="I was charged twice", thread_id="s"
+    )
+    assert paused.stop_reason == "Handoff to user from billing detected."
+    # A restarted process builds the team again and answers as the user.
+    resumed = await _support(SqliteCheckpointer(tmp_path / "runs.db")).run(task=answer, thread_id="s")
+    assert _texts(resumed.messages) == _texts(expected.messages)
+    assert resumed.stop_reason == expected.stop_reason == "Text 'TERMINATE' mentioned"
