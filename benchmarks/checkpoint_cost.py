@@ -11,7 +11,10 @@ store minus the per-step time without one (the median over repeats), so it inclu
 checkpointing adds — the framework's own bookkeeping, serialization and the database write.
 Bytes per step are what the step's rows add to the database. LangGraph runs with
 ``durability="sync"`` (each step saved before the next), flowgen with its default, the same.
-Postgres runs on a private server this script starts (fsync on) and stops.
+Postgres runs on a private server this script starts (fsync on) and stops. On Postgres flowgen is
+measured twice: with its default (asynchronous commit: a step survives the application's crash, the
+guarantee its SQLite store gives) and with ``synchronous_commit=True`` (each commit waits for the
+disk flush, as LangGraph's saver does).
 """
 
 from __future__ import annotations
@@ -145,6 +148,8 @@ LANGGRAPH_SQLITE = {
     "writes": "length(value) + length(channel) + length(checkpoint_id) + length(thread_id)",
 }
 FLOWGEN_PG = ["flowgen_checkpoints", "flowgen_graphs"]
+#: flowgen on Postgres waiting for every commit's disk flush, as LangGraph's saver does.
+FLOWGEN_FLUSHED = "flowgen-synchronous-commit"
 LANGGRAPH_PG = ["checkpoints", "checkpoint_blobs", "checkpoint_writes"]
 
 
@@ -170,12 +175,13 @@ def _stored_run(
             conn.close()
         return stamps, _sqlite_bytes(path, LANGGRAPH_SQLITE)
     url = where["url"]
-    if framework == "flowgen":
+    if framework.startswith("flowgen"):
         from flowgen.checkpoint import PostgresCheckpointer
 
+        flush = framework == FLOWGEN_FLUSHED
         asyncio.run(_flowgen_run(2, 1, PostgresCheckpointer(url)))  # creates the tables
         before = _pg_bytes(url, FLOWGEN_PG)
-        stamps = asyncio.run(_flowgen_run(start, steps, PostgresCheckpointer(url)))
+        stamps = asyncio.run(_flowgen_run(start, steps, PostgresCheckpointer(url, synchronous_commit=flush)))
         return stamps, _pg_bytes(url, FLOWGEN_PG) - before
     from langgraph.checkpoint.postgres import PostgresSaver
 
@@ -194,7 +200,7 @@ def measure(framework: str, backend: str, size: int, where: dict[str, Any]) -> d
     cancels out).
     """
     start = size - WINDOW
-    if framework == "flowgen":
+    if framework.startswith("flowgen"):
         bare = asyncio.run(_flowgen_run(start, WINDOW, None))
     else:
         bare = _langgraph_run(start, WINDOW, None)
@@ -227,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for backend in args.backends:
                 for size in args.sizes:
-                    for framework in args.frameworks:
+                    frameworks = list(args.frameworks)
+                    if backend == "postgres" and "flowgen" in frameworks:
+                        frameworks.insert(1, FLOWGEN_FLUSHED)
+                    for framework in frameworks:
                         runs = [measure(framework, backend, size, where) for _ in range(args.repeats)]
                         results.append(_summary(framework, backend, size, runs))
         finally:
@@ -258,11 +267,11 @@ def _ratios(results: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     by = {(r["framework"], r["backend"], r["messages"]): r for r in results}
     for (framework, backend, size), r in by.items():
-        if framework != "flowgen":
+        if not framework.startswith("flowgen"):
             continue
         peer = by.get(("langgraph", backend, size))
         if peer and r["checkpoint_ms_per_step"] > 0:
-            out[f"{backend}@{size}: langgraph/flowgen checkpoint cost"] = round(
+            out[f"{backend}@{size}: langgraph/{framework} checkpoint cost"] = round(
                 peer["checkpoint_ms_per_step"] / r["checkpoint_ms_per_step"], 2
             )
     return out
