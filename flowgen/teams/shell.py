@@ -57,7 +57,7 @@ from flowgen.core import CancellationToken
 from flowgen.engine.policy import SpeakerPolicy
 from flowgen.engine.scheduler import GraphRunner, RunOutcome
 from flowgen.engine.state import RunState
-from flowgen.errors import ConfigurationError, StateError, TeamRunningError
+from flowgen.errors import CheckpointNotFoundError, ConfigurationError, StateError, TeamRunningError
 from flowgen.graph.spec import AgentNode, GraphSpec
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, ModelClientStreamingChunkEvent
 
@@ -345,6 +345,24 @@ class BaseGroupChat(Team, ABC):
             raise ConfigurationError(f"team {self._name!r} has no checkpointer, so it has no history")
         async for checkpoint in self._checkpointer.history(thread_id, limit=limit, before=before):
             yield checkpoint
+
+    async def thread_trace(self, thread_id: str, checkpoint_id: str | None = None) -> RunTrace:
+        """The trace of a thread's branch up to ``checkpoint_id`` (default: the newest), every run in it.
+
+        Draw two branches against each other (a fork and its parent) with ``flowgen threads diff`` or
+        ``flowgen.cli.diff_overlay.diff_dot``.
+        """
+        from flowgen.engine.recording import TraceRecording  # durable teams only
+
+        if self._checkpointer is None:
+            raise ConfigurationError(f"team {self._name!r} has no checkpointer, so it has no threads")
+        snapshot = await self._checkpointer.get(thread_id, checkpoint_id)
+        if snapshot is None:
+            raise CheckpointNotFoundError(
+                f"thread {thread_id!r} is not in the store; team.history() lists nothing"
+            )
+        first = snapshot.checkpoint.created_at
+        return TraceRecording(self._graph, first, tuple(snapshot.trace)).build()
 
     async def update_state(
         self,
