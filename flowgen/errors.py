@@ -19,6 +19,7 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── StateError (ValueError)                a saved state that does not fit the team it is loaded into
     ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
     ├── CLIError                               one clear line for the ``flowgen`` command
+    ├── NodeTimeoutError (TimeoutError)        a node ran past its graph's timeout; the run stops, resumable
     └── CheckpointError                        a checkpoint store could not save or load a thread
         ├── ThreadBusyError (RuntimeError)     another run holds the thread's lease
         ├── CheckpointCorruptError (ValueError) a stored row failed validation; names thread and id
@@ -138,3 +139,6 @@ class CheckpointNotFoundError(CheckpointError, LookupError):
 class GraphChangedError(CheckpointError, ValueError):
     """A thread was saved by a different graph; the message names the thread and what changed."""
 
+
+class NodeTimeoutError(FlowgenError, TimeoutError):
+    """A node ran longer than the timeout its graph gives it; the run stops, resumable from before the step."""

@@ -43,8 +43,9 @@ from flowgen.engine.policy import Selection, SelectionContext, SpeakerPolicy, St
 from flowgen.engine.recording import StopKind, TraceRecorder, TraceRecording
 from flowgen.engine.state import LiveState, RunState
 from flowgen.engine.transitions import Fired, Transitions
-from flowgen.errors import ConfigurationError, StateError, TeamRunningError, add_node_note
+from flowgen.errors import ConfigurationError, NodeTimeoutError, StateError, TeamRunningError, add_node_note
 from flowgen.graph.message_filter import MessageFilterConfig
+from flowgen.graph.node_policy import NodePolicy
 from flowgen.graph.spec import AgentNode, GraphSpec
 from flowgen.graph.validate import validate
 from flowgen.messages import (
@@ -152,6 +153,10 @@ class GraphRunner:
         #: Context scoping: the message filter of each node that narrows what it is given.
         self._scopes: dict[str, MessageFilterConfig] = {
             n.name: n.sees for n in spec.nodes if isinstance(n, AgentNode) and n.sees is not None
+        }
+        #: Nodes with a retry or timeout policy in the graph spec.
+        self._guards: dict[str, NodePolicy] = {
+            n.name: n.policy for n in spec.nodes if isinstance(n, AgentNode) and n.policy is not None
         }
         self._validated = False
         self._running = False
@@ -331,6 +336,8 @@ class GraphRunner:
             rec.step_started(now, st.step, frontier)
             results: dict[str, _NodeResult] = {}
             solo = self._agents.get(frontier[0]) if len(frontier) == 1 else None
+            if self._guards and frontier[0] in self._guards:
+                solo = None  # a node with a retry or timeout policy runs through _drive
             if solo is not None:
                 # The common case, kept free of extra generators: one agent speaks.
                 name = frontier[0]
@@ -640,6 +647,12 @@ class GraphRunner:
     ) -> AsyncGenerator[Item | _NodeResult, None]:
         """Run one node (an agent or a nested team): stream its inner events, then its _NodeResult."""
         participant = self.participants[name]
+        guard = self._guards.get(name) if self._guards else None
+        if guard is not None and isinstance(participant, ChatAgent):
+            async with aclosing(self._guarded(name, participant, guard, turn, token, rec, clock)) as attempts:
+                async for attempted in attempts:
+                    yield attempted
+            return
         messages = self._deliver(name)
         started = self._node_started(name, turn, rec, clock)
         if isinstance(participant, ChatAgent):
@@ -683,6 +696,49 @@ class GraphRunner:
             self._nest(name, inner, started, rec)
         self._node_finished(result, turn, started, clock(), rec)
         yield result
+
+    async def _guarded(
+        self,
+        name: str,
+        agent: ChatAgent,
+        policy: NodePolicy,
+        turn: int,
+        token: CancellationToken,
+        rec: TraceRecorder,
+        clock: _Clock,
+    ) -> AsyncGenerator[Item | _NodeResult, None]:
+        """Run an agent under its node policy: each failed attempt is traced, undone, and retried.
+
+        With a timeout the attempt's inner events are held until it ends: a deadline cannot reach
+        into the caller while the caller holds an item.
+        """
+        restore = await agent.save_state()  # each attempt, and a final failure, start from here
+        attempt = 1
+        while True:
+            started = self._node_started(name, turn, rec, clock)
+            held: list[Item] = []
+            response: Response | None = None
+            try:
+                if policy.timeout is None:
+                    async for item in agent.on_messages_stream(self._deliver(name), token):
+                        if isinstance(item, Response):
+                            response = item
+                        else:
+                            yield item
+                else:
+                    response = await _within(policy.timeout, name, agent, self._deliver(name), token, held)
+            except Exception as error:
+                self._node_failed(error, name, turn, started, clock(), rec)
+                await agent.load_state(restore)
+                if policy.retry is None or not policy.retry.retries(error, attempt):
+                    raise
+                attempt += 1
+                await asyncio.sleep(policy.retry.delay(attempt))
+                continue
+            for item in held:
+                yield item
+            yield self._agent_result(name, response, turn, started, clock(), rec)
+            return
 
     def _nest(self, name: str, inner: RunTrace, started: float, rec: TraceRecorder) -> None:
         """Copy a nested team's node and edge events into this trace, as ``name/inner`` paths.
@@ -741,7 +797,7 @@ class GraphRunner:
         async def work(name: str) -> None:
             try:
                 agent = self._agents.get(name)
-                if agent is not None:  # the common case, without a generator in between
+                if agent is not None and name not in self._guards:  # the common case, no generator between
                     results[name] = await self._agent_step(name, agent, turn, token, rec, clock, queue)
                     return
                 async with aclosing(self._drive(name, turn, token, rec, clock)) as node_stream:
@@ -780,6 +836,31 @@ class GraphRunner:
             raise next(failures[name] for name in frontier if name in failures)
         for name in frontier:
             yield results[name]
+
+
+async def _within(
+    seconds: float,
+    name: str,
+    agent: ChatAgent,
+    messages: list[BaseChatMessage],
+    token: CancellationToken,
+    held: list[Item],
+) -> Response | None:
+    """One attempt of ``agent`` bounded by ``seconds``; its inner events go to ``held``."""
+    response: Response | None = None
+    try:
+        async with asyncio.timeout(seconds):
+            async for item in agent.on_messages_stream(messages, token):
+                if isinstance(item, Response):
+                    response = item
+                else:
+                    held.append(item)
+    except TimeoutError:
+        raise NodeTimeoutError(
+            f"node {name!r} ran longer than its timeout of {seconds:g} s; the run stops with its state as "
+            "before this step (raise the node's timeout, or resume the thread to try again)"
+        ) from None
+    return response
 
 
 class _Wiring:

@@ -10,7 +10,7 @@ or by termination / max_turns — and then the next run continues where it stopp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from flowgen.base import TerminationCondition
@@ -23,6 +23,7 @@ from flowgen.teams.shell import BaseGroupChat, Participant
 if TYPE_CHECKING:
     from flowgen.checkpoint.protocol import Checkpointer
     from flowgen.engine.durable import Durability
+    from flowgen.graph.node_policy import NodePolicy
 
 
 class GraphFlow(BaseGroupChat):
@@ -72,6 +73,7 @@ class GraphFlow(BaseGroupChat):
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
         durability: Durability = "sync",
+        node_policies: Mapping[str, NodePolicy] | None = None,
     ) -> None:
         if not isinstance(graph, DiGraph):
             raise ConfigurationError(
@@ -97,6 +99,7 @@ class GraphFlow(BaseGroupChat):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            node_policies=node_policies,
         )
         self._runner.validate()  # every finding now, before any model call
 

@@ -6,7 +6,7 @@ run without a task continues the rotation; ``reset`` starts it again from the fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from flowgen.base import TerminationCondition
@@ -17,6 +17,7 @@ from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
 if TYPE_CHECKING:
     from flowgen.checkpoint.protocol import Checkpointer
     from flowgen.engine.durable import Durability
+    from flowgen.graph.node_policy import NodePolicy
 
 
 class RoundRobinGroupChat(BaseGroupChat):
@@ -32,8 +33,8 @@ class RoundRobinGroupChat(BaseGroupChat):
         runtime: accepted for AutoGen compatibility; must be None.
         custom_message_types: extra message classes the team must load.
         emit_team_events: also stream a SelectSpeakerEvent before each turn.
-        checkpointer, interrupt_before, interrupt_after, durability: durable runs, as on
-            :class:`~flowgen.teams.shell.BaseGroupChat`.
+        checkpointer, interrupt_before, interrupt_after, durability, node_policies: durable runs
+            and per-node retries and timeouts, as on :class:`~flowgen.teams.shell.BaseGroupChat`.
 
     Example:
         >>> import asyncio
@@ -60,6 +61,7 @@ class RoundRobinGroupChat(BaseGroupChat):
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
         durability: Durability = "sync",
+        node_policies: Mapping[str, NodePolicy] | None = None,
     ) -> None:
         super().__init__(
             participants,
@@ -74,6 +76,7 @@ class RoundRobinGroupChat(BaseGroupChat):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            node_policies=node_policies,
         )
 
     def _build_graph(self) -> GraphSpec:

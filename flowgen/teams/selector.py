@@ -51,6 +51,7 @@ from flowgen.teams.speaker_choice import (
 if TYPE_CHECKING:
     from flowgen.checkpoint.protocol import Checkpointer
     from flowgen.engine.durable import Durability
+    from flowgen.graph.node_policy import NodePolicy
 
 logger = logging.getLogger("flowgen.teams.selector")
 
@@ -292,8 +293,8 @@ class SelectorGroupChat(BaseGroupChat):
         candidate_func: ``f(thread) -> [names]`` (sync or async) narrowing the candidates for the model.
         custom_message_types: extra message classes the team must load.
         emit_team_events: also stream SelectSpeakerEvent and the selector's SelectorEvent messages.
-        checkpointer, interrupt_before, interrupt_after, durability: durable runs, as on
-            :class:`~flowgen.teams.shell.BaseGroupChat`.
+        checkpointer, interrupt_before, interrupt_after, durability, node_policies: durable runs
+            and per-node retries and timeouts, as on :class:`~flowgen.teams.shell.BaseGroupChat`.
         model_client_streaming: stream the selector model's reply (as chunk events, with team events).
         model_context: what the selector model sees of the conversation (cleared on reset).
 
@@ -331,6 +332,7 @@ class SelectorGroupChat(BaseGroupChat):
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
         durability: Durability = "sync",
+        node_policies: Mapping[str, NodePolicy] | None = None,
         model_client_streaming: bool = False,
         model_context: ChatCompletionContext | None = None,
     ) -> None:
@@ -363,6 +365,7 @@ class SelectorGroupChat(BaseGroupChat):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            node_policies=node_policies,
         )
 
     @property

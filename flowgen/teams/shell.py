@@ -58,6 +58,7 @@ from flowgen.engine.policy import SpeakerPolicy
 from flowgen.engine.scheduler import GraphRunner, RunOutcome
 from flowgen.engine.state import RunState
 from flowgen.errors import CheckpointNotFoundError, ConfigurationError, StateError, TeamRunningError
+from flowgen.graph.node_policy import NodePolicy
 from flowgen.graph.spec import AgentNode, GraphSpec
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, ModelClientStreamingChunkEvent
 
@@ -87,6 +88,7 @@ class BaseGroupChat(Team, ABC):
         interrupt_after: node names (or ``"*"``) the run stops after.
         durability: when steps are written: ``"sync"`` (before the next step), ``"async"`` (while
             the next step runs, flushed before the run returns) or ``"exit"`` (when the run ends).
+        node_policies: retries and timeouts by node name (NodePolicy), written into the graph spec.
     """
 
     component_type = "team"
@@ -110,6 +112,7 @@ class BaseGroupChat(Team, ABC):
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
         durability: Durability = "sync",
+        node_policies: Mapping[str, NodePolicy] | None = None,
     ) -> None:
         if runtime is not None:
             raise ConfigurationError(
@@ -124,6 +127,8 @@ class BaseGroupChat(Team, ABC):
         self._message_factory = _factory(self._participants, custom_message_types or ())
         self._is_running = False
         self._graph = self._build_graph()
+        if node_policies:
+            self._graph = _with_policies(self._graph, node_policies)
         self._runner = GraphRunner(
             self._graph,
             {p.name: p for p in self._participants},
@@ -447,6 +452,24 @@ class BaseGroupChat(Team, ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self._name!r}, participants={self.participant_names})"
+
+
+def _with_policies(graph: GraphSpec, policies: Mapping[str, NodePolicy]) -> GraphSpec:
+    """``graph`` with each named agent node carrying its policy (a new spec: specs are immutable)."""
+    agents = {n.name for n in graph.nodes if isinstance(n, AgentNode)}
+    unknown = sorted(set(policies) - agents)
+    if unknown:
+        raise ConfigurationError(
+            f"node_policies names {unknown}, which are not agent nodes; use {sorted(agents)}"
+        )
+    nodes = tuple(
+        n.model_copy(update={"policy": NodePolicy.model_validate(policies[n.name])})
+        if isinstance(n, AgentNode) and n.name in policies
+        else n
+        for n in graph.nodes
+    )
+    fields = {name: getattr(graph, name) for name in type(graph).model_fields}
+    return type(graph).model_construct(**{**fields, "nodes": nodes})  # new: no cached views of the old nodes
 
 
 def _check_participants(participants: Sequence[Participant]) -> list[Participant]:

@@ -30,6 +30,7 @@ from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
 if TYPE_CHECKING:
     from flowgen.checkpoint.protocol import Checkpointer
     from flowgen.engine.durable import Durability
+    from flowgen.graph.node_policy import NodePolicy
 
 #: The router a run starts from: it picks the opening speaker.
 START = "__start__"
@@ -78,8 +79,8 @@ class Swarm(BaseGroupChat):
         runtime: accepted for AutoGen compatibility; must be None.
         custom_message_types: extra message classes the team must load.
         emit_team_events: also stream a SelectSpeakerEvent before each turn.
-        checkpointer, interrupt_before, interrupt_after, durability: durable runs, as on
-            :class:`~flowgen.teams.shell.BaseGroupChat`.
+        checkpointer, interrupt_before, interrupt_after, durability, node_policies: durable runs
+            and per-node retries and timeouts, as on :class:`~flowgen.teams.shell.BaseGroupChat`.
 
     Raises:
         ConfigurationError: a participant is not a chat agent, the first cannot hand off, or a
@@ -110,6 +111,7 @@ class Swarm(BaseGroupChat):
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
         durability: Durability = "sync",
+        node_policies: Mapping[str, NodePolicy] | None = None,
     ) -> None:
         for p in participants:
             if p.name == START:
@@ -141,6 +143,7 @@ class Swarm(BaseGroupChat):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            node_policies=node_policies,
         )
 
     # ----------------------------------------------------------------- the graph
