@@ -66,7 +66,7 @@ def _stuck() -> FunctionChatCompletionClient:
 async def test_a_node_past_its_timeout_stops_the_run_resumably(tmp_path: Path) -> None:
     store = SqliteCheckpointer(tmp_path / "runs.db")
     stuck = _team(_stuck(), NodePolicy(timeout=0.05), checkpointer=store)
-    with pytest.raises(NodeTimeoutError, match="node 'b' ran longer than its timeout of 0.05 s"):
+    with pytest.raises(NodeTimeoutError, match=r"node 'b' ran longer than its timeout of 0\.05 s"):
         await stuck.run(task="go", thread_id="t")
     saved = [c async for c in stuck.history("t")]
     assert saved[0].ran == ["a"] and saved[0].frontier == ["b"]  # b's step was not saved
