@@ -38,6 +38,8 @@ class GraphFlow(BaseGroupChat):
         max_turns: the most steps one run may take (a parallel step counts once).
         runtime: accepted for AutoGen compatibility; must be None.
         custom_message_types: extra message classes the team must load.
+        checkpointer, interrupt_before, interrupt_after, durability, node_policies: durable runs
+            and per-node retries and timeouts, as on :class:`~flowgen.teams.shell.BaseGroupChat`.
 
     Raises:
         ConfigurationError: a node has no participant (or a participant no node), or a cyclic graph
