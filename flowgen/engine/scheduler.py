@@ -394,7 +394,10 @@ class GraphRunner:
             return None
         node = next((n for n in frontier if n in self.interrupt_before), None)
         self.interrupted_before = node
-        return None if node is None else _Stop(f"Interrupted before node {node!r}.", "interrupted", node)
+        if node is None:
+            return None
+        self.past_interrupt = True  # the next run goes on into the node (a thread's load sets this too)
+        return _Stop(f"Interrupted before node {node!r}.", "interrupted", node)
 
     def apply(self, node: str | None, messages: Sequence[BaseChatMessage]) -> list[Item]:
         """Append ``messages`` as though ``node`` had said them (its edges fire), or as input if None."""

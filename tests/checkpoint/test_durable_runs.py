@@ -262,3 +262,16 @@ async def test_a_handoff_to_the_user_resumes_from_the_store_in_a_new_team(tmp_pa
     resumed = await _support(SqliteCheckpointer(tmp_path / "runs.db")).run(task=answer, thread_id="s")
     assert _texts(resumed.messages) == _texts(expected.messages)
     assert resumed.stop_reason == expected.stop_reason == "Text 'TERMINATE' mentioned"
+
+
+async def test_an_interrupt_before_resumes_in_memory_without_a_store() -> None:
+    team = _team(None, interrupt_before=["c"])
+    paused = await team.run(task="go")
+    assert paused.stop_reason == "Interrupted before node 'c'."
+    said = _texts(paused.messages)
+    for _ in range(5):  # c is reached twice in 7 messages: two pauses, then the end
+        more = await team.run()
+        said += _texts(more.messages)
+        if more.stop_reason != "Interrupted before node 'c'.":
+            break
+    assert said == await _uninterrupted()
