@@ -21,6 +21,9 @@ from typing import Any
 
 from flowgen.errors import StateError
 
+#: What diff gives for two equal lists or dicts.
+_UNCHANGED = ({"+": []}, {"{": {}})
+
 
 def diff(old: Any, new: Any) -> dict[str, Any]:
     """The delta turning ``old`` into ``new`` (``old`` None: the whole value)."""
@@ -29,8 +32,17 @@ def diff(old: Any, new: Any) -> dict[str, Any]:
         for key, value in new.items():
             if key not in old:
                 changed[key] = {"=": value}
-            elif old[key] is not value and old[key] != value:
-                changed[key] = diff(old[key], value)
+                continue
+            before = old[key]
+            if before is value:
+                continue
+            if type(before) is type(value) and isinstance(value, list | dict):
+                # Compared once, inside diff: an equality test here would walk a long list twice.
+                change = diff(before, value)
+                if change not in _UNCHANGED:
+                    changed[key] = change
+            elif before != value:
+                changed[key] = {"=": value}
         removed = [key for key in old if key not in new]
         out: dict[str, Any] = {"{": changed}
         if removed:
