@@ -22,7 +22,7 @@ from typing import Any
 from flowgen.errors import StateError
 
 #: What diff gives for two equal lists or dicts.
-_UNCHANGED = ({"+": []}, {"{": {}})
+_UNCHANGED: tuple[dict[str, Any], ...] = ({"+": []}, {"{": {}})
 
 
 def diff(old: Any, new: Any) -> dict[str, Any]:
