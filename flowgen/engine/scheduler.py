@@ -57,6 +57,8 @@ from flowgen.messages import (
 )
 
 if TYPE_CHECKING:
+    from flowgen.checkpoint.protocol import Checkpointer
+    from flowgen.engine.durable import Durability
     from flowgen.engine.trace import RunTrace
 
 Item = BaseAgentEvent | BaseChatMessage
@@ -119,6 +121,8 @@ class GraphRunner:
         require_bounded: refuse cycles that only a termination condition or max_turns could stop
             when neither is given.
         completed_reason: the stop reason when the graph runs out of ready nodes.
+        checkpointer: the store :meth:`stream_thread` saves every step in (teams pass theirs).
+        durability: when :meth:`stream_thread` writes: ``"sync"``, ``"async"`` or ``"exit"``.
     """
 
     def __init__(
@@ -133,6 +137,8 @@ class GraphRunner:
         name: str = "team",
         require_bounded: bool = True,
         completed_reason: str = "The graph reached its end.",
+        checkpointer: Checkpointer | None = None,
+        durability: Durability = "sync",
     ) -> None:
         if max_turns is not None and max_turns < 1:
             raise ConfigurationError(f"max_turns must be at least 1 (or None for no limit), got {max_turns}")
@@ -148,6 +154,8 @@ class GraphRunner:
         self.name = name
         self.require_bounded = require_bounded
         self.completed_reason = completed_reason
+        self.checkpointer = checkpointer
+        self.durability = durability
         self.state = LiveState()
         self._transitions = Transitions(spec)
         #: Context scoping: the message filter of each node that narrows what it is given.
@@ -244,6 +252,47 @@ class GraphRunner:
                 policy.load_state(saved.policies[name])
 
     # ----------------------------------------------------------------- running
+
+    async def stream_thread(
+        self,
+        task: Sequence[BaseChatMessage] | None,
+        cancellation_token: CancellationToken | None,
+        *,
+        thread_id: str,
+        checkpoint_id: str | None = None,
+        factory: MessageFactory | None = None,
+    ) -> AsyncGenerator[Item | RunOutcome, None]:
+        """:meth:`stream` as one run of a durable thread: loaded from, and saved every step to, the checkpointer.
+
+        Teams do the same through ``run(thread_id=...)``; this is for graphs run without a team.
+        """
+        from flowgen.engine.durable import ThreadRun  # durable runs only
+
+        if self.checkpointer is None:
+            raise ConfigurationError(f"{self.name!r} has no checkpointer; pass checkpointer= to use a thread")
+        durable = ThreadRun(self.checkpointer, thread_id, self, factory or _factory_of(self), self.durability)
+        await durable.open(checkpoint_id, self._reset_all)
+        self.on_step = durable.on_step
+        try:
+            async with aclosing(self.stream(task, cancellation_token)) as items:
+                async for item in items:
+                    if isinstance(item, RunOutcome):
+                        await durable.finish(item)
+                        await durable.close()
+                    yield item
+        finally:
+            self.on_step = None
+            await durable.close()
+
+    async def _reset_all(self) -> None:
+        """A new thread starts afresh: every participant and the run."""
+        token = CancellationToken()
+        for participant in self.participants.values():
+            if isinstance(participant, ChatAgent):
+                await participant.on_reset(token)
+            else:
+                await participant.reset()
+        await self.reset()
 
     async def stream(
         self, task: Sequence[BaseChatMessage] | None, cancellation_token: CancellationToken | None
@@ -910,6 +959,17 @@ class _Clock:
 
     def __call__(self) -> float:
         return perf_counter() - self._t0
+
+
+def _factory_of(runner: GraphRunner) -> MessageFactory:
+    """A message factory knowing every type the runner's agents produce."""
+    factory = MessageFactory()
+    for participant in runner.participants.values():
+        if isinstance(participant, ChatAgent):
+            for produced in participant.produced_message_types:
+                if not factory.is_registered(produced):
+                    factory.register(produced)
+    return factory
 
 
 def _usage(delta: Sequence[Item]) -> tuple[int, int]:

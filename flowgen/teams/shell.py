@@ -139,6 +139,8 @@ class BaseGroupChat(Team, ABC):
             name=self._manager_name(),
             require_bounded=self.require_bounded,
             completed_reason=self.completed_reason,
+            checkpointer=checkpointer,
+            durability=durability,
         )
         self._checkpointer = checkpointer
         self._durability: Durability = durability
@@ -230,7 +232,7 @@ class BaseGroupChat(Team, ABC):
             raise TeamRunningError(
                 f"team {self._name!r} is running; change its checkpointer once it has stopped"
             )
-        self._checkpointer = store
+        self._checkpointer = self._runner.checkpointer = store
 
     # ----------------------------------------------------------------- running
 

@@ -275,3 +275,25 @@ async def test_an_interrupt_before_resumes_in_memory_without_a_store() -> None:
         if more.stop_reason != "Interrupted before node 'c'.":
             break
     assert said == await _uninterrupted()
+
+
+async def test_a_graph_runner_without_a_team_runs_a_durable_thread() -> None:
+    from flowgen.engine import GraphRunner, RunOutcome
+    from flowgen.graph import AgentNode, GraphSpec, NextEdge
+    from flowgen.testing import ScriptedAgent
+
+    spec = GraphSpec(nodes=(AgentNode(name="a"), AgentNode(name="b")), edges=(NextEdge(source="a", target="b"),
+                     NextEdge(source="b", target="a")), entry=("a",))  # fmt: skip
+    store = MemoryCheckpointer()
+
+    def runner() -> GraphRunner:
+        agents = {"a": ScriptedAgent("a", ["a1", "a2", "a3"]), "b": ScriptedAgent("b", ["b1", "b2", "b3"])}
+        return GraphRunner(spec, agents, max_turns=2, checkpointer=store)
+
+    task = [TextMessage(content="go", source="user")]
+    first = [i async for i in runner().stream_thread(task, None, thread_id="g")]
+    assert isinstance(first[-1], RunOutcome) and [m.to_text() for m in first[:-1]] == ["a1", "b1"]
+    again = runner()  # a fresh runner (and agents) picks the thread up where it stopped
+    rest = [i async for i in again.stream_thread(None, None, thread_id="g")]
+    assert [m.to_text() for m in rest[:-1]] == ["a2", "b2"]
+    assert [c.step async for c in store.history("g")] == [4, 3, 2, 1, 0]
