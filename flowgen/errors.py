@@ -20,6 +20,7 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── RendererNotFoundError (RuntimeError)   no Graphviz renderer; the message carries the install command
     ├── CLIError                               one clear line for the ``flowgen`` command
     ├── NodeTimeoutError (TimeoutError)        a node ran past its graph's timeout; the run stops, resumable
+    ├── ToolApprovalPending                    a tool call waits for approval; a team stops, interrupted
     └── CheckpointError                        a checkpoint store could not save or load a thread
         ├── ThreadBusyError (RuntimeError)     another run holds the thread's lease
         ├── CheckpointCorruptError (ValueError) a stored row failed validation; names thread and id
@@ -142,3 +143,12 @@ class GraphChangedError(CheckpointError, ValueError):
 
 class NodeTimeoutError(FlowgenError, TimeoutError):
     """A node ran longer than the timeout its graph gives it; the run stops, resumable from before the step."""
+
+
+class ToolApprovalPending(FlowgenError):
+    """A tool call waits for a person's approval: a team stops, interrupted, and resumes with the answer."""
+
+    def __init__(self, agent: str, call: str, reason: str = "") -> None:
+        self.agent, self.call, self.reason = agent, call, reason
+        why = f" ({reason})" if reason else ""
+        super().__init__(f"Interrupted: {agent!r} waits for approval to call {call}{why}.")

@@ -13,7 +13,7 @@ from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
 from flowgen.agents.tool_execution import Toolbox, run_tool_call, run_tool_calls
 from flowgen.base import Handoff, Response
 from flowgen.core import CancellationToken, FunctionCall, Image
-from flowgen.errors import ConfigurationError, ModelClientError
+from flowgen.errors import ConfigurationError, ModelClientError, ToolApprovalPending
 from flowgen.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -47,6 +47,7 @@ from flowgen.models import (
 from flowgen.tools import BaseTool
 
 if TYPE_CHECKING:
+    from flowgen.agents.approval import ToolApprovalFunc
     from flowgen.memory import Memory
 
 DEFAULT_DESCRIPTION = "An agent that helps with tasks and can use tools."
@@ -84,6 +85,10 @@ class AssistantAgent(BaseChatAgent):
     ``output_content_type``), a reflection on the tool results, a ToolCallSummaryMessage, or a
     HandoffMessage.
 
+    ``approval_func`` (flowgen's addition) is asked about every tool call before it runs: approve,
+    refuse (the model reads why) or pause the run until a person answers
+    (:mod:`flowgen.agents.approval`).
+
     Example:
         >>> import asyncio
         >>> from flowgen.models import ReplayChatCompletionClient
@@ -112,6 +117,7 @@ class AssistantAgent(BaseChatAgent):
         output_content_type_format: str | None = None,
         memory: Sequence[Memory] | None = None,
         metadata: dict[str, str] | None = None,
+        approval_func: ToolApprovalFunc | None = None,
     ) -> None:
         super().__init__(name, description)
         if workbench is not None:
@@ -151,7 +157,9 @@ class AssistantAgent(BaseChatAgent):
         # Built once: the hot path hands the same list to every model call.
         handoff_tools = [h.handoff_tool for h in self._handoffs.values()]
         self._model_tools: list[BaseTool[Any, Any]] = [*self._tools, *handoff_tools]
-        self._toolbox = Toolbox({t.name: t for t in self._model_tools}, frozenset(self._handoffs))
+        self._approval_func = approval_func
+        approve = self._approve if approval_func is not None else None
+        self._toolbox = Toolbox({t.name: t for t in self._model_tools}, frozenset(self._handoffs), approve)
         if self._model_tools:
             build_tool_message_schemas()  # now rather than in the middle of the first tool call
 
@@ -196,7 +204,44 @@ class AssistantAgent(BaseChatAgent):
     ) -> Response:
         return await final_response(self.on_messages_stream(messages, cancellation_token))
 
-    async def on_messages_stream(
+    def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[Event | Response, None]:
+        if self._approval_func is None:
+            return self._respond(messages, cancellation_token)
+        return self._respond_or_undo(messages, cancellation_token)
+
+    async def _respond_or_undo(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[Event | Response, None]:
+        """A turn that a paused tool approval undoes: the context goes back to before the turn."""
+        before = await self._model_context.save_state()
+        try:
+            async for item in self._respond(messages, cancellation_token):
+                yield item
+        except ToolApprovalPending:
+            await self._model_context.load_state(before)  # the team resumes this turn from the start
+            raise
+
+    async def _approve(self, call: FunctionCall) -> FunctionExecutionResult | None:
+        """Ask approval_func about ``call``: None to run it, a refusal result, or ToolApprovalPending."""
+        from flowgen.agents.approval import ToolApprovalRequest, ask
+
+        assert self._approval_func is not None
+        request = ToolApprovalRequest(
+            agent=self.name, call=call, context=await self._model_context.get_messages()
+        )
+        answer = await ask(self._approval_func, request)
+        if answer.approved:
+            return None
+        if answer.pause:
+            raise ToolApprovalPending(self.name, f"{call.name}({call.arguments})", answer.reason)
+        why = f": {answer.reason}" if answer.reason else ""
+        return FunctionExecutionResult(
+            content=f"Error: the call was refused{why}", name=call.name, call_id=call.id, is_error=True
+        )
+
+    async def _respond(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[Event | Response, None]:
         await self._add_messages(messages)

@@ -43,7 +43,14 @@ from flowgen.engine.policy import Selection, SelectionContext, SpeakerPolicy, St
 from flowgen.engine.recording import StopKind, TraceRecorder, TraceRecording
 from flowgen.engine.state import LiveState, RunState
 from flowgen.engine.transitions import Fired, Transitions
-from flowgen.errors import ConfigurationError, NodeTimeoutError, StateError, TeamRunningError, add_node_note
+from flowgen.errors import (
+    ConfigurationError,
+    NodeTimeoutError,
+    StateError,
+    TeamRunningError,
+    ToolApprovalPending,
+    add_node_note,
+)
 from flowgen.graph.message_filter import MessageFilterConfig
 from flowgen.graph.node_policy import NodePolicy
 from flowgen.graph.spec import AgentNode, GraphSpec
@@ -330,6 +337,10 @@ class GraphRunner:
             self._last_recording = rec.seal()
             wiring.settle()
             raise
+        except ToolApprovalPending as pending:
+            # A pause, not a failure: the step is undone and the run stops, resumable with the answer.
+            wiring.active = False
+            yield self._finish(_Stop(str(pending), "interrupted", pending.agent), rec, clock)
         except Exception as exc:
             failed = rec.failed_nodes()
             reason = f"{type(exc).__name__}: {exc}"
