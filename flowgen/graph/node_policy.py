@@ -29,7 +29,7 @@ class RetryPolicy(BaseModel):
         on: exception class names (the raised class or any of its bases) that are retried.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built when first used
 
     attempts: int = Field(default=3, ge=1, le=100)
     backoff: float = Field(default=0.0, ge=0, le=3600)
@@ -51,7 +51,7 @@ class RetryPolicy(BaseModel):
 class NodePolicy(BaseModel):
     """A node's retry policy and timeout (seconds per attempt); both optional."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built when first used
 
     retry: RetryPolicy | None = None
     timeout: float | None = Field(default=None, gt=0)
