@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flowgen.checkpoint.protocol import Checkpointer
+from flowgen.checkpoint.records import ThreadSnapshot
 from flowgen.cli.loading import load_target
 from flowgen.cli.model_spec import pick_model
 from flowgen.cli.run_command import build_team, print_outcome
@@ -77,6 +78,11 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     diff.add_argument("thread")
     diff.add_argument("checkpoint_a")
     diff.add_argument("checkpoint_b")
+    diff.add_argument(
+        "--team", metavar="PATH[:NAME]", help="the team's file: also draw both branches on its graph"
+    )
+    diff.add_argument("-o", "--output", type=Path, default=Path("diff.svg"), metavar="FILE",
+                      help="the drawing with --team (default diff.svg; .dot for DOT)")  # fmt: skip
     delete = action("delete", "delete a thread and its checkpoints", _delete)
     delete.add_argument("thread")
 
@@ -165,7 +171,28 @@ async def _diff(args: argparse.Namespace, store: Checkpointer, console: RichCons
         )
         for m in snap.messages[shared:]:
             console.print(f"  {escape(str(m.get('source')))}: {escape(_content(m)[:100])}")
+    if args.team:
+        _draw_branches(args, a, b, console)
     return 0 if ka == kb else 1
+
+
+def _draw_branches(
+    args: argparse.Namespace, a: ThreadSnapshot, b: ThreadSnapshot, console: RichConsole
+) -> None:
+    """Both branches' paths on the team's graph: blue A only, orange B only, green both."""
+    from flowgen.cli import drawing
+    from flowgen.cli.diff_overlay import diff_dot
+    from flowgen.engine.recording import TraceRecording
+
+    team = build_team(load_target(args.team), None)
+    if not isinstance(team, BaseGroupChat):
+        raise CLIError(f"{args.team} is a {type(team).__name__}; drawing branches needs a flowgen team")
+    traces = [TraceRecording(team.graph, s.checkpoint.created_at, tuple(s.trace)).build() for s in (a, b)]
+    dot = diff_dot(team.graph, traces[0], traces[1])
+    output: Path = args.output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(dot if output.suffix == ".dot" else drawing.dot_to_svg(dot), encoding="utf-8")
+    console.print(f"overlay   {output}")
 
 
 async def _delete(args: argparse.Namespace, store: Checkpointer, console: RichConsole) -> int:

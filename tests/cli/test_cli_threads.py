@@ -61,8 +61,10 @@ def test_fork_runs_from_an_old_checkpoint_and_diff_shows_where_branches_part(tmp
     assert forked.status == 0, forked.output
     new = _history(db, "t")
     assert len(new) > len(old) and set(old) <= set(new)
-    diff = run_cli("threads", "diff", "t", old[0], new[0], "--store", db)
+    svg = tmp_path / "diff.svg"
+    diff = run_cli("threads", "diff", "t", old[0], new[0], "--store", db, "--team", TEAM, "-o", svg)
     assert diff.status == 1 and "common" in diff.output and "shorter please" in diff.output
+    assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml") and "writer" in svg.read_text()
 
 
 def test_unknown_threads_and_stores_are_one_line_errors(tmp_path: Path) -> None:
