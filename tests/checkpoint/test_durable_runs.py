@@ -297,3 +297,40 @@ async def test_a_graph_runner_without_a_team_runs_a_durable_thread() -> None:
     rest = [i async for i in again.stream_thread(None, None, thread_id="g")]
     assert [m.to_text() for m in rest[:-1]] == ["a2", "b2"]
     assert [c.step async for c in store.history("g")] == [4, 3, 2, 1, 0]
+
+
+async def test_a_user_proxy_is_asked_once_per_turn_across_a_restart(tmp_path: Path) -> None:
+    from flowgen.agents import UserProxyAgent
+
+    asked: list[str] = []
+
+    def team(store: Checkpointer) -> RoundRobinGroupChat:
+        def answer(prompt: str) -> str:
+            asked.append(prompt)
+            return f"user answer {len(asked)}"
+
+        models = ScriptedModels(["proposal"])
+        agents = [
+            AssistantAgent("planner", model_client=models.client()),
+            UserProxyAgent("user", input_func=answer),
+        ]
+        return RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(5), checkpointer=store,
+                                   interrupt_after=["planner"])  # fmt: skip
+
+    db = tmp_path / "runs.db"
+    first = await team(SqliteCheckpointer(db)).run(task="plan", thread_id="u")
+    assert first.stop_reason == "Interrupted after node 'planner'." and asked == []
+    second = await team(SqliteCheckpointer(db)).run(thread_id="u")  # a new process: the user answers now
+    said = [
+        m.source for m in second.messages if isinstance(m, TextMessage)
+    ]  # without the input-request events
+    assert said == ["user", "planner"] and len(asked) == 1
+    third = await team(SqliteCheckpointer(db)).run(thread_id="u")
+    assert [m.source for m in third.messages if isinstance(m, TextMessage)] == ["user"] and len(asked) == 2
+    snapshot = await SqliteCheckpointer(db).get("u")
+    assert snapshot is not None
+    assert [m["content"] for m in snapshot.messages if m["source"] == "user"] == [
+        "plan",
+        "user answer 1",
+        "user answer 2",
+    ]
