@@ -83,6 +83,11 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     diff.add_argument("-o", "--output", type=Path, default=Path("diff.svg"), metavar="FILE",
                       help="the drawing with --team (default diff.svg; .dot for DOT)")  # fmt: skip
+    report = action("report", "the HTML run report of a thread's branch (its messages and path)", _report)
+    report.add_argument("thread")
+    report.add_argument("--checkpoint", help="the branch's last checkpoint (default: the newest)")
+    report.add_argument("--team", required=True, metavar="PATH[:NAME]", help="the file building the team")
+    report.add_argument("-o", "--output", type=Path, default=Path("report.html"), metavar="FILE")
     delete = action("delete", "delete a thread and its checkpoints", _delete)
     delete.add_argument("thread")
 
@@ -193,6 +198,33 @@ def _draw_branches(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(dot if output.suffix == ".dot" else drawing.dot_to_svg(dot), encoding="utf-8")
     console.print(f"overlay   {output}")
+
+
+async def _report(args: argparse.Namespace, store: Checkpointer, console: RichConsole) -> int:
+    from flowgen.base import TaskResult
+    from flowgen.cli import drawing
+    from flowgen.engine.recording import TraceRecording
+    from flowgen.messages import MessageFactory
+
+    snapshot = await store.get(args.thread, args.checkpoint)
+    if snapshot is None:
+        raise CLIError(
+            f"thread {args.thread!r} is not in {args.store!r}; `flowgen threads list` shows its threads"
+        )
+    team = build_team(load_target(args.team), None)
+    if not isinstance(team, BaseGroupChat):
+        raise CLIError(f"{args.team} is a {type(team).__name__}; a thread's report needs a flowgen team")
+    factory = MessageFactory()
+    trace = TraceRecording(team.graph, snapshot.checkpoint.created_at, tuple(snapshot.trace)).build()
+    result = TaskResult(
+        messages=[factory.create(m) for m in snapshot.messages],
+        stop_reason=snapshot.checkpoint.stop_reason,
+        trace=trace,
+    )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    drawing.html_report(result, args.output)
+    console.print(f"wrote {args.output}")
+    return 0
 
 
 async def _delete(args: argparse.Namespace, store: Checkpointer, console: RichConsole) -> int:

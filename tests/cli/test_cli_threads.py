@@ -35,6 +35,9 @@ def test_a_run_with_a_thread_is_listed_shown_and_deleted(tmp_path: Path) -> None
     assert shown.status == 0 and f"{len(ids)} checkpoints, newest first" in shown.output
     assert shown.output.index(ids[0]) < shown.output.index(ids[-1])  # newest first
     assert "user: Write a haiku about autumn" in shown.output
+    html = tmp_path / "report.html"
+    reported = run_cli("threads", "report", "t-1", "--team", TEAM, "--store", db, "-o", html)
+    assert reported.status == 0 and "Write a haiku about autumn" in html.read_text(encoding="utf-8")
     assert run_cli("threads", "delete", "t-1", "--store", db).status == 0
     assert "t-1" not in run_cli("threads", "list", "--store", db).output
 
