@@ -1,4 +1,4 @@
-"""``flowgen threads``: the durable threads in a checkpoint store — list, show, resume, fork, diff, delete.
+"""``flowgen threads``: the durable threads in a checkpoint store — list, show, resume, fork, diff, report, delete.
 
 ``--store`` is a SQLite file (default ``runs.db``) or a ``postgresql://`` URL.
 """
