@@ -9,6 +9,7 @@ need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
   if [ "$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then
@@ -34,5 +35,10 @@ else
 fi
 if command -v valgrind >/dev/null 2>&1; then echo "valgrind: $(command -v valgrind)"; else
   echo "valgrind: not installed; the benchmarks report their instruction counts as unavailable"
+fi
+if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1; then
+  echo "PostgreSQL: installed (the checkpoint tests start their own server)"
+else
+  echo "PostgreSQL: not installed; the Postgres checkpoint tests will fail under CI and skip elsewhere"
 fi
 exit 0

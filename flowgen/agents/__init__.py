@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
+    from flowgen.agents.approval import ApprovalResponse, ToolApprovalFunc, ToolApprovalRequest
     from flowgen.agents.assistant_agent import AssistantAgent
     from flowgen.agents.base_chat_agent import BaseChatAgent
     from flowgen.agents.message_filter import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from flowgen.agents.user_proxy_agent import UserProxyAgent
 
 _LAZY = {
+    "ApprovalResponse": "flowgen.agents.approval",
     "AssistantAgent": "flowgen.agents.assistant_agent",
     "AssistantAgentState": "flowgen.agents.state",
     "BaseChatAgent": "flowgen.agents.base_chat_agent",
@@ -28,6 +30,8 @@ _LAZY = {
     "PerSourceFilter": "flowgen.agents.message_filter",
     "SocietyOfMindAgent": "flowgen.agents.society_of_mind",
     "SocietyOfMindAgentState": "flowgen.agents.society_of_mind",
+    "ToolApprovalFunc": "flowgen.agents.approval",
+    "ToolApprovalRequest": "flowgen.agents.approval",
     "UserProxyAgent": "flowgen.agents.user_proxy_agent",
 }
 
@@ -36,6 +40,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
+    "ApprovalResponse",
     "AssistantAgent",
     "AssistantAgentState",
     "BaseChatAgent",
@@ -45,5 +50,7 @@ __all__ = [
     "PerSourceFilter",
     "SocietyOfMindAgent",
     "SocietyOfMindAgentState",
+    "ToolApprovalFunc",
+    "ToolApprovalRequest",
     "UserProxyAgent",
 ]

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from time import perf_counter
@@ -50,8 +50,16 @@ from flowgen.engine.policy import Selection, SelectionContext, SpeakerPolicy, St
 from flowgen.engine.recording import StopKind, TraceRecorder, TraceRecording
 from flowgen.engine.state import LiveState, RunState
 from flowgen.engine.transitions import Fired, Transitions
-from flowgen.errors import ConfigurationError, StateError, TeamRunningError, add_node_note
+from flowgen.errors import (
+    ConfigurationError,
+    NodeTimeoutError,
+    StateError,
+    TeamRunningError,
+    ToolApprovalPending,
+    add_node_note,
+)
 from flowgen.graph.message_filter import MessageFilterConfig
+from flowgen.graph.node_policy import NodePolicy
 from flowgen.graph.spec import AgentNode, GraphSpec
 from flowgen.graph.validate import validate
 from flowgen.messages import (
@@ -64,6 +72,8 @@ from flowgen.messages import (
 from flowgen.telemetry import hooks
 
 if TYPE_CHECKING:
+    from flowgen.checkpoint.protocol import Checkpointer
+    from flowgen.engine.durable import Durability
     from flowgen.engine.trace import RunTrace
 
 Item = BaseAgentEvent | BaseChatMessage
@@ -98,6 +108,20 @@ class _Stop(NamedTuple):
     node: str | None = None
 
 
+class StepDone(NamedTuple):
+    """What a step changed, handed to ``GraphRunner.on_step`` at the step boundary (a checkpoint).
+
+    ``ran`` is empty for a run's input (its task appended before the first step). The run state is
+    the runner's own, already moved past the step; ``recording.flat`` holds the trace so far.
+    """
+
+    step: int
+    ran: Sequence[str]
+    messages: Sequence[Item]
+    recording: TraceRecorder
+    stop_reason: str | None
+
+
 class GraphRunner:
     """Runs a graph over its participants, keeping the run state between runs.
 
@@ -112,6 +136,8 @@ class GraphRunner:
         require_bounded: refuse cycles that only a termination condition or max_turns could stop
             when neither is given.
         completed_reason: the stop reason when the graph runs out of ready nodes.
+        checkpointer: the store :meth:`stream_thread` saves every step in (teams pass theirs).
+        durability: when :meth:`stream_thread` writes: ``"sync"``, ``"async"`` or ``"exit"``.
     """
 
     def __init__(
@@ -126,6 +152,8 @@ class GraphRunner:
         name: str = "team",
         require_bounded: bool = True,
         completed_reason: str = "The graph reached its end.",
+        checkpointer: Checkpointer | None = None,
+        durability: Durability = "sync",
     ) -> None:
         if max_turns is not None and max_turns < 1:
             raise ConfigurationError(f"max_turns must be at least 1 (or None for no limit), got {max_turns}")
@@ -141,11 +169,17 @@ class GraphRunner:
         self.name = name
         self.require_bounded = require_bounded
         self.completed_reason = completed_reason
+        self.checkpointer = checkpointer
+        self.durability = durability
         self.state = LiveState()
         self._transitions = Transitions(spec)
         #: Context scoping: the message filter of each node that narrows what it is given.
         self._scopes: dict[str, MessageFilterConfig] = {
             n.name: n.sees for n in spec.nodes if isinstance(n, AgentNode) and n.sees is not None
+        }
+        #: Nodes with a retry or timeout policy in the graph spec.
+        self._guards: dict[str, NodePolicy] = {
+            n.name: n.policy for n in spec.nodes if isinstance(n, AgentNode) and n.policy is not None
         }
         self._validated = False
         self._running = False
@@ -153,6 +187,15 @@ class GraphRunner:
         self._last_recording: TraceRecording | None = None
         #: The savepoint of the step in flight; None between steps.
         self._savepoint: _StepSavepoint | None = None
+        #: Called at every step boundary with what the step changed (durable runs checkpoint here).
+        self.on_step: Callable[[StepDone], Awaitable[None]] | None = None
+        #: Stop before any of these nodes runs / after it ran (human in the loop).
+        self.interrupt_before: frozenset[str] = frozenset()
+        self.interrupt_after: frozenset[str] = frozenset()
+        #: Set when a run resumes from an interrupt-before stop: the next step runs without stopping.
+        self.past_interrupt = False
+        #: The node the last run stopped before, if it was interrupted before one.
+        self.interrupted_before: str | None = None
 
     @property
     def last_trace(self) -> RunTrace | None:
@@ -273,6 +316,47 @@ class GraphRunner:
 
     # ----------------------------------------------------------------- running
 
+    async def stream_thread(
+        self,
+        task: Sequence[BaseChatMessage] | None,
+        cancellation_token: CancellationToken | None,
+        *,
+        thread_id: str,
+        checkpoint_id: str | None = None,
+        factory: MessageFactory | None = None,
+    ) -> AsyncGenerator[Item | RunOutcome, None]:
+        """:meth:`stream` as one run of a durable thread: loaded from, and saved every step to, the checkpointer.
+
+        Teams do the same through ``run(thread_id=...)``; this is for graphs run without a team.
+        """
+        from flowgen.engine.durable import ThreadRun  # durable runs only
+
+        if self.checkpointer is None:
+            raise ConfigurationError(f"{self.name!r} has no checkpointer; pass checkpointer= to use a thread")
+        durable = ThreadRun(self.checkpointer, thread_id, self, factory or _factory_of(self), self.durability)
+        await durable.open(checkpoint_id, self._reset_all)
+        self.on_step = durable.on_step
+        try:
+            async with aclosing(self.stream(task, cancellation_token)) as items:
+                async for item in items:
+                    if isinstance(item, RunOutcome):
+                        await durable.finish(item)
+                        await durable.close()
+                    yield item
+        finally:
+            self.on_step = None
+            await durable.close()
+
+    async def _reset_all(self) -> None:
+        """A new thread starts afresh: every participant and the run."""
+        token = CancellationToken()
+        for participant in self.participants.values():
+            if isinstance(participant, ChatAgent):
+                await participant.on_reset(token)
+            else:
+                await participant.reset()
+        await self.reset()
+
     async def stream(
         self,
         task: Sequence[BaseChatMessage] | None,
@@ -315,6 +399,13 @@ class GraphRunner:
             self._last_recording = rec.seal()
             wiring.settle()
             raise
+        except ToolApprovalPending as pending:
+            # A pause, not a failure: the step is undone and the run stops, resumable with the answer.
+            # _loop has already rolled the step back through its savepoint.
+            wiring.active = False
+            if self.state.frontier or self.state.pending:
+                self._carry(rec)  # the edges into the paused node are recorded by the resuming run
+            yield self._finish(_Stop(str(pending), "interrupted", pending.agent), rec, clock)
         except Exception as exc:
             failed = rec.failed_nodes()
             reason = f"{type(exc).__name__}: {exc}"
@@ -336,7 +427,12 @@ class GraphRunner:
     ) -> AsyncGenerator[Item | RunOutcome, None]:
         st = self.state
         rec.run_started(clock(), st.step, " ".join(m.to_text() for m in task or ())[:200])
+        first = len(st.thread)
         await self._start(task, show_task)
+        if self.on_step is not None and len(st.thread) > first:
+            # The run's input is committed as it is taken in: its checkpoint comes first.
+            stopping = st.stopping[0] if st.stopping is not None else None
+            await self.on_step(StepDone(st.step, (), st.thread[first:], rec, stopping))
         while st.unshown:  # the task, and what an interrupted run committed but never handed over
             yield st.thread[st.unshown.pop(0)]  # taken off first: once handed over, it has been shown
         if st.stopping is not None:
@@ -353,6 +449,7 @@ class GraphRunner:
             # A step is a transaction: everything it changes — the run state, the policies, the
             # termination condition and every participant that runs — is restored from this savepoint
             # unless the step reaches _commit_step.
+            past_interrupt = self.past_interrupt
             savepoint = self._savepoint = _StepSavepoint(st)
             try:
                 frontier = st.frontier
@@ -363,8 +460,10 @@ class GraphRunner:
                         yield event
                 results: dict[str, _NodeResult] = {}
                 stop: _Stop | None = None
+                delta: list[Item] = []
                 now = 0.0
-                if frontier:
+                hold = self._interrupt_before(frontier) if frontier and self.interrupt_before else None
+                if frontier and hold is None:
                     if self.emit_team_events:
                         yield SelectSpeakerEvent(content=list(frontier), source=self.name)
                     participants = self.participants
@@ -373,6 +472,8 @@ class GraphRunner:
                     st.step += 1
                     turn = st.turn + 1
                     solo = self._agents.get(frontier[0]) if len(frontier) == 1 else None
+                    if solo is not None and self._guards and frontier[0] in self._guards:
+                        solo = None  # a node with a retry or timeout policy runs through _drive
                     if solo is not None:
                         # The common case, kept free of extra generators: one agent speaks.
                         name = frontier[0]
@@ -414,12 +515,31 @@ class GraphRunner:
                         else _step_messages(frontier, results)
                     )
                     stop = await self._check_stop(delta, st.turn + 1)
+                    if stop is None and self.interrupt_after:
+                        stop = next((_Stop(f"Interrupted after node {n!r}.", "interrupted", n)
+                                     for n in frontier if n in self.interrupt_after), None)  # fmt: skip
             except BaseException as error:
                 self._savepoint = None
+                self.past_interrupt = past_interrupt  # a resumed interrupt that did not commit still counts
                 for failure in await savepoint.restore(st, self):
                     error.add_note(failure)
                 raise
+            if hold is not None:
+                # A stop before the step: nothing ran. What the routers chose stands (the stop names
+                # the node they chose, and the resuming run goes into it without choosing again).
+                self._savepoint = None
+                if st.frontier or st.pending:
+                    self._carry(rec)
+                yield self._finish(hold, rec, clock)
+                return
+            reached = stop
             stop = self._commit_step(frontier, results, stop, rec, now)
+            if self.on_step is not None and frontier:
+                # The step has committed: its checkpoint records the run past it. A stop found only
+                # because nothing is ready is written by the run's end (ThreadRun.finish).
+                await self.on_step(
+                    StepDone(st.step, frontier, delta, rec, reached.reason if reached else None)
+                )
             while st.unshown:
                 yield st.thread[st.unshown.pop(0)]
             if stop is not None:
@@ -480,9 +600,35 @@ class GraphRunner:
                 else:
                     yield item
 
+    def _interrupt_before(self, frontier: Sequence[str]) -> _Stop | None:
+        if self.past_interrupt:
+            self.past_interrupt = False
+            return None
+        node = next((n for n in frontier if n in self.interrupt_before), None)
+        self.interrupted_before = node
+        if node is None:
+            return None
+        self.past_interrupt = True  # the next run goes on into the node (a thread's load sets this too)
+        return _Stop(f"Interrupted before node {node!r}.", "interrupted", node)
+
+    def apply(self, node: str | None, messages: Sequence[BaseChatMessage]) -> list[Item]:
+        """Append ``messages`` as though ``node`` had said them (its edges fire), or as input if None."""
+        if node is None:
+            self.state.thread.extend(messages)
+            return list(messages)
+        if node not in self._agents and node not in self.participants:
+            raise ConfigurationError(
+                f"as_node {node!r} is not a node of {self.name!r}; use one of {list(self.participants)}"
+            )
+        result = _NodeResult(node, list(messages), list(messages), [])
+        self.state.step += 1
+        self._commit([node], {node: result}, TraceRecorder(self.spec), 0.0)
+        return list(messages)
+
     async def _start(self, task: Sequence[BaseChatMessage] | None, show_task: bool) -> None:
         """Take the task into the thread (committed at once, so that no interruption loses it)."""
         st = self.state
+        self.interrupted_before = None
         condition = self.termination_condition
         if condition is not None and condition.terminated:
             st.stopping = ("The group chat has already terminated.", "termination", None)
@@ -725,6 +871,12 @@ class GraphRunner:
     ) -> AsyncGenerator[Item | _NodeResult, None]:
         """Run one node (an agent or a nested team): stream its inner events, then its _NodeResult."""
         participant = self.participants[name]
+        guard = self._guards.get(name) if self._guards else None
+        if guard is not None and isinstance(participant, ChatAgent):
+            async with aclosing(self._guarded(name, participant, guard, turn, token, rec, clock)) as attempts:
+                async for attempted in attempts:
+                    yield attempted
+            return
         messages = self._deliver(name)
         started = self._node_started(name, turn, rec, clock)
         if isinstance(participant, ChatAgent):
@@ -772,6 +924,50 @@ class GraphRunner:
             self._nest(name, inner, started, rec)
         self._node_finished(result, turn, started, clock(), rec)
         yield result
+
+    async def _guarded(
+        self,
+        name: str,
+        agent: ChatAgent,
+        policy: NodePolicy,
+        turn: int,
+        token: CancellationToken,
+        rec: TraceRecorder,
+        clock: _Clock,
+    ) -> AsyncGenerator[Item | _NodeResult, None]:
+        """Run an agent under its node policy: each failed attempt is traced, undone, and retried.
+
+        With a timeout the attempt's inner events are held until it ends: a deadline cannot reach
+        into the caller while the caller holds an item.
+        """
+        # Each attempt starts from here; a final failure is undone by the step's savepoint.
+        restore = await agent.savepoint()
+        attempt = 1
+        while True:
+            started = self._node_started(name, turn, rec, clock)
+            held: list[Item] = []
+            response: Response | None = None
+            try:
+                if policy.timeout is None:
+                    async for item in agent.on_messages_stream(self._deliver(name), token):
+                        if isinstance(item, Response):
+                            response = item
+                        else:
+                            yield item
+                else:
+                    response = await _within(policy.timeout, name, agent, self._deliver(name), token, held)
+            except Exception as error:
+                self._node_failed(error, name, turn, started, clock(), rec)
+                if policy.retry is None or not policy.retry.retries(error, attempt):
+                    raise
+                await restore.restore()
+                attempt += 1
+                await asyncio.sleep(policy.retry.delay(attempt))
+                continue
+            for item in held:
+                yield item
+            yield self._agent_result(name, response, turn, started, clock(), rec)
+            return
 
     def _nest(self, name: str, inner: RunTrace, started: float, rec: TraceRecorder) -> None:
         """Copy a nested team's node and edge events into this trace, as ``name/inner`` paths.
@@ -830,7 +1026,7 @@ class GraphRunner:
         async def work(name: str) -> None:
             try:
                 agent = self._agents.get(name)
-                if agent is not None:  # the common case, without a generator in between
+                if agent is not None and name not in self._guards:  # the common case, no generator between
                     results[name] = await self._agent_step(name, agent, turn, token, rec, clock, queue)
                     return
                 async with aclosing(self._drive(name, turn, token, rec, clock)) as node_stream:
@@ -961,6 +1157,31 @@ class _StepSavepoint:
         return failures
 
 
+async def _within(
+    seconds: float,
+    name: str,
+    agent: ChatAgent,
+    messages: list[BaseChatMessage],
+    token: CancellationToken,
+    held: list[Item],
+) -> Response | None:
+    """One attempt of ``agent`` bounded by ``seconds``; its inner events go to ``held``."""
+    response: Response | None = None
+    try:
+        async with asyncio.timeout(seconds):
+            async for item in agent.on_messages_stream(messages, token):
+                if isinstance(item, Response):
+                    response = item
+                else:
+                    held.append(item)
+    except TimeoutError:
+        raise NodeTimeoutError(
+            f"node {name!r} ran longer than its timeout of {seconds:g} s; the run stops with its state as "
+            "before this step (raise the node's timeout, or resume the thread to try again)"
+        ) from None
+    return response
+
+
 class _Wiring:
     """Connects a CancellationToken to the task running the engine, only while the engine works."""
 
@@ -1005,6 +1226,17 @@ class _Clock:
 
     def __call__(self) -> float:
         return perf_counter() - self._t0
+
+
+def _factory_of(runner: GraphRunner) -> MessageFactory:
+    """A message factory knowing every type the runner's agents produce."""
+    factory = MessageFactory()
+    for participant in runner.participants.values():
+        if isinstance(participant, ChatAgent):
+            for produced in participant.produced_message_types:
+                if not factory.is_registered(produced):
+                    factory.register(produced)
+    return factory
 
 
 def _usage(delta: Sequence[Item]) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from flowgen.testing.models import ScriptedModels
 
 if TYPE_CHECKING:
     from flowgen.testing import strategies
+    from flowgen.testing.checkpoint_conformance import check_checkpointer
     from flowgen.testing.checks import check_selector, check_state_roundtrip, check_terminates
     from flowgen.testing.conformance import check_chat_agent, check_chat_completion_client
     from flowgen.testing.interrupts import InterruptScenario, ModelLog, check_interruptions
@@ -32,6 +33,7 @@ _LAZY = {
     "check_terminates": "flowgen.testing.checks",
     "check_state_roundtrip": "flowgen.testing.checks",
     "check_chat_agent": "flowgen.testing.conformance",
+    "check_checkpointer": "flowgen.testing.checkpoint_conformance",
     "check_chat_completion_client": "flowgen.testing.conformance",
     # The interruption kit loads on first use: it is for tests, not for running teams.
     "InterruptScenario": "flowgen.testing.interrupts",
@@ -52,6 +54,7 @@ __all__ = [
     "check_chat_agent",
     "check_chat_completion_client",
     "check_interruptions",
+    "check_checkpointer",
     "check_selector",
     "check_state_roundtrip",
     "check_terminates",
