@@ -109,7 +109,7 @@ class _Stop(NamedTuple):
 
 
 class StepDone(NamedTuple):
-    """What a step changed, handed to ``GraphRunner.on_step`` at the step boundary (a checkpoint).
+    """What a step changed, handed to ``GraphRunner.on_step`` once the step has committed (a checkpoint).
 
     ``ran`` is empty for a run's input (its task appended before the first step). The run state is
     the runner's own, already moved past the step; ``recording.flat`` holds the trace so far.
@@ -561,15 +561,18 @@ class GraphRunner:
         edges fire (recorded at ``now``, when the last node finished), and the run state lists the
         chat messages still to hand over (``unshown``) and the stop reached (``stopping``), so a run
         interrupted while handing them over — or saved then — resumes exactly. The participants'
-        additions stand from here on. A durable checkpoint of the step belongs at the end of this
-        method. Returns the stop (also when the graph has just run out of ready nodes).
+        additions stand from here on. The durable checkpoint of the step (``on_step``) is written as
+        this returns, so it always records a committed step. Returns the stop (also when the graph
+        has just run out of ready nodes).
         """
         self._savepoint = None
         st = self.state
         if frontier:
             self._commit(frontier, results, rec, now)
-        if stop is not None:
-            st.turn = 0  # as AutoGen does: a stopped run leaves a fresh turn count behind
+        if stop is not None and stop.kind != "interrupted":
+            # As AutoGen does: a stopped run leaves a fresh turn count behind. An interrupt is a
+            # pause, and the run resumes with its count.
+            st.turn = 0
         elif not st.frontier:
             stop = self._ran_out()
         if stop is not None:

@@ -334,3 +334,15 @@ async def test_a_user_proxy_is_asked_once_per_turn_across_a_restart(tmp_path: Pa
         "user answer 1",
         "user answer 2",
     ]
+
+
+async def test_an_interrupt_after_a_node_keeps_the_turn_count() -> None:
+    # An interrupt is a pause: the resumed run counts on toward max_turns (a real stop resets it).
+    models = ScriptedModels(["alpha", "beta", "gamma", "delta", "epsilon"])
+    agents = [AssistantAgent(n, model_client=models.client()) for n in ("a", "b", "c")]
+    team = RoundRobinGroupChat(agents, max_turns=4, interrupt_after=["b"])
+    first = await team.run(task="go")
+    assert first.stop_reason == "Interrupted after node 'b'."
+    rest = await team.run()
+    assert rest.stop_reason == "Maximum number of turns 4 reached."
+    assert [m.source for m in rest.messages] == ["c", "a"]

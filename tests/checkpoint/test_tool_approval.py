@@ -89,3 +89,17 @@ async def test_a_pause_survives_a_restart(tmp_path: Path) -> None:
     assert paused.stop_reason is not None and paused.stop_reason.startswith("Interrupted: 'billing' waits")
     resumed = await _team(SqliteCheckpointer(tmp_path / "runs.db")).run(task="approved", thread_id="t")
     assert REFUNDS == ["4417"] and resumed.messages[-1].to_text() == "refunded account 4417"
+
+
+async def test_a_pause_rolls_its_step_back_and_the_thread_keeps_the_state_before_it(tmp_path: Path) -> None:
+    REFUNDS.clear()
+    team = _team(SqliteCheckpointer(tmp_path / "runs.db"))
+    paused = await team.run(task="I was charged twice", thread_id="t")
+    assert paused.stop_reason is not None and paused.stop_reason.startswith("Interrupted: 'billing' waits")
+    # The paused step never committed: the step count and the agent's context are as before it.
+    state = await team.save_state()
+    assert state["run_state"]["step"] == 0
+    assert state["agent_states"]["billing"]["llm_context"]["messages"] == []  # the task not yet taken in
+    # So the thread's newest checkpoint is the run's input, and no checkpoint holds the paused step.
+    history = [c async for c in team.history("t")]
+    assert [(c.source, c.step) for c in history] == [("input", 0)]
