@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from flowgen.agents import AssistantAgent
 from flowgen.checkpoint import MemoryCheckpointer, PostgresCheckpointer, SqliteCheckpointer
 from flowgen.checkpoint.protocol import Checkpointer
 from flowgen.conditions import HandoffTermination, MaxMessageTermination, TextMentionTermination
-from flowgen.core import FunctionCall
+from flowgen.core import CancellationToken, FunctionCall
 from flowgen.errors import (
     CheckpointCorruptError,
     ConfigurationError,
@@ -346,3 +347,31 @@ async def test_an_interrupt_after_a_node_keeps_the_turn_count() -> None:
     rest = await team.run()
     assert rest.stop_reason == "Maximum number of turns 4 reached."
     assert [m.source for m in rest.messages] == ["c", "a"]
+
+
+async def test_a_cancelled_step_is_not_checkpointed_and_the_thread_resumes_exactly(tmp_path: Path) -> None:
+    # The step is rolled back through its savepoint, so the store's newest checkpoint is the step
+    # before it, and a new team resuming the thread gives the uninterrupted transcript.
+    token = CancellationToken()
+    script = ScriptedModels(["alpha", "beta", "gamma", "delta"])
+    calls = 0
+
+    async def reply(messages: Sequence[LLMMessage], info: CallInfo) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # b's first model call: the run is cancelled in the middle of b's step
+            token.cancel()
+            await asyncio.Event().wait()  # never set: the cancellation lands here
+        return script.reply_for(messages)
+
+    agents = [AssistantAgent(n, model_client=FunctionChatCompletionClient(reply)) for n in ("a", "b", "c")]
+    store = SqliteCheckpointer(tmp_path / "runs.db")
+    team = RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(7), checkpointer=store)
+    seen = []
+    with pytest.raises(asyncio.CancelledError):
+        async for item in team.run_stream(task="go", thread_id="t", cancellation_token=token):
+            seen.append(item)
+    assert [(c.source, c.ran) async for c in team.history("t")] == [("step", ["a"]), ("input", [])]
+    assert (await team.save_state())["run_state"]["step"] == 1
+    rest = await _team(SqliteCheckpointer(tmp_path / "runs.db")).run(thread_id="t")
+    assert _texts(seen) + _texts(rest.messages) == await _uninterrupted()
