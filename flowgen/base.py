@@ -306,6 +306,42 @@ class OrTerminationCondition(TerminationCondition):
             condition.load_state(sub)
 
 
+class Savepoint:
+    """What a participant was before a step: :meth:`restore` puts it back when the step does not commit.
+
+    A team takes one from every participant that runs in a step, before the step runs. A step that
+    commits drops its savepoints; a step that is cancelled or raises restores them, so whatever an
+    agent added to its model context, memory or counters during the step is undone with it. This base
+    savepoint restores nothing: the savepoint of an agent that keeps no state.
+    """
+
+    __slots__ = ()
+
+    async def restore(self) -> None:
+        """Put the participant back as it was when the savepoint was taken."""
+
+
+#: The savepoint of a participant with nothing to restore.
+NO_SAVEPOINT = Savepoint()
+
+
+class StateSavepoint(Savepoint):
+    """A savepoint made of the participant's own ``save_state``, restored with its ``load_state``.
+
+    The default for agents and teams that offer nothing cheaper; correct for any participant whose
+    saved state holds everything it changes during a step.
+    """
+
+    __slots__ = ("_owner", "_state")
+
+    def __init__(self, owner: ChatAgent | Team, state: Mapping[str, Any]) -> None:
+        self._owner = owner
+        self._state = state
+
+    async def restore(self) -> None:
+        await self._owner.load_state(self._state)
+
+
 class TaskRunner(ABC, Component[Any]):
     """Something that runs a task: an agent or a team."""
 
@@ -371,6 +407,14 @@ class ChatAgent(TaskRunner, ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    async def savepoint(self) -> Savepoint:
+        """Capture what this agent is now, so that a step that does not commit can be undone.
+
+        Called by a team before every step the agent runs in. The default is ``save_state`` (restored
+        with ``load_state``); override it with something cheaper when the agent can.
+        """
+        return StateSavepoint(self, await self.save_state())
+
 
 class Team(TaskRunner, ABC):
     """Several agents run as one, following a graph."""
@@ -397,3 +441,7 @@ class Team(TaskRunner, ABC):
 
     @abstractmethod
     async def load_state(self, state: Mapping[str, Any]) -> None: ...
+
+    async def savepoint(self) -> Savepoint:
+        """Capture what this team is now (see :meth:`ChatAgent.savepoint`); by default its saved state."""
+        return StateSavepoint(self, await self.save_state())

@@ -2,7 +2,10 @@
 
 Triage hands a double-charge complaint to billing; billing looks the charges up with a tool and hands
 off to the user to confirm the refund. The demo answers as the user, the swarm resumes, billing
-refunds and ends. Then the run is written to ``out/demo/``: run.json, the graph with the run drawn on
+refunds and ends. The swarm is durable: every step is saved in ``out/demo/runs.db`` (SQLite) under
+the thread ``support-demo``, and the second part of the conversation resumes from that store, as a
+new process would; the demo ends by printing the thread's history (``flowgen threads show``). Then
+the run is written to ``out/demo/``: run.json, the graph with the run drawn on
 it (graph.svg), the sequence diagram (sequence.svg) and the HTML report. Everything is offline and
 deterministic (the example's scripted models); ``flowgen run graphs/support_swarm.py --model ...``
 runs the same team on a real model.
@@ -12,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console as RichConsole
 from rich.rule import Rule
@@ -41,22 +45,32 @@ def _shown(path: Path) -> Path:
 
 TASK = "I was charged twice this month, account 4417."
 ANSWER = "Yes please, refund the duplicate."
+THREAD = "support-demo"
 
 
-async def conversation(team: Team, console: RichConsole) -> TaskResult:
+async def conversation(team: Team, console: RichConsole, thread: str | None = None) -> TaskResult:
     """The customer's complaint, the swarm's question, the customer's answer, the swarm's fix."""
-    first = await Console(team.run_stream(task=TASK), output=console)
+    first = await Console(_stream(team, TASK, thread), output=console)
     console.print(Rule(f"paused: {first.stop_reason}"))
     last = first.messages[-1]
     to = last.source if isinstance(last, HandoffMessage) else "triage"
     console.print(f"[dim](the demo answers as the user, back to {to}: {ANSWER!r})[/dim]")
     reply = HandoffMessage(source="user", target=to, content=ANSWER)
-    second = await Console(team.run_stream(task=reply), output=console)
+    second = await Console(_stream(team, reply, thread), output=console)
     # One trace of both runs, so the pictures show the whole conversation.
     trace = RunTrace.merge([first.trace, second.trace])
     return TaskResult(
         messages=[*first.messages, *second.messages], stop_reason=second.stop_reason, trace=trace
     )
+
+
+def _stream(team: Team, task: str | HandoffMessage, thread: str | None) -> AsyncGenerator[Any, None]:
+    if thread is None:
+        return team.run_stream(task=task)
+    from flowgen.teams.shell import BaseGroupChat
+
+    assert isinstance(team, BaseGroupChat)  # durable_conversation checked it
+    return team.run_stream(task=task, thread_id=thread)
 
 
 def trace_summary(trace: RunTrace) -> str:
@@ -82,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = load_target(str(_shown(EXAMPLE)))
         team = build_team(target, None)
         console.print(Rule(f"flowgen demo: {target.path.name}, offline"))
-        result = asyncio.run(conversation(team, console))
+        store = out / "runs.db"
+        result = asyncio.run(durable_conversation(team, console, store))
         files = write_artifacts(result, RunOrigin(target=target.label, task=TASK, model=OFFLINE), out)
     except FlowgenError as exc:
         console.print(f"[red]demo failed:[/red] {exc}")
@@ -92,8 +107,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(trace_summary(result.trace))
     for kind, path in files.items():
         console.print(f"  {kind:<9} {path}")
+    console.print(Rule(f"the saved thread: flowgen threads show {THREAD} --store {_shown(store)}"))
+    from flowgen.cli.app import main as flowgen_main  # the command line prints the history
+
+    flowgen_main(["threads", "show", THREAD, "--store", str(store), "--width", "60"], console=console)
     console.print("Open the report in a browser; `flowgen show` summarises the run in the terminal.")
     return 0
+
+
+async def durable_conversation(team: Team, console: RichConsole, store: Path) -> TaskResult:
+    """The conversation with every step saved in ``store`` (a fresh thread each time the demo runs)."""
+    from flowgen.checkpoint.sqlite import SqliteCheckpointer
+    from flowgen.teams.shell import BaseGroupChat
+
+    if not isinstance(team, BaseGroupChat):
+        return await conversation(team, console)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    team.checkpointer = checkpointer = SqliteCheckpointer(store)
+    try:
+        await checkpointer.delete_thread(THREAD)
+        return await conversation(team, console, THREAD)
+    finally:
+        await checkpointer.aclose()
 
 
 if __name__ == "__main__":

@@ -37,6 +37,15 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── NotAccessibleError                     an agent lives where this process cannot reach it
     ├── RemoteAgentError                       a remote agent raised a type this process will not rebuild
     └── AgentUnavailableError (ConnectionError) the actor hosting an agent died or cannot be reached
+    ├── NotAccessibleError                     an agent lives where this process cannot reach it
+    ├── InjectedModelError (RuntimeError)      the model failure flowgen.testing.interrupts injects on purpose
+    ├── NodeTimeoutError (TimeoutError)        a node ran past its graph's timeout; the run stops, resumable
+    ├── ToolApprovalPending                    a tool call waits for approval; a team stops, interrupted
+    └── CheckpointError                        a checkpoint store could not save or load a thread
+        ├── ThreadBusyError (RuntimeError)     another run holds the thread's lease
+        ├── CheckpointCorruptError (ValueError) a stored row failed validation; names thread and id
+        ├── CheckpointNotFoundError (LookupError) no such thread or checkpoint
+        └── GraphChangedError (ValueError)     the thread was saved by a different graph; says what changed
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -226,3 +235,46 @@ class AgentUnavailableError(FlowgenError, ConnectionError):
     def __init__(self, message: str, *, agent: str = "") -> None:
         super().__init__(message)
         self.agent = agent
+
+
+# Atomic steps (flowgen.testing.interrupts)
+
+
+class InjectedModelError(FlowgenError, RuntimeError):
+    """The failure the interruption test kit injects at the model call it was told to fail."""
+
+
+# ----------------------------------------------------------------- durable runs (checkpoints)
+
+
+class CheckpointError(FlowgenError):
+    """A checkpoint store could not save or give back a thread's checkpoints."""
+
+
+class ThreadBusyError(CheckpointError, RuntimeError):
+    """Another run (in this process or another) holds the thread's lease; wait for it to finish."""
+
+
+class CheckpointCorruptError(CheckpointError, ValueError):
+    """A stored checkpoint failed validation; the message names the thread and the checkpoint id."""
+
+
+class CheckpointNotFoundError(CheckpointError, LookupError):
+    """The thread or checkpoint asked for is not in the store."""
+
+
+class GraphChangedError(CheckpointError, ValueError):
+    """A thread was saved by a different graph; the message names the thread and what changed."""
+
+
+class NodeTimeoutError(FlowgenError, TimeoutError):
+    """A node ran longer than the timeout its graph gives it; the run stops, resumable from before the step."""
+
+
+class ToolApprovalPending(FlowgenError):
+    """A tool call waits for a person's approval: a team stops, interrupted, and resumes with the answer."""
+
+    def __init__(self, agent: str, call: str, reason: str = "") -> None:
+        self.agent, self.call, self.reason = agent, call, reason
+        why = f" ({reason})" if reason else ""
+        super().__init__(f"Interrupted: {agent!r} waits for approval to call {call}{why}.")

@@ -109,6 +109,11 @@ class ChatCompletionContext(ABC, Component[Any]):
     def __init__(self, initial_messages: Sequence[LLMMessage] | None = None) -> None:
         self._messages: list[LLMMessage] = list(initial_messages) if initial_messages else []
         self._initial_messages = tuple(self._messages)  # what a component config describes
+        #: JSON dumps of ``_messages[:len(_dumped)]``, made from the list ``_dumped_of``: the context
+        #: only ever appends to its list (or replaces it), so each message is dumped once, and saving
+        #: a long context after every step (a checkpoint) costs what the step added.
+        self._dumped: list[dict[str, Any]] = []
+        self._dumped_of: list[LLMMessage] | None = None
 
     async def add_message(self, message: LLMMessage) -> None:
         """Append a message to the context."""
@@ -123,8 +128,13 @@ class ChatCompletionContext(ABC, Component[Any]):
         self._messages = []
 
     async def save_state(self) -> Mapping[str, Any]:
-        """Every message held, as JSON-ready data."""
-        return ChatCompletionContextState(messages=self._messages).model_dump(mode="json")
+        """Every message held, as JSON-ready data (the message dicts are shared: copy before editing)."""
+        messages = self._messages
+        if self._dumped_of is not messages or len(self._dumped) > len(messages):
+            self._dumped, self._dumped_of = [], messages
+        if len(self._dumped) < len(messages):
+            self._dumped.extend(m.model_dump(mode="json") for m in messages[len(self._dumped) :])
+        return {"messages": list(self._dumped)}
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Replace the messages held with those :meth:`save_state` returned."""

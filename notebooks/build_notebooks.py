@@ -463,6 +463,90 @@ OBSERVABILITY = [
 ]
 
 
+DURABLE = [
+    new_markdown_cell(
+        "# Durable runs and time travel\n\n"
+        "A team with a checkpoint store saves every step of a run under a thread id. This notebook runs a "
+        "support swarm, forks its thread from the start with a different customer message, and draws the "
+        "fork against its parent on the graph. Everything runs offline."
+    ),
+    new_code_cell(SETUP),
+    new_markdown_cell(
+        "## A swarm that routes on the customer's last message\n\n"
+        "Triage hands money questions to billing and everything else to technical support; each specialist "
+        "answers and ends. The models are Python functions of the prompt, so a resumed or forked thread "
+        "gets the answers a real model would give the same conversation."
+    ),
+    new_code_cell(
+        "import tempfile, pathlib\n"
+        "from flowgen.agents import AssistantAgent\n"
+        "from flowgen.checkpoint import SqliteCheckpointer\n"
+        "from flowgen.conditions import TextMentionTermination\n"
+        "from flowgen.core import FunctionCall\n"
+        "from flowgen.messages import TextMessage\n"
+        "from flowgen.models import CreateResult, FunctionChatCompletionClient, RequestUsage, UserMessage\n"
+        "from flowgen.teams import Swarm\n\n\n"
+        "def triage_model(messages, info):\n"
+        "    last = [m.content for m in messages if isinstance(m, UserMessage) and m.source == 'user'][-1]\n"
+        "    target = 'billing' if 'charge' in last else 'technical'\n"
+        "    call = FunctionCall(id=f'c{len(messages)}', name=f'transfer_to_{target}', arguments='{}')\n"
+        "    return CreateResult(finish_reason='function_calls', content=[call], usage=RequestUsage(0, 0), cached=False)\n\n\n"
+        "def specialist(answer):\n"
+        "    return FunctionChatCompletionClient(lambda messages, info: answer + ' TERMINATE')\n\n\n"
+        "store = SqliteCheckpointer(pathlib.Path(tempfile.mkdtemp()) / 'runs.db')\n"
+        "team = Swarm(\n"
+        "    [\n"
+        "        AssistantAgent('triage', model_client=FunctionChatCompletionClient(triage_model), handoffs=['billing', 'technical']),\n"
+        "        AssistantAgent('billing', model_client=specialist('Refunded the duplicate charge.')),\n"
+        "        AssistantAgent('technical', model_client=specialist('A fix for the login crash is rolling out.')),\n"
+        "    ],\n"
+        "    termination_condition=TextMentionTermination('TERMINATE'),\n"
+        "    checkpointer=store,\n"
+        ")\n"
+        "result = await team.run(task='I was charged twice this month', thread_id='ticket-7')\n"
+        "[m.source for m in result.messages], result.stop_reason"
+    ),
+    new_markdown_cell(
+        "## The thread's history\n\n"
+        "`team.history()` gives the checkpoints newest first: the step, the nodes that ran, the ones to run "
+        "next, and the messages that step added."
+    ),
+    new_code_cell(
+        "history = [c async for c in team.history('ticket-7')]\n"
+        "[(c.step, c.source, c.ran, c.frontier, [m['source'] for m in c.messages]) for c in history]"
+    ),
+    new_markdown_cell(
+        "## A fork\n\n"
+        "`update_state` writes an edited checkpoint on top of an older one — here the thread's first "
+        "checkpoint (the task), with a second customer message — and running the thread continues from "
+        "it, on a new branch. The old branch stays in the store."
+    ),
+    new_code_cell(
+        "start = history[-1]\n"
+        "edit = TextMessage(content='Sorry, wrong ticket: the app crashes on login', source='user')\n"
+        "fork_point = await team.update_state('ticket-7', [edit], checkpoint_id=start.checkpoint_id)\n"
+        "forked = await team.run(thread_id='ticket-7')\n"
+        "after = [c async for c in team.history('ticket-7')]\n"
+        "assert history[0].checkpoint_id in [c.checkpoint_id for c in after]  # the parent branch is kept\n"
+        "[m.source for m in forked.messages], forked.stop_reason"
+    ),
+    new_markdown_cell(
+        "## The fork drawn against its parent\n\n"
+        "`team.thread_trace()` rebuilds a branch's trace from its checkpoints. Blue is the parent only, "
+        "orange the fork only, green both."
+    ),
+    new_code_cell(
+        "from IPython.display import SVG\n"
+        "from flowgen.cli.diff_overlay import diff_dot\n"
+        "from flowgen.cli.drawing import dot_to_svg\n\n"
+        "parent = await team.thread_trace('ticket-7', history[0].checkpoint_id)\n"
+        "fork = await team.thread_trace('ticket-7')\n"
+        "assert parent.visits()['billing'] == 1 and fork.visits()['technical'] == 1\n"
+        "SVG(dot_to_svg(diff_dot(team.graph, parent, fork)))"
+    ),
+]
+
+
 def write(name: str, cells: list[nbformat.NotebookNode]) -> Path:
     notebook = new_notebook(cells=cells)
     for index, cell in enumerate(notebook.cells):
@@ -482,6 +566,7 @@ def main() -> None:
         ("testing", TESTING),
         ("observability", OBSERVABILITY),
         ("core", CORE),
+        ("durable", DURABLE),
     ):
         print(write(name, cells))
 

@@ -13,6 +13,7 @@ command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)  # SandboxedCodeExecutor; its tests never skip
 # unshare (util-linux) and ip (iproute2): the Ray cluster tests run in a loopback-only network namespace.
 command -v unshare >/dev/null 2>&1 || need+=(util-linux); command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
   if [ "$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then
@@ -41,5 +42,10 @@ if command -v valgrind >/dev/null 2>&1; then echo "valgrind: $(command -v valgri
 fi
 if command -v bwrap >/dev/null 2>&1; then echo "bubblewrap: $(command -v bwrap)"; else
   echo "bubblewrap: not installed; the sandboxed code execution tests will fail (apt-get install bubblewrap)"
+fi
+if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1; then
+  echo "PostgreSQL: installed (the checkpoint tests start their own server)"
+else
+  echo "PostgreSQL: not installed; the Postgres checkpoint tests will fail under CI and skip elsewhere"
 fi
 exit 0

@@ -12,14 +12,10 @@ from typing import TYPE_CHECKING
 from flowgen.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
+    from flowgen.agents.approval import ApprovalResponse, ToolApprovalFunc, ToolApprovalRequest
     from flowgen.agents.assistant_agent import AssistantAgent
     from flowgen.agents.base_chat_agent import BaseChatAgent
-    from flowgen.agents.code_executor_agent import (
-        ApprovalRequest,
-        ApprovalResponse,
-        CodeExecutorAgent,
-        CodeExecutorAgentState,
-    )
+    from flowgen.agents.code_executor_agent import ApprovalRequest, CodeExecutorAgent, CodeExecutorAgentState
     from flowgen.agents.message_filter import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
     from flowgen.agents.society_of_mind import SocietyOfMindAgent, SocietyOfMindAgentState
     from flowgen.agents.state import AssistantAgentState, BaseState
@@ -27,7 +23,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "ApprovalRequest": "flowgen.agents.code_executor_agent",
-    "ApprovalResponse": "flowgen.agents.code_executor_agent",
+    "ApprovalResponse": "flowgen.agents.approval",
     "CodeExecutorAgent": "flowgen.agents.code_executor_agent",
     "CodeExecutorAgentState": "flowgen.agents.code_executor_agent",
     "AssistantAgent": "flowgen.agents.assistant_agent",
@@ -39,6 +35,8 @@ _LAZY = {
     "PerSourceFilter": "flowgen.agents.message_filter",
     "SocietyOfMindAgent": "flowgen.agents.society_of_mind",
     "SocietyOfMindAgentState": "flowgen.agents.society_of_mind",
+    "ToolApprovalFunc": "flowgen.agents.approval",
+    "ToolApprovalRequest": "flowgen.agents.approval",
     "UserProxyAgent": "flowgen.agents.user_proxy_agent",
 }
 
@@ -60,5 +58,7 @@ __all__ = [
     "PerSourceFilter",
     "SocietyOfMindAgent",
     "SocietyOfMindAgentState",
+    "ToolApprovalFunc",
+    "ToolApprovalRequest",
     "UserProxyAgent",
 ]

@@ -19,10 +19,11 @@ from flowgen.agents.model_reply import (
     structured_output_failed,
     valid_result,
 )
+from flowgen.agents.savepoint import LIST_ONLY_CONTEXTS, ContextSavepoint, context_savepoint
 from flowgen.agents.tool_execution import Toolbox, run_tool_call, run_tool_calls
-from flowgen.base import Handoff, Response
+from flowgen.base import Handoff, Response, Savepoint
 from flowgen.core import CancellationToken, FunctionCall, Image
-from flowgen.errors import ConfigurationError, ModelClientError
+from flowgen.errors import ConfigurationError, ModelClientError, ToolApprovalPending
 from flowgen.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -58,6 +59,7 @@ from flowgen.tools import BaseTool
 from flowgen.valid_text import valid_text
 
 if TYPE_CHECKING:
+    from flowgen.agents.approval import ToolApprovalFunc
     from flowgen.memory import Memory
     from flowgen.tools.workbench import Workbench
 
@@ -107,6 +109,10 @@ class AssistantAgent(BaseChatAgent):
     ``output_content_type``), a reflection on the tool results, a ToolCallSummaryMessage, or a
     HandoffMessage.
 
+    ``approval_func`` (flowgen's addition) is asked about every tool call before it runs: approve,
+    refuse (the model reads why) or pause the run until a person answers
+    (:mod:`flowgen.agents.approval`).
+
     Example:
         >>> import asyncio
         >>> from flowgen.models import ReplayChatCompletionClient
@@ -135,6 +141,7 @@ class AssistantAgent(BaseChatAgent):
         output_content_type_format: str | None = None,
         memory: Sequence[Memory] | None = None,
         metadata: dict[str, str] | None = None,
+        approval_func: ToolApprovalFunc | None = None,
     ) -> None:
         super().__init__(name, description)
         self._workbenches: list[Workbench] = []
@@ -180,7 +187,9 @@ class AssistantAgent(BaseChatAgent):
         # Built once: the hot path hands the same list to every model call.
         handoff_tools = [h.handoff_tool for h in self._handoffs.values()]
         self._model_tools: list[BaseTool[Any, Any]] = [*self._tools, *handoff_tools]
-        self._toolbox = Toolbox({t.name: t for t in self._model_tools}, frozenset(self._handoffs))
+        self._approval_func = approval_func
+        approve = self._approve if approval_func is not None else None
+        self._toolbox = Toolbox({t.name: t for t in self._model_tools}, frozenset(self._handoffs), approve)
         if self._model_tools or self._workbenches:
             build_tool_message_schemas()  # now rather than in the middle of the first tool call
 
@@ -225,7 +234,47 @@ class AssistantAgent(BaseChatAgent):
     ) -> Response:
         return await final_response(self.on_messages_stream(messages, cancellation_token))
 
-    async def on_messages_stream(
+    def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[Event | Response, None]:
+        if self._approval_func is None:
+            return self._respond(messages, cancellation_token)
+        return self._respond_or_undo(messages, cancellation_token)
+
+    async def _respond_or_undo(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[Event | Response, None]:
+        """A turn that a paused tool approval undoes: the agent goes back to its savepoint before the turn.
+
+        In a team the step's savepoint undoes it as well; this covers an agent run on its own.
+        """
+        before = await self.savepoint()
+        try:
+            async for item in self._respond(messages, cancellation_token):
+                yield item
+        except ToolApprovalPending:
+            await before.restore()  # the turn runs again from the start with the answer
+            raise
+
+    async def _approve(self, call: FunctionCall) -> FunctionExecutionResult | None:
+        """Ask approval_func about ``call``: None to run it, a refusal result, or ToolApprovalPending."""
+        from flowgen.agents.approval import ToolApprovalRequest, ask
+
+        assert self._approval_func is not None
+        request = ToolApprovalRequest(
+            agent=self.name, call=call, context=await self._model_context.get_messages()
+        )
+        answer = await ask(self._approval_func, request)
+        if answer.approved:
+            return None
+        if answer.pause:
+            raise ToolApprovalPending(self.name, f"{call.name}({call.arguments})", answer.reason)
+        why = f": {answer.reason}" if answer.reason else ""
+        return FunctionExecutionResult(
+            content=f"Error: the call was refused{why}", name=call.name, call_id=call.id, is_error=True
+        )
+
+    async def _respond(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[Event | Response, None]:
         await self._add_messages(messages)
@@ -315,7 +364,7 @@ class AssistantAgent(BaseChatAgent):
         handoffs = [h.handoff_tool for h in self._handoffs.values()]
         handoff_names = {h.name for h in handoffs}
         tools = [t for t in listed if t.name not in handoff_names] + handoffs
-        return tools, Toolbox({t.name: t for t in tools}, frozenset(self._handoffs))
+        return tools, Toolbox({t.name: t for t in tools}, frozenset(self._handoffs), self._toolbox.approve)
 
     async def _run_tools(
         self,
@@ -552,10 +601,25 @@ class AssistantAgent(BaseChatAgent):
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         await self._model_context.clear()
 
-    async def save_state(self) -> Mapping[str, Any]:
-        from flowgen.agents.state import AssistantAgentState  # loaded when state is first saved
+    async def savepoint(self) -> Savepoint:
+        """The model context as it is (the only thing a turn changes): its list and length, for a built-in one."""
+        context = self._model_context
+        if type(context) in LIST_ONLY_CONTEXTS:  # every built-in context: nothing is copied
+            return ContextSavepoint(context, self._history_restored)
+        return await context_savepoint(context, self._history_restored)
 
-        return AssistantAgentState(llm_context=await self._model_context.save_state()).model_dump()
+    def _history_restored(self) -> None:
+        # The restored history may hold images again: rescan it before the next model call.
+        self._may_hold_images = not self._vision
+
+    async def save_state(self) -> Mapping[str, Any]:
+        # AssistantAgentState's dump, built directly: validating and re-dumping the whole context
+        # would cost every checkpoint the length of the conversation.
+        return {
+            "type": "AssistantAgentState",
+            "version": "1.0.0",
+            "llm_context": await self._model_context.save_state(),
+        }
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         from flowgen.agents.state import AssistantAgentState

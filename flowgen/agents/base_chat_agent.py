@@ -8,7 +8,7 @@ from typing import Any
 
 from flowgen.agents.state import BaseState
 from flowgen.agents.task import Task, task_messages
-from flowgen.base import ChatAgent, Response, TaskResult
+from flowgen.base import NO_SAVEPOINT, ChatAgent, Response, Savepoint, TaskResult
 from flowgen.core import CancellationToken
 from flowgen.errors import ConfigurationError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
@@ -172,6 +172,17 @@ class BaseChatAgent(ChatAgent, ABC):
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`save_state` returned."""
         BaseState.model_validate(state)
+
+    async def savepoint(self) -> Savepoint:
+        """What undoes a step this agent took part in: its saved state, or nothing for a stateless agent.
+
+        An agent whose class keeps ``BaseChatAgent``'s ``save_state`` saves nothing, so it has nothing
+        to restore. An agent that keeps state must save it in ``save_state`` (which ``save_state`` of its
+        team needs anyway) or override this with something cheaper.
+        """
+        if type(self).save_state is BaseChatAgent.save_state:
+            return NO_SAVEPOINT
+        return await super().savepoint()
 
     async def close(self) -> None:
         """Release resources; nothing to release by default."""

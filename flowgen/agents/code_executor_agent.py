@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from flowgen.agents.approval import ApprovalResponse
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
 from flowgen.agents.code_fences import FenceReader
 from flowgen.agents.state import BaseState
@@ -29,7 +30,7 @@ from flowgen.base import Response
 from flowgen.code_executors.executor import CodeExecutor
 from flowgen.code_executors.types import CodeBlock, CodeResult
 from flowgen.core import CancellationToken
-from flowgen.errors import UnsupportedModelFeatureError
+from flowgen.errors import ToolApprovalPending, UnsupportedModelFeatureError
 from flowgen.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -65,13 +66,6 @@ class ApprovalRequest(BaseModel):
 
     code: str
     context: list[LLMMessage]
-
-
-class ApprovalResponse(BaseModel):
-    """An approval function's verdict."""
-
-    approved: bool
-    reason: str
 
 
 SyncApprovalFunc = Callable[[ApprovalRequest], ApprovalResponse]
@@ -346,6 +340,13 @@ class CodeExecutorAgent(BaseChatAgent):
         """Ask for approval (when an approval function is set), run the blocks, and word the output."""
         if self._approval_func is not None:
             verdict = await self._approval(code_blocks)
+            if not verdict.approved and verdict.pause:
+                # A person must decide: a team stops here, interrupted, and runs this turn again when
+                # resumed (with a checkpointer, from another process too).
+                first = code_blocks[0].code.strip().splitlines()[0] if code_blocks[0].code.strip() else ""
+                raise ToolApprovalPending(
+                    self.name, f"code ({len(code_blocks)} block(s): {first[:60]!r})", verdict.reason
+                )
             if not verdict.approved:
                 return CodeResult(
                     exit_code=1, output=f"The code was not run: it was not approved ({verdict.reason})."

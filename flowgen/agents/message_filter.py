@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 from flowgen.agents.base_chat_agent import BaseChatAgent
-from flowgen.base import ChatAgent, Response
+from flowgen.base import ChatAgent, Response, Savepoint
 from flowgen.core import CancellationToken
 from flowgen.graph.message_filter import MessageFilterConfig, PerSourceFilter
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
@@ -87,6 +87,10 @@ class MessageFilterAgent(BaseChatAgent):
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         await self._wrapped_agent.load_state(state)
+
+    async def savepoint(self) -> Savepoint:
+        """The wrapped agent's savepoint: a turn changes only the agent it wraps."""
+        return await self._wrapped_agent.savepoint()
 
     async def close(self) -> None:
         await self._wrapped_agent.close()

@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import Field
 
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
+from flowgen.agents.savepoint import Savepoints, context_savepoint
 from flowgen.agents.state import BaseState
-from flowgen.base import Response, TaskResult, Team
+from flowgen.base import Response, Savepoint, TaskResult, Team
 from flowgen.core import CancellationToken
 from flowgen.errors import ConfigurationError
 from flowgen.messages import (
@@ -178,6 +179,10 @@ class SocietyOfMindAgent(BaseChatAgent):
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         await self._team.reset()
         await self._model_context.clear()
+
+    async def savepoint(self) -> Savepoint:
+        """The inner team's savepoint and the model context's: a turn runs the one and adds to the other."""
+        return Savepoints([await self._team.savepoint(), await context_savepoint(self._model_context)])
 
     async def save_state(self) -> Mapping[str, Any]:
         team_state = await self._team.save_state()

@@ -8,7 +8,7 @@ stream (agent and team tools) pass their inner events out while they run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from flowgen.core import CancellationToken, FunctionCall
@@ -24,10 +24,15 @@ InnerEvent = BaseAgentEvent | BaseChatMessage
 
 
 class Toolbox(NamedTuple):
-    """An agent's tools by name; handoff tools take no arguments whatever the model sends."""
+    """An agent's tools by name; handoff tools take no arguments whatever the model sends.
+
+    ``approve`` (when the agent has an approval function) is asked about each call but handoffs: it
+    returns None to run the call, a refusal result to answer it with, or raises ToolApprovalPending.
+    """
 
     tools: Mapping[str, BaseTool[Any, Any]]
     handoff_names: frozenset[str]
+    approve: Callable[[FunctionCall], Awaitable[FunctionExecutionResult | None]] | None = None
 
     def streams(self, call: FunctionCall) -> bool:
         return hasattr(self.tools.get(call.name), "run_json_stream")
@@ -110,6 +115,10 @@ async def _run_tool_call(
     if tool is None:
         available = ", ".join(sorted(toolbox.tools)) or "none"
         return _error(call, f"tool {call.name!r} not found; available tools: {available}")
+    if toolbox.approve is not None and call.name not in toolbox.handoff_names:
+        refused = await toolbox.approve(call)
+        if refused is not None:
+            return refused
     try:
         args = {} if call.name in toolbox.handoff_names else _parse_arguments(call)
         if isinstance(args, FunctionExecutionResult):
@@ -148,6 +157,17 @@ async def run_tool_calls(
     if len(calls) == 1 and not toolbox.streams(calls[0]):
         yield [await run_tool_call(toolbox, calls[0], token)]
         return
+    refused: dict[str, FunctionExecutionResult] = {}
+    order = [c.id for c in calls]
+    if toolbox.approve is not None:
+        # Every call is decided before any runs: a pause must leave no call of the reply half-done.
+        for call in calls:
+            if call.name in toolbox.tools and call.name not in toolbox.handoff_names:
+                answer = await toolbox.approve(call)
+                if answer is not None:
+                    refused[call.id] = answer
+        toolbox = toolbox._replace(approve=None)
+        calls = [c for c in calls if c.id not in refused] if refused else calls
     events: asyncio.Queue[InnerEvent | None] = asyncio.Queue()
 
     async def one(call: FunctionCall) -> FunctionExecutionResult:
@@ -165,4 +185,8 @@ async def run_tool_calls(
                 remaining -= 1
             else:
                 yield item
-    yield [task.result() for task in tasks]
+    if not refused:
+        yield [task.result() for task in tasks]
+        return
+    ran = {task.result().call_id: task.result() for task in tasks}
+    yield [refused[i] if i in refused else ran[i] for i in order]

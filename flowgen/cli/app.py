@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from rich.console import Console as RichConsole
 from rich.text import Text
 
-from flowgen.cli import diff_commands, graph_commands, replay_command, run_command, saved_run_commands
+from flowgen.cli import (
+    diff_commands,
+    graph_commands,
+    replay_command,
+    run_command,
+    saved_run_commands,
+    thread_commands,
+)
 from flowgen.errors import CLIError, FlowgenError, GraphValidationError
 
 EPILOG = """examples:
@@ -20,6 +27,8 @@ EPILOG = """examples:
   flowgen check graphs/travel_planner.py
   flowgen show out/write_review/run.json
   flowgen diff out/a/run.json out/b/run.json
+  flowgen run graphs/support_swarm.py --task "I was charged twice" --thread t-1
+  flowgen threads show t-1 --store runs.db
 """
 
 
@@ -44,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     saved_run_commands.add_parsers(commands)
     diff_commands.add_parser(commands)
     replay_command.add_parser(commands)
+    thread_commands.add_parsers(commands)
     return root
 
 

@@ -57,6 +57,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--json", action="store_true", help="print a JSON summary instead of streaming the run"
     )
     add_component_options(parser)
+    parser.add_argument(
+        "--thread",
+        metavar="ID",
+        help="save every step under this thread (resume it with `flowgen threads resume`)",
+    )
+    parser.add_argument(
+        "--store",
+        default="runs.db",
+        help="the checkpoint store for --thread: a SQLite file (default runs.db) or postgresql:// URL",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -83,7 +93,7 @@ def run(args: argparse.Namespace, console: RichConsole) -> int:
         console.print(f"[dim]{escape(model.notice)}[/dim]")
     # Arguments that are not UTF-8 reach Python as lone surrogates: repaired before they go anywhere.
     task = valid_text(args.task)
-    result = asyncio.run(run_team(team, task, None if args.json else console))
+    result = asyncio.run(run_team(team, task, None if args.json else console, args.thread, args.store))
     origin = RunOrigin(target=target.label, task=task, model=spec or OFFLINE)
     files = write_artifacts(result, origin, out)
     if args.json:
@@ -105,11 +115,32 @@ def build_team(
     return built
 
 
-async def run_team(team: Team, task: str, console: RichConsole | None) -> TaskResult:
-    """Run ``team`` on ``task``; streamed to ``console`` when given, silently otherwise."""
-    if console is not None:
-        return await Console(team.run_stream(task=task), output=console)
-    return await team.run(task=task)
+async def run_team(
+    team: Team, task: str, console: RichConsole | None, thread: str | None = None, store: str = "runs.db"
+) -> TaskResult:
+    """Run ``team`` on ``task``; streamed to ``console`` when given, silently otherwise; saved if ``thread``."""
+    if thread is None:
+        if console is not None:
+            return await Console(team.run_stream(task=task), output=console)
+        return await team.run(task=task)
+    from flowgen.teams.shell import BaseGroupChat  # durable runs only
+
+    if not isinstance(team, BaseGroupChat):
+        raise CLIError(f"--thread needs a flowgen team, not a {type(team).__name__}")
+    if store.startswith(("postgresql://", "postgres://")):
+        from flowgen.checkpoint.postgres import PostgresCheckpointer
+
+        team.checkpointer = PostgresCheckpointer(store)
+    else:
+        from flowgen.checkpoint.sqlite import SqliteCheckpointer
+
+        team.checkpointer = SqliteCheckpointer(store)
+    try:
+        if console is not None:
+            return await Console(team.run_stream(task=task, thread_id=thread), output=console)
+        return await team.run(task=task, thread_id=thread)
+    finally:
+        await team.checkpointer.aclose()
 
 
 def print_outcome(console: RichConsole, result: TaskResult, files: dict[str, Path]) -> None:

@@ -23,6 +23,7 @@ StopKind = Literal[
     "completed",  # the graph reached its end: no node left to run
     "stalled",  # nodes are still waiting but no edge can ever fire them
     "handoff",  # a handoff left the team (e.g. to the user)
+    "interrupted",  # an interrupt_before / interrupt_after node was reached (human in the loop)
     "cancelled",
     "error",
 ]

@@ -8,8 +8,15 @@ Inner events stream out as they happen; each node's chat messages are yielded on
 is recorded, so the state is consistent (and resumable) at every point the caller sees.
 
 Each node receives only the chat messages it has not seen (see :mod:`flowgen.engine.state`).
-Cancellation — through a CancellationToken or by cancelling the consuming task — stops at the next
-await, cancels every task of the step and leaves the state as it was before that step.
+
+A step is a transaction. Before it runs, a savepoint records the run state's small parts and the
+thread's length, and each participant that runs gives its own ``savepoint()`` (an AssistantAgent its
+context's length; a nested team its whole state). Cancellation — through a CancellationToken, by
+cancelling the consuming task, or by closing the stream — stops at the next await, cancels every task
+of the step; it, or an exception, before the commit point restores every savepoint, leaving the run
+and its participants as they were before the step. The commit point is :meth:`GraphRunner._commit_step`:
+after it, the step's messages are in the thread and those not yet handed over are listed in the
+state (``unshown``), so a run interrupted while yielding them — or saved then — shows each once.
 
 Example:
     >>> import asyncio
@@ -31,20 +38,28 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from time import perf_counter
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from flowgen.base import ChatAgent, Response, TaskResult, Team, TerminationCondition
+from flowgen.base import ChatAgent, Response, Savepoint, TaskResult, Team, TerminationCondition
 from flowgen.core import CancellationToken
 from flowgen.engine.policy import Selection, SelectionContext, SpeakerPolicy, StatefulPolicy
 from flowgen.engine.recording import StopKind, TraceRecorder, TraceRecording
 from flowgen.engine.state import LiveState, RunState
 from flowgen.engine.transitions import Fired, Transitions
-from flowgen.errors import ConfigurationError, StateError, TeamRunningError, add_node_note
+from flowgen.errors import (
+    ConfigurationError,
+    NodeTimeoutError,
+    StateError,
+    TeamRunningError,
+    ToolApprovalPending,
+    add_node_note,
+)
 from flowgen.graph.message_filter import MessageFilterConfig
+from flowgen.graph.node_policy import NodePolicy
 from flowgen.graph.spec import AgentNode, GraphSpec
 from flowgen.graph.validate import validate
 from flowgen.messages import (
@@ -57,6 +72,8 @@ from flowgen.messages import (
 from flowgen.telemetry import hooks
 
 if TYPE_CHECKING:
+    from flowgen.checkpoint.protocol import Checkpointer
+    from flowgen.engine.durable import Durability
     from flowgen.engine.trace import RunTrace
 
 Item = BaseAgentEvent | BaseChatMessage
@@ -91,6 +108,20 @@ class _Stop(NamedTuple):
     node: str | None = None
 
 
+class StepDone(NamedTuple):
+    """What a step changed, handed to ``GraphRunner.on_step`` once the step has committed (a checkpoint).
+
+    ``ran`` is empty for a run's input (its task appended before the first step). The run state is
+    the runner's own, already moved past the step; ``recording.flat`` holds the trace so far.
+    """
+
+    step: int
+    ran: Sequence[str]
+    messages: Sequence[Item]
+    recording: TraceRecorder
+    stop_reason: str | None
+
+
 class GraphRunner:
     """Runs a graph over its participants, keeping the run state between runs.
 
@@ -105,6 +136,8 @@ class GraphRunner:
         require_bounded: refuse cycles that only a termination condition or max_turns could stop
             when neither is given.
         completed_reason: the stop reason when the graph runs out of ready nodes.
+        checkpointer: the store :meth:`stream_thread` saves every step in (teams pass theirs).
+        durability: when :meth:`stream_thread` writes: ``"sync"``, ``"async"`` or ``"exit"``.
     """
 
     def __init__(
@@ -119,6 +152,8 @@ class GraphRunner:
         name: str = "team",
         require_bounded: bool = True,
         completed_reason: str = "The graph reached its end.",
+        checkpointer: Checkpointer | None = None,
+        durability: Durability = "sync",
     ) -> None:
         if max_turns is not None and max_turns < 1:
             raise ConfigurationError(f"max_turns must be at least 1 (or None for no limit), got {max_turns}")
@@ -134,16 +169,33 @@ class GraphRunner:
         self.name = name
         self.require_bounded = require_bounded
         self.completed_reason = completed_reason
+        self.checkpointer = checkpointer
+        self.durability = durability
         self.state = LiveState()
         self._transitions = Transitions(spec)
         #: Context scoping: the message filter of each node that narrows what it is given.
         self._scopes: dict[str, MessageFilterConfig] = {
             n.name: n.sees for n in spec.nodes if isinstance(n, AgentNode) and n.sees is not None
         }
+        #: Nodes with a retry or timeout policy in the graph spec.
+        self._guards: dict[str, NodePolicy] = {
+            n.name: n.policy for n in spec.nodes if isinstance(n, AgentNode) and n.policy is not None
+        }
         self._validated = False
         self._running = False
         self._last_step: tuple[Sequence[str], list[Fired]] = ((), [])
         self._last_recording: TraceRecording | None = None
+        #: The savepoint of the step in flight; None between steps.
+        self._savepoint: _StepSavepoint | None = None
+        #: Called at every step boundary with what the step changed (durable runs checkpoint here).
+        self.on_step: Callable[[StepDone], Awaitable[None]] | None = None
+        #: Stop before any of these nodes runs / after it ran (human in the loop).
+        self.interrupt_before: frozenset[str] = frozenset()
+        self.interrupt_after: frozenset[str] = frozenset()
+        #: Set when a run resumes from an interrupt-before stop: the next step runs without stopping.
+        self.past_interrupt = False
+        #: The node the last run stopped before, if it was interrupted before one.
+        self.interrupted_before: str | None = None
 
     @property
     def last_trace(self) -> RunTrace | None:
@@ -153,6 +205,11 @@ class GraphRunner:
     @property
     def running(self) -> bool:
         return self._running
+
+    @property
+    def in_step(self) -> bool:
+        """True while a step runs: its participants hold what the step has not committed yet."""
+        return self._savepoint is not None
 
     def validate(self) -> None:
         """Check the graph against its participants (once); raise GraphValidationError if it cannot run."""
@@ -193,38 +250,125 @@ class GraphRunner:
         saved.agent_states = {name: dict(await p.save_state()) for name, p in self.participants.items()}
         return saved
 
-    async def restore(self, saved: RunState, factory: MessageFactory) -> None:
-        """Load what :meth:`save_state` returned: participants' states, then the run state."""
-        missing = [name for name in self.participants if name not in saved.agent_states]
-        if missing:
+    async def restore(self, saved: RunState, factory: MessageFactory, team: str | None = None) -> None:
+        """Load what :meth:`save_state` returned — all of it, or nothing.
+
+        The whole state is checked first (see :mod:`flowgen.engine.state_check`); then every
+        participant loads its state, and if one refuses, those already loaded are put back.
+        """
+        from flowgen.engine.state_check import live_state  # loaded when a state is first loaded
+
+        if self._running:
+            raise TeamRunningError("the graph is running; load a saved state only while it is stopped")
+        live = live_state(saved, self.spec, factory, team)
+        names = list(self.participants)
+        missing = [name for name in names if name not in saved.agent_states]
+        unknown = sorted(name for name in saved.agent_states if name not in self.participants)
+        if missing or unknown:
             raise StateError(
-                f"the saved run has no state for participants {missing}; load it into a graph with the "
-                "same participants"
+                f"agent_states: the saved run has states for {sorted(saved.agent_states)}, but the "
+                f"participants are {names} (missing {missing}, unknown {unknown}); load it into a team "
+                "with the same participants"
             )
+        savepoints = [await p.savepoint() for p in self.participants.values()]
         for name, participant in self.participants.items():
-            await participant.load_state(saved.agent_states[name])
-        self.load_state(saved, factory)
+            try:
+                await participant.load_state(saved.agent_states[name])
+            except Exception as error:
+                for savepoint in reversed(savepoints):
+                    await savepoint.restore()
+                raise StateError(f"agent_states[{name!r}]: {type(error).__name__}: {error}") from error
+        self._apply(live, saved)
 
     def load_state(self, saved: RunState, factory: MessageFactory) -> None:
         """Continue from ``saved`` (participants' states are the caller's, or :meth:`restore`'s, job)."""
+        from flowgen.engine.state_check import live_state
+
         if self._running:
             raise TeamRunningError("the graph is running; load a saved state only while it is stopped")
-        self.state = saved.to_live(factory)
+        self._apply(live_state(saved, self.spec, factory, None), saved)
+
+    def _apply(self, live: LiveState, saved: RunState) -> None:
+        self.state = live
+        self._last_step = ((), [])
         if self.termination_condition is not None:
             self.termination_condition.load_state(saved.termination)
         for name, policy in self.policies.items():
             if isinstance(policy, StatefulPolicy) and name in saved.policies:
                 policy.load_state(saved.policies[name])
 
+    async def savepoint(self) -> Savepoint:
+        """The whole runner as it is, participants included: what undoes a nested team's turn.
+
+        A nested team runs a whole run per step of its parent, so this copies the thread (pointers
+        only) rather than tracking its steps.
+        """
+        st = self.state
+        copy = LiveState(
+            list(st.thread), st.turn, st.step, list(st.frontier), st.started,
+            {t: {g: set(s) for g, s in groups.items()} for t, groups in st.pending.items()},
+            dict(st.visits), dict(st.cursors), dict(st.spans), list(st.carried), list(st.unshown), st.stopping,
+        )  # fmt: skip
+        termination = self.termination_condition.dump_state() if self.termination_condition else None
+        policies = {n: p.dump_state() for n, p in self.policies.items() if isinstance(p, StatefulPolicy)}
+        participants = [await p.savepoint() for p in self.participants.values()]
+        return _RunnerSavepoint(self, copy, termination, policies, participants)
+
     # ----------------------------------------------------------------- running
 
+    async def stream_thread(
+        self,
+        task: Sequence[BaseChatMessage] | None,
+        cancellation_token: CancellationToken | None,
+        *,
+        thread_id: str,
+        checkpoint_id: str | None = None,
+        factory: MessageFactory | None = None,
+    ) -> AsyncGenerator[Item | RunOutcome, None]:
+        """:meth:`stream` as one run of a durable thread: loaded from, and saved every step to, the checkpointer.
+
+        Teams do the same through ``run(thread_id=...)``; this is for graphs run without a team.
+        """
+        from flowgen.engine.durable import ThreadRun  # durable runs only
+
+        if self.checkpointer is None:
+            raise ConfigurationError(f"{self.name!r} has no checkpointer; pass checkpointer= to use a thread")
+        durable = ThreadRun(self.checkpointer, thread_id, self, factory or _factory_of(self), self.durability)
+        await durable.open(checkpoint_id, self._reset_all)
+        self.on_step = durable.on_step
+        try:
+            async with aclosing(self.stream(task, cancellation_token)) as items:
+                async for item in items:
+                    if isinstance(item, RunOutcome):
+                        await durable.finish(item)
+                        await durable.close()
+                    yield item
+        finally:
+            self.on_step = None
+            await durable.close()
+
+    async def _reset_all(self) -> None:
+        """A new thread starts afresh: every participant and the run."""
+        token = CancellationToken()
+        for participant in self.participants.values():
+            if isinstance(participant, ChatAgent):
+                await participant.on_reset(token)
+            else:
+                await participant.reset()
+        await self.reset()
+
     async def stream(
-        self, task: Sequence[BaseChatMessage] | None, cancellation_token: CancellationToken | None
+        self,
+        task: Sequence[BaseChatMessage] | None,
+        cancellation_token: CancellationToken | None,
+        show_task: bool = False,
     ) -> AsyncGenerator[Item | RunOutcome, None]:
         """Run until the graph stops; yield inner events and chat messages, then a RunOutcome.
 
-        The token cancels the run promptly while the engine is working; while the caller holds an
-        item, cancellation waits until the caller asks for the next one.
+        With ``show_task`` the task messages come first, yielded once they are in the thread. The
+        token cancels the run promptly while the engine is working; while the caller holds an item,
+        cancellation waits until the caller asks for the next one. A step cancelled or failed leaves
+        the run and every participant as they were before it (see ``_commit_step``).
         """
         if self._running:
             raise TeamRunningError(
@@ -242,7 +386,7 @@ class GraphRunner:
             if token.is_cancelled():
                 raise asyncio.CancelledError()
             wiring.active = True
-            async with aclosing(self._loop(task, token, rec, clock)) as loop:
+            async with aclosing(self._loop(task, show_task, token, rec, clock)) as loop:
                 async for item in loop:
                     wiring.active = False
                     yield item
@@ -255,6 +399,13 @@ class GraphRunner:
             self._last_recording = rec.seal()
             wiring.settle()
             raise
+        except ToolApprovalPending as pending:
+            # A pause, not a failure: the step is undone and the run stops, resumable with the answer.
+            # _loop has already rolled the step back through its savepoint.
+            wiring.active = False
+            if self.state.frontier or self.state.pending:
+                self._carry(rec)  # the edges into the paused node are recorded by the resuming run
+            yield self._finish(_Stop(str(pending), "interrupted", pending.agent), rec, clock)
         except Exception as exc:
             failed = rec.failed_nodes()
             reason = f"{type(exc).__name__}: {exc}"
@@ -269,15 +420,23 @@ class GraphRunner:
     async def _loop(
         self,
         task: Sequence[BaseChatMessage] | None,
+        show_task: bool,
         token: CancellationToken,
         rec: TraceRecorder,
         clock: _Clock,
     ) -> AsyncGenerator[Item | RunOutcome, None]:
         st = self.state
         rec.run_started(clock(), st.step, " ".join(m.to_text() for m in task or ())[:200])
-        stop = await self._start(task)
-        if stop is not None:
-            yield self._finish(stop, rec, clock)
+        first = len(st.thread)
+        await self._start(task, show_task)
+        if self.on_step is not None and len(st.thread) > first:
+            # The run's input is committed as it is taken in: its checkpoint comes first.
+            stopping = st.stopping[0] if st.stopping is not None else None
+            await self.on_step(StepDone(st.step, (), st.thread[first:], rec, stopping))
+        while st.unshown:  # the task, and what an interrupted run committed but never handed over
+            yield st.thread[st.unshown.pop(0)]  # taken off first: once handed over, it has been shown
+        if st.stopping is not None:
+            yield self._finish(_Stop(*st.stopping), rec, clock)
             return
         if st.carried:
             # Edges that fired as the last run stopped: their targets run now, so they count now.
@@ -287,111 +446,241 @@ class GraphRunner:
             st.carried = []
         routers = self._transitions.routers
         while True:
-            frontier = st.frontier
-            if routers and not routers.isdisjoint(frontier):  # tested here: most steps have no router
-                frontier, events = await self._resolve_routers(frontier, token, rec, clock)
-                for event in events:
-                    yield event
-            if not frontier:
-                yield self._finish(self._ran_out(), rec, clock)
+            # A step is a transaction: everything it changes — the run state, the policies, the
+            # termination condition and every participant that runs — is restored from this savepoint
+            # unless the step reaches _commit_step.
+            past_interrupt = self.past_interrupt
+            savepoint = self._savepoint = _StepSavepoint(st)
+            try:
+                frontier = st.frontier
+                if routers and not routers.isdisjoint(frontier):  # tested here: most steps have no router
+                    savepoint.keep_routing(st, self.policies, frontier)
+                    frontier, events = await self._resolve_routers(frontier, token, rec, clock)
+                    for event in events:
+                        yield event
+                results: dict[str, _NodeResult] = {}
+                stop: _Stop | None = None
+                delta: list[Item] = []
+                now = 0.0
+                hold = self._interrupt_before(frontier) if frontier and self.interrupt_before else None
+                if frontier and hold is None:
+                    if self.emit_team_events:
+                        yield SelectSpeakerEvent(content=list(frontier), source=self.name)
+                    participants = self.participants
+                    for name in frontier:
+                        savepoint.participants.append(await participants[name].savepoint())
+                    st.step += 1
+                    turn = st.turn + 1
+                    solo = self._agents.get(frontier[0]) if len(frontier) == 1 else None
+                    if solo is not None and self._guards and frontier[0] in self._guards:
+                        solo = None  # a node with a retry or timeout policy runs through _drive
+                    if solo is not None:
+                        # The common case, kept free of extra generators: one agent speaks.
+                        name = frontier[0]
+                        # Nothing runs between the step's start and its only node's: one clock reading.
+                        started = clock()
+                        rec.step_started(started, st.step, frontier)
+                        rec.node_started(started, st.step, name, turn)
+                        response: Response | None = None
+                        replies = solo.on_messages_stream(self._deliver(name), token)
+                        try:
+                            async for reply in replies:
+                                if isinstance(reply, Response):
+                                    response = reply
+                                else:
+                                    yield reply
+                        except Exception as exc:
+                            self._node_failed(exc, name, turn, started, clock(), rec)
+                            raise
+                        finally:
+                            if response is None:
+                                await replies.aclose()
+                        now = clock()
+                        results[name] = self._agent_result(name, response, turn, started, now, rec)
+                    else:
+                        rec.step_started(clock(), st.step, frontier)
+                        nodes = self._run_nodes(frontier, turn, results, token, rec, clock)
+                        async with aclosing(nodes) as items:
+                            async for item in items:
+                                yield item
+                        now = clock()  # the step's last node has finished
+                    # Termination is the step's last await: the run state changes only at the
+                    # commit point, which nothing can interrupt.
+                    condition = self.termination_condition
+                    if condition is not None:  # saved just before it sees the step's messages
+                        savepoint.termination = condition.dump_state()
+                    delta = (
+                        results[frontier[0]].delta
+                        if len(frontier) == 1
+                        else _step_messages(frontier, results)
+                    )
+                    stop = await self._check_stop(delta, st.turn + 1)
+                    if stop is None and self.interrupt_after:
+                        stop = next((_Stop(f"Interrupted after node {n!r}.", "interrupted", n)
+                                     for n in frontier if n in self.interrupt_after), None)  # fmt: skip
+            except BaseException as error:
+                self._savepoint = None
+                self.past_interrupt = past_interrupt  # a resumed interrupt that did not commit still counts
+                for failure in await savepoint.restore(st, self):
+                    error.add_note(failure)
+                raise
+            if hold is not None:
+                # A stop before the step: nothing ran. What the routers chose stands (the stop names
+                # the node they chose, and the resuming run goes into it without choosing again).
+                self._savepoint = None
+                if st.frontier or st.pending:
+                    self._carry(rec)
+                yield self._finish(hold, rec, clock)
                 return
-            if self.emit_team_events:
-                yield SelectSpeakerEvent(content=list(frontier), source=self.name)
-            st.step += 1
-            turn = st.turn + 1
-            now = clock()
-            rec.step_started(now, st.step, frontier)
-            results: dict[str, _NodeResult] = {}
-            solo = self._agents.get(frontier[0]) if len(frontier) == 1 else None
-            if solo is not None:
-                # The common case, kept free of extra generators: one agent speaks.
-                name = frontier[0]
-                # Nothing runs between the step's start and its only node's: one clock reading serves both.
-                started = now
-                rec.node_started(started, st.step, name, turn)
-                response: Response | None = None
-                replies = solo.on_messages_stream(self._deliver(name), token)
-                try:
-                    async for reply in replies:
-                        if isinstance(reply, Response):
-                            response = reply
-                        else:
-                            yield reply
-                except Exception as exc:
-                    self._node_failed(exc, name, turn, started, clock(), rec)
-                    raise
-                finally:
-                    if response is None:
-                        await replies.aclose()
-                now = clock()
-                results[name] = self._agent_result(name, response, turn, started, now, rec)
-            else:
-                runs = (
-                    self._drive(frontier[0], turn, token, rec, clock)
-                    if len(frontier) == 1
-                    else self._parallel(frontier, turn, token, rec, clock)
+            reached = stop
+            stop = self._commit_step(frontier, results, stop, rec, now)
+            if self.on_step is not None and frontier:
+                # The step has committed: its checkpoint records the run past it. A stop found only
+                # because nothing is ready is written by the run's end (ThreadRun.finish).
+                await self.on_step(
+                    StepDone(st.step, frontier, delta, rec, reached.reason if reached else None)
                 )
-                async with aclosing(runs) as stream:
-                    async for item in stream:
-                        if isinstance(item, _NodeResult):
-                            results[item.name] = item
-                        else:
-                            yield item
-                now = clock()  # the step's last node has finished
-            # The step's edges are taken as its last node finishes (no await in between).
-            delta = self._commit(frontier, results, rec, now)
-            stop = await self._check_stop(delta)
-            for name in frontier:
-                for item in results[name].after:
-                    yield item
+            while st.unshown:
+                yield st.thread[st.unshown.pop(0)]
             if stop is not None:
                 yield self._finish(stop, rec, clock)
                 return
 
-    async def _start(self, task: Sequence[BaseChatMessage] | None) -> _Stop | None:
+    def _commit_step(
+        self,
+        frontier: Sequence[str],
+        results: Mapping[str, _NodeResult],
+        stop: _Stop | None,
+        rec: TraceRecorder,
+        now: float,
+    ) -> _Stop | None:
+        """THE COMMIT POINT of a step: everything it did takes effect here, at once, without awaiting.
+
+        Up to here the step changed only what its savepoint restores (the participants, the routing,
+        the termination condition); now its messages join the thread, cursors and counters move,
+        edges fire (recorded at ``now``, when the last node finished), and the run state lists the
+        chat messages still to hand over (``unshown``) and the stop reached (``stopping``), so a run
+        interrupted while handing them over — or saved then — resumes exactly. The participants'
+        additions stand from here on. The durable checkpoint of the step (``on_step``) is written as
+        this returns, so it always records a committed step. Returns the stop (also when the graph
+        has just run out of ready nodes).
+        """
+        self._savepoint = None
         st = self.state
+        if frontier:
+            self._commit(frontier, results, rec, now)
+        if stop is not None and stop.kind != "interrupted":
+            # As AutoGen does: a stopped run leaves a fresh turn count behind. An interrupt is a
+            # pause, and the run resumes with its count.
+            st.turn = 0
+        elif not st.frontier:
+            stop = self._ran_out()
+        if stop is not None:
+            st.stopping = (stop.reason, stop.kind, stop.node)
+            if st.frontier or st.pending:
+                self._carry(rec)
+        return stop
+
+    async def _run_nodes(
+        self,
+        frontier: list[str],
+        turn: int,
+        results: dict[str, _NodeResult],
+        token: CancellationToken,
+        rec: TraceRecorder,
+        clock: _Clock,
+    ) -> AsyncGenerator[Item, None]:
+        """Run a step of several nodes (or one nested team): stream inner events, fill ``results``."""
+        runs = (
+            self._drive(frontier[0], turn, token, rec, clock)
+            if len(frontier) == 1
+            else self._parallel(frontier, turn, token, rec, clock)
+        )
+        async with aclosing(runs) as stream:
+            async for item in stream:
+                if isinstance(item, _NodeResult):
+                    results[item.name] = item
+                else:
+                    yield item
+
+    def _interrupt_before(self, frontier: Sequence[str]) -> _Stop | None:
+        if self.past_interrupt:
+            self.past_interrupt = False
+            return None
+        node = next((n for n in frontier if n in self.interrupt_before), None)
+        self.interrupted_before = node
+        if node is None:
+            return None
+        self.past_interrupt = True  # the next run goes on into the node (a thread's load sets this too)
+        return _Stop(f"Interrupted before node {node!r}.", "interrupted", node)
+
+    def apply(self, node: str | None, messages: Sequence[BaseChatMessage]) -> list[Item]:
+        """Append ``messages`` as though ``node`` had said them (its edges fire), or as input if None."""
+        if node is None:
+            self.state.thread.extend(messages)
+            return list(messages)
+        if node not in self._agents and node not in self.participants:
+            raise ConfigurationError(
+                f"as_node {node!r} is not a node of {self.name!r}; use one of {list(self.participants)}"
+            )
+        result = _NodeResult(node, list(messages), list(messages), [])
+        self.state.step += 1
+        self._commit([node], {node: result}, TraceRecorder(self.spec), 0.0)
+        return list(messages)
+
+    async def _start(self, task: Sequence[BaseChatMessage] | None, show_task: bool) -> None:
+        """Take the task into the thread (committed at once, so that no interruption loses it)."""
+        st = self.state
+        self.interrupted_before = None
         condition = self.termination_condition
         if condition is not None and condition.terminated:
-            return _Stop("The group chat has already terminated.", "termination")
+            st.stopping = ("The group chat has already terminated.", "termination", None)
+            return
         if task:
+            # A new task starts a new run: a stop the last run reached but never reported is moot.
+            st.stopping = None
+            first = len(st.thread)
             st.thread.extend(task)
+            if show_task:
+                st.unshown.extend(range(first, len(st.thread)))
             if condition is not None:
                 stop_message = await condition(list(task))
                 if stop_message is not None:
                     await self._reset_after_stop()
-                    return _Stop(stop_message.content, "termination")
-        if not st.started or (not st.frontier and not st.pending):
+                    st.stopping = (stop_message.content, "termination", None)
+                    return
+        if st.stopping is None and (not st.started or (not st.frontier and not st.pending)):
             st.frontier = list(self.spec.entry)
             st.pending.clear()
             st.carried = []
             st.started = True
-        return None
 
     def _commit(
         self, frontier: Sequence[str], results: Mapping[str, _NodeResult], rec: TraceRecorder, t: float
-    ) -> list[Item]:
+    ) -> None:
         """Append the step's messages in frontier order, move cursors, fire edges (at ``t``): no awaits."""
         st = self.state
         thread = st.thread
-        base = len(thread)
-        fired: list[Fired] = []
-        delta: list[Item]
+        fired: list[Fired]
         if len(frontier) == 1:
             name = frontier[0]
             result = results[name]
-            delta = result.delta
-            thread.extend(delta)
+            thread.extend(result.delta)
+            if result.after:  # an agent's chat message, the last of its delta, is handed over next
+                st.unshown.append(len(thread) - 1)
             st.cursors[name] = len(thread)
             st.spans.pop(name, None)
             st.visits[name] = st.visits.get(name, 0) + 1
             fired = self._transitions.fire(name, result.chat)
         else:
-            delta = []
+            base = len(thread)
+            fired = []
             for name in frontier:
                 result = results[name]
                 start = len(thread)
                 thread.extend(result.delta)
-                delta.extend(result.delta)
+                if result.after:
+                    st.unshown.append(len(thread) - 1)
                 st.cursors[name] = base
                 st.spans[name] = (start, len(thread))
                 st.visits[name] = st.visits.get(name, 0) + 1
@@ -402,17 +691,18 @@ class GraphRunner:
         ends = self._transitions.ends
         st.frontier = [n for n in self._transitions.activate(fired, st.pending) if n not in ends]
         st.turn += 1
-        return delta
 
-    async def _check_stop(self, delta: Sequence[Item]) -> _Stop | None:
+    async def _check_stop(self, delta: Sequence[Item], turn: int) -> _Stop | None:
+        """The stop the step's messages (``delta``) reach at ``turn``; a stop resets the condition."""
         condition = self.termination_condition
         if condition is not None:
             stop_message = await condition(delta)
             if stop_message is not None:
-                await self._reset_after_stop()
+                await condition.reset()
                 return _Stop(stop_message.content, self._termination_kind(delta))
-        if self.max_turns is not None and self.state.turn >= self.max_turns:
-            await self._reset_after_stop()
+        if self.max_turns is not None and turn >= self.max_turns:
+            if condition is not None:
+                await condition.reset()
             return _Stop(f"Maximum number of turns {self.max_turns} reached.", "max_turns")
         return None
 
@@ -425,7 +715,7 @@ class GraphRunner:
         return "termination"
 
     async def _reset_after_stop(self) -> None:
-        # As AutoGen does: a stopped run leaves a fresh termination condition and turn count behind.
+        # As AutoGen does: a run stopped by its task leaves a fresh condition and turn count behind.
         if self.termination_condition is not None:
             await self.termination_condition.reset()
         self.state.turn = 0
@@ -453,8 +743,7 @@ class GraphRunner:
         return _Stop(self.completed_reason, "completed")
 
     def _finish(self, stop: _Stop, rec: TraceRecorder, clock: _Clock) -> RunOutcome:
-        if self.state.frontier or self.state.pending:
-            self._carry(rec)
+        self.state.stopping = None
         rec.run_stopped(clock(), self.state.step, stop.reason, stop.kind, stop.node)
         self._last_recording = recording = rec.seal()
         return RunOutcome(stop.reason, stop.kind, recording)
@@ -585,6 +874,12 @@ class GraphRunner:
     ) -> AsyncGenerator[Item | _NodeResult, None]:
         """Run one node (an agent or a nested team): stream its inner events, then its _NodeResult."""
         participant = self.participants[name]
+        guard = self._guards.get(name) if self._guards else None
+        if guard is not None and isinstance(participant, ChatAgent):
+            async with aclosing(self._guarded(name, participant, guard, turn, token, rec, clock)) as attempts:
+                async for attempted in attempts:
+                    yield attempted
+            return
         messages = self._deliver(name)
         started = self._node_started(name, turn, rec, clock)
         if isinstance(participant, ChatAgent):
@@ -602,17 +897,21 @@ class GraphRunner:
             return
         result: _NodeResult | None = None
         inner: RunTrace | None = None
+        run = participant.run_stream(
+            task=messages or None, cancellation_token=token, output_task_messages=False
+        )
         try:
-            async for out in participant.run_stream(
-                task=messages or None, cancellation_token=token, output_task_messages=False
-            ):
-                if isinstance(out, TaskResult):
-                    produced = list(out.messages)
-                    chat_only = [m for m in produced if isinstance(m, BaseChatMessage)]
-                    result = _NodeResult(name, produced, chat_only, [])
-                    inner = out.trace
-                else:
-                    yield out
+            # Closed here, not left to the garbage collector: a step undone after the inner run is
+            # closed restores the inner team as it was before the step, not before the inner run's step.
+            async with aclosing(run) as outs:
+                async for out in outs:
+                    if isinstance(out, TaskResult):
+                        produced = list(out.messages)
+                        chat_only = [m for m in produced if isinstance(m, BaseChatMessage)]
+                        result = _NodeResult(name, produced, chat_only, [])
+                        inner = out.trace
+                    else:
+                        yield out
             if result is None:
                 raise RuntimeError(f"team {name!r} ended its run_stream without a TaskResult")
         except Exception as exc:
@@ -628,6 +927,50 @@ class GraphRunner:
             self._nest(name, inner, started, rec)
         self._node_finished(result, turn, started, clock(), rec)
         yield result
+
+    async def _guarded(
+        self,
+        name: str,
+        agent: ChatAgent,
+        policy: NodePolicy,
+        turn: int,
+        token: CancellationToken,
+        rec: TraceRecorder,
+        clock: _Clock,
+    ) -> AsyncGenerator[Item | _NodeResult, None]:
+        """Run an agent under its node policy: each failed attempt is traced, undone, and retried.
+
+        With a timeout the attempt's inner events are held until it ends: a deadline cannot reach
+        into the caller while the caller holds an item.
+        """
+        # Each attempt starts from here; a final failure is undone by the step's savepoint.
+        restore = await agent.savepoint()
+        attempt = 1
+        while True:
+            started = self._node_started(name, turn, rec, clock)
+            held: list[Item] = []
+            response: Response | None = None
+            try:
+                if policy.timeout is None:
+                    async for item in agent.on_messages_stream(self._deliver(name), token):
+                        if isinstance(item, Response):
+                            response = item
+                        else:
+                            yield item
+                else:
+                    response = await _within(policy.timeout, name, agent, self._deliver(name), token, held)
+            except Exception as error:
+                self._node_failed(error, name, turn, started, clock(), rec)
+                if policy.retry is None or not policy.retry.retries(error, attempt):
+                    raise
+                await restore.restore()
+                attempt += 1
+                await asyncio.sleep(policy.retry.delay(attempt))
+                continue
+            for item in held:
+                yield item
+            yield self._agent_result(name, response, turn, started, clock(), rec)
+            return
 
     def _nest(self, name: str, inner: RunTrace, started: float, rec: TraceRecorder) -> None:
         """Copy a nested team's node and edge events into this trace, as ``name/inner`` paths.
@@ -686,7 +1029,7 @@ class GraphRunner:
         async def work(name: str) -> None:
             try:
                 agent = self._agents.get(name)
-                if agent is not None:  # the common case, without a generator in between
+                if agent is not None and name not in self._guards:  # the common case, no generator between
                     results[name] = await self._agent_step(name, agent, turn, token, rec, clock, queue)
                     return
                 async with aclosing(self._drive(name, turn, token, rec, clock)) as node_stream:
@@ -725,6 +1068,121 @@ class GraphRunner:
             raise next(failures[name] for name in frontier if name in failures)
         for name in frontier:
             yield results[name]
+
+
+def _step_messages(frontier: Sequence[str], results: Mapping[str, _NodeResult]) -> list[Item]:
+    """The messages of a step of several nodes, in frontier order (as the thread will get them)."""
+    return [item for name in frontier for item in results[name].delta]
+
+
+class _RunnerSavepoint(Savepoint):
+    """A copy of a runner's whole state and its participants' savepoints (see GraphRunner.savepoint)."""
+
+    __slots__ = ("_participants", "_policies", "_runner", "_state", "_termination")
+
+    def __init__(
+        self,
+        runner: GraphRunner,
+        state: LiveState,
+        termination: dict[str, Any] | None,
+        policies: dict[str, dict[str, Any]],
+        participants: list[Savepoint],
+    ) -> None:
+        self._runner = runner
+        self._state = state
+        self._termination = termination
+        self._policies = policies
+        self._participants = participants
+
+    async def restore(self) -> None:
+        runner = self._runner
+        for savepoint in reversed(self._participants):
+            await savepoint.restore()
+        runner.state = self._state
+        runner._last_step = ((), [])
+        if self._termination is not None and runner.termination_condition is not None:
+            runner.termination_condition.load_state(self._termination)
+        for name, saved in self._policies.items():
+            policy = runner.policies[name]
+            if isinstance(policy, StatefulPolicy):
+                policy.load_state(saved)
+
+
+class _StepSavepoint:
+    """What a step changes before its commit point, as it was before the step.
+
+    The run state's thread, cursors, counters and frontier change only after the step's last await
+    (see ``_loop``), so nothing of them needs saving but the step number and, when routers choose,
+    the frontier, the pending joins and the policies. The termination condition is saved just
+    before it sees the step's messages, and each participant that runs gives its own savepoint.
+    """
+
+    __slots__ = ("frontier", "participants", "pending", "policies", "step", "termination")
+
+    def __init__(self, st: LiveState) -> None:
+        self.step = st.step
+        self.frontier = st.frontier  # replaced, never changed in place
+        self.participants: list[Savepoint] = []
+        self.pending: dict[str, dict[str, set[int]]] | None = None
+        self.policies: dict[str, dict[str, Any]] | None = None
+        self.termination: dict[str, Any] | None = None
+
+    def keep_routing(
+        self, st: LiveState, policies: Mapping[str, SpeakerPolicy], frontier: Sequence[str]
+    ) -> None:
+        """Save what routers change as they choose: the pending joins and their policies' states."""
+        self.pending = {t: {g: set(s) for g, s in groups.items()} for t, groups in st.pending.items()}
+        self.policies = {}
+        for name in frontier:
+            policy = policies.get(name)
+            if isinstance(policy, StatefulPolicy):
+                self.policies[name] = policy.dump_state()
+
+    async def restore(self, st: LiveState, runner: GraphRunner) -> list[str]:
+        """Put everything back; a participant failing to restore is reported, not raised over the cause."""
+        failures: list[str] = []
+        for savepoint in reversed(self.participants):
+            try:
+                await savepoint.restore()
+            except Exception as exc:
+                failures.append(f"undoing the step failed for a participant too: {type(exc).__name__}: {exc}")
+        if self.policies is not None:
+            for name, saved in self.policies.items():
+                policy = runner.policies[name]
+                if isinstance(policy, StatefulPolicy):
+                    policy.load_state(saved)
+        if self.pending is not None:
+            st.pending = self.pending
+        if self.termination is not None and runner.termination_condition is not None:
+            runner.termination_condition.load_state(self.termination)
+        st.step = self.step
+        st.frontier = self.frontier
+        return failures
+
+
+async def _within(
+    seconds: float,
+    name: str,
+    agent: ChatAgent,
+    messages: list[BaseChatMessage],
+    token: CancellationToken,
+    held: list[Item],
+) -> Response | None:
+    """One attempt of ``agent`` bounded by ``seconds``; its inner events go to ``held``."""
+    response: Response | None = None
+    try:
+        async with asyncio.timeout(seconds):
+            async for item in agent.on_messages_stream(messages, token):
+                if isinstance(item, Response):
+                    response = item
+                else:
+                    held.append(item)
+    except TimeoutError:
+        raise NodeTimeoutError(
+            f"node {name!r} ran longer than its timeout of {seconds:g} s; the run stops with its state as "
+            "before this step (raise the node's timeout, or resume the thread to try again)"
+        ) from None
+    return response
 
 
 class _Wiring:
@@ -771,6 +1229,17 @@ class _Clock:
 
     def __call__(self) -> float:
         return perf_counter() - self._t0
+
+
+def _factory_of(runner: GraphRunner) -> MessageFactory:
+    """A message factory knowing every type the runner's agents produce."""
+    factory = MessageFactory()
+    for participant in runner.participants.values():
+        if isinstance(participant, ChatAgent):
+            for produced in participant.produced_message_types:
+                if not factory.is_registered(produced):
+                    factory.register(produced)
+    return factory
 
 
 def _usage(delta: Sequence[Item]) -> tuple[int, int]:

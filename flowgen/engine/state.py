@@ -21,8 +21,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from flowgen.engine.recording import TakenEdge
+from flowgen.engine.recording import StopKind, TakenEdge
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, TextMessage
+
+#: The format of a saved run state this flowgen writes and reads.
+STATE_VERSION = 1
 
 #: LiveState's fields, in the order its constructor takes them.
 _LIVE_FIELDS = (
@@ -36,6 +39,8 @@ _LIVE_FIELDS = (
     "cursors",
     "spans",
     "carried",
+    "unshown",
+    "stopping",
 )
 
 
@@ -60,6 +65,8 @@ class LiveState:
         cursors: dict[str, int] | None = None,
         spans: dict[str, tuple[int, int]] | None = None,
         carried: list[TakenEdge] | None = None,
+        unshown: list[int] | None = None,
+        stopping: tuple[str, StopKind, str | None] | None = None,
     ) -> None:
         self.thread: list[BaseAgentEvent | BaseChatMessage] = [] if thread is None else thread
         self.turn = turn
@@ -72,6 +79,10 @@ class LiveState:
         self.spans: dict[str, tuple[int, int]] = {} if spans is None else spans
         #: Edges of the last step whose targets have not run yet; the next run records them in its trace.
         self.carried: list[TakenEdge] = [] if carried is None else carried
+        #: Thread indices of chat messages committed but not yet handed to the caller, in order.
+        self.unshown: list[int] = [] if unshown is None else unshown
+        #: The stop (reason, kind, node) a committed step reached, until the run reports it.
+        self.stopping: tuple[str, StopKind, str | None] | None = stopping
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _LIVE_FIELDS)
@@ -114,7 +125,9 @@ class RunState(BaseModel):
 
     model_config = ConfigDict(defer_build=True)  # built when a run is first saved or loaded
 
-    version: int = 1
+    version: int = STATE_VERSION
+    #: The type of the team that saved it (absent in states saved before it was recorded).
+    team: str | None = None
     thread: list[dict[str, Any]] = []
     turn: int = 0
     step: int = 0
@@ -125,6 +138,10 @@ class RunState(BaseModel):
     cursors: dict[str, int] = {}
     spans: dict[str, tuple[int, int]] = {}
     carried: list[CarriedEdge] = []
+    #: Thread indices of chat messages committed but not yet handed over; the next run yields them first.
+    unshown: list[int] = []
+    #: The stop a committed step reached that no run has reported yet: reason, kind, node.
+    stopping: tuple[str, StopKind, str | None] | None = None
     termination: dict[str, Any] = {}
     policies: dict[str, dict[str, Any]] = {}
     agent_states: dict[str, dict[str, Any]] = {}
@@ -145,11 +162,16 @@ class RunState(BaseModel):
                 CarriedEdge(step=e.step, source=e.source, target=e.target, edge=e.edge, reason=e.reason)
                 for e in live.carried
             ],
+            unshown=list(live.unshown),
+            stopping=live.stopping,
         )
 
-    def to_live(self, factory: MessageFactory) -> LiveState:
+    def to_live(
+        self, factory: MessageFactory, thread: list[BaseAgentEvent | BaseChatMessage] | None = None
+    ) -> LiveState:
+        """The live form; ``thread`` is the thread's messages when the caller has already made them."""
         return LiveState(
-            thread=[factory.create(m) for m in self.thread],
+            thread=[factory.create(m) for m in self.thread] if thread is None else thread,
             turn=self.turn,
             step=self.step,
             frontier=list(self.frontier),
@@ -159,4 +181,6 @@ class RunState(BaseModel):
             cursors=dict(self.cursors),
             spans={k: (v[0], v[1]) for k, v in self.spans.items()},
             carried=[TakenEdge(0.0, e.step, e.source, e.target, e.edge, e.reason) for e in self.carried],
+            unshown=list(self.unshown),
+            stopping=self.stopping,
         )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowgen.graph.message_filter import MessageFilterConfig
+from flowgen.graph.node_policy import NodePolicy
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -72,6 +73,8 @@ class AgentNode(_Frozen):
     handoffs: tuple[str, ...] = ()
     subgraph: GraphSpec | None = None
     sees: MessageFilterConfig | None = None
+    #: Retries and timeout of this node (see :mod:`flowgen.graph.node_policy`); None runs it once, unbounded.
+    policy: NodePolicy | None = None
 
 
 class RouterNode(_Frozen):

@@ -10,7 +10,8 @@ or by termination / max_turns — and then the next run continues where it stopp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from flowgen.base import TerminationCondition
 from flowgen.errors import ConfigurationError
@@ -18,6 +19,11 @@ from flowgen.graph.spec import END, GraphSpec
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.teams.digraph import DiGraph
 from flowgen.teams.shell import BaseGroupChat, Participant
+
+if TYPE_CHECKING:
+    from flowgen.checkpoint.protocol import Checkpointer
+    from flowgen.engine.durable import Durability
+    from flowgen.graph.node_policy import NodePolicy
 
 
 class GraphFlow(BaseGroupChat):
@@ -32,6 +38,8 @@ class GraphFlow(BaseGroupChat):
         max_turns: the most steps one run may take (a parallel step counts once).
         runtime: a flowgen.core AgentRuntime hosting the participants (see BaseGroupChat); None: direct.
         custom_message_types: extra message classes the team must load.
+        checkpointer, interrupt_before, interrupt_after, durability, node_policies: durable runs
+            and per-node retries and timeouts, as on :class:`~flowgen.teams.shell.BaseGroupChat`.
 
     Raises:
         ConfigurationError: a node has no participant (or a participant no node), or a cyclic graph
@@ -63,6 +71,11 @@ class GraphFlow(BaseGroupChat):
         max_turns: int | None = None,
         runtime: object | None = None,
         custom_message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] | None = None,
+        checkpointer: Checkpointer | None = None,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        durability: Durability = "sync",
+        node_policies: Mapping[str, NodePolicy] | None = None,
     ) -> None:
         if not isinstance(graph, DiGraph):
             raise ConfigurationError(
@@ -84,6 +97,11 @@ class GraphFlow(BaseGroupChat):
             max_turns=max_turns,
             runtime=runtime,
             custom_message_types=custom_message_types,
+            checkpointer=checkpointer,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            node_policies=node_policies,
         )
         self._runner.validate()  # every finding now, before any model call
 

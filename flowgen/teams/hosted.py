@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
-from flowgen.base import ChatAgent, Response, TaskResult, Team
+from flowgen.base import ChatAgent, Response, Savepoint, TaskResult, Team
 from flowgen.core.agent import BaseAgent
 from flowgen.core.agent_runtime import AgentRuntime
 from flowgen.core.cancellation import CancellationToken
@@ -173,6 +173,11 @@ class RuntimeParticipant(BaseChatAgent):
     async def close(self) -> None:
         await self._hosting.call(ParticipantControl("close"))
 
+    async def savepoint(self) -> Savepoint:
+        # A savepoint holds references into the live agent (its context list), so it is taken from
+        # the hosted agent itself rather than sent through the runtime as a saved state each step.
+        return await self._participant.savepoint()
+
 
 class _Hosting:
     """Registration on first use, and a call that streams the items the host emits while it runs."""
@@ -283,6 +288,10 @@ class RuntimeTeam(Team):
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         await self._hosting.call(ParticipantControl("load_state", state))
+
+    async def savepoint(self) -> Savepoint:
+        # As RuntimeParticipant.savepoint: the hosted team's own savepoint, not a state sent each step.
+        return await self._team.savepoint()
 
 
 def hosted_participants(

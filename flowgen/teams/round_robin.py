@@ -6,12 +6,18 @@ run without a task continues the rotation; ``reset`` starts it again from the fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from flowgen.base import TerminationCondition
 from flowgen.graph.spec import AgentNode, GraphSpec, NextEdge
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
+
+if TYPE_CHECKING:
+    from flowgen.checkpoint.protocol import Checkpointer
+    from flowgen.engine.durable import Durability
+    from flowgen.graph.node_policy import NodePolicy
 
 
 class RoundRobinGroupChat(BaseGroupChat):
@@ -27,6 +33,8 @@ class RoundRobinGroupChat(BaseGroupChat):
         runtime: a flowgen.core AgentRuntime hosting the participants (see BaseGroupChat); None: direct.
         custom_message_types: extra message classes the team must load.
         emit_team_events: also stream a SelectSpeakerEvent before each turn.
+        checkpointer, interrupt_before, interrupt_after, durability, node_policies: durable runs
+            and per-node retries and timeouts, as on :class:`~flowgen.teams.shell.BaseGroupChat`.
 
     Example:
         >>> import asyncio
@@ -49,6 +57,11 @@ class RoundRobinGroupChat(BaseGroupChat):
         runtime: object | None = None,
         custom_message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] | None = None,
         emit_team_events: bool = False,
+        checkpointer: Checkpointer | None = None,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        durability: Durability = "sync",
+        node_policies: Mapping[str, NodePolicy] | None = None,
     ) -> None:
         super().__init__(
             participants,
@@ -59,6 +72,11 @@ class RoundRobinGroupChat(BaseGroupChat):
             runtime=runtime,
             custom_message_types=custom_message_types,
             emit_team_events=emit_team_events,
+            checkpointer=checkpointer,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            node_policies=node_policies,
         )
 
     def _build_graph(self) -> GraphSpec:

@@ -14,7 +14,7 @@ import inspect
 import logging
 import string
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowgen.base import TerminationCondition
 from flowgen.core import CancellationToken
@@ -47,6 +47,11 @@ from flowgen.teams.speaker_choice import (
     judge,
     selector_prompt_text,
 )
+
+if TYPE_CHECKING:
+    from flowgen.checkpoint.protocol import Checkpointer
+    from flowgen.engine.durable import Durability
+    from flowgen.graph.node_policy import NodePolicy
 
 logger = logging.getLogger("flowgen.teams.selector")
 
@@ -309,6 +314,8 @@ class SelectorGroupChat(BaseGroupChat):
         candidate_func: ``f(thread) -> [names]`` (sync or async) narrowing the candidates for the model.
         custom_message_types: extra message classes the team must load.
         emit_team_events: also stream SelectSpeakerEvent and the selector's SelectorEvent messages.
+        checkpointer, interrupt_before, interrupt_after, durability, node_policies: durable runs
+            and per-node retries and timeouts, as on :class:`~flowgen.teams.shell.BaseGroupChat`.
         model_client_streaming: stream the selector model's reply (as chunk events, with team events).
         model_context: what the selector model sees of the conversation (cleared on reset).
 
@@ -342,6 +349,11 @@ class SelectorGroupChat(BaseGroupChat):
         candidate_func: CandidateFuncType | None = None,
         custom_message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] | None = None,
         emit_team_events: bool = False,
+        checkpointer: Checkpointer | None = None,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        durability: Durability = "sync",
+        node_policies: Mapping[str, NodePolicy] | None = None,
         model_client_streaming: bool = False,
         model_context: ChatCompletionContext | None = None,
     ) -> None:
@@ -370,6 +382,11 @@ class SelectorGroupChat(BaseGroupChat):
             runtime=runtime,
             custom_message_types=custom_message_types,
             emit_team_events=emit_team_events,
+            checkpointer=checkpointer,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            node_policies=node_policies,
         )
 
     @property

@@ -11,6 +11,7 @@ picks the target of the last handoff to a participant, else the first participan
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from flowgen.agents.assistant_agent import AssistantAgent
 from flowgen.base import (
@@ -25,6 +26,11 @@ from flowgen.errors import ConfigurationError, HandoffError
 from flowgen.graph.spec import AgentNode, EndNode, GraphSpec, HandoffEdge, NextEdge, RouterNode, SelectEdge
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage
 from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
+
+if TYPE_CHECKING:
+    from flowgen.checkpoint.protocol import Checkpointer
+    from flowgen.engine.durable import Durability
+    from flowgen.graph.node_policy import NodePolicy
 
 #: The router a run starts from: it picks the opening speaker.
 START = "__start__"
@@ -73,6 +79,8 @@ class Swarm(BaseGroupChat):
         runtime: a flowgen.core AgentRuntime hosting the participants (see BaseGroupChat); None: direct.
         custom_message_types: extra message classes the team must load.
         emit_team_events: also stream a SelectSpeakerEvent before each turn.
+        checkpointer, interrupt_before, interrupt_after, durability, node_policies: durable runs
+            and per-node retries and timeouts, as on :class:`~flowgen.teams.shell.BaseGroupChat`.
 
     Raises:
         ConfigurationError: a participant is not a chat agent, the first cannot hand off, or a
@@ -99,6 +107,11 @@ class Swarm(BaseGroupChat):
         runtime: object | None = None,
         custom_message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] | None = None,
         emit_team_events: bool = False,
+        checkpointer: Checkpointer | None = None,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        durability: Durability = "sync",
+        node_policies: Mapping[str, NodePolicy] | None = None,
     ) -> None:
         for p in participants:
             if p.name == START:
@@ -126,6 +139,11 @@ class Swarm(BaseGroupChat):
             runtime=runtime,
             custom_message_types=custom_message_types,
             emit_team_events=emit_team_events,
+            checkpointer=checkpointer,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            node_policies=node_policies,
         )
 
     # ----------------------------------------------------------------- the graph

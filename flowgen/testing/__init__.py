@@ -21,8 +21,10 @@ from flowgen.testing.models import ScriptedModels
 
 if TYPE_CHECKING:
     from flowgen.testing import component_strategies, strategies
+    from flowgen.testing.checkpoint_conformance import check_checkpointer
     from flowgen.testing.checks import check_selector, check_state_roundtrip, check_terminates
     from flowgen.testing.conformance import check_chat_agent, check_chat_completion_client
+    from flowgen.testing.interrupts import InterruptScenario, ModelLog, check_interruptions
 
 # Names that need hypothesis, and the module each lives in.
 _LAZY = {
@@ -32,7 +34,12 @@ _LAZY = {
     "check_terminates": "flowgen.testing.checks",
     "check_state_roundtrip": "flowgen.testing.checks",
     "check_chat_agent": "flowgen.testing.conformance",
+    "check_checkpointer": "flowgen.testing.checkpoint_conformance",
     "check_chat_completion_client": "flowgen.testing.conformance",
+    # The interruption kit loads on first use: it is for tests, not for running teams.
+    "InterruptScenario": "flowgen.testing.interrupts",
+    "ModelLog": "flowgen.testing.interrupts",
+    "check_interruptions": "flowgen.testing.interrupts",
 }
 
 
@@ -40,11 +47,15 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
+    "InterruptScenario",
+    "ModelLog",
     "SchemaChatCompletionClient",
     "ScriptedAgent",
     "ScriptedModels",
     "check_chat_agent",
     "check_chat_completion_client",
+    "check_interruptions",
+    "check_checkpointer",
     "check_selector",
     "check_state_roundtrip",
     "check_terminates",

@@ -259,3 +259,35 @@ async def test_both_modes_keep_the_chat_agent_contract(sandbox: SandboxedCodeExe
     await check_chat_agent(
         lambda: CodeExecutorAgent("coder", sandbox, model_client=ReplayChatCompletionClient(list(replies)))
     )
+
+
+async def test_an_approval_pause_interrupts_the_team_and_the_code_runs_once_approved(tmp_path: Path) -> None:
+    """Approval as a durable interrupt: the run stops before any code runs and survives a restart."""
+    from flowgen.checkpoint import SqliteCheckpointer
+    from flowgen.conditions import MaxMessageTermination
+    from flowgen.teams import RoundRobinGroupChat
+
+    executor = Recorder()
+
+    def a_person_decides(request: ApprovalRequest) -> ApprovalResponse:
+        said = [m.content for m in request.context if isinstance(m, UserMessage)]
+        if said[-1] == "approved":
+            return ApprovalResponse(approved=True, reason="")
+        return ApprovalResponse(approved=False, reason="code needs a person", pause=True)
+
+    def team() -> RoundRobinGroupChat:
+        runner = CodeExecutorAgent("runner", executor, approval_func=a_person_decides)
+        return RoundRobinGroupChat(
+            [runner],
+            termination_condition=MaxMessageTermination(3),  # the task, the answer, the run's output
+            checkpointer=SqliteCheckpointer(tmp_path / "runs.db"),
+        )
+
+    paused = await team().run(task="run this\n" + fenced("python", "print('x')"), thread_id="code")
+    assert paused.stop_reason is not None
+    assert paused.stop_reason.startswith("Interrupted: 'runner' waits for approval")
+    assert "code needs a person" in paused.stop_reason
+    assert executor.runs == []
+    resumed = await team().run(task="approved", thread_id="code")  # another team: as after a restart
+    assert len(executor.runs) == 1 and executor.runs[0][0].code.strip() == "print('x')"
+    assert resumed.messages[-1].source == "runner"

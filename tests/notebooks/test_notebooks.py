@@ -17,7 +17,7 @@ nbclient = pytest.importorskip(
 pytest.importorskip("ipykernel", reason="the notebook tests need ipykernel (pip install -e '.[dev]')")
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-NAMES = ("quickstart", "graphs", "testing", "observability", "core")
+NAMES = ("quickstart", "graphs", "testing", "observability", "core", "durable")
 
 
 def execute(name: str) -> Any:

@@ -15,6 +15,7 @@ from flowgen.core import FunctionCall
 from flowgen.models import ReplayChatCompletionClient
 from flowgen.models.types import CreateResult, ModelInfo, RequestUsage
 from flowgen.teams import RoundRobinGroupChat
+from flowgen.telemetry import hooks
 from flowgen.tools import AgentTool, FunctionTool
 
 
@@ -253,3 +254,23 @@ async def test_uninstrument_stops_everything(traced: Traced) -> None:
     telemetry.uninstrument()
     await _team(2).run(task="go")
     assert traced.spans() == []
+
+
+async def test_a_durable_run_names_its_thread_and_counts_its_checkpoint_writes(traced: Traced) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from flowgen.checkpoint import MemoryCheckpointer
+
+    team = _team(3)
+    team.checkpointer = MemoryCheckpointer()
+    await team.run(task="go", thread_id="support-42")
+    workflow = traced.one("invoke_workflow RoundRobinGroupChat")
+    assert workflow.attributes["gen_ai.conversation.id"] == "support-42"
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(telemetry.render_metrics()[0].decode())
+        for s in family.samples
+    }
+    assert samples[("flowgen_checkpoint_writes_total", (("status", "ok"),))] >= 1
+    assert samples[("flowgen_checkpoint_duration_seconds_count", ())] >= 1
+    assert hooks.conversation_id.get() is None  # restored once the run is over

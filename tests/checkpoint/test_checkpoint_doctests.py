@@ -1,0 +1,23 @@
+"""The checkpoint modules' docstring examples run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "flowgen.checkpoint.records",
+    "flowgen.checkpoint.state_delta",
+    "flowgen.checkpoint.memory",
+    "flowgen.checkpoint.sqlite",
+    "flowgen.testing.checkpoint_conformance",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0, f"{name} has no examples"
