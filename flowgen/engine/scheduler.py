@@ -39,14 +39,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from flowgen.base import ChatAgent, Response, TaskResult, Team, TerminationCondition
 from flowgen.core import CancellationToken
+from flowgen.engine.compiled import CompiledGraph
 from flowgen.engine.policy import Selection, SelectionContext, SpeakerPolicy, StatefulPolicy
 from flowgen.engine.recording import StopKind, TraceRecorder, TraceRecording
 from flowgen.engine.state import LiveState, RunState
-from flowgen.engine.transitions import Fired, Transitions
+from flowgen.engine.transitions import Fired
 from flowgen.errors import ConfigurationError, StateError, TeamRunningError, add_node_note
 from flowgen.graph.message_filter import MessageFilterConfig
-from flowgen.graph.spec import AgentNode, GraphSpec
-from flowgen.graph.validate import validate
+from flowgen.graph.spec import GraphSpec
 from flowgen.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -104,6 +104,7 @@ class GraphRunner:
         require_bounded: refuse cycles that only a termination condition or max_turns could stop
             when neither is given.
         completed_reason: the stop reason when the graph runs out of ready nodes.
+        compiled: ``spec`` compiled, shared with other runners of it (compiled here when None).
     """
 
     def __init__(
@@ -118,6 +119,7 @@ class GraphRunner:
         name: str = "team",
         require_bounded: bool = True,
         completed_reason: str = "The graph reached its end.",
+        compiled: CompiledGraph | None = None,
     ) -> None:
         if max_turns is not None and max_turns < 1:
             raise ConfigurationError(f"max_turns must be at least 1 (or None for no limit), got {max_turns}")
@@ -134,11 +136,11 @@ class GraphRunner:
         self.require_bounded = require_bounded
         self.completed_reason = completed_reason
         self.state = LiveState()
-        self._transitions = Transitions(spec)
+        # Shared by every runner of the same graph when the team hands one in (see CompiledGraph).
+        self._compiled = compiled if compiled is not None and compiled.spec is spec else CompiledGraph(spec)
+        self._transitions = self._compiled.transitions
         #: Context scoping: the message filter of each node that narrows what it is given.
-        self._scopes: dict[str, MessageFilterConfig] = {
-            n.name: n.sees for n in spec.nodes if isinstance(n, AgentNode) and n.sees is not None
-        }
+        self._scopes: dict[str, MessageFilterConfig] = self._compiled.scopes
         self._validated = False
         self._running = False
         self._last_step: tuple[Sequence[str], list[Fired]] = ((), [])
@@ -160,7 +162,7 @@ class GraphRunner:
         bounded = (
             not self.require_bounded or self.termination_condition is not None or self.max_turns is not None
         )
-        validate(self.spec, participants=self.participants.keys(), bounded=bounded, policies=self.policies)
+        self._compiled.validate(self.participants.keys(), bounded=bounded, policies=self.policies)
         self._validated = True
 
     # ----------------------------------------------------------------- state

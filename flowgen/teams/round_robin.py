@@ -6,12 +6,12 @@ run without a task continues the rotation; ``reset`` starts it again from the fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from flowgen.base import TerminationCondition
 from flowgen.graph.spec import AgentNode, GraphSpec, NextEdge
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
-from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
+from flowgen.teams.shell import BaseGroupChat, Participant, participant_node, participant_shape
 
 
 class RoundRobinGroupChat(BaseGroupChat):
@@ -60,6 +60,10 @@ class RoundRobinGroupChat(BaseGroupChat):
             custom_message_types=custom_message_types,
             emit_team_events=emit_team_events,
         )
+
+    def _graph_shape(self) -> Hashable | None:
+        shape = participant_shape(self._participants)
+        return None if shape is None else (RoundRobinGroupChat, self.name, shape)
 
     def _build_graph(self) -> GraphSpec:
         names = self.participant_names

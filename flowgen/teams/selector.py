@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import logging
 import string
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from flowgen.base import TerminationCondition
@@ -38,7 +38,7 @@ from flowgen.models.types import (
     SystemMessage,
     UserMessage,
 )
-from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
+from flowgen.teams.shell import BaseGroupChat, Participant, participant_node, participant_shape
 from flowgen.teams.speaker_choice import (
     Choice,
     History,
@@ -361,6 +361,10 @@ class SelectorGroupChat(BaseGroupChat):
         """The speaker policy (its ``previous_speaker`` is part of the saved state)."""
         assert self._policy is not None
         return self._policy
+
+    def _graph_shape(self) -> Hashable | None:
+        shape = participant_shape(self._participants)
+        return None if shape is None else (SelectorGroupChat, self.name, shape)
 
     def _build_graph(self) -> GraphSpec:
         router = self.router_name

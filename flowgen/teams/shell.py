@@ -47,7 +47,7 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Hashable, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,7 @@ from flowgen.engine.state import RunState
 from flowgen.errors import ConfigurationError, StateError, TeamRunningError
 from flowgen.graph.spec import AgentNode, GraphSpec
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, ModelClientStreamingChunkEvent
+from flowgen.teams.graph_shapes import compiled_graph
 
 if TYPE_CHECKING:
     from flowgen.engine.trace import RunTrace
@@ -111,7 +112,8 @@ class BaseGroupChat(Team, ABC):
         self._emit_team_events = emit_team_events
         self._message_factory = _factory(self._participants, custom_message_types or ())
         self._is_running = False
-        self._graph = self._build_graph()
+        compiled = compiled_graph(self._graph_shape(), self._build_graph)
+        self._graph = compiled.spec
         self._runner = GraphRunner(
             self._graph,
             {p.name: p for p in self._participants},
@@ -122,6 +124,7 @@ class BaseGroupChat(Team, ABC):
             name=self._manager_name(),
             require_bounded=self.require_bounded,
             completed_reason=self.completed_reason,
+            compiled=compiled,
         )
 
     # ----------------------------------------------------------------- the extension point
@@ -129,6 +132,12 @@ class BaseGroupChat(Team, ABC):
     @abstractmethod
     def _build_graph(self) -> GraphSpec:
         """The team's graph: one AgentNode per participant, plus routers and edges."""
+
+    def _graph_shape(self) -> Hashable | None:
+        """Everything :meth:`_build_graph` reads, as a hashable key; teams with equal keys share one
+        compiled graph (see :mod:`flowgen.teams.graph_shapes`). None (the default) builds a graph per team.
+        """
+        return None
 
     def _build_policies(self) -> Mapping[str, SpeakerPolicy]:
         """The speaker policy of each router node of the graph, by router name."""
@@ -339,6 +348,20 @@ def _factory(
                 if not factory.is_registered(produced):
                     factory.register(produced)
     return factory
+
+
+def participant_shape(participants: Sequence[Participant]) -> tuple[tuple[str, str, str], ...] | None:
+    """What :func:`participant_node` makes each participant's node of, or None when a nested team's
+    graph is among it (teams holding teams build their own graphs)."""
+    shape: list[tuple[str, str, str]] = []
+    for p in participants:
+        if not isinstance(p, ChatAgent):
+            return None
+        description = p.description
+        if type(description) is not str:
+            return None  # a key must hash, and compare as the node would
+        shape.append((p.name, description, type(p).__name__))
+    return tuple(shape)
 
 
 def participant_node(participant: Participant) -> AgentNode:
