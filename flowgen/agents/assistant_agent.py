@@ -205,8 +205,10 @@ class AssistantAgent(BaseChatAgent):
             for event in await self._memory_events():
                 inner.append(event)
                 yield event
-        calls: list[FunctionCall] = []
-        results: list[FunctionExecutionResult] = []
+        # Set by the first tool round (max_tool_iterations is at least 1): a turn that ends in text, nearly
+        # every turn, makes no lists for them, which would live through the model call for nothing.
+        calls: list[FunctionCall]
+        results: list[FunctionExecutionResult]
         for _ in range(self._max_tool_iterations):
             reply: _Reply | None = None
             if self._model_client_stream:

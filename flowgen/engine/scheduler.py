@@ -61,6 +61,9 @@ if TYPE_CHECKING:
 Item = BaseAgentEvent | BaseChatMessage
 Participant = ChatAgent | Team
 
+#: The last step when none has been taken (or it is no longer needed).
+_NO_STEP: tuple[Sequence[str], list[Fired]] = ((), [])
+
 # Routers that lead straight to routers are resolved in the same step; this bounds a policy loop.
 _MAX_ROUTER_HOPS = 64
 
@@ -143,7 +146,7 @@ class GraphRunner:
         self._scopes: dict[str, MessageFilterConfig] = self._compiled.scopes
         self._validated = False
         self._running = False
-        self._last_step: tuple[Sequence[str], list[Fired]] = ((), [])
+        self._last_step = _NO_STEP
         self._last_recording: TraceRecording | None = None
 
     @property
@@ -295,6 +298,7 @@ class GraphRunner:
             if not frontier:
                 yield self._finish(self._ran_out(), rec, clock)
                 return
+            self._last_step = _NO_STEP  # read by _ran_out only: not kept through this step's waits
             if self.emit_team_events:
                 yield SelectSpeakerEvent(content=list(frontier), source=self.name)
             st.step += 1
@@ -347,6 +351,9 @@ class GraphRunner:
             if stop is not None:
                 yield self._finish(stop, rec, clock)
                 return
+            # Let this step's objects go before the next step's model call: kept alive through that
+            # wait, they would outlive the young collections and be scanned by the old ones.
+            delta = results = reply = None  # type: ignore[assignment]
 
     async def _start(self, task: Sequence[BaseChatMessage] | None) -> _Stop | None:
         st = self.state
@@ -439,7 +446,7 @@ class GraphRunner:
             st.pending.clear()
             return _Stop(f"Nodes {waiting} are waiting for inputs that can no longer arrive.", "stalled")
         frontier, fired = self._last_step
-        self._last_step = ((), [])
+        self._last_step = _NO_STEP
         for name in frontier:
             # A node with out-edges of which none fired: a condition left the run with nowhere to go.
             if self.spec.out_edge_indices(name) and not any(f.source == name for f in fired):
