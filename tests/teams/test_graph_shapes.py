@@ -1,19 +1,25 @@
-"""Teams of one shape share a compiled, validated graph; a finished run leaves nothing for the collector."""
+"""Under load: teams of one shape share a compiled, validated graph; a finished run leaves nothing for
+the collector; a turn keeps nothing of the last one alive through its model call."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Iterator
+import weakref
+from collections.abc import AsyncGenerator, Iterator, Sequence
+from typing import Any
 
 import pytest
 
 import flowgen.engine.compiled as compiled_module
 from flowgen.agents import AssistantAgent
+from flowgen.base import Response
 from flowgen.conditions import MaxMessageTermination
+from flowgen.core import CancellationToken
 from flowgen.errors import GraphValidationError
 from flowgen.graph.validate import validate
-from flowgen.models import ReplayChatCompletionClient
+from flowgen.messages import BaseAgentEvent, BaseChatMessage
+from flowgen.models import CreateResult, ReplayChatCompletionClient
 from flowgen.teams import RoundRobinGroupChat, SelectorGroupChat, graph_shapes
 from flowgen.testing import ScriptedAgent
 
@@ -135,3 +141,44 @@ def test_a_finished_run_and_its_team_are_freed_without_the_collector() -> None:
     finally:
         gc.set_debug(flags)
         gc.garbage.clear()
+
+
+class _WatchedModel(ReplayChatCompletionClient):
+    """Notes, at each model call, how many earlier turns' Responses are still alive."""
+
+    def __init__(self, replies: list[str], responses: list[weakref.ref[Response]], alive: list[int]) -> None:
+        super().__init__(replies, record_calls=False)
+        self._responses = responses
+        self._alive = alive
+
+    async def create(self, *args: Any, **kwargs: Any) -> CreateResult:
+        self._alive.append(sum(1 for r in self._responses if r() is not None))
+        return await super().create(*args, **kwargs)
+
+
+class _WatchedAgent(AssistantAgent):
+    def __init__(self, name: str, model: _WatchedModel, responses: list[weakref.ref[Response]]) -> None:
+        super().__init__(name, model_client=model)
+        self._responses = responses
+
+    async def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
+        async for item in super().on_messages_stream(messages, cancellation_token):
+            if isinstance(item, Response):
+                self._responses.append(weakref.ref(item))
+            yield item
+
+
+async def test_a_turn_lets_the_last_turns_response_go_before_calling_the_model() -> None:
+    # What a step no longer needs must not live through the next model call: with many
+    # conversations waiting on their models at once, it would outlast the young collections.
+    responses: list[weakref.ref[Response]] = []
+    alive: list[int] = []
+    agents = [
+        _WatchedAgent(n, _WatchedModel([f"{n}{i}" for i in range(3)], responses, alive), responses)
+        for n in ("a", "b")
+    ]
+    result = await RoundRobinGroupChat(agents, max_turns=5).run(task="go")
+    assert len(result.messages) == 6
+    assert alive == [0, 0, 0, 0, 0]
