@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -75,6 +76,13 @@ def _without_images(message: LLMMessage) -> LLMMessage:
     return message
 
 
+@functools.lru_cache(maxsize=256)
+def _system_message(content: str) -> SystemMessage:
+    """One SystemMessage per text, shared by the agents given it (nearly all use the default): the
+    agent never changes it, and a server making agents per conversation would keep a copy in each."""
+    return SystemMessage(content=content)
+
+
 class AssistantAgent(BaseChatAgent):
     """An agent that answers with its model, calling tools and handing off as the model asks.
 
@@ -132,7 +140,15 @@ class AssistantAgent(BaseChatAgent):
         self._memory = self._check_memory(memory)
         self._model_client = model_client
         self._model_context = model_context if model_context is not None else UnboundedChatCompletionContext()
-        self._system_messages = [] if system_message is None else [SystemMessage(content=system_message)]
+        self._system_messages = (
+            []
+            if system_message is None
+            else [
+                _system_message(system_message)
+                if type(system_message) is str
+                else SystemMessage(content=system_message)
+            ]
+        )
         self._model_client_stream = model_client_stream
         self._vision = bool(model_client.model_info.get("vision", False))
         self._may_hold_images = not self._vision
