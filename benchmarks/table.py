@@ -142,7 +142,7 @@ def _concurrency(rows: list[Row], frameworks: Sequence[str]) -> list[str]:
         "",
         "Concurrency, each measurement beside what the same process measured (medians): the efficiency of a "
         "bare asyncio loop doing the same waits; the CPU per turn under load and with one conversation at a "
-        "time (the model's wait shortened to 1 µs), and their ratio; the collector's share of the wall time; "
+        "time (the model's wait shortened to 1 µs), and their ratio; the collector's share of the CPU time; "
         "the time to build one team (teams built inside the timed region); the calibration loop.",
         "",
         "| Scenario | Size | Framework | efficiency | " + " | ".join(c[1] for c in _LOAD_COLUMNS) + " |",
