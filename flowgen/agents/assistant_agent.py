@@ -216,6 +216,8 @@ class AssistantAgent(BaseChatAgent):
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[Event | Response, None]:
         await self._add_messages(messages)
+        # The context has them now; the list would otherwise live through the model call.
+        del messages
         inner: list[Event] = []
         if self._memory:  # most agents have none: skip the coroutine and its empty list
             for event in await self._memory_events():
