@@ -363,8 +363,10 @@ class SelectorGroupChat(BaseGroupChat):
         return self._policy
 
     def _graph_shape(self) -> Hashable | None:
+        if type(self)._build_graph is not SelectorGroupChat._build_graph:
+            return None  # a subclass building its own graph may read more than this key holds
         shape = participant_shape(self._participants)
-        return None if shape is None else (SelectorGroupChat, self.name, shape)
+        return None if shape is None else (type(self), self.name, shape)
 
     def _build_graph(self) -> GraphSpec:
         router = self.router_name

@@ -17,6 +17,7 @@ from flowgen.base import Response
 from flowgen.conditions import MaxMessageTermination
 from flowgen.core import CancellationToken
 from flowgen.errors import GraphValidationError
+from flowgen.graph.spec import GraphSpec
 from flowgen.graph.validate import validate
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.models import CreateResult, ReplayChatCompletionClient
@@ -182,3 +183,16 @@ async def test_a_turn_lets_the_last_turns_response_go_before_calling_the_model()
     result = await RoundRobinGroupChat(agents, max_turns=5).run(task="go")
     assert len(result.messages) == 6
     assert alive == [0, 0, 0, 0, 0]
+
+
+def test_a_subclass_building_its_own_graph_does_not_share() -> None:
+    class Reversed(RoundRobinGroupChat):
+        def _build_graph(self) -> GraphSpec:
+            spec = super()._build_graph()
+            return spec.model_copy(update={"entry": (self.participant_names[-1],)})
+
+    plain = RoundRobinGroupChat(_pair(), max_turns=2)
+    custom = Reversed(_pair(), max_turns=2)
+    assert custom.graph.entry == ("b",)
+    assert RoundRobinGroupChat(_pair(), max_turns=2).graph is plain.graph
+    assert plain.graph.entry == ("a",)
