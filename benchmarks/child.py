@@ -70,16 +70,122 @@ async def fan_out(module: ModuleType, size: int) -> Record:
     return record
 
 
-async def concurrency(module: ModuleType, size: int) -> Record:
-    workloads = [await module.conversation(CONVERSATION_TURNS, LATENCY_S) for _ in range(size)]
+async def _bare_floor(size: int) -> float:
+    """Efficiency of a bare asyncio loop doing the same waits: ``size`` tasks, each sleeping once a turn."""
+
+    async def conversation() -> None:
+        for _ in range(CONVERSATION_TURNS):
+            await asyncio.sleep(LATENCY_S)
+
     start = time.perf_counter()
     async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(w()) for w in workloads]
-    wall = time.perf_counter() - start
+        for _ in range(size):
+            group.create_task(conversation())
+    return CONVERSATION_TURNS * LATENCY_S / (time.perf_counter() - start)
+
+
+#: The single conversation's model waits this long: it takes the same path through the event loop as
+#: a 50 ms wait (a timer, a future, a poll) without leaving the CPU idle, which slows the next turn.
+SOLO_LATENCY_S = 1e-6
+SOLO_CONVERSATIONS = 30
+
+
+async def _solo_cpu_per_turn(module: ModuleType, latency: float, *, built_inside: bool) -> float:
+    """CPU seconds per turn of conversations run one at a time: the cost of a turn without load."""
+    built = (
+        []
+        if built_inside
+        else [await module.conversation(CONVERSATION_TURNS, latency) for _ in range(SOLO_CONVERSATIONS)]
+    )
+    cpu = time.process_time()
+    for i in range(SOLO_CONVERSATIONS):
+        workload = await module.conversation(CONVERSATION_TURNS, latency) if built_inside else built[i]
+        _check(await workload(), CONVERSATION_TURNS, "agent messages per conversation")
+    return (time.process_time() - cpu) / (SOLO_CONVERSATIONS * CONVERSATION_TURNS)
+
+
+class _CollectorClock:
+    """CPU time spent in the garbage collector, read from its start/stop callbacks.
+
+    CPU rather than wall time: on a busy machine a collection that is preempted would be charged for
+    the time other processes ran.
+    """
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.total += time.process_time() - self._started
+
+
+async def _concurrent(module: ModuleType, size: int, *, built_inside: bool) -> Record:
+    """``size`` conversations at once: efficiency, CPU per turn, collector time, and the bare floor.
+
+    Then, in the same process, conversations one at a time: the CPU a turn costs without load, with
+    the model's wait shortened to a microsecond (``solo_cpu_per_turn_us``) and with no wait at all
+    (``solo_nowait_cpu_per_turn_us``); ``load_ratio`` is the first over the concurrent cost per turn.
+
+    One zero-latency conversation runs first, untimed, so that lazy imports and first-use caches are
+    not billed to a single conversation (a server handles its thousandth conversation, not its first).
+    """
+    await (await module.conversation(CONVERSATION_TURNS, 0.0))()
+    gc.collect()
+    collector = _CollectorClock()
+    gc.callbacks.append(collector)
+    try:
+        workloads = (
+            []
+            if built_inside
+            else [await module.conversation(CONVERSATION_TURNS, LATENCY_S) for _ in range(size)]
+        )
+        cpu, start = time.process_time(), time.perf_counter()
+        if built_inside:
+            workloads = [await module.conversation(CONVERSATION_TURNS, LATENCY_S) for _ in range(size)]
+        built = time.perf_counter() - start
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(w()) for w in workloads]
+        wall = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+    finally:
+        gc.callbacks.remove(collector)
     for task in tasks:
         _check(task.result(), CONVERSATION_TURNS, "agent messages per conversation")
+    del workloads, tasks
+    gc.collect()
+    turns = size * CONVERSATION_TURNS
     ideal = CONVERSATION_TURNS * LATENCY_S
-    return {"wall_s": wall, "ideal_s": ideal, "efficiency": ideal / wall, "count": size * CONVERSATION_TURNS}
+    per_turn = cpu / turns
+    solo = await _solo_cpu_per_turn(module, SOLO_LATENCY_S, built_inside=built_inside)
+    solo_nowait = await _solo_cpu_per_turn(module, 0.0, built_inside=built_inside)
+    record: Record = {
+        "wall_s": wall,
+        "ideal_s": ideal,
+        "efficiency": ideal / wall,
+        "cpu_per_turn_us": per_turn * 1e6,
+        "solo_cpu_per_turn_us": solo * 1e6,
+        "solo_nowait_cpu_per_turn_us": solo_nowait * 1e6,
+        "load_ratio": per_turn / solo,
+        "gc_share": collector.total / cpu,
+        "floor_efficiency": await _bare_floor(size),
+        "count": turns,
+    }
+    if built_inside:
+        record["build_us"] = built / size * 1e6
+    return record
+
+
+async def concurrency(module: ModuleType, size: int) -> Record:
+    """Teams built before the clock starts: the cost of running them at once."""
+    return await _concurrent(module, size, built_inside=False)
+
+
+async def concurrency_built(module: ModuleType, size: int) -> Record:
+    """Teams built inside the timed region, as a server building one per request would."""
+    return await _concurrent(module, size, built_inside=True)
 
 
 async def memory(module: ModuleType, size: int) -> Record:
@@ -98,6 +204,7 @@ MEASURES: dict[str, Callable[[ModuleType, int], Coroutine[Any, Any, Record]]] = 
     "swarm": swarm,
     "fan_out": fan_out,
     "concurrency": concurrency,
+    "concurrency_built": concurrency_built,
     "memory": memory,
 }
 

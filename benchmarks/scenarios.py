@@ -109,6 +109,16 @@ SCENARIOS: dict[str, Scenario] = {
             higher_is_better=True,
         ),
         Scenario(
+            "concurrency_built",
+            "Concurrency as above, teams built inside the timed region",
+            (100, 1_000),
+            (50,),
+            "conversations",
+            "efficiency",
+            "ideal/actual",
+            higher_is_better=True,
+        ),
+        Scenario(
             "startup", "Start-up: import + one-turn team (whole process)", (1,), (1,), "turn", "wall_s", "s"
         ),
         Scenario(

@@ -51,6 +51,13 @@ EXTRA_METRICS = (
     "floor_instructions_m",
     "floor_instructions_k",
     "floor_per_turn_ms",
+    "floor_efficiency",
+    "cpu_per_turn_us",
+    "solo_cpu_per_turn_us",
+    "solo_nowait_cpu_per_turn_us",
+    "load_ratio",
+    "gc_share",
+    "build_us",
 )
 
 

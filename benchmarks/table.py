@@ -117,7 +117,48 @@ def _footnotes(document: dict[str, Any], rows: list[Row], frameworks: Sequence[s
             f"{counted[0].extra['floor_instructions_m']:,.0f} M instructions.",
         ]
     notes += _handoff_floor(rows)
+    notes += _concurrency(rows, frameworks)
     return notes
+
+
+#: The concurrency scenarios' figures beside their efficiency: (key, heading, scale, format).
+_LOAD_COLUMNS = (
+    ("floor_efficiency", "bare asyncio floor", 1.0, "{:.2f}"),
+    ("cpu_per_turn_us", "CPU µs/turn", 1.0, "{:.1f}"),
+    ("solo_cpu_per_turn_us", "one conversation", 1.0, "{:.1f}"),
+    ("load_ratio", "load ratio", 1.0, "{:.2f}"),
+    ("gc_share", "collector share", 1.0, "{:.0%}"),
+    ("build_us", "build µs/team", 1.0, "{:.0f}"),
+    ("calibration_s", "calibration ms", 1000.0, "{:.1f}"),
+)
+
+
+def _concurrency(rows: list[Row], frameworks: Sequence[str]) -> list[str]:
+    """Efficiency under load beside the bare asyncio floor, the CPU a turn costs, and calibration."""
+    mine = [r for r in rows if r.scenario.startswith("concurrency") and r.status == "ok" and r.extra]
+    if not mine:
+        return []
+    lines = [
+        "",
+        "Concurrency, each measurement beside what the same process measured (medians): the efficiency of a "
+        "bare asyncio loop doing the same waits; the CPU per turn under load and with one conversation at a "
+        "time (the model's wait shortened to 1 µs), and their ratio; the collector's share of the CPU time; "
+        "the time to build one team (teams built inside the timed region); the calibration loop.",
+        "",
+        "| Scenario | Size | Framework | efficiency | " + " | ".join(c[1] for c in _LOAD_COLUMNS) + " |",
+        "|---" * (4 + len(_LOAD_COLUMNS)) + "|",
+    ]
+    order = {f: i for i, f in enumerate(frameworks)}
+    for r in sorted(mine, key=lambda r: (r.scenario, r.size, order.get(r.framework, 99))):
+        cells = [
+            fmt.format(r.extra[key] * scale) if key in r.extra else "—"
+            for key, _, scale, fmt in _LOAD_COLUMNS
+        ]
+        built = "built inside" if r.scenario == "concurrency_built" else "built before"
+        lines.append(
+            f"| {built} | {r.size:,} | {LABELS[r.framework]} | {r.median:.2f} | " + " | ".join(cells) + " |"
+        )
+    return lines
 
 
 def _handoff_floor(rows: list[Row]) -> list[str]:

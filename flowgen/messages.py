@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from abc import ABC, abstractmethod
@@ -378,6 +379,16 @@ def build_tool_message_schemas() -> None:
             message_type.model_rebuild()
 
 
+@functools.cache
+def _builtin_types() -> dict[str, type[BaseChatMessage | BaseAgentEvent]]:
+    types: dict[str, type[BaseChatMessage | BaseAgentEvent]] = {}
+    for t in BUILTIN_CHAT_MESSAGES:
+        types[t.__name__] = t
+    for e in BUILTIN_AGENT_EVENTS:
+        types[e.__name__] = e
+    return types
+
+
 class MessageFactory:
     """Turns dumped messages back into objects; custom message types register here.
 
@@ -388,11 +399,8 @@ class MessageFactory:
     """
 
     def __init__(self) -> None:
-        self._message_types: dict[str, type[BaseChatMessage | BaseAgentEvent]] = {}
-        for t in BUILTIN_CHAT_MESSAGES:
-            self._message_types[t.__name__] = t
-        for e in BUILTIN_AGENT_EVENTS:
-            self._message_types[e.__name__] = e
+        # A copy of one table made once: every team makes a factory, and a loop per team costs more.
+        self._message_types: dict[str, type[BaseChatMessage | BaseAgentEvent]] = dict(_builtin_types())
 
     def is_registered(self, message_type: type[BaseChatMessage | BaseAgentEvent]) -> bool:
         return message_type.__name__ in self._message_types

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -100,6 +101,13 @@ def _without_images(message: LLMMessage) -> LLMMessage:
     return message
 
 
+@functools.lru_cache(maxsize=256)
+def _system_message(content: str) -> SystemMessage:
+    """One SystemMessage per text, shared by the agents given it (nearly all use the default): the
+    agent never changes it, and a server making agents per conversation would keep a copy in each."""
+    return SystemMessage(content=content)
+
+
 class AssistantAgent(BaseChatAgent):
     """An agent that answers with its model, calling tools and handing off as the model asks.
 
@@ -168,7 +176,15 @@ class AssistantAgent(BaseChatAgent):
         self._memory = self._check_memory(memory)
         self._model_client = model_client
         self._model_context = model_context if model_context is not None else UnboundedChatCompletionContext()
-        self._system_messages = [] if system_message is None else [SystemMessage(content=system_message)]
+        self._system_messages = (
+            []
+            if system_message is None
+            else [
+                _system_message(system_message)
+                if type(system_message) is str
+                else SystemMessage(content=system_message)
+            ]
+        )
         self._model_client_stream = model_client_stream
         self._vision = bool(model_client.model_info.get("vision", False))
         self._may_hold_images = not self._vision
@@ -278,6 +294,8 @@ class AssistantAgent(BaseChatAgent):
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[Event | Response, None]:
         await self._add_messages(messages)
+        # The context has them now; the list would otherwise live through the model call.
+        del messages
         inner: list[Event] = []
         if self._memory:  # most agents have none: skip the coroutine and its empty list
             for event in await self._memory_events():
@@ -286,8 +304,10 @@ class AssistantAgent(BaseChatAgent):
         model_tools, toolbox = self._model_tools, self._toolbox
         if self._workbenches:  # listed once per turn: the same tools for every model call of the turn
             model_tools, toolbox = await self._workbench_toolbox()
-        calls: list[FunctionCall] = []
-        results: list[FunctionExecutionResult] = []
+        # Set by the first tool round (max_tool_iterations is at least 1): a turn that ends in text, nearly
+        # every turn, makes no lists for them, which would live through the model call for nothing.
+        calls: list[FunctionCall]
+        results: list[FunctionExecutionResult]
         for _ in range(self._max_tool_iterations):
             reply: _Reply | None = None
             if self._model_client_stream or self._output_content_type is not None:

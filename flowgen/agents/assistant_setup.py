@@ -55,7 +55,9 @@ def as_handoffs(agent_name: str, handoffs: Sequence[Handoff | str] | None) -> di
     return {h.name: h for h in built}
 
 
-def _require_unique(agent_name: str, what: str, names: Iterable[str]) -> None:
+def _require_unique(agent_name: str, what: str, names: Sequence[str]) -> None:
+    if len(names) < 2:
+        return  # most agents have no tool, or one: no Counter to build on every agent made
     repeated = sorted(name for name, count in Counter(names).items() if count > 1)
     if repeated:
         raise ConfigurationError(

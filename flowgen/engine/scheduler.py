@@ -46,10 +46,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowgen.base import ChatAgent, Response, Savepoint, TaskResult, Team, TerminationCondition
 from flowgen.core import CancellationToken
+from flowgen.engine.compiled import CompiledGraph
 from flowgen.engine.policy import Selection, SelectionContext, SpeakerPolicy, StatefulPolicy
 from flowgen.engine.recording import StopKind, TraceRecorder, TraceRecording
 from flowgen.engine.state import LiveState, RunState
-from flowgen.engine.transitions import Fired, Transitions
+from flowgen.engine.transitions import Fired
 from flowgen.errors import (
     ConfigurationError,
     NodeTimeoutError,
@@ -61,7 +62,6 @@ from flowgen.errors import (
 from flowgen.graph.message_filter import MessageFilterConfig
 from flowgen.graph.node_policy import NodePolicy
 from flowgen.graph.spec import AgentNode, GraphSpec
-from flowgen.graph.validate import validate
 from flowgen.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -78,6 +78,9 @@ if TYPE_CHECKING:
 
 Item = BaseAgentEvent | BaseChatMessage
 Participant = ChatAgent | Team
+
+#: The last step when none has been taken (or it is no longer needed).
+_NO_STEP: tuple[Sequence[str], list[Fired]] = ((), [])
 
 # Routers that lead straight to routers are resolved in the same step; this bounds a policy loop.
 _MAX_ROUTER_HOPS = 64
@@ -138,6 +141,7 @@ class GraphRunner:
         completed_reason: the stop reason when the graph runs out of ready nodes.
         checkpointer: the store :meth:`stream_thread` saves every step in (teams pass theirs).
         durability: when :meth:`stream_thread` writes: ``"sync"``, ``"async"`` or ``"exit"``.
+        compiled: ``spec`` compiled, shared with other runners of it (compiled here when None).
     """
 
     def __init__(
@@ -154,6 +158,7 @@ class GraphRunner:
         completed_reason: str = "The graph reached its end.",
         checkpointer: Checkpointer | None = None,
         durability: Durability = "sync",
+        compiled: CompiledGraph | None = None,
     ) -> None:
         if max_turns is not None and max_turns < 1:
             raise ConfigurationError(f"max_turns must be at least 1 (or None for no limit), got {max_turns}")
@@ -172,18 +177,18 @@ class GraphRunner:
         self.checkpointer = checkpointer
         self.durability = durability
         self.state = LiveState()
-        self._transitions = Transitions(spec)
+        # Shared by every runner of the same graph when the team hands one in (see CompiledGraph).
+        self._compiled = compiled if compiled is not None and compiled.spec is spec else CompiledGraph(spec)
+        self._transitions = self._compiled.transitions
         #: Context scoping: the message filter of each node that narrows what it is given.
-        self._scopes: dict[str, MessageFilterConfig] = {
-            n.name: n.sees for n in spec.nodes if isinstance(n, AgentNode) and n.sees is not None
-        }
+        self._scopes: dict[str, MessageFilterConfig] = self._compiled.scopes
         #: Nodes with a retry or timeout policy in the graph spec.
         self._guards: dict[str, NodePolicy] = {
             n.name: n.policy for n in spec.nodes if isinstance(n, AgentNode) and n.policy is not None
         }
         self._validated = False
         self._running = False
-        self._last_step: tuple[Sequence[str], list[Fired]] = ((), [])
+        self._last_step = _NO_STEP
         self._last_recording: TraceRecording | None = None
         #: The savepoint of the step in flight; None between steps.
         self._savepoint: _StepSavepoint | None = None
@@ -218,7 +223,7 @@ class GraphRunner:
         bounded = (
             not self.require_bounded or self.termination_condition is not None or self.max_turns is not None
         )
-        validate(self.spec, participants=self.participants.keys(), bounded=bounded, policies=self.policies)
+        self._compiled.validate(self.participants.keys(), bounded=bounded, policies=self.policies)
         self._validated = True
 
     # ----------------------------------------------------------------- state
@@ -464,6 +469,7 @@ class GraphRunner:
                 now = 0.0
                 hold = self._interrupt_before(frontier) if frontier and self.interrupt_before else None
                 if frontier and hold is None:
+                    self._last_step = _NO_STEP  # read by _ran_out only: not kept through this step's waits
                     if self.emit_team_events:
                         yield SelectSpeakerEvent(content=list(frontier), source=self.name)
                     participants = self.participants
@@ -545,6 +551,9 @@ class GraphRunner:
             if stop is not None:
                 yield self._finish(stop, rec, clock)
                 return
+            # Let this step's objects go before the next step's model call: kept alive through that
+            # wait, they would outlive the young collections and be scanned by the old ones.
+            delta = results = reply = None  # type: ignore[assignment]
 
     def _commit_step(
         self,
@@ -729,7 +738,7 @@ class GraphRunner:
             st.pending.clear()
             return _Stop(f"Nodes {waiting} are waiting for inputs that can no longer arrive.", "stalled")
         frontier, fired = self._last_step
-        self._last_step = ((), [])
+        self._last_step = _NO_STEP
         for name in frontier:
             # A node with out-edges of which none fired: a condition left the run with nowhere to go.
             if self.spec.out_edge_indices(name) and not any(f.source == name for f in fired):

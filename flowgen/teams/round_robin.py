@@ -6,13 +6,13 @@ run without a task continues the rotation; ``reset`` starts it again from the fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from flowgen.base import TerminationCondition
 from flowgen.graph.spec import AgentNode, GraphSpec, NextEdge
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
-from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
+from flowgen.teams.shell import BaseGroupChat, Participant, participant_node, participant_shape
 
 if TYPE_CHECKING:
     from flowgen.checkpoint.protocol import Checkpointer
@@ -78,6 +78,12 @@ class RoundRobinGroupChat(BaseGroupChat):
             durability=durability,
             node_policies=node_policies,
         )
+
+    def _graph_shape(self) -> Hashable | None:
+        if type(self)._build_graph is not RoundRobinGroupChat._build_graph:
+            return None  # a subclass building its own graph may read more than this key holds
+        shape = participant_shape(self._participants)
+        return None if shape is None else (type(self), self.name, shape)
 
     def _build_graph(self) -> GraphSpec:
         names = self.participant_names

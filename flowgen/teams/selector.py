@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import logging
 import string
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flowgen.base import TerminationCondition
@@ -38,7 +38,7 @@ from flowgen.models.types import (
     SystemMessage,
     UserMessage,
 )
-from flowgen.teams.shell import BaseGroupChat, Participant, participant_node
+from flowgen.teams.shell import BaseGroupChat, Participant, participant_node, participant_shape
 from flowgen.teams.speaker_choice import (
     Choice,
     History,
@@ -399,6 +399,12 @@ class SelectorGroupChat(BaseGroupChat):
         """The speaker policy (its ``previous_speaker`` is part of the saved state)."""
         assert self._policy is not None
         return self._policy
+
+    def _graph_shape(self) -> Hashable | None:
+        if type(self)._build_graph is not SelectorGroupChat._build_graph:
+            return None  # a subclass building its own graph may read more than this key holds
+        shape = participant_shape(self._participants)
+        return None if shape is None else (type(self), self.name, shape)
 
     def _build_graph(self) -> GraphSpec:
         router = self.router_name

@@ -49,7 +49,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Hashable, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
@@ -65,11 +65,13 @@ from flowgen.errors import CheckpointNotFoundError, ConfigurationError, StateErr
 from flowgen.graph.node_policy import NodePolicy
 from flowgen.graph.spec import AgentNode, GraphSpec
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, ModelClientStreamingChunkEvent
+from flowgen.teams.graph_shapes import compiled_graph
 from flowgen.telemetry import hooks
 
 if TYPE_CHECKING:
     from flowgen.checkpoint.protocol import Checkpointer
     from flowgen.checkpoint.records import Checkpoint
+    from flowgen.engine.compiled import CompiledGraph
     from flowgen.engine.durable import Durability, ThreadRun
     from flowgen.engine.trace import RunTrace
 
@@ -132,9 +134,12 @@ class BaseGroupChat(Team, ABC):
         #: The stream of the run in progress (weakly: a dropped stream is a run to wait for, not to keep).
         self._current_run: weakref.ref[AsyncGenerator[Any, None]] | None = None
         self._run_stopped: asyncio.Event | None = None  # set when the run in progress has ended
-        self._graph = self._build_graph()
-        if node_policies:
-            self._graph = _with_policies(self._graph, node_policies)
+        compiled: CompiledGraph | None = None
+        if node_policies:  # policies make the graph this team's own: it is not shared by shape
+            self._graph = _with_policies(self._build_graph(), node_policies)
+        else:
+            compiled = compiled_graph(self._graph_shape(), self._build_graph)
+            self._graph = compiled.spec
         self._runner = GraphRunner(
             self._graph,
             self._scheduled_participants(),
@@ -147,6 +152,7 @@ class BaseGroupChat(Team, ABC):
             completed_reason=self.completed_reason,
             checkpointer=checkpointer,
             durability=durability,
+            compiled=compiled,
         )
         self._checkpointer = checkpointer
         self._durability: Durability = durability
@@ -166,6 +172,12 @@ class BaseGroupChat(Team, ABC):
     @abstractmethod
     def _build_graph(self) -> GraphSpec:
         """The team's graph: one AgentNode per participant, plus routers and edges."""
+
+    def _graph_shape(self) -> Hashable | None:
+        """Everything :meth:`_build_graph` reads, as a hashable key; teams with equal keys share one
+        compiled graph (see :mod:`flowgen.teams.graph_shapes`). None (the default) builds a graph per team.
+        """
+        return None
 
     def _build_policies(self) -> Mapping[str, SpeakerPolicy]:
         """The speaker policy of each router node of the graph, by router name."""
@@ -603,6 +615,20 @@ def _factory(
                 if not factory.is_registered(produced):
                     factory.register(produced)
     return factory
+
+
+def participant_shape(participants: Sequence[Participant]) -> tuple[tuple[str, str, str], ...] | None:
+    """What :func:`participant_node` makes each participant's node of, or None when a nested team's
+    graph is among it (teams holding teams build their own graphs)."""
+    shape: list[tuple[str, str, str]] = []
+    for p in participants:
+        if not isinstance(p, ChatAgent):
+            return None
+        description = p.description
+        if type(description) is not str:
+            return None  # a key must hash, and compare as the node would
+        shape.append((p.name, description, type(p).__name__))
+    return tuple(shape)
 
 
 def participant_node(participant: Participant) -> AgentNode:

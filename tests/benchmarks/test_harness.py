@@ -22,6 +22,7 @@ SCENARIOS = (
     "swarm_instructions",
     "fan_out",
     "concurrency",
+    "concurrency_built",
     "startup",
     "startup_instructions",
     "memory",
@@ -33,6 +34,7 @@ METRICS = {
     "swarm_instructions": "instructions_k",
     "fan_out": "per_turn_ms",
     "concurrency": "efficiency",
+    "concurrency_built": "efficiency",
     "startup": "wall_s",
     "startup_instructions": "instructions_m",
     "memory": "rss_per_team_kb",
@@ -101,13 +103,29 @@ def test_scenario_reports_its_metric_when_flowgen_can_run_it(document: dict[str,
         assert row["low"] <= row["median"] <= row["high"]
 
 
-@pytest.mark.parametrize("scenario", ["round_robin", "selector", "swarm", "fan_out", "concurrency"])
+@pytest.mark.parametrize(
+    "scenario", ["round_robin", "selector", "swarm", "fan_out", "concurrency", "concurrency_built"]
+)
 def test_counts_come_from_the_framework_result(document: dict[str, Any], scenario: str) -> None:
     runs = [r for r in document["runs"] if r["scenario"] == scenario and r["status"] == "ok"]
     if not runs:
         pytest.skip(f"flowgen cannot run {scenario} yet")
     for record in runs:
         assert record["count"] > 0
+
+
+@pytest.mark.parametrize("scenario", ["concurrency", "concurrency_built"])
+def test_concurrency_reports_the_floor_and_the_cost_of_a_turn_under_load(
+    document: dict[str, Any], scenario: str
+) -> None:
+    for row in _rows(document, scenario):
+        extra = row["extra"]
+        assert 0 < extra["floor_efficiency"] <= 1.0  # a bare asyncio loop doing the same waits
+        assert extra["cpu_per_turn_us"] > 0 and extra["solo_cpu_per_turn_us"] > 0
+        assert extra["load_ratio"] > 0
+        assert 0 <= extra["gc_share"] < 1
+        assert extra["calibration_s"] > 0
+        assert ("build_us" in extra) == (scenario == "concurrency_built")
 
 
 def test_start_up_instructions_are_counted_above_the_floor(document: dict[str, Any]) -> None:
