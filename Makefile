@@ -41,13 +41,20 @@ test: lint typecheck contracts pytest
 demo: setup
 	$(PY) -m flowgen.demo
 
-# Side by side with AutoGen and LangGraph (installed by the `bench` extra); up to 30 minutes.
+# Side by side with AutoGen and LangGraph (installed by the `bench` extra), then the scripts of the
+# layers beyond one process, each printing JSON; about 45 minutes in all.
 bench: setup
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.core_runtime
 	$(PY) -m benchmarks.core_eviction
 	$(PY) -m benchmarks.pooled_client
+	$(PY) -m benchmarks.team_build
+	$(PY) -m benchmarks.telemetry_cost
+	$(PY) -m benchmarks.checkpoint_cost
+	$(PY) -m benchmarks.code_execution
+	$(PY) -m benchmarks.mcp_calls
+	$(PY) -m benchmarks.distributed_ray
 
 bench-quick: setup
 	$(PY) -m pip install -q -e '.[bench]'
