@@ -14,6 +14,7 @@ from flowgen.cli.run_diff import RunDiff
 from flowgen.cli.run_file import SavedRun, load_run
 from flowgen.errors import (
     CassetteDriftError,
+    CLIError,
     RendererNotFoundError,
     ReplayExhaustedError,
     UnusedRepliesError,
@@ -26,11 +27,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     diff = commands.add_parser(
         "diff",
         help="where two runs diverged (text, and an SVG of both paths)",
-        description="Compare two run.json files: first differing step, path and message differences. "
+        description="Compare two run.json files: first differing step, path and message differences; "
+        "or, with --store, two checkpoints (two branches) of a durable thread, given as THREAD@CHECKPOINT. "
         "Exit status 0 when the runs match, 1 when they differ.",
     )
-    diff.add_argument("run_a", type=Path, metavar="RUN_A.json")
-    diff.add_argument("run_b", type=Path, metavar="RUN_B.json")
+    diff.add_argument("run_a", metavar="RUN_A.json|THREAD@CHECKPOINT")
+    diff.add_argument("run_b", metavar="RUN_B.json|THREAD@CHECKPOINT")
+    diff.add_argument(
+        "--store",
+        help="a checkpoint store (SQLite file or postgresql:// URL): compare two checkpoints of a thread",
+    )
+    diff.add_argument(
+        "--team", metavar="PATH[:NAME]", help="with --store: draw both branches on this team's graph"
+    )
     diff.add_argument(
         "-o",
         "--output",
@@ -44,12 +53,30 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def diff_command(args: argparse.Namespace, console: RichConsole) -> int:
-    a, b = load_run(args.run_a), load_run(args.run_b)
+    if args.store is not None:
+        return _thread_diff(args, console)
+    a, b = load_run(Path(args.run_a)), load_run(Path(args.run_b))
     diff = RunDiff.between(a.result, b.result)
     print_diff(console, diff, str(args.run_a), str(args.run_b))
     if not args.no_svg:
         _write_overlay(console, a, b, args.output)
     return 0 if diff.same else 1
+
+
+def _thread_diff(args: argparse.Namespace, console: RichConsole) -> int:
+    """Two checkpoints of one thread: what ``flowgen threads diff`` prints and draws."""
+    from flowgen.cli.thread_commands import diff_checkpoints
+
+    (thread_a, _, checkpoint_a), (thread_b, _, checkpoint_b) = (
+        args.run_a.partition("@"),
+        args.run_b.partition("@"),
+    )
+    if not (checkpoint_a and checkpoint_b) or thread_a != thread_b:
+        raise CLIError(
+            "with --store, give two checkpoints of one thread as THREAD@CHECKPOINT THREAD@CHECKPOINT "
+            "(`flowgen threads show THREAD --store ...` lists its checkpoint ids)"
+        )
+    return diff_checkpoints(args.store, thread_a, checkpoint_a, checkpoint_b, args.team, args.output, console)
 
 
 def _write_overlay(console: RichConsole, a: SavedRun, b: SavedRun, output: Path) -> None:

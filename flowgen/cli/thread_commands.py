@@ -181,6 +181,27 @@ async def _diff(args: argparse.Namespace, store: Checkpointer, console: RichCons
     return 0 if ka == kb else 1
 
 
+def diff_checkpoints(
+    store: str,
+    thread: str,
+    checkpoint_a: str,
+    checkpoint_b: str,
+    team: str | None,
+    output: Path,
+    console: RichConsole,
+) -> int:
+    """``flowgen threads diff``, for ``flowgen diff --store``: where two branches of a thread diverge."""
+    args = argparse.Namespace(
+        store=store,
+        thread=thread,
+        checkpoint_a=checkpoint_a,
+        checkpoint_b=checkpoint_b,
+        team=team,
+        output=output,
+    )
+    return _with_store(args, console, _diff)
+
+
 def _draw_branches(
     args: argparse.Namespace, a: ThreadSnapshot, b: ThreadSnapshot, console: RichConsole
 ) -> None:

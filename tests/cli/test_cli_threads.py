@@ -68,6 +68,12 @@ def test_fork_runs_from_an_old_checkpoint_and_diff_shows_where_branches_part(tmp
     diff = run_cli("threads", "diff", "t", old[0], new[0], "--store", db, "--team", TEAM, "-o", svg)
     assert diff.status == 1 and "common" in diff.output and "shorter please" in diff.output
     assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml") and "writer" in svg.read_text()
+    # The top-level `flowgen diff` takes the same two branches as THREAD@CHECKPOINT with --store.
+    top = tmp_path / "top.svg"
+    same = run_cli("diff", f"t@{old[0]}", f"t@{new[0]}", "--store", db, "--team", TEAM, "-o", top)
+    assert same.status == 1 and "shorter please" in same.output and top.exists()
+    wrong = run_cli("diff", "t", f"t@{new[0]}", "--store", db)
+    assert wrong.status != 0 and "THREAD@CHECKPOINT" in wrong.output
 
 
 def test_unknown_threads_and_stores_are_one_line_errors(tmp_path: Path) -> None:
