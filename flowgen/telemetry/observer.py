@@ -458,6 +458,11 @@ class Telemetry:
     def model_fallback(self, model: str, reason: str) -> None:
         if self.metrics is not None:
             self.metrics.add("flowgen.model.fallbacks", 1, model, reason)
+        call = _model_call.get()
+        if call is not None and call.span is not None:  # the chat span shows which models it passed over
+            call.span.add_event(
+                "fallback", {"flowgen.fallback.skipped": model, "flowgen.fallback.reason": reason}
+            )
 
     def breaker_changed(self, model: str, state: str, previous: str) -> None:
         if self.metrics is None:

@@ -274,3 +274,26 @@ async def test_a_durable_run_names_its_thread_and_counts_its_checkpoint_writes(t
     assert samples[("flowgen_checkpoint_writes_total", (("status", "ok"),))] >= 1
     assert samples[("flowgen_checkpoint_duration_seconds_count", ())] >= 1
     assert hooks.conversation_id.get() is None  # restored once the run is over
+
+
+async def test_a_fallback_chain_shows_on_the_chat_span_which_model_it_passed_over(traced: Traced) -> None:
+    from flowgen.agents import AssistantAgent
+    from flowgen.errors import ModelClientError
+    from flowgen.models import (
+        FallbackChatCompletionClient,
+        FunctionChatCompletionClient,
+        ReplayChatCompletionClient,
+    )
+
+    def down(messages: object, info: object) -> str:
+        raise ModelClientError("503 overloaded", retryable=True, status_code=503)
+
+    chain = FallbackChatCompletionClient(
+        [FunctionChatCompletionClient(down), ReplayChatCompletionClient(["ok"])]
+    )
+    await AssistantAgent("resilient", model_client=chain).run(task="hi")
+    chat = next(s for s in traced.spans() if s.name.startswith("chat"))
+    events = [e for e in chat.events if e.name == "fallback"]
+    assert [
+        (e.attributes["flowgen.fallback.skipped"], e.attributes["flowgen.fallback.reason"]) for e in events
+    ] == [("FunctionChatCompletionClient#0", "error")]
