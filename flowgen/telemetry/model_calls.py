@@ -8,21 +8,22 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
-from flowgen.models.types import CreateResult, LLMMessage, ModelInfo, RequestUsage
+from flowgen.models.types import CreateResult, LLMMessage
+from flowgen.models.wrapped_client import WrappedChatCompletionClient
 
 if TYPE_CHECKING:
     from flowgen.core import CancellationToken
     from flowgen.telemetry.observer import Telemetry
 
 
-class ObservedModel(ChatCompletionClient):
+class ObservedModel(WrappedChatCompletionClient):
     """Delegates to ``inner``; each create / create_stream is a ``chat`` span, metrics and a log line.
 
     Made per call by the agent when telemetry is on, so the client the user built stays untouched.
     """
 
     def __init__(self, inner: ChatCompletionClient, telemetry: Telemetry, agent: str) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._telemetry = telemetry
         self._agent = agent
 
@@ -37,9 +38,9 @@ class ObservedModel(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         telemetry = self._telemetry
-        call = telemetry.model_started(self._inner, self._agent, messages, streaming=False)
+        call = telemetry.model_started(self.client, self._agent, messages, streaming=False)
         try:
-            result = await self._inner.create(
+            result = await self.client.create(
                 messages,
                 tools=tools,
                 tool_choice=tool_choice,
@@ -64,9 +65,9 @@ class ObservedModel(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:
         telemetry = self._telemetry
-        call = telemetry.model_started(self._inner, self._agent, messages, streaming=True)
+        call = telemetry.model_started(self.client, self._agent, messages, streaming=True)
         result: CreateResult | None = None
-        stream = self._inner.create_stream(
+        stream = self.client.create_stream(
             messages,
             tools=tools,
             tool_choice=tool_choice,
@@ -86,25 +87,3 @@ class ObservedModel(ChatCompletionClient):
             telemetry.model_finished(call, None, exc)
             raise
         telemetry.model_finished(call, result, None)
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-    def actual_usage(self) -> RequestUsage:
-        return self._inner.actual_usage()
-
-    def total_usage(self) -> RequestUsage:
-        return self._inner.total_usage()
-
-    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Tools = ()) -> int:
-        return self._inner.count_tokens(messages, tools=tools)
-
-    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Tools = ()) -> int:
-        return self._inner.remaining_tokens(messages, tools=tools)
-
-    @property
-    def model_info(self) -> ModelInfo:
-        return self._inner.model_info
-
-    def _telemetry_request(self) -> tuple[str, str | None, Mapping[str, Any]]:
-        return self._inner._telemetry_request()

@@ -25,7 +25,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from flowgen.core import CancellationToken
 from flowgen.core.cache_store import CacheStore, InMemoryStore
 from flowgen.models.client import ChatCompletionClient, JsonOutput, ToolChoice, Tools
-from flowgen.models.types import CreateResult, LLMMessage, ModelInfo, RequestUsage, tool_schema
+from flowgen.models.types import CreateResult, LLMMessage, tool_schema
+from flowgen.models.wrapped_client import WrappedChatCompletionClient
 
 logger = logging.getLogger("flowgen.models.cache")
 
@@ -65,7 +66,7 @@ def _output_format(json_output: JsonOutput) -> object:
     return json_output
 
 
-class ChatCompletionCache(ChatCompletionClient):
+class ChatCompletionCache(WrappedChatCompletionClient):
     """A client that answers repeated requests from ``store`` (in memory by default).
 
     Example:
@@ -80,7 +81,7 @@ class ChatCompletionCache(ChatCompletionClient):
     """
 
     def __init__(self, client: ChatCompletionClient, store: CacheStore[Any] | None = None) -> None:
-        self.client = client
+        super().__init__(client)
         self.store: CacheStore[Any] = store if store is not None else InMemoryStore()
 
     def _lookup(self, key: str) -> CreateResult | list[str | CreateResult] | None:
@@ -156,22 +157,3 @@ class ChatCompletionCache(ChatCompletionClient):
         # Only a stream that ran to its final reply is stored: a broken one must be asked again.
         if items and isinstance(items[-1], CreateResult):
             self.store.set(key, items)
-
-    async def close(self) -> None:
-        await self.client.close()
-
-    def actual_usage(self) -> RequestUsage:
-        return self.client.actual_usage()
-
-    def total_usage(self) -> RequestUsage:
-        return self.client.total_usage()
-
-    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Tools = ()) -> int:
-        return self.client.count_tokens(messages, tools=tools)
-
-    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Tools = ()) -> int:
-        return self.client.remaining_tokens(messages, tools=tools)
-
-    @property
-    def model_info(self) -> ModelInfo:
-        return self.client.model_info
