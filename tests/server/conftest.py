@@ -1,83 +1,15 @@
-"""Fixtures for the server tests: an app serving the offline write/review team, over httpx in-process.
-
-``gated`` is a one-agent team whose model waits for the test to open a gate, so a run can be held
-in progress while the test sends a second request.
-"""
+"""Fixtures for the server tests (the app itself is built in server_support)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
-
-from flowgen.agents import AssistantAgent
-from flowgen.base import Team
-from flowgen.checkpoint import SqliteCheckpointer
-from flowgen.models import FunctionChatCompletionClient
-from flowgen.server import ServerSettings, create_app
-from flowgen.server.context import Context
-from flowgen.teams import RoundRobinGroupChat
-from graphs import write_review
-
-KEY_A = "key-a-3f9c2e"
-KEY_B = "key-b-81d0aa"
-
-
-@dataclass
-class Gate:
-    """Holds the ``gated`` team's model call until :meth:`open`; ``called`` is set when it is waiting."""
-
-    called: asyncio.Event = field(default_factory=asyncio.Event)
-    opened: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def reply(self, messages: object, info: object) -> str:
-        self.called.set()
-        await self.opened.wait()
-        return "done"
-
-
-@dataclass
-class Served:
-    client: httpx.AsyncClient
-    ctx: Context
-    store: SqliteCheckpointer
-    gate: Gate
-
-    def headers(self, key: str = KEY_A) -> dict[str, str]:
-        return {"X-API-Key": key}
-
-
-def teams(gate: Gate) -> dict[str, Callable[[], Team]]:
-    def gated() -> Team:
-        agent = AssistantAgent("worker", model_client=FunctionChatCompletionClient(gate.reply))
-        return RoundRobinGroupChat([agent], max_turns=1, name="gated")
-
-    return {"write_review": write_review.build, "gated": gated}
-
-
-def settings(tmp_path: Path, **overrides: object) -> ServerSettings:
-    values: dict[str, object] = {
-        "api_keys": [KEY_A, KEY_B],
-        "store": str(tmp_path / "runs.db"),
-        "max_body_bytes": 4096,
-    }
-    values.update(overrides)
-    return ServerSettings(_env_file=None, **values)  # type: ignore[arg-type]
+from server_support import Served, serving
 
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    gate = Gate()
-    config = settings(tmp_path)
-    store = SqliteCheckpointer(config.store)
-    app = create_app(teams(gate), config, store)
-    ctx: Context = app.state.flowgen
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Served(client, ctx, store, gate)
-    ctx.directory.close()
-    await store.aclose()
+    async with serving(tmp_path) as running:
+        yield running

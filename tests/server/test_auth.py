@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import KEY_A, Gate, Served, settings, teams
+from server_support import KEY_A, Gate, Served, settings, teams
 
 from flowgen.checkpoint import MemoryCheckpointer
 from flowgen.errors import ConfigurationError

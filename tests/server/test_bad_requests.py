@@ -6,8 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import KEY_B, Served
-from test_runs import TASK, new_thread
+from server_support import KEY_B, TASK, Served, new_thread
 
 
 async def stored(served: Served) -> tuple[Any, ...]:

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import Served
+from server_support import TASK, Served, new_thread
 
 from flowgen.checkpoint import SqliteCheckpointer
 from graphs import write_review
 
-TASK = "Write a haiku about autumn."
 VOLATILE = ("id", "created_at")
 
 
@@ -37,13 +36,6 @@ async def in_process(tmp_path: Path) -> tuple[list[tuple[str, dict[str, Any]]], 
             items.append(("message" if isinstance(item, BaseChatMessage) else "event", item.dump()))
     await store.aclose()
     return items, stop
-
-
-async def new_thread(served: Served, key: str | None = None) -> str:
-    response = await served.client.post("/threads", headers=served.headers(*([key] if key else [])))
-    assert response.status_code == 201, response.text
-    thread_id: str = response.json()["thread_id"]
-    return thread_id
 
 
 def parse_sse(text: str) -> list[dict[str, str]]:
