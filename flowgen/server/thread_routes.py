@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +12,7 @@ from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from flowgen.checkpoint.records import Checkpoint
 from flowgen.errors import FlowgenError, RequestError
@@ -92,7 +93,21 @@ async def run_stream(request: Request) -> Response:
         finally:
             ctx.runs.release(thread_id)
 
-    return EventSourceResponse(events(), ping=15)
+    return RunStream(events(), release=lambda: ctx.runs.release(thread_id))
+
+
+class RunStream(EventSourceResponse):
+    """An SSE response that frees its thread when it ends, even if its run never started streaming."""
+
+    def __init__(self, content: AsyncIterator[dict[str, str]], release: Callable[[], None]) -> None:
+        super().__init__(content, ping=15)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 async def _start(request: Request) -> tuple[Context, str, RunRequest]:
