@@ -105,3 +105,14 @@ def test_keys_kept_only_as_digests() -> None:
     assert all("plain-secret" not in d for d in keys._digests)
     assert keys.owner_of("plain-secret") is not None
     assert keys.owner_of("plain-secre") is None
+
+
+def test_settings_read_a_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLOWGEN_API_KEYS", raising=False)
+    (tmp_path / ".env").write_text(
+        "FLOWGEN_API_KEYS=from-dotenv\nFLOWGEN_PORT=9001\nFLOWGEN_LOG_LEVEL=DEBUG\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    config = ServerSettings()
+    assert [k.get_secret_value() for k in config.api_keys] == ["from-dotenv"]
+    assert (config.port, config.log_level) == (9001, "debug")
