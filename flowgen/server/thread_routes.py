@@ -15,7 +15,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from flowgen.checkpoint.records import Checkpoint
-from flowgen.errors import FlowgenError, RequestError
+from flowgen.errors import RequestError
 from flowgen.server.context import Context, context
 from flowgen.server.request_body import read_model
 from flowgen.server.runs import RunRequest
@@ -67,10 +67,10 @@ async def run_wait(request: Request) -> Response:
                 messages.append(data)
             elif kind == "end":
                 end = data
-    except FlowgenError as exc:
-        if isinstance(exc, RequestError):
-            raise
-        raise RequestError(422, "run_failed", f"the run failed: {type(exc).__name__}: {exc}") from None
+    except RequestError:
+        raise
+    except Exception as exc:  # the run's own failure, reported to its caller (cancellation still propagates)
+        return JSONResponse({"error": _failure(thread_id, exc)}, status_code=500)
     finally:
         ctx.runs.release(thread_id)
     return JSONResponse({**end, "messages": messages})
@@ -85,10 +85,13 @@ async def run_stream(request: Request) -> Response:
             async for kind, data in ctx.runs.stream(thread_id, run):
                 number += 1
                 yield {"id": str(number), "event": kind, "data": json.dumps(data)}
-        except FlowgenError as exc:
+        except Exception as exc:  # the run's own failure, sent as the stream's last event
             number += 1
-            code = exc.code if isinstance(exc, RequestError) else "run_failed"
-            failure = {"code": code, "message": f"{type(exc).__name__}: {exc}"}
+            failure = (
+                {"code": exc.code, "message": str(exc)}
+                if isinstance(exc, RequestError)
+                else _failure(thread_id, exc)
+            )
             yield {"id": str(number), "event": "error", "data": json.dumps(failure)}
         finally:
             ctx.runs.release(thread_id)
@@ -120,6 +123,14 @@ async def _start(request: Request) -> tuple[Context, str, RunRequest]:
         raise RequestError(422, "no_input", "the thread is empty: send an input to start it")
     ctx.runs.claim(record.thread_id)
     return ctx, record.thread_id, run
+
+
+def _failure(thread_id: str, exc: Exception) -> dict[str, str]:
+    return {
+        "code": "run_failed",
+        "message": f"the run failed: {type(exc).__name__}: {exc}; the thread keeps every step before the "
+        f"failure, so fix the cause and run it again without input to continue (POST /threads/{thread_id}/runs/wait)",
+    }
 
 
 def _limit(request: Request) -> int | None:

@@ -56,7 +56,14 @@ def teams(gate: Gate) -> dict[str, Callable[[], Team]]:
         agent = AssistantAgent("worker", model_client=FunctionChatCompletionClient(gate.reply))
         return RoundRobinGroupChat([agent], max_turns=1, name="gated")
 
-    return {"write_review": write_review.build, "gated": gated}
+    def broken() -> Team:
+        def fail(messages: object, info: object) -> str:
+            raise RuntimeError("the model is down")
+
+        agent = AssistantAgent("worker", model_client=FunctionChatCompletionClient(fail))
+        return RoundRobinGroupChat([agent], max_turns=1, name="broken")
+
+    return {"write_review": write_review.build, "gated": gated, "broken": broken}
 
 
 def settings(tmp_path: Path, **overrides: object) -> ServerSettings:

@@ -17,7 +17,12 @@ async def test_health_and_ready_need_no_key(served: Served) -> None:
     assert (await served.client.get("/health")).json() == {"status": "ok"}
     ready = await served.client.get("/ready")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"store": "ok", "agent:gated": "ok", "agent:write_review": "ok"}
+    assert ready.json()["checks"] == {
+        "store": "ok",
+        "agent:broken": "ok",
+        "agent:gated": "ok",
+        "agent:write_review": "ok",
+    }
 
 
 async def test_missing_key_is_401(served: Served) -> None:
@@ -38,7 +43,7 @@ async def test_right_key_lists_agents(served: Served) -> None:
     response = await served.client.get("/agents", headers=served.headers())
     assert response.status_code == 200
     agents = {a["name"]: a for a in response.json()["agents"]}
-    assert sorted(agents) == ["gated", "write_review"]
+    assert sorted(agents) == ["broken", "gated", "write_review"]
     assert agents["write_review"]["participants"] == ["writer", "critic"]
     assert KEY_A not in response.text
 

@@ -117,3 +117,18 @@ async def test_a_run_without_input_continues_the_thread(served: Served) -> None:
     assert again.status_code == 200, again.text
     history = [c async for c in served.store.history(thread)]
     assert history[0].checkpoint_id == again.json()["checkpoint_id"] != first.json()["checkpoint_id"]
+
+
+async def test_a_failing_run_says_so_and_frees_its_thread(served: Served) -> None:
+    thread = await new_thread(served)
+    body = {"agent": "broken", "input": "go"}
+    waited = await served.client.post(f"/threads/{thread}/runs/wait", headers=served.headers(), json=body)
+    assert waited.status_code == 500
+    error = waited.json()["error"]
+    assert error["code"] == "run_failed" and "the model is down" in error["message"]
+    assert "run it again without input" in error["message"]
+    streamed = await served.client.post(f"/threads/{thread}/runs/stream", headers=served.headers(), json=body)
+    *_, last = parse_sse(streamed.text)
+    assert last["event"] == "error" and "the model is down" in json.loads(last["data"])["message"]
+    state = (await served.client.get(f"/threads/{thread}", headers=served.headers())).json()
+    assert state["status"] == "idle"
