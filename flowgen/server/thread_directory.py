@@ -52,6 +52,14 @@ class ThreadDirectory:
         tid, owner, created = rows[0]
         return ThreadRecord(thread_id=tid, owner=owner, created_at=datetime.fromisoformat(created))
 
+    async def owned_by(self, owner: str, limit: int | None = None) -> list[ThreadRecord]:
+        """The owner's threads, newest first."""
+        rows = await self._run(
+            "SELECT * FROM flowgen_server_threads WHERE owner = ? ORDER BY rowid DESC LIMIT ?",
+            (owner, str(limit if limit is not None else -1)),
+        )
+        return [ThreadRecord(thread_id=t, owner=o, created_at=datetime.fromisoformat(c)) for t, o, c in rows]
+
     async def _run(self, sql: str, params: tuple[str, ...]) -> list[tuple[str, str, str]]:
         def go() -> list[tuple[str, str, str]]:
             with self._lock:

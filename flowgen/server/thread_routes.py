@@ -42,6 +42,14 @@ async def create_thread(request: Request) -> Response:
     )
 
 
+async def list_threads(request: Request) -> Response:
+    ctx = context(request)
+    records = await ctx.directory.owned_by(ctx.access.owner(request), _limit(request))
+    threads = [{"thread_id": r.thread_id, "created_at": r.created_at.isoformat(),
+                "status": "busy" if ctx.runs.is_busy(r.thread_id) else "idle"} for r in records]  # fmt: skip
+    return JSONResponse({"threads": threads})
+
+
 async def get_thread(request: Request) -> Response:
     ctx = context(request)
     record = await ctx.own_thread(request)
@@ -163,6 +171,7 @@ def _checkpoint_json(checkpoint: Checkpoint) -> dict[str, Any]:
 
 ROUTES = [
     Route("/threads", create_thread, methods=["POST"]),
+    Route("/threads", list_threads, methods=["GET"]),
     Route("/threads/{thread_id}", get_thread, methods=["GET"]),
     Route("/threads/{thread_id}/history", thread_history, methods=["GET"]),
     Route("/threads/{thread_id}/runs/wait", run_wait, methods=["POST"]),

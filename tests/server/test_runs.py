@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from server_support import TASK, Served, new_thread
+from server_support import KEY_B, TASK, Served, new_thread
 
 from flowgen.checkpoint import SqliteCheckpointer
 from graphs import write_review
@@ -132,3 +132,14 @@ async def test_a_failing_run_says_so_and_frees_its_thread(served: Served) -> Non
     assert last["event"] == "error" and "the model is down" in json.loads(last["data"])["message"]
     state = (await served.client.get(f"/threads/{thread}", headers=served.headers())).json()
     assert state["status"] == "idle"
+
+
+async def test_a_key_lists_only_its_own_threads_newest_first(served: Served) -> None:
+    first, second = await new_thread(served), await new_thread(served)
+    theirs = await new_thread(served, KEY_B)
+    listed = (await served.client.get("/threads", headers=served.headers())).json()["threads"]
+    assert [t["thread_id"] for t in listed] == [second, first]
+    assert all(t["status"] == "idle" for t in listed)
+    other = (await served.client.get("/threads?limit=5", headers=served.headers(KEY_B))).json()["threads"]
+    assert [t["thread_id"] for t in other] == [theirs]
+    assert (await served.client.get("/threads")).status_code == 401
