@@ -54,6 +54,7 @@ bench: setup
 	$(PY) -m benchmarks.checkpoint_cost
 	$(PY) -m benchmarks.code_execution
 	$(PY) -m benchmarks.mcp_calls
+	$(PY) -m benchmarks.server_overhead
 	$(PY) -m benchmarks.distributed_ray
 
 bench-quick: setup

@@ -46,6 +46,7 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
         ├── CheckpointCorruptError (ValueError) a stored row failed validation; names thread and id
         ├── CheckpointNotFoundError (LookupError) no such thread or checkpoint
         └── GraphChangedError (ValueError)     the thread was saved by a different graph; says what changed
+    └── RequestError                           an HTTP request `flowgen serve` refuses; ``.status``, ``.code``
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -278,3 +279,11 @@ class ToolApprovalPending(FlowgenError):
         self.agent, self.call, self.reason = agent, call, reason
         why = f" ({reason})" if reason else ""
         super().__init__(f"Interrupted: {agent!r} waits for approval to call {call}{why}.")
+
+
+class RequestError(FlowgenError):
+    """An HTTP request the server refuses: ``status`` (a 4xx), a stable ``code`` and a message saying the fix."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.status, self.code = status, code
+        super().__init__(message)

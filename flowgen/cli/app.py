@@ -16,6 +16,7 @@ from flowgen.cli import (
     replay_command,
     run_command,
     saved_run_commands,
+    serve_command,
     thread_commands,
 )
 from flowgen.errors import CLIError, FlowgenError, GraphValidationError
@@ -29,6 +30,7 @@ EPILOG = """examples:
   flowgen diff out/a/run.json out/b/run.json
   flowgen run graphs/support_swarm.py --task "I was charged twice" --thread t-1
   flowgen threads show t-1 --store runs.db
+  flowgen serve graphs/write_review.py --api-key "$KEY" --store runs.db
 """
 
 
@@ -54,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
     diff_commands.add_parser(commands)
     replay_command.add_parser(commands)
     thread_commands.add_parsers(commands)
+    serve_command.add_parser(commands)
     return root
 
 
