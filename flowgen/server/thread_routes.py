@@ -19,6 +19,7 @@ from flowgen.errors import RequestError
 from flowgen.server.context import Context, context
 from flowgen.server.request_body import read_model
 from flowgen.server.runs import RunRequest
+from flowgen.telemetry.redaction import Redactor
 
 
 class NewThread(BaseModel):
@@ -134,9 +135,11 @@ async def _start(request: Request) -> tuple[Context, str, RunRequest]:
 
 
 def _failure(thread_id: str, exc: Exception) -> dict[str, str]:
+    # An SDK may quote a key in its error text: secrets never reach a response.
+    said = Redactor().redact(str(exc))
     return {
         "code": "run_failed",
-        "message": f"the run failed: {type(exc).__name__}: {exc}; the thread keeps every step before the "
+        "message": f"the run failed: {type(exc).__name__}: {said}; the thread keeps every step before the "
         f"failure, so fix the cause and run it again without input to continue (POST /threads/{thread_id}/runs/wait)",
     }
 

@@ -51,6 +51,10 @@ class Served:
         return {"X-API-Key": key}
 
 
+#: A key an SDK error quotes back: it must never reach a response.
+LEAKED_KEY = "sk-proj-abcdefghijklmnopqrstuvwx1234"
+
+
 def teams(gate: Gate) -> dict[str, Callable[[], Team]]:
     def gated() -> Team:
         agent = AssistantAgent("worker", model_client=FunctionChatCompletionClient(gate.reply))
@@ -58,7 +62,7 @@ def teams(gate: Gate) -> dict[str, Callable[[], Team]]:
 
     def broken() -> Team:
         def fail(messages: object, info: object) -> str:
-            raise RuntimeError("the model is down")
+            raise RuntimeError(f"the model is down (it rejected {LEAKED_KEY})")
 
         agent = AssistantAgent("worker", model_client=FunctionChatCompletionClient(fail))
         return RoundRobinGroupChat([agent], max_turns=1, name="broken")

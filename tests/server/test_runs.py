@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from server_support import KEY_B, TASK, Served, new_thread
+from server_support import KEY_B, LEAKED_KEY, TASK, Served, new_thread
 
 from flowgen.checkpoint import SqliteCheckpointer
 from graphs import write_review
@@ -127,9 +127,11 @@ async def test_a_failing_run_says_so_and_frees_its_thread(served: Served) -> Non
     error = waited.json()["error"]
     assert error["code"] == "run_failed" and "the model is down" in error["message"]
     assert "run it again without input" in error["message"]
+    assert LEAKED_KEY not in waited.text
     streamed = await served.client.post(f"/threads/{thread}/runs/stream", headers=served.headers(), json=body)
     *_, last = parse_sse(streamed.text)
     assert last["event"] == "error" and "the model is down" in json.loads(last["data"])["message"]
+    assert LEAKED_KEY not in streamed.text
     state = (await served.client.get(f"/threads/{thread}", headers=served.headers())).json()
     assert state["status"] == "idle"
 
