@@ -64,9 +64,11 @@ async def test_100k_sessions_are_evicted_and_come_back_with_their_state() -> Non
 
     clock.now = 30
     assert await runtime.evict_idle() == 0  # not idle long enough yet
+    assert runtime.evictions == 0
     await runtime.send_message(10, AgentId("counter", "7"))  # session 7 stays active
     clock.now = 61
     assert await runtime.evict_idle() == sessions - 1
+    assert runtime.evictions == sessions - 1
     assert list(runtime.live_agents()) == [AgentId("counter", "7")]
 
     # Re-activation: made again by the factory, given its saved state.
