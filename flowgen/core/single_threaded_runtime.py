@@ -166,7 +166,9 @@ class SingleThreadedAgentRuntime:
         # What happened.
         self.handler_failures: deque[HandlerFailure] = deque(maxlen=1000)
         self.deliveries: DeliveryLog | None = DeliveryLog(time.monotonic) if record_deliveries else None
-        self.evictions = 0
+        # A raw machine integer too: the count's int, made right after a sweep freed a burst of
+        # agents, could land in the freed memory and keep it from being given back.
+        self._evicted = array("q", [0])
         self._slow_path = evict_idle_after is not None or record_deliveries
 
     # ---------------------------------------------------------------- registration
@@ -175,6 +177,11 @@ class SingleThreadedAgentRuntime:
     def unprocessed_messages_count(self) -> int:
         """Published messages not yet handed to their recipients."""
         return len(self._queue)
+
+    @property
+    def evictions(self) -> int:
+        """How many agents idle eviction saved and dropped so far."""
+        return self._evicted[0]
 
     @property
     def _known_agent_names(self) -> set[str]:
@@ -805,7 +812,7 @@ class SingleThreadedAgentRuntime:
             self._agents = dict(self._agents)
             self._activating = dict(self._activating)
             idle.compact()
-            self.evictions = int(str(self.evictions + count))
+            self._evicted[0] += count
         return count
 
     async def _sweep_forever(self) -> None:

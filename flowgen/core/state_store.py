@@ -30,12 +30,21 @@ class SqliteStateStore(MutableMapping[str, Mapping[str, Any]]):
         # Idle sessions should cost disk, not memory: a small page cache (256 KiB) is plenty for
         # point reads and writes by key.
         self._db.execute("PRAGMA cache_size=-256")
+        # WITHOUT ROWID: the key is the only index (one b-tree, not a rowid table plus an index),
+        # and inserts leave the connection's last row id at 0, so no int is made for it per call.
+        # Files made before keep their rowid table, which works the same.
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS agent_state (agent_id TEXT PRIMARY KEY, state TEXT NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS agent_state"
+            " (agent_id TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID"
         )
+        # One cursor for every statement: Connection.execute makes a cursor per call and keeps a
+        # weak reference to each in a list it rebuilds every 200 cursors, so a burst of activations
+        # left that list and its weak references alive in the burst's memory, pinning some of it
+        # after eviction. Every statement here runs to its end, so sharing the cursor is safe.
+        self._sql = self._db.cursor()
 
     def __getitem__(self, key: str) -> Mapping[str, Any]:
-        row = self._db.execute("SELECT state FROM agent_state WHERE agent_id = ?", (key,)).fetchone()
+        row = self._sql.execute("SELECT state FROM agent_state WHERE agent_id = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(key)
         state: Mapping[str, Any] = json.loads(row[0])
@@ -46,7 +55,7 @@ class SqliteStateStore(MutableMapping[str, Mapping[str, Any]]):
             text = json.dumps(dict(value))
         except TypeError as e:
             raise TypeError(f"the saved state of {key} is not JSON-serializable: {e}") from e
-        self._db.execute("INSERT OR REPLACE INTO agent_state (agent_id, state) VALUES (?, ?)", (key, text))
+        self._sql.execute("INSERT OR REPLACE INTO agent_state (agent_id, state) VALUES (?, ?)", (key, text))
 
     def update(self, other: Any = (), /, **kwargs: Mapping[str, Any]) -> None:
         """Store many states in one transaction (what eviction does with each sweep)."""
@@ -58,15 +67,15 @@ class SqliteStateStore(MutableMapping[str, Mapping[str, Any]]):
             except TypeError as e:
                 raise TypeError(f"the saved state of {key} is not JSON-serializable: {e}") from e
         with self._db:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO agent_state (agent_id, state) VALUES (?, ?)", rows)
+            self._sql.execute("BEGIN")
+            self._sql.executemany("INSERT OR REPLACE INTO agent_state (agent_id, state) VALUES (?, ?)", rows)
 
     _MISSING: Any = object()
 
     def pop(self, key: str, default: Any = _MISSING) -> Any:
         """Take a state out in one statement (activation reads each evicted state once)."""
         # fetchall: the statement runs to its end and is reset, so its cached copy is reused.
-        rows = self._db.execute(
+        rows = self._sql.execute(
             "DELETE FROM agent_state WHERE agent_id = ? RETURNING state", (key,)
         ).fetchall()
         row = rows[0] if rows else None
@@ -77,14 +86,14 @@ class SqliteStateStore(MutableMapping[str, Mapping[str, Any]]):
         return json.loads(row[0])
 
     def __delitem__(self, key: str) -> None:
-        if self._db.execute("DELETE FROM agent_state WHERE agent_id = ?", (key,)).rowcount == 0:
+        if self._sql.execute("DELETE FROM agent_state WHERE agent_id = ?", (key,)).rowcount == 0:
             raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter([row[0] for row in self._db.execute("SELECT agent_id FROM agent_state")])
+        return iter([row[0] for row in self._sql.execute("SELECT agent_id FROM agent_state")])
 
     def __len__(self) -> int:
-        count: int = self._db.execute("SELECT COUNT(*) FROM agent_state").fetchone()[0]
+        count: int = self._sql.execute("SELECT COUNT(*) FROM agent_state").fetchone()[0]
         return count
 
     def close(self) -> None:

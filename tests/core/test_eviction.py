@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -62,9 +64,11 @@ async def test_100k_sessions_are_evicted_and_come_back_with_their_state() -> Non
 
     clock.now = 30
     assert await runtime.evict_idle() == 0  # not idle long enough yet
+    assert runtime.evictions == 0
     await runtime.send_message(10, AgentId("counter", "7"))  # session 7 stays active
     clock.now = 61
     assert await runtime.evict_idle() == sessions - 1
+    assert runtime.evictions == sessions - 1
     assert list(runtime.live_agents()) == [AgentId("counter", "7")]
 
     # Re-activation: made again by the factory, given its saved state.
@@ -113,3 +117,28 @@ async def test_a_started_runtime_sweeps_idle_agents_on_its_own() -> None:
     await asyncio.wait_for(runtime.stop_when(lambda: runtime.evictions >= 1), timeout=10)
     assert list(runtime.live_agents()) == []
     assert await runtime.send_message(3, AgentId("counter", "s")) == 5  # made again, with its state
+
+
+def test_sqlite_store_makes_key_only_tables_and_opens_older_files(tmp_path: Path) -> None:
+    store = SqliteStateStore(tmp_path / "new.db")
+    store["w/a"] = {"count": 1}
+    store.update({"w/b": {"count": 2}, "w/c": {"count": 3}})
+    # Reads, writes and iteration interleave on the store's one cursor.
+    assert {key: store[key]["count"] for key in store} == {"w/a": 1, "w/b": 2, "w/c": 3}
+    assert store.pop("w/b") == {"count": 2} and len(store) == 2
+    del store["w/a"]
+    assert list(store) == ["w/c"] and store.pop("w/x", None) is None
+    store.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "new.db")) as made:
+        schema = made.execute("SELECT sql FROM sqlite_master").fetchone()[0]
+    assert schema.endswith("WITHOUT ROWID")
+
+    older = sqlite3.connect(tmp_path / "old.db")  # the table as earlier versions made it
+    older.execute("CREATE TABLE agent_state (agent_id TEXT PRIMARY KEY, state TEXT NOT NULL)")
+    older.execute("INSERT INTO agent_state VALUES ('w/a', '{\"count\": 7}')")
+    older.commit()
+    older.close()
+    store = SqliteStateStore(tmp_path / "old.db")
+    store.update({"w/b": {"count": 8}})
+    assert dict(store["w/a"]) == {"count": 7} and store.pop("w/b") == {"count": 8} and len(store) == 1
+    store.close()
