@@ -40,93 +40,87 @@ def _agent_type_name(agent_type: str | AgentType) -> str:
     return agent_type.type if isinstance(agent_type, AgentType) else agent_type
 
 
-class TypeSubscription:
-    """Topics of exactly ``topic_type`` go to ``agent_type``, keyed by the topic's source."""
+class _SourceKeyed:
+    """A subscription whose topics go to one agent type, keyed by the topic's source.
 
-    __slots__ = ("_agent_type", "_id", "_topic_type")
+    Subclasses say which topic types match (``_pattern`` is their topic type or prefix); two
+    subscriptions of one family are equal when their ids match or they route the same way.
+    """
 
-    def __init__(self, topic_type: str, agent_type: str | AgentType, id: str | None = None) -> None:
-        self._topic_type = topic_type
+    __slots__ = ("_agent_type", "_id", "_pattern")
+    _family = ""
+
+    def __init__(self, pattern: str, agent_type: str | AgentType, id: str | None = None) -> None:
+        self._pattern = pattern
         self._agent_type = _agent_type_name(agent_type)
         self._id = id or str(uuid.uuid4())
 
     @property
     def id(self) -> str:
         return self._id
+
+    @property
+    def agent_type(self) -> str:
+        return self._agent_type
+
+    def is_match(self, topic_id: TopicId) -> bool:
+        raise NotImplementedError
+
+    def map_to_agent(self, topic_id: TopicId) -> AgentId:
+        if not self.is_match(topic_id):
+            raise CantHandleException(f"topic {topic_id} does not match subscription {self!r}")
+        return AgentId(self._agent_type, topic_id.source)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _SourceKeyed) or other._family != self._family:
+            return False
+        return self._id == other._id or (
+            self._agent_type == other._agent_type and self._pattern == other._pattern
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._pattern, self._agent_type))
+
+
+class TypeSubscription(_SourceKeyed):
+    """Topics of exactly ``topic_type`` go to ``agent_type``, keyed by the topic's source."""
+
+    __slots__ = ()
+    _family = "type"
+
+    def __init__(self, topic_type: str, agent_type: str | AgentType, id: str | None = None) -> None:
+        super().__init__(topic_type, agent_type, id)
 
     @property
     def topic_type(self) -> str:
-        return self._topic_type
-
-    @property
-    def agent_type(self) -> str:
-        return self._agent_type
+        return self._pattern
 
     def is_match(self, topic_id: TopicId) -> bool:
-        return topic_id.type == self._topic_type
-
-    def map_to_agent(self, topic_id: TopicId) -> AgentId:
-        if not self.is_match(topic_id):
-            raise CantHandleException(f"topic {topic_id} does not match subscription {self!r}")
-        return AgentId(self._agent_type, topic_id.source)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TypeSubscription):
-            return False
-        return self._id == other._id or (
-            self._agent_type == other._agent_type and self._topic_type == other._topic_type
-        )
-
-    def __hash__(self) -> int:
-        return hash((self._topic_type, self._agent_type))
+        return topic_id.type == self._pattern
 
     def __repr__(self) -> str:
-        return f"TypeSubscription(topic_type={self._topic_type!r}, agent_type={self._agent_type!r}, id={self._id!r})"
+        return f"TypeSubscription(topic_type={self._pattern!r}, agent_type={self._agent_type!r}, id={self._id!r})"
 
 
-class TypePrefixSubscription:
+class TypePrefixSubscription(_SourceKeyed):
     """Topics whose type starts with ``topic_type_prefix`` go to ``agent_type``, keyed by source."""
 
-    __slots__ = ("_agent_type", "_id", "_prefix")
+    __slots__ = ()
+    _family = "prefix"
 
     def __init__(self, topic_type_prefix: str, agent_type: str | AgentType, id: str | None = None) -> None:
-        self._prefix = topic_type_prefix
-        self._agent_type = _agent_type_name(agent_type)
-        self._id = id or str(uuid.uuid4())
-
-    @property
-    def id(self) -> str:
-        return self._id
+        super().__init__(topic_type_prefix, agent_type, id)
 
     @property
     def topic_type_prefix(self) -> str:
-        return self._prefix
-
-    @property
-    def agent_type(self) -> str:
-        return self._agent_type
+        return self._pattern
 
     def is_match(self, topic_id: TopicId) -> bool:
-        return topic_id.type.startswith(self._prefix)
-
-    def map_to_agent(self, topic_id: TopicId) -> AgentId:
-        if not self.is_match(topic_id):
-            raise CantHandleException(f"topic {topic_id} does not match subscription {self!r}")
-        return AgentId(self._agent_type, topic_id.source)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TypePrefixSubscription):
-            return False
-        return self._id == other._id or (
-            self._agent_type == other._agent_type and self._prefix == other._prefix
-        )
-
-    def __hash__(self) -> int:
-        return hash((self._prefix, self._agent_type))
+        return topic_id.type.startswith(self._pattern)
 
     def __repr__(self) -> str:
         return (
-            f"TypePrefixSubscription(topic_type_prefix={self._prefix!r}, "
+            f"TypePrefixSubscription(topic_type_prefix={self._pattern!r}, "
             f"agent_type={self._agent_type!r}, id={self._id!r})"
         )
 
