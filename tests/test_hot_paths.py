@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import gc
+import inspect
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from flowgen.agents import AssistantAgent
 from flowgen.base import Handoff
+from flowgen.conditions import MaxMessageTermination
 from flowgen.core import CancellationToken
 from flowgen.messages import TextMessage
-from flowgen.models import FunctionChatCompletionClient, LLMMessage, UserMessage
+from flowgen.models import (
+    CreateResult,
+    FunctionChatCompletionClient,
+    LLMMessage,
+    ReplayChatCompletionClient,
+    UserMessage,
+)
 from flowgen.models.function import CallInfo
+from flowgen.teams import RoundRobinGroupChat
 
 
 def test_a_text_messages_model_view_follows_reassigned_content() -> None:
@@ -105,3 +116,39 @@ def test_an_assistant_team_imports_and_builds_only_what_it_uses() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:3] == ["[]", "False False", "True True"]
+
+
+async def test_a_waiting_turn_keeps_no_per_step_lists_or_bound_methods_alive() -> None:
+    # What lives through a model call is scanned by the young collections of every other conversation's
+    # turn; with a thousand conversations waiting at once that is most of a turn's cost.
+    seen: list[str] = []
+
+    class Watching(ReplayChatCompletionClient):
+        calls = 0
+
+        async def create(self, messages: Sequence[LLMMessage], **kwargs: Any) -> CreateResult:
+            Watching.calls += 1
+            if Watching.calls == 2:
+                gc.collect()
+                gc.freeze()  # everything alive now is older than the next turn
+            elif Watching.calls == 3:
+                gc.collect()
+                try:
+                    seen.extend(_kind(o) for o in gc.get_objects())
+                finally:
+                    gc.unfreeze()
+            return await super().create(messages, **kwargs)
+
+    agents = [AssistantAgent(f"a{i}", model_client=Watching(["ok"] * 5)) for i in range(2)]
+    await RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(5)).run(task="go")
+    assert seen, "the third model call was not reached"
+    assert "list:empty" not in seen
+    assert not [kind for kind in seen if kind.startswith("method:")], seen
+
+
+def _kind(obj: object) -> str:
+    if isinstance(obj, list) and not obj:
+        return "list:empty"
+    if inspect.ismethod(obj):
+        return f"method:{obj.__func__.__qualname__}"
+    return type(obj).__name__

@@ -296,8 +296,11 @@ class AssistantAgent(BaseChatAgent):
         await self._add_messages(messages)
         # The context has them now; the list would otherwise live through the model call.
         del messages
-        inner: list[Event] = []
+        # Made once there is something to hold: in most turns not before the model call, which the
+        # list would otherwise live through.
+        inner: list[Event] | None = None
         if self._memory:  # most agents have none: skip the coroutine and its empty list
+            inner = []
             for event in await self._memory_events():
                 inner.append(event)
                 yield event
@@ -311,6 +314,8 @@ class AssistantAgent(BaseChatAgent):
         for _ in range(self._max_tool_iterations):
             reply: _Reply | None = None
             if self._model_client_stream or self._output_content_type is not None:
+                if inner is None:
+                    inner = []
                 async for item in self._model_turn(cancellation_token, model_tools):
                     if isinstance(item, _Reply):
                         reply = item
@@ -339,6 +344,8 @@ class AssistantAgent(BaseChatAgent):
                 if result.thought is not None or type(content) is not str or not content.isascii():
                     # Plain ASCII text (nearly every reply) needs no check: no call on the hot path.
                     result = valid_result(result)
+                if inner is None:
+                    inner = []
                 if result.thought:
                     thought = ThoughtEvent(content=result.thought, source=self.name)
                     inner.append(thought)
@@ -370,6 +377,7 @@ class AssistantAgent(BaseChatAgent):
             if handoff is not None:
                 yield Response(chat_message=handoff, inner_messages=inner)
                 return
+        assert inner is not None  # the loop ran: max_tool_iterations is at least 1
         if not self._reflect_on_tool_use:
             yield Response(chat_message=self._summary(calls, results), inner_messages=inner)
             return
@@ -625,10 +633,11 @@ class AssistantAgent(BaseChatAgent):
         """The model context as it is (the only thing a turn changes): its list and length, for a built-in one."""
         context = self._model_context
         if type(context) in LIST_ONLY_CONTEXTS:  # every built-in context: nothing is copied
-            return ContextSavepoint(context, self._history_restored)
-        return await context_savepoint(context, self._history_restored)
+            return ContextSavepoint(context, self)
+        return await context_savepoint(context, self)
 
     def _history_restored(self) -> None:
+        """A savepoint put the model context back (the step it saved did not commit)."""
         # The restored history may hold images again: rescan it before the next model call.
         self._may_hold_images = not self._vision
 

@@ -7,8 +7,8 @@ per step. A context of the user's own class may keep more, so its savepoint is i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from flowgen.base import Savepoint
 from flowgen.model_context import (
@@ -31,52 +31,57 @@ LIST_ONLY_CONTEXTS = frozenset(
 )
 
 
+class HistoryOwner(Protocol):
+    """An agent that derives something from its context, told when a savepoint put the context back."""
+
+    def _history_restored(self) -> None: ...
+
+
 class ContextSavepoint(Savepoint):
     """A built-in context's message list and its length; ``restore`` cuts the list back and reinstates it.
 
-    ``then`` runs after restoring (an agent resetting what it derived from its context).
+    ``owner`` is told after restoring. It is the agent itself rather than a bound method: a savepoint
+    lives through its step's model call, and a bound method made per step would live with it.
     """
 
-    __slots__ = ("_context", "_length", "_messages", "_then")
+    __slots__ = ("_context", "_length", "_messages", "_owner")
 
-    def __init__(self, context: ChatCompletionContext, then: Callable[[], None] | None = None) -> None:
+    def __init__(self, context: ChatCompletionContext, owner: HistoryOwner | None = None) -> None:
         self._context = context
         self._messages: list[LLMMessage] = context._messages
         self._length = len(self._messages)
-        self._then = then
+        self._owner = owner
 
     async def restore(self) -> None:
         del self._messages[self._length :]
         self._context._messages = self._messages
-        if self._then is not None:
-            self._then()
+        if self._owner is not None:
+            self._owner._history_restored()
 
 
 class StatefulContextSavepoint(Savepoint):
     """A context of the user's own class: its saved state, loaded back."""
 
-    __slots__ = ("_context", "_state", "_then")
+    __slots__ = ("_context", "_owner", "_state")
 
     def __init__(
-        self, context: ChatCompletionContext, state: Mapping[str, Any], then: Callable[[], None] | None
+        self, context: ChatCompletionContext, state: Mapping[str, Any], owner: HistoryOwner | None
     ) -> None:
         self._context = context
         self._state = state
-        self._then = then
+        self._owner = owner
 
     async def restore(self) -> None:
         await self._context.load_state(self._state)
-        if self._then is not None:
-            self._then()
+        if self._owner is not None:
+            self._owner._history_restored()
 
 
-async def context_savepoint(
-    context: ChatCompletionContext, then: Callable[[], None] | None = None
-) -> Savepoint:
+async def context_savepoint(context: ChatCompletionContext, owner: HistoryOwner | None = None) -> Savepoint:
     """The cheapest complete savepoint of ``context``."""
     if type(context) in LIST_ONLY_CONTEXTS:
-        return ContextSavepoint(context, then)
-    return StatefulContextSavepoint(context, await context.save_state(), then)
+        return ContextSavepoint(context, owner)
+    return StatefulContextSavepoint(context, await context.save_state(), owner)
 
 
 class Savepoints(Savepoint):

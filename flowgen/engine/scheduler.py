@@ -465,7 +465,7 @@ class GraphRunner:
                         yield event
                 results: dict[str, _NodeResult] = {}
                 stop: _Stop | None = None
-                delta: list[Item] = []
+                delta: Sequence[Item] = ()  # not a list: it would live through the step's model call
                 now = 0.0
                 hold = self._interrupt_before(frontier) if frontier and self.interrupt_before else None
                 if frontier and hold is None:
@@ -474,7 +474,7 @@ class GraphRunner:
                         yield SelectSpeakerEvent(content=list(frontier), source=self.name)
                     participants = self.participants
                     for name in frontier:
-                        savepoint.participants.append(await participants[name].savepoint())
+                        savepoint.add(await participants[name].savepoint())
                     st.step += 1
                     turn = st.turn + 1
                     solo = self._agents.get(frontier[0]) if len(frontier) == 1 else None
@@ -1126,15 +1126,26 @@ class _StepSavepoint:
     before it sees the step's messages, and each participant that runs gives its own savepoint.
     """
 
-    __slots__ = ("frontier", "participants", "pending", "policies", "step", "termination")
+    __slots__ = ("first", "frontier", "more", "pending", "policies", "step", "termination")
 
     def __init__(self, st: LiveState) -> None:
         self.step = st.step
         self.frontier = st.frontier  # replaced, never changed in place
-        self.participants: list[Savepoint] = []
+        # Most steps run one participant: no list for it, since a savepoint lives through the step.
+        self.first: Savepoint | None = None
+        self.more: list[Savepoint] | None = None
         self.pending: dict[str, dict[str, set[int]]] | None = None
         self.policies: dict[str, dict[str, Any]] | None = None
         self.termination: dict[str, Any] | None = None
+
+    def add(self, savepoint: Savepoint) -> None:
+        """Keep a participant's savepoint (restored in the reverse order of adding)."""
+        if self.first is None:
+            self.first = savepoint
+        elif self.more is None:
+            self.more = [savepoint]
+        else:
+            self.more.append(savepoint)
 
     def keep_routing(
         self, st: LiveState, policies: Mapping[str, SpeakerPolicy], frontier: Sequence[str]
@@ -1150,7 +1161,8 @@ class _StepSavepoint:
     async def restore(self, st: LiveState, runner: GraphRunner) -> list[str]:
         """Put everything back; a participant failing to restore is reported, not raised over the cause."""
         failures: list[str] = []
-        for savepoint in reversed(self.participants):
+        participants = [] if self.first is None else [self.first, *(self.more or ())]
+        for savepoint in reversed(participants):
             try:
                 await savepoint.restore()
             except Exception as exc:
