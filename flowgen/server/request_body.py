@@ -56,3 +56,14 @@ def _too_large(limit: int) -> RequestError:
         "body_too_large",
         f"the request body is larger than {limit} bytes; send less, or raise --max-body-bytes",
     )
+
+
+def check_text_size(field: str, text: str | None, limit: int) -> None:
+    """Refuse (413) a message longer than ``limit`` characters, naming the field and the limit."""
+    if text is not None and len(text) > limit:
+        raise RequestError(
+            413,
+            "input_too_large",
+            f"{field} is {len(text)} characters; the limit is {limit} (max_input_chars): send a shorter "
+            "message, or start the server with a larger --max-input-chars",
+        )
