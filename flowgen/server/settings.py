@@ -47,6 +47,9 @@ class ServerSettings(BaseSettings):
     max_input_chars: int = Field(default=100_000, gt=0, description="the longest run input or resume text")
     max_metadata_bytes: int = Field(default=16_384, gt=0, description="the largest thread metadata, as JSON")
     metrics_enabled: bool = Field(default=True, description="serve /metrics (a 404 when off)")
+    model: str | None = Field(
+        default=None, description="model spec for the served teams when `flowgen serve` has no --model"
+    )
 
     @field_validator("api_keys", "admin_api_keys", "allowed_origins", mode="before")
     @classmethod
