@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console as RichConsole
 
@@ -28,6 +28,9 @@ from flowgen.cli.model_spec import pick_model
 from flowgen.cli.run_command import build_team
 from flowgen.errors import CLIError
 from flowgen.models import ChatCompletionClient
+
+if TYPE_CHECKING:
+    from flowgen.server.settings import ServerSettings
 
 GRACE_SECONDS = 30
 """How long a stopping server lets open requests (runs) finish before closing them."""
@@ -88,11 +91,16 @@ _FLAGS = (
 """The flags that are settings (each also a ``FLOWGEN_*`` variable)."""
 
 
-def serve(args: argparse.Namespace, console: RichConsole) -> int:
+def settings_from(args: argparse.Namespace) -> ServerSettings:
+    """The server's settings: the flags given, the rest from ``FLOWGEN_*`` variables and ``.env``."""
     from flowgen.server.settings import ServerSettings
 
     given = {k: getattr(args, k) for k in _FLAGS}
-    settings = ServerSettings(**{k: v for k, v in given.items() if v is not None})
+    return ServerSettings(**{k: v for k, v in given.items() if v is not None})
+
+
+def serve(args: argparse.Namespace, console: RichConsole) -> int:
+    settings = settings_from(args)
     teams = served_teams(args.files, args.model or settings.model, component_options(args))
     asyncio.run(_serve(teams, settings, console))
     return 0

@@ -124,3 +124,38 @@ async def test_no_key_in_any_response_or_log(tmp_path: Path, caplog: pytest.LogC
         assert not [s for s in secrets if s in shown], (response.request.url, shown[:300])
     logged = caplog.text + " ".join(repr(r.args) for r in caplog.records)
     assert caplog.records and not [s for s in secrets if s in logged]
+
+
+def test_serve_flags_become_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowgen.cli.app import parser
+    from flowgen.cli.serve_command import settings_from
+
+    monkeypatch.setenv("FLOWGEN_RATE_LIMIT_BURST", "7")
+    monkeypatch.setenv("FLOWGEN_MODEL", "openai:gpt-4o-mini")
+    args = parser().parse_args(
+        ["serve", "graphs/write_review.py", "--api-key", "k", "--admin-api-key", "adm",
+         "--rate-limit-per-minute", "30", "--max-input-chars", "500", "--no-metrics",
+         "--store", "postgresql://u@127.0.0.1/db"]
+    )  # fmt: skip
+    config = settings_from(args)
+    assert [k.get_secret_value() for k in config.admin_api_keys] == ["adm"]
+    assert (config.rate_limit_per_minute, config.burst, config.max_input_chars) == (30, 7, 500)
+    assert config.metrics_enabled is False and config.store.startswith("postgresql://")
+    assert config.model == "openai:gpt-4o-mini"  # what serve builds the teams with when --model is absent
+    defaults = settings_from(parser().parse_args(["serve", "graphs/write_review.py"]))
+    assert defaults.metrics_enabled is True and defaults.rate_limit_per_minute == 0
+
+
+async def test_metrics_can_be_turned_off(tmp_path: Path) -> None:
+    async with serving_with(tmp_path, metrics_enabled=False) as served:
+        off = await served.client.get("/metrics", headers=served.headers())
+        assert "metrics_enabled=false" in refused(off, 404, "metrics_off")
+        assert (await served.client.get("/metrics")).status_code == 401
+
+
+def test_the_serve_banner_hides_a_store_password() -> None:
+    from flowgen.cli.serve_command import _shown
+
+    assert _shown("postgresql://app:s3cr3t@db:5432/flowgen") == "postgresql://app:***@db:5432/flowgen"
+    assert _shown("postgresql://app@db/flowgen") == "postgresql://app@db/flowgen"
+    assert _shown("runs.db") == "runs.db"
