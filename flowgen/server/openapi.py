@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from flowgen.server.context import context
 from flowgen.server.runs import RunRequest
-from flowgen.server.thread_routes import CopyThread, NewThread, ThreadSearch
+from flowgen.server.thread_routes import CopyThread, NewThread, ThreadList, ThreadSearch, ThreadView
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class Operation:
     returns: str = "application/json"
     body: type[BaseModel] | None = None
     body_required: bool = False
+    response: type[BaseModel] | None = None
     query: tuple[tuple[str, str], ...] = ()
     public: bool = False
 
@@ -51,15 +52,24 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/agents/{name}"): Operation("One served agent"),
     ("GET", "/agents/{name}/graph"): Operation("The agent's graph as JSON"),
     ("GET", "/agents/{name}/graph.svg"): Operation("The agent's graph drawn as SVG", returns="image/svg+xml"),
-    ("POST", "/threads"): Operation("Create a thread owned by the caller", status=201, body=NewThread),
-    ("GET", "/threads"): Operation("The caller's threads, newest first", query=(_LIMIT, _OFFSET)),
-    ("POST", "/threads/search"): Operation(
-        "Search the caller's threads by metadata and status", body=ThreadSearch
+    ("POST", "/threads"): Operation(
+        "Create a thread owned by the caller", status=201, body=NewThread, response=ThreadView
     ),
-    ("GET", "/threads/{thread_id}"): Operation("The thread: metadata, status, head checkpoint, messages"),
+    ("GET", "/threads"): Operation(
+        "The caller's threads, newest first", query=(_LIMIT, _OFFSET), response=ThreadList
+    ),
+    ("POST", "/threads/search"): Operation(
+        "Search the caller's threads by metadata and status", body=ThreadSearch, response=ThreadList
+    ),
+    ("GET", "/threads/{thread_id}"): Operation(
+        "The thread: metadata, status, head checkpoint, messages", response=ThreadView
+    ),
     ("DELETE", "/threads/{thread_id}"): Operation("Delete the thread and its checkpoints", status=204),
     ("POST", "/threads/{thread_id}/copy"): Operation(
-        "Copy the thread's checkpoints into a new thread owned by the caller", status=201, body=CopyThread
+        "Copy the thread's checkpoints into a new thread owned by the caller",
+        status=201,
+        body=CopyThread,
+        response=ThreadView,
     ),
     ("GET", "/threads/{thread_id}/history"): Operation(
         "The thread's checkpoints, newest first", query=(_LIMIT,)
@@ -151,7 +161,9 @@ def _operation(method: str, path: str, op: Operation, schemas: dict[str, Any], k
     params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "string"}}
                for n, d in op.query]  # fmt: skip
     ok: dict[str, Any] = {"description": op.summary}
-    if op.status != 204:
+    if op.response is not None:
+        ok["content"] = {op.returns: {"schema": _schema(op.response, schemas)}}
+    elif op.status != 204:
         ok["content"] = {
             op.returns: {"schema": {"type": "string"} if op.returns != "application/json" else {}}
         }

@@ -39,6 +39,10 @@ async def read_model(request: Request, model: type[M], limit: int, *, optional: 
         raise RequestError(
             400, "malformed_json", f"the request body is not valid JSON ({exc}); send a JSON object"
         ) from None
+    except RecursionError:  # a body of nested brackets: refused, never a crash of the handler
+        raise RequestError(
+            400, "malformed_json", "the request body nests too deeply to read; send flatter JSON"
+        ) from None
     if not isinstance(data, dict):
         raise RequestError(
             400, "malformed_json", f"the request body must be a JSON object, not {type(data).__name__}"

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from flowgen.checkpoint.records import Checkpoint
+from flowgen.checkpoint.records import Checkpoint, ThreadSnapshot
 from flowgen.errors import RequestError, ThreadBusyError
 from flowgen.server.context import Context, context
 from flowgen.server.request_body import check_text_size, read_model
@@ -58,13 +58,32 @@ class CopyThread(BaseModel):
     thread_id: ThreadId | None = Field(default=None, description="the copy's id (default: a UUID)")
 
 
+class ThreadView(BaseModel):
+    """A thread as responses show it (``messages`` only where one thread is shown)."""
+
+    thread_id: str
+    created_at: str = Field(description="ISO 8601, UTC")
+    metadata: dict[str, JsonValue]
+    status: ThreadStatus
+    checkpoint_id: str | None = Field(description="the newest checkpoint; null for an empty thread")
+    step: int
+    stop_reason: str | None
+    messages: list[dict[str, JsonValue]] | None = Field(default=None, description="the thread's messages")
+
+
+class ThreadList(BaseModel):
+    """The body of ``GET /threads`` and ``POST /threads/search``."""
+
+    threads: list[ThreadView]
+
+
 async def create_thread(request: Request) -> Response:
     ctx = context(request)
     owner = ctx.access.owner(request)
     body = await read_model(request, NewThread, ctx.settings.max_body_bytes, optional=True)
     _check_metadata(body.metadata, ctx.settings.max_metadata_bytes)
     record = await _claim_id(ctx, body.thread_id, owner, body.metadata)
-    return JSONResponse(await _thread_json(ctx, record), status_code=201)
+    return JSONResponse(await _thread_json(ctx, record, empty=True), status_code=201)
 
 
 async def list_threads(request: Request) -> Response:
@@ -278,12 +297,19 @@ def _offset(request: Request) -> int:
     return int(raw)
 
 
-async def _thread_json(ctx: Context, record: ThreadRecord, *, messages: bool = True) -> dict[str, Any]:
-    """The thread as the API shows it; without its messages in listings."""
-    if messages:
+async def _thread_json(
+    ctx: Context, record: ThreadRecord, *, messages: bool = True, empty: bool = False
+) -> dict[str, Any]:
+    """The thread as the API shows it (a :class:`ThreadView`); without its messages in listings.
+
+    ``empty`` says the thread was just made, so there is nothing to read from the store.
+    """
+    snapshot: ThreadSnapshot | None = None
+    head: Checkpoint | None = None
+    if messages and not empty:
         snapshot = await ctx.store.get(record.thread_id)
         head = snapshot.checkpoint if snapshot else None
-    else:
+    elif not empty:
         head = await anext(aiter(ctx.store.history(record.thread_id, limit=1)), None)
     shown: dict[str, Any] = {
         "thread_id": record.thread_id,

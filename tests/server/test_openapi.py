@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from openapi_spec_validator import validate
 from server_support import Gate, Served, settings, teams
 from starlette.routing import Route
@@ -93,3 +94,38 @@ async def test_a_route_added_without_docs_is_caught(tmp_path: Path) -> None:
 
 def test_every_documented_operation_has_a_summary() -> None:
     assert all(op.summary.strip() for op in OPERATIONS.values())
+
+
+async def test_thread_responses_fit_their_documented_schemas(served: Served) -> None:
+    from jsonschema import Draft202012Validator
+
+    doc = (await served.client.get("/openapi.json", headers=served.headers())).json()
+
+    def check(method: str, path: str, status: int, body: object) -> None:
+        content = doc["paths"][path][method]["responses"][str(status)]["content"]["application/json"]
+        schema = {**content["schema"], "components": doc["components"]}
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(body)]
+        assert errors == [], (method, path, errors)
+
+    h = served.headers()
+    made = await served.client.post("/threads", headers=h, json={"thread_id": "t", "metadata": {"a": [1]}})
+    check("post", "/threads", 201, made.json())
+    run = await served.client.post(
+        "/threads/t/runs/wait", headers=h, json={"agent": "write_review", "input": "go"}
+    )
+    assert run.status_code == 200
+    check("get", "/threads/{thread_id}", 200, (await served.client.get("/threads/t", headers=h)).json())
+    check("get", "/threads", 200, (await served.client.get("/threads", headers=h)).json())
+    check(
+        "post",
+        "/threads/search",
+        200,
+        (await served.client.post("/threads/search", headers=h, json={})).json(),
+    )
+    copied = await served.client.post("/threads/t/copy", headers=h, json={})
+    check("post", "/threads/{thread_id}/copy", 201, copied.json())
+    refusal = await served.client.get("/threads/nope", headers=h)
+    check("get", "/threads/{thread_id}", 404, refusal.json())
+    bad = {**made.json(), "status": "sleeping"}
+    with pytest.raises(AssertionError):  # the check itself can fail
+        check("post", "/threads", 201, bad)

@@ -6,6 +6,7 @@ Every refusal is a clear JSON 4xx, and nothing stored changes because of it.
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -301,3 +302,23 @@ async def test_an_oversized_input_is_413_naming_the_limit(tmp_path: Path) -> Non
             json={"agent": "write_review", "input": "x" * 50},
         )
         assert ok.status_code == 200
+
+
+@pytest.mark.parametrize("depth", [100, 900, 5000, 50_000])
+async def test_deeply_nested_metadata_is_a_clear_4xx_or_kept(tmp_path: Path, depth: int) -> None:
+    big = {"max_body_bytes": 1_000_000, "max_metadata_bytes": 1_000_000}
+    async with serving_with(tmp_path, **big) as served:  # type: ignore[arg-type]
+        before = await stored(served)
+        body = b'{"metadata": {"k": ' + b"[" * depth + b"]" * depth + b"}}"
+        response = await served.client.post(
+            "/threads", headers={**served.headers(), "content-type": "application/json"}, content=body
+        )
+        if response.status_code == 201:  # nesting Python can read is kept as given
+            shown = await served.client.get(
+                f"/threads/{response.json()['thread_id']}", headers=served.headers()
+            )
+            assert shown.json()["metadata"] == json.loads(body)["metadata"]
+            return
+        assert 400 <= response.status_code < 500, response.text
+        assert response.json()["error"]["code"] in {"malformed_json", "invalid_body"}
+        assert await stored(served) == before
