@@ -7,6 +7,7 @@ same exact comparison the SQLite directory uses, so both stores answer a search 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -38,24 +39,34 @@ class PostgresThreadDirectory:
         self.conninfo = conninfo
         self._max_size = max_size
         self._pool: AsyncConnectionPool[Any] | None = None
+        self._opening = asyncio.Lock()  # two first calls at once open one pool, not two
 
     async def _open(self) -> AsyncConnectionPool[Any]:
-        if self._pool is None:
-            try:
-                from psycopg_pool import AsyncConnectionPool
-            except ImportError as error:  # pragma: no cover - depends on the installed extras
-                raise ConfigurationError(
-                    "a postgresql:// store needs psycopg 3 and psycopg_pool: pip install 'flowgen[postgres]'"
-                ) from error
-            pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-                self.conninfo, min_size=1, max_size=self._max_size, open=False, kwargs={"autocommit": True}
-            )
-            await pool.open(wait=True)
+        if self._pool is not None:
+            return self._pool
+        async with self._opening:
+            return self._pool or await self._new_pool()
+
+    async def _new_pool(self) -> AsyncConnectionPool[Any]:
+        try:
+            from psycopg_pool import AsyncConnectionPool
+        except ImportError as error:  # pragma: no cover - depends on the installed extras
+            raise ConfigurationError(
+                "a postgresql:// store needs psycopg 3 and psycopg_pool: pip install 'flowgen[postgres]'"
+            ) from error
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            self.conninfo, min_size=1, max_size=self._max_size, open=False, kwargs={"autocommit": True}
+        )
+        await pool.open(wait=True)
+        try:
             async with pool.connection() as conn:
                 for statement in _SCHEMA:
                     await conn.execute(statement)
-            self._pool = pool
-        return self._pool
+        except BaseException:
+            await pool.close()
+            raise
+        self._pool = pool
+        return pool
 
     async def _fetch(self, query: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         pool = await self._open()

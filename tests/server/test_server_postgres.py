@@ -7,12 +7,17 @@ alike, so both stores answer every call the same way.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from server_support import KEY_A, KEY_B, TASK
 from thread_support import refused, serving_with, stored
@@ -145,3 +150,51 @@ async def test_a_postgres_url_picks_postgres_for_both(database: str) -> None:
     assert isinstance(store, PostgresCheckpointer) and isinstance(found, PostgresThreadDirectory)
     await store.aclose()
     await found.aclose()
+
+
+async def test_flowgen_serve_on_a_postgres_url(database: str, tmp_path: Path) -> None:
+    """The command line's server keeps threads and owners in PostgreSQL and closes both on SIGTERM."""
+    repo = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWGEN_")}
+    env |= {"PYTHONPATH": str(repo), "FLOWGEN_API_KEYS": KEY_A, "FLOWGEN_ADMIN_API_KEYS": "admin-9c1"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "flowgen.cli", "serve", str(repo / "graphs" / "write_review.py"),
+        "--port", "0", "--store", database, "--rate-limit-per-minute", "600",
+        env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None and proc.stdout is not None
+    try:
+        async with asyncio.timeout(60):
+            port = None
+            while port is None:
+                line = (await proc.stderr.readline()).decode()
+                assert line, "the server exited before listening"
+                found = re.search(r"running on http://127\.0\.0\.1:(\d+)", line)
+                port = int(found.group(1)) if found else None
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                headers = {"X-API-Key": KEY_A}
+                made = await client.post("/threads", headers=headers, json={"metadata": {"via": "cli"}})
+                thread = made.json()["thread_id"]
+                body = {"agent": "write_review", "input": TASK}
+                assert (
+                    await client.post(f"/threads/{thread}/runs/wait", headers=headers, json=body)
+                ).status_code == 200
+                admin = await client.post(
+                    "/threads/search", headers={"X-API-Key": "admin-9c1"}, json={"metadata": {"via": "cli"}}
+                )
+                assert [t["thread_id"] for t in admin.json()["threads"]] == [thread]
+            proc.send_signal(signal.SIGTERM)
+            rest = (await proc.stderr.read()).decode() + (await proc.stdout.read()).decode()
+            status = await proc.wait()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert status in (0, -signal.SIGTERM) and "Application shutdown complete" in rest
+    assert KEY_A not in rest and "admin-9c1" not in rest
+    assert await rows(database, "SELECT thread_id, metadata FROM flowgen_server_threads") == [
+        (thread, {"via": "cli"})
+    ]
+    assert (await rows(database, "SELECT count(*) FROM flowgen_checkpoints WHERE thread_id = %s", thread))[0][
+        0
+    ] > 0
