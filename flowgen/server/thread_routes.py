@@ -155,8 +155,9 @@ async def copy_thread(request: Request) -> Response:
                 await ctx.store.put(lease, copies)
             finally:
                 await lease.release()
-    except BaseException:
-        await ctx.directory.remove(record.thread_id)  # a failed copy leaves no thread behind
+    except BaseException:  # a failed (or cancelled) copy leaves no thread behind
+        await ctx.store.delete_thread(record.thread_id)
+        await ctx.directory.remove(record.thread_id)
         raise
     return JSONResponse(await _thread_json(ctx, record), status_code=201)
 

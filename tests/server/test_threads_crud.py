@@ -322,3 +322,23 @@ async def test_deeply_nested_metadata_is_a_clear_4xx_or_kept(tmp_path: Path, dep
         assert 400 <= response.status_code < 500, response.text
         assert response.json()["error"]["code"] in {"malformed_json", "invalid_body"}
         assert await stored(served) == before
+
+
+async def test_a_copy_that_fails_midway_leaves_nothing(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (await create(served, {"thread_id": "src"}))["thread_id"]
+    await run(served, source)
+    before = await stored(served)
+
+    async def broken_put(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(served.store, "put", broken_put)
+    with pytest.raises(OSError, match="disk full"):
+        await served.client.post(
+            f"/threads/{source}/copy", headers=served.headers(), json={"thread_id": "cp"}
+        )
+    monkeypatch.undo()
+    assert await stored(served) == before
+    assert await served.ctx.directory.get("cp") is None
