@@ -124,6 +124,8 @@ async def test_no_key_in_any_response_or_log(tmp_path: Path, caplog: pytest.LogC
         assert not [s for s in secrets if s in shown], (response.request.url, shown[:300])
     logged = caplog.text + " ".join(repr(r.args) for r in caplog.records)
     assert caplog.records and not [s for s in secrets if s in logged]
+    kept = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("runs.db"))
+    assert b"flowgen_server_threads" in kept and not [s for s in secrets if s.encode() in kept]
 
 
 def test_serve_flags_become_settings(monkeypatch: pytest.MonkeyPatch) -> None:
