@@ -47,6 +47,7 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
         ├── CheckpointNotFoundError (LookupError) no such thread or checkpoint
         └── GraphChangedError (ValueError)     the thread was saved by a different graph; says what changed
     └── RequestError                           an HTTP request `flowgen serve` refuses; ``.status``, ``.code``
+        └── RateLimitedError                   a key sent more requests than its rate limit; ``.retry_after``
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -287,3 +288,14 @@ class RequestError(FlowgenError):
     def __init__(self, status: int, code: str, message: str) -> None:
         self.status, self.code = status, code
         super().__init__(message)
+
+
+# --- flowgen serve: rate limits -----------------------------------------------------------------
+
+
+class RateLimitedError(RequestError):
+    """A key sent more requests than its rate limit allows: a 429 whose ``Retry-After`` is ``.retry_after``."""
+
+    def __init__(self, retry_after: int, message: str) -> None:
+        self.retry_after = retry_after
+        super().__init__(429, "rate_limited", message)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console as RichConsole
 
@@ -28,6 +29,9 @@ from flowgen.cli.run_command import build_team
 from flowgen.errors import CLIError
 from flowgen.models import ChatCompletionClient
 
+if TYPE_CHECKING:
+    from flowgen.server.settings import ServerSettings
+
 GRACE_SECONDS = 30
 """How long a stopping server lets open requests (runs) finish before closing them."""
 
@@ -42,7 +46,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1; FLOWGEN_HOST)")
     parser.add_argument("--port", type=int, help="port (default 8123; FLOWGEN_PORT; 0 picks a free one)")
     parser.add_argument(
-        "--store", help="SQLite file the threads are saved in (default runs.db; FLOWGEN_STORE)"
+        "--store",
+        help="where threads are saved: a SQLite file, or a postgresql:// URL (default runs.db; FLOWGEN_STORE)",
     )
     parser.add_argument(
         "--api-key", action="append", dest="api_keys", metavar="KEY",
@@ -52,17 +57,51 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--insecure-no-auth", action="store_true", default=None,
         help="serve without keys (allowed only on 127.0.0.1)",
     )  # fmt: skip
-    parser.add_argument("--model", metavar="SPEC", help="model spec for the teams, as for `flowgen run`")
+    parser.add_argument(
+        "--admin-api-key", action="append", dest="admin_api_keys", metavar="KEY",
+        help="a key that sees every thread (repeat for more; or FLOWGEN_ADMIN_API_KEYS=k1,k2)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rate-limit-per-minute", type=int, metavar="N",
+        help="requests per minute per key (default 0: no limit; FLOWGEN_RATE_LIMIT_PER_MINUTE)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rate-limit-burst", type=int, metavar="N",
+        help="requests a key may send at once (default: a minute's worth; FLOWGEN_RATE_LIMIT_BURST)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-input-chars", type=int, metavar="N",
+        help="the longest run input (default 100000; FLOWGEN_MAX_INPUT_CHARS)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-metrics", action="store_false", dest="metrics_enabled", default=None,
+        help="do not serve /metrics (FLOWGEN_METRICS_ENABLED=false)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--model", metavar="SPEC", help="model spec for the teams, as for `flowgen run` (FLOWGEN_MODEL)"
+    )
     add_component_options(parser)
     parser.set_defaults(handler=serve)
 
 
-def serve(args: argparse.Namespace, console: RichConsole) -> int:
+_FLAGS = (
+    "host", "port", "store", "api_keys", "insecure_no_auth", "admin_api_keys", "rate_limit_per_minute",
+    "rate_limit_burst", "max_input_chars", "metrics_enabled",
+)  # fmt: skip
+"""The flags that are settings (each also a ``FLOWGEN_*`` variable)."""
+
+
+def settings_from(args: argparse.Namespace) -> ServerSettings:
+    """The server's settings: the flags given, the rest from ``FLOWGEN_*`` variables and ``.env``."""
     from flowgen.server.settings import ServerSettings
 
-    given = {k: getattr(args, k) for k in ("host", "port", "store", "api_keys", "insecure_no_auth")}
-    settings = ServerSettings(**{k: v for k, v in given.items() if v is not None})
-    teams = served_teams(args.files, args.model, component_options(args))
+    given = {k: getattr(args, k) for k in _FLAGS}
+    return ServerSettings(**{k: v for k, v in given.items() if v is not None})
+
+
+def serve(args: argparse.Namespace, console: RichConsole) -> int:
+    settings = settings_from(args)
+    teams = served_teams(args.files, args.model or settings.model, component_options(args))
     asyncio.run(_serve(teams, settings, console))
     return 0
 
@@ -98,17 +137,24 @@ def _factory(target: Target, client: ChatCompletionClient | None) -> Callable[[]
 async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: RichConsole) -> None:
     import uvicorn
 
-    from flowgen.checkpoint.sqlite import SqliteCheckpointer
     from flowgen.server.app import create_app
+    from flowgen.server.store_url import open_store
 
-    store = SqliteCheckpointer(settings.store.removeprefix("sqlite:///"))
+    store = open_store(settings.store)
     try:
         app = create_app(teams, settings, store)
         config = uvicorn.Config(
             app, host=settings.host, port=settings.port, log_level=settings.log_level,
             timeout_graceful_shutdown=GRACE_SECONDS,
         )  # fmt: skip
-        console.print(f"Serving {sorted(teams)} from {settings.store}; stop with Ctrl-C (or SIGTERM).")
+        console.print(
+            f"Serving {sorted(teams)} from {_shown(settings.store)}; stop with Ctrl-C (or SIGTERM)."
+        )
         await uvicorn.Server(config).serve()
     finally:
         await store.aclose()
+
+
+def _shown(store: str) -> str:
+    """The store URL without its password (a URL may carry one)."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", store)

@@ -15,28 +15,34 @@ from starlette.responses import JSONResponse, Response
 
 from flowgen.base import Team
 from flowgen.checkpoint.protocol import Checkpointer
-from flowgen.errors import ConfigurationError, RequestError
-from flowgen.server import agent_routes, probe_routes, thread_routes
+from flowgen.errors import RateLimitedError, RequestError
+from flowgen.server import agent_routes, openapi, probe_routes, thread_routes
 from flowgen.server.access import Access
 from flowgen.server.agents import Agents
 from flowgen.server.context import Context
 from flowgen.server.runs import Runs
 from flowgen.server.settings import ServerSettings
-from flowgen.server.thread_directory import ThreadDirectory
+from flowgen.server.thread_directory import open_directory
 
 log = logging.getLogger("flowgen.server")
 
 
 def create_app(
-    teams: Mapping[str, Callable[[], Team]], settings: ServerSettings, store: Checkpointer
+    teams: Mapping[str, Callable[[], Team]],
+    settings: ServerSettings,
+    store: Checkpointer,
+    *,
+    clock: Callable[[], float] | None = None,
 ) -> Starlette:
     """An ASGI app serving ``teams`` (name -> factory); threads are saved in ``store``.
 
-    The caller owns ``store`` (closing it after the app stops). The app refuses to build without API
-    keys unless ``settings.insecure_no_auth`` is set and the host is 127.0.0.1.
+    The caller owns ``store`` (closing it after the app stops); the thread directory (owners and
+    metadata) is kept in ``settings.store`` too: the same SQLite file or PostgreSQL database. The app
+    refuses to build without API keys unless ``settings.insecure_no_auth`` is set and the host is
+    127.0.0.1. ``clock`` (monotonic seconds) drives the rate limits; tests pass their own.
     """
-    access = Access(settings)
-    directory = ThreadDirectory(_directory_path(settings.store))
+    access = Access(settings, clock)
+    directory = open_directory(settings.store)
     agents = Agents(teams, store)
     ctx = Context(settings, access, store, directory, agents, Runs(agents))
 
@@ -44,15 +50,15 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         log.info("serving agents %s", agents.names())
         yield
-        directory.close()
+        await directory.aclose()
 
     app = Starlette(
-        routes=[*probe_routes.ROUTES, *agent_routes.ROUTES, *thread_routes.ROUTES],
+        routes=[*probe_routes.ROUTES, *agent_routes.ROUTES, *thread_routes.ROUTES, *openapi.ROUTES],
         middleware=[
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.allowed_origins,
-                allow_methods=["GET", "POST"],
+                allow_methods=["GET", "POST", "DELETE"],
                 allow_headers=[settings.api_key_header, "Content-Type", "Last-Event-ID"],
             )
         ],
@@ -63,17 +69,12 @@ def create_app(
     return app
 
 
-def _directory_path(store: str) -> str:
-    if store.startswith(("postgresql://", "postgres://")):
-        raise ConfigurationError(
-            "the server keeps thread owners in SQLite for now; give --store a SQLite file (e.g. runs.db)"
-        )
-    return store.removeprefix("sqlite:///")
-
-
 async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestError)
-    return JSONResponse({"error": {"code": exc.code, "message": str(exc)}}, status_code=exc.status)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else None
+    return JSONResponse(
+        {"error": {"code": exc.code, "message": str(exc)}}, status_code=exc.status, headers=headers
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -25,11 +25,12 @@ class Context:
     runs: Runs
 
     async def own_thread(self, request: Request) -> ThreadRecord:
-        """The thread the path names, when the caller owns it; 404 otherwise (another key's looks absent)."""
-        owner = self.access.owner(request)
+        """The thread the path names, when the caller owns it (or is an admin); 404 otherwise
+        (another key's thread looks absent)."""
+        caller = self.access.caller(request)
         thread_id = request.path_params["thread_id"]
         record = await self.directory.get(thread_id)
-        if record is None or record.owner != owner:
+        if record is None or not caller.may_see(record.owner):
             raise RequestError(
                 404, "unknown_thread", f"no thread {thread_id!r}; create one with POST /threads"
             )

@@ -35,7 +35,14 @@ async def ready(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    context(request).access.owner(request)
+    ctx = context(request)
+    ctx.access.owner(request)
+    if not ctx.settings.metrics_enabled:
+        raise RequestError(
+            404,
+            "metrics_off",
+            "metrics are turned off on this server (metrics_enabled=false); ask its operator",
+        )
     from flowgen.telemetry.metrics import render_metrics
 
     try:

@@ -39,6 +39,10 @@ async def read_model(request: Request, model: type[M], limit: int, *, optional: 
         raise RequestError(
             400, "malformed_json", f"the request body is not valid JSON ({exc}); send a JSON object"
         ) from None
+    except RecursionError:  # a body of nested brackets: refused, never a crash of the handler
+        raise RequestError(
+            400, "malformed_json", "the request body nests too deeply to read; send flatter JSON"
+        ) from None
     if not isinstance(data, dict):
         raise RequestError(
             400, "malformed_json", f"the request body must be a JSON object, not {type(data).__name__}"
@@ -56,3 +60,14 @@ def _too_large(limit: int) -> RequestError:
         "body_too_large",
         f"the request body is larger than {limit} bytes; send less, or raise --max-body-bytes",
     )
+
+
+def check_text_size(field: str, text: str | None, limit: int) -> None:
+    """Refuse (413) a message longer than ``limit`` characters, naming the field and the limit."""
+    if text is not None and len(text) > limit:
+        raise RequestError(
+            413,
+            "input_too_large",
+            f"{field} is {len(text)} characters; the limit is {limit} (max_input_chars): send a shorter "
+            "message, or start the server with a larger --max-input-chars",
+        )

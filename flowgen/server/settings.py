@@ -1,12 +1,12 @@
 """The server's settings: one model read from flags, the environment (``FLOWGEN_`` prefix) and ``.env``.
 
-``FLOWGEN_API_KEYS`` is a comma-separated list. Keys are kept as secrets (never shown in a repr or a
+``FLOWGEN_API_KEYS`` and ``FLOWGEN_ADMIN_API_KEYS`` are comma-separated lists. Keys are kept as secrets (never shown in a repr or a
 log) and are hashed as soon as the app is built (see :mod:`flowgen.server.api_keys`).
 
 Example:
     >>> settings = ServerSettings(api_keys="k1, k2", _env_file=None)
-    >>> len(settings.api_keys), settings.port
-    (2, 8123)
+    >>> len(settings.api_keys), settings.port, settings.rate_limit_per_minute
+    (2, 8123, 0)
 """
 
 from __future__ import annotations
@@ -34,12 +34,34 @@ class ServerSettings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = []
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
-    @field_validator("api_keys", "allowed_origins", mode="before")
+    # --- threads, admin keys, rate and size limits, the store URL, metrics on/off ---
+    admin_api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default=[], description="keys that see every thread (FLOWGEN_ADMIN_API_KEYS=k1,k2)"
+    )
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0, description="requests a key may make per minute, sustained; 0 turns limits off"
+    )
+    rate_limit_burst: int = Field(
+        default=0, ge=0, description="requests a key may make at once (default: one minute's worth)"
+    )
+    max_input_chars: int = Field(default=100_000, gt=0, description="the longest run input or resume text")
+    max_metadata_bytes: int = Field(default=16_384, gt=0, description="the largest thread metadata, as JSON")
+    metrics_enabled: bool = Field(default=True, description="serve /metrics (a 404 when off)")
+    model: str | None = Field(
+        default=None, description="model spec for the served teams when `flowgen serve` has no --model"
+    )
+
+    @field_validator("api_keys", "admin_api_keys", "allowed_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def burst(self) -> int:
+        """The bucket size of the per-key rate limit: the burst given, else one minute's requests."""
+        return self.rate_limit_burst or self.rate_limit_per_minute
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -163,9 +163,15 @@ async def _threads(store: Checkpointer, problems: list[str]) -> None:
     info = infos.get(thread)
     if info is None or info.checkpoints != 2 or info.head != made[-1].checkpoint_id:
         problems.append(f"threads() must list the thread with its count and head, got {info}")
+    other, kept = await _new_thread(store, 1)
     await store.delete_thread(thread)
     if await store.get(thread) is not None or [c async for c in store.history(thread)]:
         problems.append("delete_thread() must remove every checkpoint of the thread")
+    if thread in {i.thread_id for i in await store.threads()} or await store.head(thread) is not None:
+        problems.append("a deleted thread must leave threads() and have no head")
+    if await store.head(other) != kept[-1].checkpoint_id:
+        problems.append("delete_thread() must leave every other thread as it was")
+    await store.delete_thread(other)
 
 
 async def _atomic_batch(store: Checkpointer, problems: list[str]) -> None:

@@ -57,3 +57,16 @@ async def test_the_suite_finds_a_broken_store() -> None:
         assert "head() is not the newest checkpoint's id" in str(error)
     else:
         raise AssertionError("the suite passed a store whose head() is wrong")
+
+
+async def test_the_suite_finds_a_delete_that_removes_too_much() -> None:
+    class GreedyStore(MemoryCheckpointer):
+        async def delete_thread(self, thread_id: str) -> None:
+            self._rows.clear()
+
+    try:
+        await check_checkpointer(GreedyStore)
+    except AssertionError as error:
+        assert "delete_thread() must leave every other thread as it was" in str(error)
+    else:
+        raise AssertionError("the suite passed a store whose delete_thread() removes every thread")
