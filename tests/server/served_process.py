@@ -1,0 +1,67 @@
+"""``flowgen serve`` as a child process on 127.0.0.1, owned by a context manager; its memory readable.
+
+The server picks a free port (``--port 0``) and the owner reads it from uvicorn's start-up line;
+then a thread keeps draining the server's log so it never blocks on a full pipe. Leaving the
+context sends SIGTERM and waits for the exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ANNOUNCE = "Uvicorn running on http://127.0.0.1:"
+
+
+@dataclass
+class ServedProcess:
+    process: subprocess.Popen[str]
+    url: str
+    log: list[str] = field(default_factory=list)
+
+    def rss_bytes(self) -> int:
+        """The server's resident memory now (Linux /proc)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmRSS line in /proc status")
+
+
+@contextlib.contextmanager
+def served_process(files: list[str], store: Path, *flags: str) -> Iterator[ServedProcess]:
+    command = [
+        sys.executable,
+        "-m",
+        "flowgen.cli",
+        "serve",
+        *files,
+        "--port",
+        "0",
+        "--store",
+        str(store),
+        *flags,
+    ]
+    env = {**os.environ, "FLOWGEN_LOG_LEVEL": "info", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stderr is not None
+    log: list[str] = []
+    try:
+        for line in process.stderr:  # uvicorn announces its address once it listens
+            log.append(line)
+            if ANNOUNCE in line:
+                port = int(line.split(ANNOUNCE, 1)[1].split()[0])
+                break
+        else:
+            raise AssertionError(f"the server exited ({process.wait()}) without listening:\n{''.join(log)}")
+        drain = threading.Thread(target=lambda: log.extend(process.stderr or ()), daemon=True)
+        drain.start()
+        yield ServedProcess(process, f"http://127.0.0.1:{port}", log)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
