@@ -9,12 +9,11 @@ import asyncio
 import doctest
 from pathlib import Path
 
-from served_process import served_process
-
 import flowgen.testing.paced_team as paced_team
 from flowgen.checkpoint import SqliteCheckpointer
 from flowgen.client import AsyncClient, StreamEvent
 from flowgen.testing.paced_team import paced_task, paced_transcript
+from flowgen.testing.served_process import served_process
 
 KEY = "load-key-5d1e"
 RUNS = 200

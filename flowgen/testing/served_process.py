@@ -1,4 +1,4 @@
-"""``flowgen serve`` as a child process on 127.0.0.1, owned by a context manager; its memory readable.
+"""``flowgen serve`` as a child process on 127.0.0.1, owned by a context manager; its memory and CPU readable.
 
 The server picks a free port (``--port 0``) and the owner reads it from uvicorn's start-up line;
 then a thread keeps draining the server's log so it never blocks on a full pipe. Leaving the
@@ -25,6 +25,11 @@ class ServedProcess:
     url: str
     log: list[str] = field(default_factory=list)
 
+    def cpu_seconds(self) -> float:
+        """The CPU time the server has used so far, user and system (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_bytes(self) -> int:
         """The server's resident memory now (Linux /proc)."""
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -35,6 +40,7 @@ class ServedProcess:
 
 @contextlib.contextmanager
 def served_process(files: list[str], store: Path, *flags: str) -> Iterator[ServedProcess]:
+    """``flowgen serve FILES --store STORE FLAGS`` on a free port of 127.0.0.1, until the context ends."""
     command = [
         sys.executable,
         "-m",
