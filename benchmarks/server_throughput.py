@@ -7,8 +7,8 @@ The server: ``flowgen serve`` on the paced test team (writer and critic, two mod
 latency: a short run), in its own process on 127.0.0.1 with a SQLite store. The clients:
 ``flowgen.client.AsyncClient`` in this process, each looping ``POST /threads`` then
 ``POST /threads/{id}/runs/wait`` until the level's runs are done. Reported per level (median over
-repeats): runs and requests per second, each run's latency (p50, p95), and the server's CPU per run
-(from /proc, so it says what the server costs even when this machine is shared and busy).
+repeats): runs and requests per second, each run's latency (p50, p95), and the CPU per run of the
+server (from /proc) and of the clients, which say what each side costs even on a shared, busy machine.
 """
 
 from __future__ import annotations
@@ -42,11 +42,12 @@ async def _level(url: str, clients: int, runs: int, cpu: Any) -> dict[str, float
             latencies.append(time.perf_counter() - start)
 
     async with AsyncClient(url, api_key=KEY, max_connections=clients, timeout=300) as client:
-        cpu_before, start = cpu(), time.perf_counter()
+        cpu_before, start, own_before = cpu(), time.perf_counter(), time.process_time()
         async with asyncio.TaskGroup() as group:
             for _ in range(clients):
                 group.create_task(client_loop(client))
         wall, cpu_used = time.perf_counter() - start, cpu() - cpu_before
+        client_cpu = time.process_time() - own_before
     latencies.sort()
     return {
         "runs_per_second": runs / wall,
@@ -54,6 +55,7 @@ async def _level(url: str, clients: int, runs: int, cpu: Any) -> dict[str, float
         "latency_ms_p50": latencies[len(latencies) // 2] * 1e3,
         "latency_ms_p95": latencies[int(len(latencies) * 0.95) - 1] * 1e3,
         "server_cpu_ms_per_run": cpu_used / runs * 1e3,
+        "client_cpu_ms_per_run": client_cpu / runs * 1e3,
     }
 
 

@@ -22,6 +22,7 @@ from flowgen.client.replies import decoded, refusal, unreachable
 from flowgen.client.sse import SseDecoder, StreamEvent
 
 JSON = dict[str, Any]
+KEEPALIVE_SECONDS = 4.0
 
 
 class AsyncClient:
@@ -56,7 +57,13 @@ class AsyncClient:
             base_url=base_url,
             headers=headers,
             timeout=timeout,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                # Below the server's 5 s keep-alive, so an idle connection is dropped here first and
+                # never reused just as the server closes it (a POST cannot be retried safely).
+                keepalive_expiry=KEEPALIVE_SECONDS,
+            ),
             transport=transport,
         )
 
