@@ -20,8 +20,9 @@ async def addressed_input(
     """``text`` as the run's task: a HandoffMessage to the agent that handed off to the person, if one did."""
     if text is None or team.checkpointer is None:
         return text
-    snapshot = await team.checkpointer.get(thread_id)
-    last: Any = snapshot.messages[-1] if snapshot is not None and snapshot.messages else None
+    # The newest checkpoint holds the step that stopped the run: no need to fold the whole thread.
+    head = [c async for c in team.checkpointer.history(thread_id, limit=1)]
+    last: Any = head[0].messages[-1] if head and head[0].messages else None
     if not isinstance(last, dict) or last.get("type") != "HandoffMessage":
         return text
     if last.get("target") in team.participant_names or last.get("source") not in team.participant_names:

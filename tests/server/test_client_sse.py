@@ -36,3 +36,12 @@ def test_multi_line_and_non_json_data_and_the_default_kind() -> None:
 def test_the_modules_examples_run() -> None:
     for module in (flowgen.client.sse, flowgen.client.calls):
         assert doctest.testmod(module).failed == 0
+
+
+def test_importing_the_client_package_loads_no_httpx() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, flowgen.client; print('httpx' in sys.modules); flowgen.client.Client; print('httpx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
