@@ -57,6 +57,7 @@ def served_process(files: list[str], store: Path, *flags: str) -> Iterator[Serve
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     assert process.stderr is not None
     log: list[str] = []
+    drain = threading.Thread(target=lambda: log.extend(process.stderr or ()), name="served-log")
     try:
         for line in process.stderr:  # uvicorn announces its address once it listens
             log.append(line)
@@ -65,9 +66,10 @@ def served_process(files: list[str], store: Path, *flags: str) -> Iterator[Serve
                 break
         else:
             raise AssertionError(f"the server exited ({process.wait()}) without listening:\n{''.join(log)}")
-        drain = threading.Thread(target=lambda: log.extend(process.stderr or ()), daemon=True)
-        drain.start()
+        drain.start()  # the log keeps flowing, so the server never blocks on a full pipe
         yield ServedProcess(process, f"http://127.0.0.1:{port}", log)
     finally:
         process.terminate()
         process.wait(timeout=60)
+        if drain.is_alive():
+            drain.join()  # the pipe closed with the process
