@@ -17,7 +17,8 @@ def docker_daemon() -> str | None:
         return "no docker command on this machine"
     info = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=60)
     if info.returncode != 0:
-        return f"no Docker daemon answers ({info.stderr.strip().splitlines()[-1:] or ['docker info failed']})"
+        said = info.stderr.strip().splitlines()
+        return f"no Docker daemon answers ({said[-1] if said else 'docker info failed'})"
     return None
 
 
