@@ -95,6 +95,13 @@ def _factory(target: Target, client: ChatCompletionClient | None) -> Callable[[]
     return lambda: build_team(target, client)
 
 
+def shown_store(store: str) -> str:
+    """The store as a log may show it: a database URL's password replaced (it comes from FLOWGEN_STORE)."""
+    from flowgen.telemetry.redaction import Redactor
+
+    return Redactor(set()).redact(store)
+
+
 async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: RichConsole) -> None:
     import uvicorn
 
@@ -108,7 +115,9 @@ async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: R
             app, host=settings.host, port=settings.port, log_level=settings.log_level,
             timeout_graceful_shutdown=GRACE_SECONDS,
         )  # fmt: skip
-        console.print(f"Serving {sorted(teams)} from {settings.store}; stop with Ctrl-C (or SIGTERM).")
+        console.print(
+            f"Serving {sorted(teams)} from {shown_store(settings.store)}; stop with Ctrl-C (or SIGTERM)."
+        )
         await uvicorn.Server(config).serve()
     finally:
         await store.aclose()
