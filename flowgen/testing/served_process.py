@@ -39,21 +39,16 @@ class ServedProcess:
 
 
 @contextlib.contextmanager
-def served_process(files: list[str], store: Path, *flags: str) -> Iterator[ServedProcess]:
-    """``flowgen serve FILES --store STORE FLAGS`` on a free port of 127.0.0.1, until the context ends."""
-    command = [
-        sys.executable,
-        "-m",
-        "flowgen.cli",
-        "serve",
-        *files,
-        "--port",
-        "0",
-        "--store",
-        str(store),
-        *flags,
-    ]
-    env = {**os.environ, "FLOWGEN_LOG_LEVEL": "info", "PYTHONUNBUFFERED": "1"}
+def served_process(
+    files: list[str], store: Path | None, *flags: str, env: dict[str, str] | None = None
+) -> Iterator[ServedProcess]:
+    """``flowgen serve FILES --store STORE FLAGS`` on a free port of 127.0.0.1, until the context ends.
+
+    ``store`` None leaves the store to the environment (``env`` is added to this process's own).
+    """
+    given = ["--store", str(store)] if store is not None else []
+    command = [sys.executable, "-m", "flowgen.cli", "serve", *files, "--port", "0", *given, *flags]
+    env = {**os.environ, "FLOWGEN_LOG_LEVEL": "info", "PYTHONUNBUFFERED": "1", **(env or {})}
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     assert process.stderr is not None
     log: list[str] = []
