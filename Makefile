@@ -55,6 +55,7 @@ bench: setup
 	$(PY) -m benchmarks.code_execution
 	$(PY) -m benchmarks.mcp_calls
 	$(PY) -m benchmarks.server_overhead
+	$(PY) -m benchmarks.server_throughput
 	$(PY) -m benchmarks.distributed_ray
 
 bench-quick: setup

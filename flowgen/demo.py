@@ -8,7 +8,8 @@ new process would; the demo ends by printing the thread's history (``flowgen thr
 the run is written to ``out/demo/``: run.json, the graph with the run drawn on
 it (graph.svg), the sequence diagram (sequence.svg) and the HTML report. Everything is offline and
 deterministic (the example's scripted models); ``flowgen run graphs/support_swarm.py --model ...``
-runs the same team on a real model.
+runs the same team on a real model. Last, the demo prints the ``flowgen serve`` command that serves
+the same team over HTTP, where the same conversation runs as two requests.
 """
 
 from __future__ import annotations
@@ -112,7 +113,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     flowgen_main(["threads", "show", THREAD, "--store", str(store), "--width", "60"], console=console)
     console.print("Open the report in a browser; `flowgen show` summarises the run in the terminal.")
+    console.print(Rule("serve the demo team over HTTP (the server extra)"))
+    console.print(f"  {serve_command(out)}", markup=False)
+    console.print(
+        f'  then POST /threads, and POST /threads/THREAD/runs/wait with {{"agent": "{EXAMPLE.stem}", '
+        '"input": "..."} (a reply to a handoff is the next input), or use flowgen.client.Client',
+        markup=False,
+    )
     return 0
+
+
+def serve_command(out: Path) -> str:
+    """The command serving the demo's team on 127.0.0.1:8123, its threads kept beside the demo's files."""
+    return f"flowgen serve {_shown(EXAMPLE)} --store {_shown(out / 'served.db')} --insecure-no-auth"
 
 
 async def durable_conversation(team: Team, console: RichConsole, store: Path) -> TaskResult:

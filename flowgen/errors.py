@@ -41,13 +41,15 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── InjectedModelError (RuntimeError)      the model failure flowgen.testing.interrupts injects on purpose
     ├── NodeTimeoutError (TimeoutError)        a node ran past its graph's timeout; the run stops, resumable
     ├── ToolApprovalPending                    a tool call waits for approval; a team stops, interrupted
-    └── CheckpointError                        a checkpoint store could not save or load a thread
-        ├── ThreadBusyError (RuntimeError)     another run holds the thread's lease
-        ├── CheckpointCorruptError (ValueError) a stored row failed validation; names thread and id
-        ├── CheckpointNotFoundError (LookupError) no such thread or checkpoint
-        └── GraphChangedError (ValueError)     the thread was saved by a different graph; says what changed
-    └── RequestError                           an HTTP request `flowgen serve` refuses; ``.status``, ``.code``
-        └── RateLimitedError                   a key sent more requests than its rate limit; ``.retry_after``
+    ├── CheckpointError                        a checkpoint store could not save or load a thread
+    │   ├── ThreadBusyError (RuntimeError)     another run holds the thread's lease
+    │   ├── CheckpointCorruptError (ValueError) a stored row failed validation; names thread and id
+    │   ├── CheckpointNotFoundError (LookupError) no such thread or checkpoint
+    │   └── GraphChangedError (ValueError)     the thread was saved by a different graph; says what changed
+    ├── RequestError                           an HTTP request `flowgen serve` refuses; ``.status``, ``.code``
+    │   └── RateLimitedError                   a key sent more requests than its rate limit; ``.retry_after``
+    ├── ServerReplyError                       flowgen.client: the server refused a request; ``.status``, ``.code``
+    └── ServerUnreachableError (ConnectionError) flowgen.client: no server answered at the base URL
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -299,3 +301,23 @@ class RateLimitedError(RequestError):
     def __init__(self, retry_after: int, message: str) -> None:
         self.retry_after = retry_after
         super().__init__(429, "rate_limited", message)
+
+
+# --- flowgen.client ----------------------------------------------------------------------------
+
+
+class ServerReplyError(FlowgenError):
+    """A ``flowgen serve`` server refused a client's request (:mod:`flowgen.client`).
+
+    Keeps what the server said: ``status`` (the HTTP status), ``code`` (its stable error code, e.g.
+    ``thread_busy``), ``message`` (what is wrong and what to do) and ``retry_after`` (seconds, from a
+    429's ``Retry-After``; None otherwise).
+    """
+
+    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None) -> None:
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+        super().__init__(f"{status} {code}: {message}")
+
+
+class ServerUnreachableError(FlowgenError, ConnectionError):
+    """No ``flowgen serve`` server answered at the client's base URL; the transport error is the cause."""

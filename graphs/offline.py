@@ -23,6 +23,7 @@ from typing import Any
 
 from flowgen.core import FunctionCall
 from flowgen.models import (
+    AssistantMessage,
     CallInfo,
     CreateResult,
     FunctionChatCompletionClient,
@@ -49,17 +50,27 @@ Reply = str | Call | Sequence[Call]
 Turn = Reply | Callable[[str], Reply]
 
 
-def scripted(*turns: Turn) -> FunctionChatCompletionClient:
-    """A model answering its ``k``-th call with ``turns[k]`` (the last turn once they run out)."""
+def scripted(*turns: Turn, agent: str | None = None) -> FunctionChatCompletionClient:
+    """A model answering its ``k``-th call with ``turns[k]`` (the last turn once they run out).
+
+    With ``agent``, ``k`` is how many replies of that agent the conversation already holds, not how
+    many calls this client has answered: a team rebuilt from a saved thread (as ``flowgen serve``
+    builds one for every run) picks its script up where the thread left off.
+    """
     if not turns:
         raise ValueError("scripted() needs at least one turn")
 
     def answer(messages: Sequence[LLMMessage], info: CallInfo) -> CreateResult | str:
-        turn = turns[min(info.call_index, len(turns) - 1)]
+        index = info.call_index if agent is None else _replies_of(agent, messages)
+        turn = turns[min(index, len(turns) - 1)]
         reply = turn(task_text(messages)) if callable(turn) else turn
-        return _result(reply, info.call_index)
+        return _result(reply, index)
 
     return FunctionChatCompletionClient(answer)
+
+
+def _replies_of(agent: str, messages: Sequence[LLMMessage]) -> int:
+    return sum(isinstance(m, AssistantMessage) and m.source == agent for m in messages)
 
 
 def task_text(messages: Sequence[LLMMessage]) -> str:

@@ -51,7 +51,7 @@ def build(model_client: ChatCompletionClient | None = None, max_turns: int | Non
     """The support swarm; every agent on ``model_client``, or on its offline script when None."""
     triage = AssistantAgent(
         "triage",
-        model_client=model_client or scripted(_triage),
+        model_client=model_client or scripted(_triage, agent="triage"),
         handoffs=["billing", "technical"],
         description="Routes the customer to the right team.",
         system_message="You are support triage. Hand billing questions to billing and technical ones to technical.",
@@ -68,6 +68,7 @@ def build(model_client: ChatCompletionClient | None = None, max_turns: int | Non
             ),
             lambda task: Call("refund", {"account": _account(task), "amount": 20.0}),
             "Done: $20.00 is on its way back to your card (3-5 days). TERMINATE",
+            agent="billing",
         ),
         tools=[lookup_charges, refund],
         description="Charges and refunds.",
@@ -84,6 +85,7 @@ def build(model_client: ChatCompletionClient | None = None, max_turns: int | Non
                 say="Sync is degraded right now and a fix is rolling out. Which device are you on?",
             ),
             "Thanks. It should recover within the hour on every device. TERMINATE",
+            agent="technical",
         ),
         tools=[service_status],
         description="Outages and bugs.",

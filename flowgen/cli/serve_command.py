@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +133,13 @@ def _factory(target: Target, client: ChatCompletionClient | None) -> Callable[[]
     return lambda: build_team(target, client)
 
 
+def shown_store(store: str) -> str:
+    """The store as a log may show it: a database URL's password replaced (it comes from FLOWGEN_STORE)."""
+    from flowgen.telemetry.redaction import Redactor
+
+    return Redactor(set()).redact(store)
+
+
 async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: RichConsole) -> None:
     import uvicorn
 
@@ -148,13 +154,8 @@ async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: R
             timeout_graceful_shutdown=GRACE_SECONDS,
         )  # fmt: skip
         console.print(
-            f"Serving {sorted(teams)} from {_shown(settings.store)}; stop with Ctrl-C (or SIGTERM)."
+            f"Serving {sorted(teams)} from {shown_store(settings.store)}; stop with Ctrl-C (or SIGTERM)."
         )
         await uvicorn.Server(config).serve()
     finally:
         await store.aclose()
-
-
-def _shown(store: str) -> str:
-    """The store URL without its password (a URL may carry one)."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", store)

@@ -16,6 +16,7 @@ from flowgen.base import TaskResult
 from flowgen.errors import RequestError, ThreadBusyError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.server.agents import Agents
+from flowgen.server.handoff_reply import addressed_input
 
 
 class RunRequest(BaseModel):
@@ -49,8 +50,9 @@ class Runs:
     async def stream(self, thread_id: str, request: RunRequest) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """The run's items as (kind, JSON) pairs: ``message`` / ``event`` as they happen, then ``end``."""
         team = self._agents.build(request.agent)
+        task = await addressed_input(team, thread_id, request.input)
         try:
-            async with aclosing(team.run_stream(task=request.input, thread_id=thread_id)) as items:
+            async with aclosing(team.run_stream(task=task, thread_id=thread_id)) as items:
                 async for item in items:
                     if isinstance(item, TaskResult):
                         head = await team.checkpointer.head(thread_id) if team.checkpointer else None

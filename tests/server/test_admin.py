@@ -156,8 +156,9 @@ async def test_metrics_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_the_serve_banner_hides_a_store_password() -> None:
-    from flowgen.cli.serve_command import _shown
+    from flowgen.cli.serve_command import shown_store
 
-    assert _shown("postgresql://app:s3cr3t@db:5432/flowgen") == "postgresql://app:***@db:5432/flowgen"
-    assert _shown("postgresql://app@db/flowgen") == "postgresql://app@db/flowgen"
-    assert _shown("runs.db") == "runs.db"
+    shown = shown_store("postgresql://app:s3cr3t@db:5432/flowgen")
+    assert "s3cr3t" not in shown and shown.endswith("@db:5432/flowgen")
+    assert shown_store("postgresql://app@db/flowgen") == "postgresql://app@db/flowgen"
+    assert shown_store("runs.db") == "runs.db"
