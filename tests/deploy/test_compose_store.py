@@ -38,7 +38,6 @@ def compose_store(postgres: PostgresServer) -> str:
     return template.replace("${POSTGRES_PASSWORD}", "unused-with-trust").replace("postgres:5432", address)
 
 
-@pytest.mark.skip(reason="route lands with srv-threads (PostgreSQL as the server's store)")
 async def test_the_compose_store_keeps_threads_across_a_restart(postgres: PostgresServer) -> None:
     env = {"FLOWGEN_STORE": compose_store(postgres), "FLOWGEN_API_KEYS": KEY}
     files = [str(ROOT / "graphs/write_review.py")]

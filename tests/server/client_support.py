@@ -18,7 +18,6 @@ from flowgen.server.context import Context
 
 # Routes of the shared contract that other parts of the server bring; these tests run once they are in.
 LANDS_WITH_RUNS = pytest.mark.skip(reason="route lands with srv-runs")
-LANDS_WITH_THREADS = pytest.mark.skip(reason="route lands with srv-threads")
 LANDS_WITH_EXEC = pytest.mark.skip(reason="route lands with srv-exec")
 LANDS_WITH_WEB = pytest.mark.skip(reason="route lands with srv-web")
 

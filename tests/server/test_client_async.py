@@ -14,7 +14,6 @@ import pytest
 from client_support import (
     LANDS_WITH_EXEC,
     LANDS_WITH_RUNS,
-    LANDS_WITH_THREADS,
     LANDS_WITH_WEB,
     Calling,
     calling,
@@ -195,7 +194,6 @@ async def test_a_429_keeps_retry_after_and_a_foreign_error_body_is_kept_as_text(
 # The rest of the contract: routes other parts of the server bring.
 
 
-@LANDS_WITH_THREADS
 async def test_thread_metadata_search_copy_and_delete(api: Calling) -> None:
     a = await api.client.create_thread(metadata={"user": "ann", "tier": "gold"})
     await api.client.create_thread(metadata={"user": "bob"})
