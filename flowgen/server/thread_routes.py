@@ -1,25 +1,19 @@
-"""``/threads``: create one, read it and its history, and run an agent on it (wait, or stream as SSE)."""
+"""``/threads``: create one, list them, read one and its history (its runs: :mod:`flowgen.server.run_routes`)."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from flowgen.checkpoint.records import Checkpoint
 from flowgen.errors import RequestError
 from flowgen.server.context import Context, context
 from flowgen.server.request_body import read_model
-from flowgen.server.runs import RunRequest
-from flowgen.telemetry.redaction import Redactor
 
 
 class NewThread(BaseModel):
@@ -66,84 +60,6 @@ async def thread_history(request: Request) -> Response:
     return JSONResponse({"thread_id": record.thread_id, "checkpoints": checkpoints})
 
 
-async def run_wait(request: Request) -> Response:
-    ctx, thread_id, run = await _start(request)
-    messages: list[dict[str, Any]] = []
-    end: dict[str, Any] = {}
-    try:
-        async for kind, data in ctx.runs.stream(thread_id, run):
-            if kind == "message":
-                messages.append(data)
-            elif kind == "end":
-                end = data
-    except RequestError:
-        raise
-    except Exception as exc:  # the run's own failure, reported to its caller (cancellation still propagates)
-        return JSONResponse({"error": _failure(thread_id, exc)}, status_code=500)
-    finally:
-        ctx.runs.release(thread_id)
-    return JSONResponse({**end, "messages": messages})
-
-
-async def run_stream(request: Request) -> Response:
-    ctx, thread_id, run = await _start(request)
-
-    async def events() -> AsyncIterator[dict[str, str]]:
-        number = 0
-        try:
-            async for kind, data in ctx.runs.stream(thread_id, run):
-                number += 1
-                yield {"id": str(number), "event": kind, "data": json.dumps(data)}
-        except Exception as exc:  # the run's own failure, sent as the stream's last event
-            number += 1
-            failure = (
-                {"code": exc.code, "message": str(exc)}
-                if isinstance(exc, RequestError)
-                else _failure(thread_id, exc)
-            )
-            yield {"id": str(number), "event": "error", "data": json.dumps(failure)}
-        finally:
-            ctx.runs.release(thread_id)
-
-    return RunStream(events(), release=lambda: ctx.runs.release(thread_id))
-
-
-class RunStream(EventSourceResponse):
-    """An SSE response that frees its thread when it ends, even if its run never started streaming."""
-
-    def __init__(self, content: AsyncIterator[dict[str, str]], release: Callable[[], None]) -> None:
-        super().__init__(content, ping=15)
-        self._release = release
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._release()
-
-
-async def _start(request: Request) -> tuple[Context, str, RunRequest]:
-    """Check everything a run needs before it starts (so refusals are plain 4xx), then claim the thread."""
-    ctx = context(request)
-    record = await ctx.own_thread(request)
-    run = await read_model(request, RunRequest, ctx.settings.max_body_bytes)
-    ctx.agents.require(run.agent)
-    if run.input is None and await ctx.store.head(record.thread_id) is None:
-        raise RequestError(422, "no_input", "the thread is empty: send an input to start it")
-    ctx.runs.claim(record.thread_id)
-    return ctx, record.thread_id, run
-
-
-def _failure(thread_id: str, exc: Exception) -> dict[str, str]:
-    # An SDK may quote a key in its error text: secrets never reach a response.
-    said = Redactor().redact(str(exc))
-    return {
-        "code": "run_failed",
-        "message": f"the run failed: {type(exc).__name__}: {said}; the thread keeps every step before the "
-        f"failure, so fix the cause and run it again without input to continue (POST /threads/{thread_id}/runs/wait)",
-    }
-
-
 def _limit(request: Request) -> int | None:
     raw = request.query_params.get("limit")
     if raw is None:
@@ -177,6 +93,4 @@ ROUTES = [
     Route("/threads", list_threads, methods=["GET"]),
     Route("/threads/{thread_id}", get_thread, methods=["GET"]),
     Route("/threads/{thread_id}/history", thread_history, methods=["GET"]),
-    Route("/threads/{thread_id}/runs/wait", run_wait, methods=["POST"]),
-    Route("/threads/{thread_id}/runs/stream", run_stream, methods=["POST"]),
 ]

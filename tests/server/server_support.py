@@ -81,17 +81,20 @@ def settings(tmp_path: Path, **overrides: object) -> ServerSettings:
 
 
 @contextlib.asynccontextmanager
-async def serving(tmp_path: Path) -> AsyncIterator[Served]:
+async def serving(tmp_path: Path, **overrides: object) -> AsyncIterator[Served]:
+    """The app in-process, its lifespan running (it owns the runs), reached over httpx."""
     gate = Gate()
-    config = settings(tmp_path)
+    config = settings(tmp_path, **overrides)
     store = SqliteCheckpointer(config.store)
     app = create_app(teams(gate), config, store)
     ctx: Context = app.state.flowgen
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Served(client, ctx, store, gate)
-    ctx.directory.close()
-    await store.aclose()
+    try:
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                yield Served(client, ctx, store, gate)
+    finally:
+        await store.aclose()
 
 
 TASK = "Write a haiku about autumn."
