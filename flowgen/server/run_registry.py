@@ -172,9 +172,12 @@ class RunRegistry:
         if before is not None and request.multitask_strategy == "reject":
             raise busy(thread_id)
         run = Run(thread_id, request.agent)
+        run.log.append("metadata", {"run_id": run.run_id, "thread_id": thread_id, "agent": run.agent})
         self._runs[run.run_id] = run
         self._latest[thread_id] = run
         run.task = self._group.create_task(self._drive(run, request, before))
+        # Also when the task is cancelled before it starts (its body never runs, nor its except clauses).
+        run.task.add_done_callback(lambda _: self._close(run))
         return run
 
     def get(self, thread_id: str, run_id: str) -> Run:
@@ -225,11 +228,8 @@ class RunRegistry:
             self._end_error(run, exc.status, exc.code, str(exc))
         except Exception as exc:  # the run's own failure, reported to its callers
             self._fail(run, exc)
-        finally:
-            self._close(run)
 
     async def _consume(self, run: Run, request: RunRequest) -> None:
-        run.log.append("metadata", {"run_id": run.run_id, "thread_id": run.thread_id, "agent": run.agent})
         end: dict[str, Any] | None = None
         interrupted = False
         async with aclosing(self._execute(run.thread_id, request)) as items:
@@ -275,9 +275,11 @@ class RunRegistry:
                         f"to continue (POST /threads/{run.thread_id}/runs/wait)")  # fmt: skip
 
     def _close(self, run: Run) -> None:
-        if not run.done:  # cancelled again while recording its end
-            run.stop_reason = run.stop_reason or CANCELLED
-            run._set("cancelled")
+        """Once its task is over: the run's end recorded (if its task could not), the thread freed."""
+        if run.ended.is_set():
+            return
+        if not run.done:  # cancelled before it started, or again while recording its end
+            self._end(run, "cancelled", STOPPED if self._stopping else CANCELLED, None)
         run.log.close()
         if self._latest.get(run.thread_id) is run:
             del self._latest[run.thread_id]

@@ -79,7 +79,9 @@ class Served:
 LEAKED_KEY = "sk-proj-abcdefghijklmnopqrstuvwx1234"
 
 
-def teams(gate: Gate, stepper: Stepper) -> dict[str, Callable[[], Team]]:
+def teams(gate: Gate, stepper: Stepper | None = None) -> dict[str, Callable[[], Team]]:
+    steps = stepper or Stepper()
+
     def gated() -> Team:
         agent = AssistantAgent("worker", model_client=FunctionChatCompletionClient(gate.reply))
         return RoundRobinGroupChat([agent], max_turns=1, name="gated")
@@ -92,7 +94,7 @@ def teams(gate: Gate, stepper: Stepper) -> dict[str, Callable[[], Team]]:
         return RoundRobinGroupChat([agent], max_turns=1, name="broken")
 
     def stepped() -> Team:
-        agents = [stepper.agent("first"), stepper.agent("second")]
+        agents = [steps.agent("first"), steps.agent("second")]
         return RoundRobinGroupChat(agents, max_turns=STEPPED_TURNS, name="stepped")
 
     return {"write_review": write_review.build, "gated": gated, "broken": broken, "stepped": stepped}

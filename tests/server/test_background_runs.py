@@ -170,3 +170,35 @@ async def test_unknown_runs_other_keys_and_bad_event_ids(served: Served) -> None
     body = {"agent": "write_review", "input": TASK, "multitask_strategy": "later"}
     invalid = await served.client.post(f"/threads/{thread}/runs", headers=served.headers(), json=body)
     assert invalid.status_code == 422 and "multitask_strategy" in invalid.json()["error"]["message"]
+
+
+async def test_stopping_lets_a_run_finish_its_current_step_then_stops_it(served: Served) -> None:
+    thread = await new_thread(served)
+    started = await start(served, thread, agent="stepped", input="count")
+    run = served.ctx.runs.get(thread, started["run_id"])
+    served.stepper.step(2)
+    async for event in run.log.follow(0, heartbeat=60):
+        if event is not None and event.id == 4:  # metadata, the task, two replies: the third step waits
+            break
+    served.ctx.runs.stop()
+    served.stepper.step(1)  # the step in progress may finish; none after it starts
+    joined = await get(served, f"/threads/{thread}/runs/{run.run_id}/join")
+    assert joined["status"] == "cancelled" and "server stopped" in joined["stop_reason"]
+    kept = await transcript(served, thread)
+    assert [source for source, _ in kept] == ["user", "first", "second", "first"]
+    assert joined["checkpoint_id"] == await served.store.head(thread)
+    assert [m["content"] for m in joined["messages"]] == [content for _, content in kept]
+
+
+async def test_stopping_cancels_what_still_runs_after_the_grace_period(tmp_path: Path) -> None:
+    async with serving(tmp_path, shutdown_grace_seconds=0.1) as served:
+        thread = await new_thread(served)
+        held = await start(served, thread, agent="gated", input="go")
+        await served.gate.called.wait()  # its step never ends by itself
+        queued = await start(served, thread, agent="gated", input="next", multitask_strategy="enqueue")
+        served.ctx.runs.stop()
+        for run in (held, queued):
+            joined = await get(served, f"/threads/{thread}/runs/{run['run_id']}/join")
+            assert joined["status"] == "cancelled" and "server stopped" in joined["stop_reason"]
+        assert await transcript(served, thread) == [("user", "go")]
+        assert (await get(served, f"/threads/{thread}"))["status"] == "idle"
