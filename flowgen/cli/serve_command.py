@@ -114,4 +114,3 @@ async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: R
         await StoppingServer(config, app.state.flowgen.runs.stop).serve()
     finally:
         await store.aclose()
-

@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -36,9 +36,10 @@ from flowgen.telemetry.redaction import Redactor
 log = logging.getLogger("flowgen.server")
 
 Status = Literal["pending", "running", "success", "interrupted", "error", "cancelled"]
-Execute = Callable[[str, RunRequest], AsyncIterator[tuple[str, dict[str, Any]]]]
+Execute = Callable[[str, RunRequest], AsyncGenerator[tuple[str, dict[str, Any]], None]]
 
 ENDED: frozenset[str] = frozenset({"success", "interrupted", "error", "cancelled"})
+_FINAL: dict[str, Status] = {"success": "success", "interrupted": "interrupted"}  # an executor's own end
 #: Kinds the executor yields once a step has committed: a run asked to stop may stop after one.
 STEP_BOUNDARY = frozenset({"message", "step"})
 CANCELLED = "cancelled by request; the thread keeps every committed step: run it without input to continue"
@@ -161,7 +162,9 @@ class RunRegistry:
         """A new run on the thread, pending until the thread and a slot are free; 409 / 503 when refused."""
         if self._stopping:
             raise RequestError(
-                503, "shutting_down", "the server is stopping and takes no new runs; send it again once it is back"
+                503,
+                "shutting_down",
+                "the server is stopping and takes no new runs; send it again once it is back",
             )
         if self._group is None:
             raise ConfigurationError(
@@ -246,7 +249,8 @@ class RunRegistry:
         if end is None:  # stopped at a step boundary
             await self._end_cancelled(run, run.stopping or CANCELLED)
             return
-        status = end.get("status") or ("interrupted" if interrupted else "success")
+        default: Status = "interrupted" if interrupted else "success"
+        status = _FINAL.get(str(end.get("status")), default)
         self._end(run, status, end.get("stop_reason"), end.get("checkpoint_id"))
 
     def _end(self, run: Run, status: Status, stop_reason: str | None, checkpoint_id: str | None) -> None:

@@ -93,7 +93,11 @@ async def _request(request: Request) -> RunRequest:
     record = await ctx.own_thread(request)
     body = await read_model(request, RunRequest, ctx.settings.max_body_bytes)
     ctx.agents.require(body.agent)
-    if body.input is None and not ctx.runs.is_busy(record.thread_id) and await ctx.store.head(record.thread_id) is None:
+    if (
+        body.input is None
+        and not ctx.runs.is_busy(record.thread_id)
+        and await ctx.store.head(record.thread_id) is None
+    ):
         raise RequestError(422, "no_input", "the thread is empty: send an input to start it")
     return body
 

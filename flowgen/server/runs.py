@@ -7,7 +7,7 @@ and ends the run; the executor knows nothing of HTTP.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any, Literal
 
@@ -34,7 +34,9 @@ class RunRequest(BaseModel):
     )
 
 
-async def execute(agents: Agents, thread_id: str, request: RunRequest) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+async def execute(
+    agents: Agents, thread_id: str, request: RunRequest
+) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
     """The run's items as (kind, JSON) pairs: ``message`` / ``event`` as they happen, then ``end``."""
     team = agents.build(request.agent)
     try:
@@ -42,7 +44,10 @@ async def execute(agents: Agents, thread_id: str, request: RunRequest) -> AsyncI
             async for item in items:
                 if isinstance(item, TaskResult):
                     head = await team.checkpointer.head(thread_id) if team.checkpointer else None
-                    yield "end", {"thread_id": thread_id, "stop_reason": item.stop_reason, "checkpoint_id": head}
+                    yield (
+                        "end",
+                        {"thread_id": thread_id, "stop_reason": item.stop_reason, "checkpoint_id": head},
+                    )
                 elif isinstance(item, BaseChatMessage):
                     yield "message", item.dump()
                 elif isinstance(item, BaseAgentEvent):

@@ -120,9 +120,11 @@ async def serving(tmp_path: Path, **overrides: object) -> AsyncIterator[Served]:
     ctx: Context = app.state.flowgen
     transport = httpx.ASGITransport(app=app)
     try:
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                yield Served(client, ctx, store, gate, stepper)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        ):
+            yield Served(client, ctx, store, gate, stepper)
     finally:
         await store.aclose()
 

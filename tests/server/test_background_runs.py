@@ -39,7 +39,7 @@ async def test_a_background_run_is_joined_with_the_same_body_as_wait(served: Ser
     joined = await get(served, f"/threads/{thread}/runs/{run['run_id']}/join")
     assert joined["status"] == "success" and joined["run_id"] == run["run_id"]
     assert joined["checkpoint_id"] == await served.store.head(thread) and joined["stop_reason"]
-    assert [m["content"] for m in joined["messages"]][0] == TASK
+    assert joined["messages"][0]["content"] == TASK
     assert [(m["source"], m["content"]) for m in joined["messages"]] == await transcript(served, thread)
     other = await new_thread(served)
     waited = await served.client.post(
@@ -56,7 +56,9 @@ async def test_cancel_leaves_a_resumable_thread(served: Served) -> None:
     thread = await new_thread(served)
     run = await start(served, thread, agent="gated", input="go")
     await served.gate.called.wait()  # inside its model call, mid-step
-    response = await served.client.post(f"/threads/{thread}/runs/{run['run_id']}/cancel", headers=served.headers())
+    response = await served.client.post(
+        f"/threads/{thread}/runs/{run['run_id']}/cancel", headers=served.headers()
+    )
     assert response.status_code == 202
     cancelled = response.json()
     assert cancelled["status"] == "cancelled" and "without input" in cancelled["stop_reason"]
@@ -65,7 +67,9 @@ async def test_cancel_leaves_a_resumable_thread(served: Served) -> None:
     assert state["status"] == "idle"
     assert await transcript(served, thread) == [("user", "go")]  # the step in progress left no trace
     served.gate.opened.set()
-    again = await served.client.post(f"/threads/{thread}/runs/wait", headers=served.headers(), json={"agent": "gated"})
+    again = await served.client.post(
+        f"/threads/{thread}/runs/wait", headers=served.headers(), json={"agent": "gated"}
+    )
     assert again.status_code == 200 and again.json()["status"] == "success"
     assert await transcript(served, thread) == [("user", "go"), ("worker", "done")]
     joined = await get(served, f"/threads/{thread}/runs/{run['run_id']}/join")
@@ -92,7 +96,12 @@ async def test_a_busy_thread_rejects_or_enqueues(served: Served) -> None:
     joined = await get(served, f"/threads/{thread}/runs/{queued['run_id']}/join")
     assert joined["status"] == "success"
     assert (await get(served, f"/threads/{thread}/runs/{first['run_id']}"))["status"] == "success"
-    assert await transcript(served, thread) == [("user", "one"), ("worker", "done"), ("user", "two"), ("worker", "done")]
+    assert await transcript(served, thread) == [
+        ("user", "one"),
+        ("worker", "done"),
+        ("user", "two"),
+        ("worker", "done"),
+    ]
     assert (await get(served, f"/threads/{thread}"))["status"] == "idle"
 
 
@@ -129,7 +138,9 @@ async def test_finished_runs_are_kept_up_to_the_retention_count(tmp_path: Path) 
         runs = []
         for n in range(3):
             body = {"agent": "write_review", "input": f"{TASK} ({n})"}
-            waited = await served.client.post(f"/threads/{thread}/runs/wait", headers=served.headers(), json=body)
+            waited = await served.client.post(
+                f"/threads/{thread}/runs/wait", headers=served.headers(), json=body
+            )
             runs.append(waited.json()["run_id"])
         listed = [r["run_id"] for r in (await get(served, f"/threads/{thread}/runs"))["runs"]]
         assert listed == runs[:0:-1]
@@ -143,7 +154,9 @@ async def test_a_stopping_server_refuses_new_runs_with_503(served: Served) -> No
     served.ctx.runs.stop()
     for mode in ("", "/wait", "/stream"):
         response = await served.client.post(
-            f"/threads/{thread}/runs{mode}", headers=served.headers(), json={"agent": "write_review", "input": TASK}
+            f"/threads/{thread}/runs{mode}",
+            headers=served.headers(),
+            json={"agent": "write_review", "input": TASK},
         )
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "shutting_down"
@@ -161,7 +174,9 @@ async def test_unknown_runs_other_keys_and_bad_event_ids(served: Served) -> None
     for path in (f"/threads/{thread}/runs", f"/threads/{thread}/runs/{run['run_id']}"):
         hidden = await served.client.get(path, headers=served.headers(KEY_B))
         assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "unknown_thread"
-    cancel = await served.client.post(f"/threads/{thread}/runs/{run['run_id']}/cancel", headers=served.headers(KEY_B))
+    cancel = await served.client.post(
+        f"/threads/{thread}/runs/{run['run_id']}/cancel", headers=served.headers(KEY_B)
+    )
     assert cancel.status_code == 404
     bad = await served.client.get(
         f"/threads/{thread}/runs/{run['run_id']}/stream", headers={**served.headers(), "Last-Event-ID": "x1"}

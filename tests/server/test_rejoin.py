@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_support import PING, STEPPED_TURNS, SseReader, Served, new_thread, serving_live
+from server_support import PING, STEPPED_TURNS, Served, SseReader, new_thread, serving_live
 
 
 @pytest.fixture
@@ -18,7 +18,9 @@ async def live(tmp_path: Path) -> AsyncIterator[Served]:
         yield served
 
 
-async def read(served: Served, url: str, count: int | None, after: int | None, by: str = "header") -> list[dict[str, str]]:
+async def read(
+    served: Served, url: str, count: int | None, after: int | None, by: str = "header"
+) -> list[dict[str, str]]:
     """``count`` events of a run's stream (all, when None) read after event ``after``; then disconnect."""
     headers = served.headers()
     if after is not None and by == "header":
@@ -88,7 +90,9 @@ async def test_heartbeats_are_comments_while_a_step_is_slow(live: Served) -> Non
     thread = await new_thread(live)
     body = {"agent": "gated", "input": "go"}
     events: list[dict[str, Any]] = []
-    async with live.client.stream("POST", f"/threads/{thread}/runs/stream", headers=live.headers(), json=body) as r:
+    async with live.client.stream(
+        "POST", f"/threads/{thread}/runs/stream", headers=live.headers(), json=body
+    ) as r:
         reader = SseReader(r)
         while reader.pings < 3:  # the model is held: only heartbeats come
             item = await reader.next(pings=True)
@@ -123,7 +127,9 @@ async def test_a_client_leaving_cancels_its_run_and_the_thread_resumes(live: Ser
     assert joined["status"] == "cancelled"
     assert not live.gate.opened.is_set()  # cancelled while its model call was still held
     live.gate.opened.set()
-    again = await live.client.post(f"/threads/{thread}/runs/wait", headers=live.headers(), json={"agent": "gated"})
+    again = await live.client.post(
+        f"/threads/{thread}/runs/wait", headers=live.headers(), json={"agent": "gated"}
+    )
     assert again.json()["status"] == "success"
     state = (await live.client.get(f"/threads/{thread}", headers=live.headers())).json()
     assert [m["content"] for m in state["messages"]] == ["go", "done"]

@@ -81,7 +81,9 @@ async def test_stream_transcript_equals_in_process_run(served: Served, tmp_path:
     metadata, *items, end = events
     assert metadata["event"] == "metadata"
     assert json.loads(metadata["data"]) == {
-        "run_id": json.loads(end["data"])["run_id"], "thread_id": thread, "agent": "write_review"
+        "run_id": json.loads(end["data"])["run_id"],
+        "thread_id": thread,
+        "agent": "write_review",
     }
     assert comparable([json.loads(e["data"]) for e in items]) == comparable([d for _, d in expected])
     assert [e["event"] for e in items] == [k for k, _ in expected]

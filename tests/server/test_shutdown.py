@@ -89,7 +89,9 @@ async def stream(client: httpx.AsyncClient, run: Streamed) -> None:
     """Stream the thread's run, keeping every event, until the stream ends or the server is gone."""
     body = {"agent": "paced_team", "input": TASK}
     with contextlib.suppress(httpx.TransportError):  # a killed server cuts the stream
-        async with client.stream("POST", f"/threads/{run.thread}/runs/stream", headers=HEADERS, json=body) as r:
+        async with client.stream(
+            "POST", f"/threads/{run.thread}/runs/stream", headers=HEADERS, json=body
+        ) as r:
             assert r.status_code == 200
             reader = SseReader(r)
             while (event := await reader.next()) is not None:
