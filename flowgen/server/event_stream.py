@@ -26,7 +26,7 @@ class EventStream:
     """An ASGI response streaming ``log`` after event id ``after``; ``on_disconnect`` runs if the client
     leaves before the log has ended."""
 
-    __slots__ = ("_after", "_heartbeat", "_log", "_on_disconnect", "_on_done")
+    __slots__ = ("_after", "_heartbeat", "_log", "_on_disconnect")
 
     def __init__(
         self,
@@ -34,10 +34,9 @@ class EventStream:
         after: int,
         heartbeat: float,
         on_disconnect: Callable[[], None] | None = None,
-        on_done: Callable[[], None] | None = None,
     ) -> None:
         self._log, self._after, self._heartbeat = log, after, heartbeat
-        self._on_disconnect, self._on_done = on_disconnect, on_done
+        self._on_disconnect = on_disconnect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         finished = False
@@ -51,8 +50,6 @@ class EventStream:
         finally:
             if not finished and self._on_disconnect is not None:
                 self._on_disconnect()
-            if self._on_done is not None:
-                self._on_done()
 
     async def _send_all(self, send: Send) -> bool:
         """Send every event to the log's end; False when the client is gone (a send failed)."""
