@@ -217,3 +217,28 @@ async def test_stopping_cancels_what_still_runs_after_the_grace_period(tmp_path:
             assert joined["status"] == "cancelled" and "server stopped" in joined["stop_reason"]
         assert await transcript(served, thread) == [("user", "go")]
         assert (await get(served, f"/threads/{thread}"))["status"] == "idle"
+
+
+async def test_a_finished_run_is_dropped_after_the_retention_time(tmp_path: Path) -> None:
+    async with serving(tmp_path, run_retention_seconds=0) as served:
+        thread = await new_thread(served)
+        body = {"agent": "write_review", "input": TASK}
+        waited = await served.client.post(f"/threads/{thread}/runs/wait", headers=served.headers(), json=body)
+        run = waited.json()  # the wait held the run to its end; once ended it is dropped at once
+        assert run["status"] == "success"
+        gone = await served.client.get(f"/threads/{thread}/runs/{run['run_id']}", headers=served.headers())
+        assert gone.status_code == 404
+        assert (await get(served, f"/threads/{thread}/runs")) == {"runs": []}
+        assert not served.ctx.runs._runs
+
+
+async def test_the_app_stopping_leaves_no_run_behind(tmp_path: Path) -> None:
+    async with serving(tmp_path, shutdown_grace_seconds=0.1) as served:
+        thread = await new_thread(served)
+        await start(served, thread, agent="gated", input="go")
+        await served.gate.called.wait()
+        run = served.ctx.runs.of_thread(thread)[0]
+    # The lifespan has ended: the run it owned was stopped with it, its end recorded.
+    assert run.task is not None and run.task.done()
+    assert run.status == "cancelled" and run.log.closed
+    assert served.ctx.runs.stopping
