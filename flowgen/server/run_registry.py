@@ -11,6 +11,26 @@
   next step boundary (a committed step's message or ``step`` event); whatever still runs after
   ``shutdown_grace_seconds`` is cancelled.
 - A finished run and its log are kept for ``run_retention_seconds``, at most ``max_retained_runs``.
+
+The registry runs an *executor*: given a thread and the request, an async generator of ``(kind, data)``
+pairs, ``end`` last (its data: ``stop_reason``, ``checkpoint_id``, optionally ``status``). The registry
+adds ``metadata`` first, numbers the events and writes the run's own ``end`` (or ``error``).
+
+Example:
+    >>> import asyncio
+    >>> from flowgen.checkpoint import MemoryCheckpointer
+    >>> async def execute(thread_id: str, request: RunRequest):
+    ...     yield "message", {"content": request.input}
+    ...     yield "end", {"stop_reason": "said it", "checkpoint_id": None}
+    >>> async def main() -> tuple[str, list[str]]:
+    ...     settings = ServerSettings(insecure_no_auth=True, _env_file=None)
+    ...     registry = RunRegistry(execute, settings, MemoryCheckpointer())
+    ...     async with registry.open():
+    ...         run = registry.start("t1", RunRequest(agent="echo", input="hi"))
+    ...         await run.ended.wait()
+    ...     return run.status, [event.kind async for event in run.log.follow(0, heartbeat=1.0)]
+    >>> asyncio.run(main())
+    ('success', ['metadata', 'message', 'end'])
 """
 
 from __future__ import annotations

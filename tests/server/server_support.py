@@ -141,13 +141,15 @@ async def serving_live(tmp_path: Path, **overrides: object) -> AsyncIterator[Ser
     listening = socket.create_server(("127.0.0.1", 0))
     port = listening.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    serving_task = asyncio.create_task(server.serve(sockets=[listening]))
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield Served(client, app.state.flowgen, store, gate, stepper)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(server.serve(sockets=[listening]))
+            try:
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                    yield Served(client, app.state.flowgen, store, gate, stepper)
+            finally:
+                server.should_exit = True
     finally:
-        server.should_exit = True
-        await serving_task
         listening.close()
         await store.aclose()
 

@@ -99,7 +99,7 @@ async def test_heartbeats_are_comments_while_a_step_is_slow(live: Served) -> Non
             assert item is not None
             if item != PING:
                 events.append(item)
-        assert live.gate.called.is_set()
+        await live.gate.called.wait()
         live.gate.opened.set()
         events += await reader.rest()
     assert [e["event"] for e in events] == ["metadata", "message", "message", "end"]

@@ -55,17 +55,17 @@ async def flowgen_serve(store: Path, **env: str) -> AsyncIterator[Server]:
         if not listening.done():
             listening.set_exception(AssertionError("the server exited before listening:\n" + "".join(log)))
 
-    drainer = asyncio.create_task(drain())
-    try:
-        async with asyncio.timeout(DEADLINE):
-            port = await listening
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=DEADLINE) as client:
-            yield Server(proc, client, log)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-        await proc.wait()
-        await drainer
+    async with asyncio.TaskGroup() as group:
+        group.create_task(drain())
+        try:
+            async with asyncio.timeout(DEADLINE):
+                port = await listening
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=DEADLINE) as client:
+                yield Server(proc, client, log)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
 
 
 async def reference() -> list[tuple[str, str]]:
