@@ -39,6 +39,10 @@ class EventStream:
         self._on_disconnect = on_disconnect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") == "HEAD":  # headers only: a HEAD must not wait for the run to end
+            await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         finished = False
         try:
             async with asyncio.TaskGroup() as group:

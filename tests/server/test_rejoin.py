@@ -55,6 +55,8 @@ async def start_stepped(served: Served) -> tuple[str, str]:
 async def test_rejoining_a_live_run_loses_and_repeats_nothing(live: Served) -> None:
     thread, run = await start_stepped(live)
     url = f"/threads/{thread}/runs/{run}/stream"
+    head = await live.client.head(url, headers=live.headers())  # answered at once, the run still held
+    assert head.status_code == 200 and head.headers["content-type"].startswith("text/event-stream")
     seen: list[dict[str, str]] = []
     for turn in range(STEPPED_TURNS + 4):  # one event a connection, one step let through after each
         by = "query" if turn % 2 else "header"
@@ -80,6 +82,7 @@ async def test_read_k_disconnect_rejoin_at_k_gives_the_whole_stream(live: Served
     url = f"/threads/{thread}/runs/{run}/stream"
     full = await read(live, url, None, None)
     assert len(full) == STEPPED_TURNS + 3
+
     for k in range(len(full) + 1):
         head = await read(live, url, k, None)
         tail = await read(live, url, None, k, "query" if k % 2 else "header")
