@@ -109,7 +109,7 @@ class Run:
         """The body of ``/runs/wait`` and ``/join``: the run and the messages it produced."""
         return {**self.json(), "messages": self.messages}
 
-    def _set(self, status: Status) -> None:
+    def set_status(self, status: Status) -> None:
         self.status, self.updated_at = status, _now()
 
 
@@ -233,7 +233,7 @@ class RunRegistry:
             if before is not None:
                 await before.ended.wait()
             async with self._slots:
-                run._set("running")
+                run.set_status("running")
                 timeout = asyncio.timeout(limit)
                 async with timeout:
                     await self._consume(run, request)
@@ -275,7 +275,7 @@ class RunRegistry:
 
     def _end(self, run: Run, status: Status, stop_reason: str | None, checkpoint_id: str | None) -> None:
         run.stop_reason, run.checkpoint_id = stop_reason, checkpoint_id
-        run._set(status)
+        run.set_status(status)
         run.log.append("end", {"run_id": run.run_id, "thread_id": run.thread_id, "status": status,
                                "stop_reason": stop_reason, "checkpoint_id": checkpoint_id})  # fmt: skip
 
@@ -288,7 +288,7 @@ class RunRegistry:
 
     def _end_error(self, run: Run, status: int, code: str, message: str) -> None:
         run.error, run.error_status = {"code": code, "message": message}, status
-        run._set("error")
+        run.set_status("error")
         run.log.append("error", run.error)
 
     def _fail(self, run: Run, exc: BaseException) -> None:
