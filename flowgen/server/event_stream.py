@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import aclosing
 
 from starlette.types import Receive, Scope, Send
 
@@ -59,9 +60,10 @@ class EventStream:
         """Send every event to the log's end; False when the client is gone (a send failed)."""
         try:
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-            async for event in self._log.follow(self._after, self._heartbeat):
-                body = PING if event is None else event.sse
-                await send({"type": "http.response.body", "body": body, "more_body": True})
+            async with aclosing(self._log.follow(self._after, self._heartbeat)) as events:
+                async for event in events:
+                    body = PING if event is None else event.sse
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:  # ASGI 2.4 servers raise it for a send after the client has gone
             return False

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 
@@ -64,7 +64,7 @@ class RunLog:
         grew, self._grew = self._grew, asyncio.Event()
         grew.set()
 
-    async def follow(self, after: int, heartbeat: float) -> AsyncIterator[RunEvent | None]:
+    async def follow(self, after: int, heartbeat: float) -> AsyncGenerator[RunEvent | None, None]:
         """The events after id ``after``, then each new one until the log closes; None after
         ``heartbeat`` seconds without one."""
         sent = max(after, 0)
