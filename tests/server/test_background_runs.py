@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from server_support import KEY_B, TASK, Served, new_thread, serving
+from server_support import KEY_B, LEAKED_KEY, TASK, Served, new_thread, serving
 
 RUN_KEYS = {"run_id", "thread_id", "agent", "status", "created_at", "updated_at", "stop_reason",
             "checkpoint_id", "error"}  # fmt: skip
@@ -242,3 +242,15 @@ async def test_the_app_stopping_leaves_no_run_behind(tmp_path: Path) -> None:
     assert run.task is not None and run.task.done()
     assert run.status == "cancelled" and run.log.closed
     assert served.ctx.runs.stopping
+
+
+async def test_a_failed_background_run_joins_as_its_error(served: Served) -> None:
+    thread = await new_thread(served)
+    run = await start(served, thread, agent="broken", input="go")
+    joined = await served.client.get(f"/threads/{thread}/runs/{run['run_id']}/join", headers=served.headers())
+    assert joined.status_code == 500
+    body = joined.json()
+    assert body["error"]["code"] == "run_failed" and "the model is down" in body["error"]["message"]
+    assert body["run"]["status"] == "error" and body["run"]["error"] == body["error"]
+    assert LEAKED_KEY not in joined.text
+    assert (await get(served, f"/threads/{thread}"))["status"] == "idle"
