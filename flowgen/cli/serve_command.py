@@ -31,8 +31,9 @@ from flowgen.models import ChatCompletionClient
 if TYPE_CHECKING:
     from flowgen.server.settings import ServerSettings
 
-GRACE_SECONDS = 30
-"""How long a stopping server lets open requests (runs) finish before closing them."""
+CLOSE_SECONDS = 5
+"""How long past the runs' grace period (``shutdown_grace_seconds``) a stopping server waits for its
+connections before closing them."""
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -144,6 +145,7 @@ async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: R
     import uvicorn
 
     from flowgen.server.app import create_app
+    from flowgen.server.stopping_server import StoppingServer
     from flowgen.server.store_url import open_store
 
     store = open_store(settings.store)
@@ -151,11 +153,11 @@ async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: R
         app = create_app(teams, settings, store)
         config = uvicorn.Config(
             app, host=settings.host, port=settings.port, log_level=settings.log_level,
-            timeout_graceful_shutdown=GRACE_SECONDS,
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds + CLOSE_SECONDS,
         )  # fmt: skip
         console.print(
             f"Serving {sorted(teams)} from {shown_store(settings.store)}; stop with Ctrl-C (or SIGTERM)."
         )
-        await uvicorn.Server(config).serve()
+        await StoppingServer(config, app.state.flowgen.runs.stop).serve()
     finally:
         await store.aclose()

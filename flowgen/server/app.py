@@ -1,7 +1,8 @@
-"""The ASGI app: the routes, JSON errors for every refusal, CORS, and who owns the thread directory."""
+"""The ASGI app: the routes, JSON errors for every refusal, CORS, and who owns the thread directory and the runs."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -16,11 +17,12 @@ from starlette.responses import JSONResponse, Response
 from flowgen.base import Team
 from flowgen.checkpoint.protocol import Checkpointer
 from flowgen.errors import RateLimitedError, RequestError
-from flowgen.server import agent_routes, openapi, probe_routes, thread_routes
+from flowgen.server import agent_routes, openapi, probe_routes, run_routes, thread_routes
 from flowgen.server.access import Access
 from flowgen.server.agents import Agents
 from flowgen.server.context import Context
-from flowgen.server.runs import Runs
+from flowgen.server.run_registry import RunRegistry
+from flowgen.server.runs import execute
 from flowgen.server.settings import ServerSettings
 from flowgen.server.thread_directory import open_directory
 
@@ -44,16 +46,26 @@ def create_app(
     access = Access(settings, clock)
     directory = open_directory(settings.store)
     agents = Agents(teams, store)
-    ctx = Context(settings, access, store, directory, agents, Runs(agents))
+    runs = RunRegistry(functools.partial(execute, agents), settings, store)
+    ctx = Context(settings, access, store, directory, agents, runs)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         log.info("serving agents %s", agents.names())
-        yield
-        await directory.aclose()
+        try:
+            async with runs.open():  # every run is a task of the app's lifetime; stopping stops them
+                yield
+        finally:
+            await directory.aclose()
 
     app = Starlette(
-        routes=[*probe_routes.ROUTES, *agent_routes.ROUTES, *thread_routes.ROUTES, *openapi.ROUTES],
+        routes=[
+            *probe_routes.ROUTES,
+            *agent_routes.ROUTES,
+            *thread_routes.ROUTES,
+            *run_routes.ROUTES,
+            *openapi.ROUTES,
+        ],
         middleware=[
             Middleware(
                 CORSMiddleware,

@@ -10,7 +10,7 @@ from flowgen.checkpoint.protocol import Checkpointer
 from flowgen.errors import RequestError
 from flowgen.server.access import Access
 from flowgen.server.agents import Agents
-from flowgen.server.runs import Runs
+from flowgen.server.run_registry import RunRegistry
 from flowgen.server.settings import ServerSettings
 from flowgen.server.thread_directory import ThreadDirectory, ThreadRecord
 
@@ -22,7 +22,7 @@ class Context:
     store: Checkpointer
     directory: ThreadDirectory
     agents: Agents
-    runs: Runs
+    runs: RunRegistry
 
     async def own_thread(self, request: Request) -> ThreadRecord:
         """The thread the path names, when the caller owns it (or is an admin); 404 otherwise

@@ -1,14 +1,15 @@
-"""Running a served team on a thread: one run per thread at a time, every item encoded for JSON.
+"""What a run is asked to do (the request body) and what it executes: the served team on the thread.
 
-A second run on a busy thread is refused (409) with what to do instead; the store's lease refuses
-one started by another server process the same way.
+:func:`execute` is the executor the run registry consumes: an async iterator of ``(kind, data)``
+pairs — ``message`` / ``event`` as they happen, then ``end``. The registry numbers them, keeps them
+and ends the run; the executor knows nothing of HTTP.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,58 +21,48 @@ from flowgen.server.handoff_reply import addressed_input
 
 
 class RunRequest(BaseModel):
-    """The body of ``POST /threads/{id}/runs/wait`` and ``/runs/stream``."""
+    """The body of ``POST /threads/{id}/runs``, ``/runs/wait`` and ``/runs/stream``."""
 
     model_config = ConfigDict(extra="forbid")
 
     agent: str = Field(min_length=1, description="the served agent to run")
     input: str | None = Field(default=None, description="the task; none continues the thread")
+    multitask_strategy: Literal["reject", "enqueue"] = Field(
+        default="reject", description="a run on a busy thread: refused (409), or run after the current one"
+    )
+    on_disconnect: Literal["cancel", "continue"] = Field(
+        default="cancel", description="/runs/stream: what the run does when its client disconnects"
+    )
 
 
-class Runs:
-    """Which threads are running, and running one."""
-
-    def __init__(self, agents: Agents) -> None:
-        self._agents = agents
-        self._busy: set[str] = set()
-
-    def is_busy(self, thread_id: str) -> bool:
-        return thread_id in self._busy
-
-    def claim(self, thread_id: str) -> None:
-        """Mark the thread running (released by :meth:`release`); 409 when it already is."""
-        if thread_id in self._busy:
-            raise _busy(thread_id)
-        self._busy.add(thread_id)
-
-    def release(self, thread_id: str) -> None:
-        self._busy.discard(thread_id)
-
-    async def stream(self, thread_id: str, request: RunRequest) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """The run's items as (kind, JSON) pairs: ``message`` / ``event`` as they happen, then ``end``."""
-        team = self._agents.build(request.agent)
-        task = await addressed_input(team, thread_id, request.input)
-        try:
-            async with aclosing(team.run_stream(task=task, thread_id=thread_id)) as items:
-                async for item in items:
-                    if isinstance(item, TaskResult):
-                        head = await team.checkpointer.head(thread_id) if team.checkpointer else None
-                        yield (
-                            "end",
-                            {"thread_id": thread_id, "stop_reason": item.stop_reason, "checkpoint_id": head},
-                        )
-                    elif isinstance(item, BaseChatMessage):
-                        yield "message", item.dump()
-                    elif isinstance(item, BaseAgentEvent):
-                        yield "event", item.dump()
-        except ThreadBusyError:
-            raise _busy(thread_id) from None
+async def execute(
+    agents: Agents, thread_id: str, request: RunRequest
+) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
+    """The run's items as (kind, JSON) pairs: ``message`` / ``event`` as they happen, then ``end``."""
+    team = agents.build(request.agent)
+    task = await addressed_input(team, thread_id, request.input)
+    try:
+        async with aclosing(team.run_stream(task=task, thread_id=thread_id)) as items:
+            async for item in items:
+                if isinstance(item, TaskResult):
+                    head = await team.checkpointer.head(thread_id) if team.checkpointer else None
+                    yield (
+                        "end",
+                        {"thread_id": thread_id, "stop_reason": item.stop_reason, "checkpoint_id": head},
+                    )
+                elif isinstance(item, BaseChatMessage):
+                    yield "message", item.dump()
+                elif isinstance(item, BaseAgentEvent):
+                    yield "event", item.dump()
+    except ThreadBusyError:
+        raise busy(thread_id) from None
 
 
-def _busy(thread_id: str) -> RequestError:
+def busy(thread_id: str) -> RequestError:
     return RequestError(
         409,
         "thread_busy",
         f"thread {thread_id!r} is running a run; wait for it to finish (GET /threads/{thread_id} shows "
-        "status 'idle' when it has) and send this run again, or create another thread",
+        "status 'idle' when it has, or GET its run's /join), send this run again with "
+        '"multitask_strategy": "enqueue" to run it after the current one, or create another thread',
     )

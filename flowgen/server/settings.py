@@ -33,6 +33,13 @@ class ServerSettings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     allowed_origins: Annotated[list[str], NoDecode] = []
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    # Runs (flowgen.server.run_registry): heartbeats, limits, shutdown, and how long finished runs are kept.
+    heartbeat_seconds: float = Field(default=15.0, gt=0, description="an SSE `: ping` after this long idle")
+    max_concurrent_runs: int = Field(default=64, gt=0, description="runs past this wait, status pending")
+    run_timeout_seconds: float = Field(default=3600.0, gt=0, description="a run's longest time running")
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0, description="SIGTERM: time runs get to stop")
+    run_retention_seconds: float = Field(default=3600.0, ge=0, description="a finished run is kept this long")
+    max_retained_runs: int = Field(default=1000, ge=0, description="at most this many finished runs kept")
 
     # --- threads, admin keys, rate and size limits, the store URL, metrics on/off ---
     admin_api_keys: Annotated[list[SecretStr], NoDecode] = Field(

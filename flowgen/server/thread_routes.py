@@ -1,27 +1,21 @@
-"""``/threads``: create (with metadata), list, search, read, delete and copy threads, read their history;
-and run an agent on one (wait, or stream as SSE)."""
+"""``/threads``: create (with metadata), list, search, read, delete and copy threads, and read their
+history (their runs: :mod:`flowgen.server.run_routes`)."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
-from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from flowgen.checkpoint.records import Checkpoint, ThreadSnapshot
 from flowgen.errors import RequestError, ThreadBusyError
 from flowgen.server.context import Context, context
-from flowgen.server.request_body import check_text_size, read_model
-from flowgen.server.runs import RunRequest
+from flowgen.server.request_body import read_model
 from flowgen.server.thread_directory import ThreadRecord, canonical
-from flowgen.telemetry.redaction import Redactor
 
 ThreadId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 ThreadStatus = Literal["idle", "busy", "interrupted"]
@@ -124,19 +118,16 @@ async def delete_thread(request: Request) -> Response:
     thread_id = record.thread_id
     if ctx.runs.is_busy(thread_id):
         raise _busy_delete(thread_id)
-    ctx.runs.claim(thread_id)  # no run of this server starts on it while it goes
     try:
-        try:
-            lease = await ctx.store.acquire(thread_id)  # nor one of another server on the same store
-        except ThreadBusyError:
-            raise _busy_delete(thread_id) from None
-        try:
-            await ctx.store.delete_thread(thread_id)
-        finally:
-            await lease.release()
+        # The store's lease: a run starting meanwhile (here or in another server) is refused by it.
+        lease = await ctx.store.acquire(thread_id)
+    except ThreadBusyError:
+        raise _busy_delete(thread_id) from None
+    try:
+        await ctx.store.delete_thread(thread_id)
         await ctx.directory.remove(thread_id)
     finally:
-        ctx.runs.release(thread_id)
+        await lease.release()
     return Response(status_code=204)
 
 
@@ -200,86 +191,6 @@ def _busy_delete(thread_id: str) -> RequestError:
         f"thread {thread_id!r} is running a run; wait for it to finish (GET /threads/{thread_id} shows "
         "status 'idle' when it has) and delete it then",
     )
-
-
-async def run_wait(request: Request) -> Response:
-    ctx, thread_id, run = await _start(request)
-    messages: list[dict[str, Any]] = []
-    end: dict[str, Any] = {}
-    try:
-        async for kind, data in ctx.runs.stream(thread_id, run):
-            if kind == "message":
-                messages.append(data)
-            elif kind == "end":
-                end = data
-    except RequestError:
-        raise
-    except Exception as exc:  # the run's own failure, reported to its caller (cancellation still propagates)
-        return JSONResponse({"error": _failure(thread_id, exc)}, status_code=500)
-    finally:
-        ctx.runs.release(thread_id)
-    return JSONResponse({**end, "messages": messages})
-
-
-async def run_stream(request: Request) -> Response:
-    ctx, thread_id, run = await _start(request)
-
-    async def events() -> AsyncIterator[dict[str, str]]:
-        number = 0
-        try:
-            async for kind, data in ctx.runs.stream(thread_id, run):
-                number += 1
-                yield {"id": str(number), "event": kind, "data": json.dumps(data)}
-        except Exception as exc:  # the run's own failure, sent as the stream's last event
-            number += 1
-            failure = (
-                {"code": exc.code, "message": str(exc)}
-                if isinstance(exc, RequestError)
-                else _failure(thread_id, exc)
-            )
-            yield {"id": str(number), "event": "error", "data": json.dumps(failure)}
-        finally:
-            ctx.runs.release(thread_id)
-
-    return RunStream(events(), release=lambda: ctx.runs.release(thread_id))
-
-
-class RunStream(EventSourceResponse):
-    """An SSE response that frees its thread when it ends, even if its run never started streaming."""
-
-    def __init__(self, content: AsyncIterator[dict[str, str]], release: Callable[[], None]) -> None:
-        super().__init__(content, ping=15)
-        self._release = release
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._release()
-
-
-async def _start(request: Request) -> tuple[Context, str, RunRequest]:
-    """Check everything a run needs before it starts (so refusals are plain 4xx), then claim the thread."""
-    ctx = context(request)
-    record = await ctx.own_thread(request)
-    run = await read_model(request, RunRequest, ctx.settings.max_body_bytes)
-    for field in ("input", "resume"):
-        check_text_size(field, getattr(run, field, None), ctx.settings.max_input_chars)
-    ctx.agents.require(run.agent)
-    if run.input is None and await ctx.store.head(record.thread_id) is None:
-        raise RequestError(422, "no_input", "the thread is empty: send an input to start it")
-    ctx.runs.claim(record.thread_id)
-    return ctx, record.thread_id, run
-
-
-def _failure(thread_id: str, exc: Exception) -> dict[str, str]:
-    # An SDK may quote a key in its error text: secrets never reach a response.
-    said = Redactor().redact(str(exc))
-    return {
-        "code": "run_failed",
-        "message": f"the run failed: {type(exc).__name__}: {said}; the thread keeps every step before the "
-        f"failure, so fix the cause and run it again without input to continue (POST /threads/{thread_id}/runs/wait)",
-    }
 
 
 def _limit(request: Request) -> int | None:
@@ -351,6 +262,4 @@ ROUTES = [
     Route("/threads/{thread_id}", delete_thread, methods=["DELETE"]),
     Route("/threads/{thread_id}/copy", copy_thread, methods=["POST"]),
     Route("/threads/{thread_id}/history", thread_history, methods=["GET"]),
-    Route("/threads/{thread_id}/runs/wait", run_wait, methods=["POST"]),
-    Route("/threads/{thread_id}/runs/stream", run_stream, methods=["POST"]),
 ]

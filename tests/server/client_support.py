@@ -17,7 +17,6 @@ from flowgen.server import create_app
 from flowgen.server.context import Context
 
 # Routes of the shared contract that other parts of the server bring; these tests run once they are in.
-LANDS_WITH_RUNS = pytest.mark.skip(reason="route lands with srv-runs")
 LANDS_WITH_EXEC = pytest.mark.skip(reason="route lands with srv-exec")
 LANDS_WITH_WEB = pytest.mark.skip(reason="route lands with srv-web")
 
@@ -38,7 +37,11 @@ async def calling(tmp_path: Path, key: str = KEY_A) -> AsyncIterator[Calling]:
     store = SqliteCheckpointer(config.store)
     app = create_app(teams(gate), config, store)
     transport = httpx.ASGITransport(app=app)
-    async with AsyncClient("http://testserver", api_key=key, transport=transport) as client:
-        yield Calling(client, app.state.flowgen, store, gate, transport)
-    app.state.flowgen.directory.close()
-    await store.aclose()
+    try:
+        async with (
+            app.router.lifespan_context(app),  # it owns the runs and closes the thread directory
+            AsyncClient("http://testserver", api_key=key, transport=transport) as client,
+        ):
+            yield Calling(client, app.state.flowgen, store, gate, transport)
+    finally:
+        await store.aclose()

@@ -21,6 +21,7 @@ async def test_health_and_ready_need_no_key(served: Served) -> None:
         "store": "ok",
         "agent:broken": "ok",
         "agent:gated": "ok",
+        "agent:stepped": "ok",
         "agent:write_review": "ok",
     }
 
@@ -43,7 +44,7 @@ async def test_right_key_lists_agents(served: Served) -> None:
     response = await served.client.get("/agents", headers=served.headers())
     assert response.status_code == 200
     agents = {a["name"]: a for a in response.json()["agents"]}
-    assert sorted(agents) == ["broken", "gated", "write_review"]
+    assert sorted(agents) == ["broken", "gated", "stepped", "write_review"]
     assert agents["write_review"]["participants"] == ["writer", "critic"]
     assert KEY_A not in response.text
 

@@ -13,7 +13,6 @@ import httpx
 import pytest
 from client_support import (
     LANDS_WITH_EXEC,
-    LANDS_WITH_RUNS,
     LANDS_WITH_WEB,
     Calling,
     calling,
@@ -47,7 +46,7 @@ async def test_probes(api: Calling) -> None:
 
 async def test_agents_and_their_graph(api: Calling) -> None:
     agents = {a["name"]: a for a in await api.client.list_agents()}
-    assert sorted(agents) == ["broken", "gated", "write_review"]
+    assert sorted(agents) == ["broken", "gated", "stepped", "write_review"]
     assert (await api.client.get_agent("write_review"))["participants"] == ["writer", "critic"]
     graph = await api.client.agent_graph("write_review")
     assert {"writer", "critic"} <= {n["name"] for n in graph["nodes"]}
@@ -230,7 +229,6 @@ async def test_graph_svg_marks_its_nodes(api: Calling) -> None:
     assert "<svg" in svg and 'data-node="writer"' in svg and 'data-node="critic"' in svg
 
 
-@LANDS_WITH_RUNS
 async def test_background_run_get_list_and_join(api: Calling) -> None:
     thread = (await api.client.create_thread())["thread_id"]
     run = await api.client.create_run(thread, "write_review", input=TASK)
@@ -241,7 +239,6 @@ async def test_background_run_get_list_and_join(api: Calling) -> None:
     assert [r["run_id"] for r in await api.client.list_runs(thread)] == [run["run_id"]]
 
 
-@LANDS_WITH_RUNS
 async def test_cancel_leaves_a_resumable_thread(api: Calling) -> None:
     thread = (await api.client.create_thread())["thread_id"]
     run = await api.client.create_run(thread, "gated", input="go")
@@ -251,7 +248,6 @@ async def test_cancel_leaves_a_resumable_thread(api: Calling) -> None:
     assert (await api.client.get_thread(thread))["status"] != "busy"
 
 
-@LANDS_WITH_RUNS
 async def test_rejoining_after_the_last_event_id_loses_and_repeats_nothing(api: Calling) -> None:
     thread = (await api.client.create_thread())["thread_id"]
     run = await api.client.create_run(thread, "write_review", input=TASK)
@@ -267,7 +263,6 @@ async def test_rejoining_after_the_last_event_id_loses_and_repeats_nothing(api: 
     assert seen + rest == whole and whole[0].event == "metadata" and whole[-1].event == "end"
 
 
-@LANDS_WITH_RUNS
 async def test_enqueue_runs_after_the_busy_one(api: Calling) -> None:
     thread = (await api.client.create_thread())["thread_id"]
     first = await api.client.create_run(thread, "gated", input="one")

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from client_support import LANDS_WITH_RUNS
 from live_server import live_server
 from server_support import KEY_A, TASK
 
@@ -24,7 +23,7 @@ def client(tmp_path: Path) -> Iterator[Client]:
 def test_probes_agents_and_threads(client: Client) -> None:
     assert client.health() == {"status": "ok"}
     assert client.ready()["checks"]["store"] == "ok"
-    assert [a["name"] for a in client.list_agents()] == ["broken", "gated", "write_review"]
+    assert [a["name"] for a in client.list_agents()] == ["broken", "gated", "stepped", "write_review"]
     assert client.get_agent("write_review")["kind"] == "RoundRobinGroupChat"
     assert client.agent_graph("write_review")["entry"]
     thread = client.create_thread(thread_id="sync-1")
@@ -70,7 +69,6 @@ def test_no_server_is_unreachable(tmp_path: Path) -> None:
         client.health()
 
 
-@LANDS_WITH_RUNS
 def test_background_run_and_rejoin(client: Client) -> None:
     thread = client.create_thread()["thread_id"]
     run = client.create_run(thread, "write_review", input=TASK)

@@ -19,7 +19,10 @@ async def test_a_reply_after_a_handoff_to_the_user_resumes_the_swarm(tmp_path: P
     store = SqliteCheckpointer(settings.store)
     app = create_app({"support": support_swarm.build}, settings, store)
     transport = httpx.ASGITransport(app=app)
-    async with AsyncClient("http://t", api_key="k", transport=transport) as client:
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient("http://t", api_key="k", transport=transport) as client,
+    ):
         thread = (await client.create_thread())["thread_id"]
         paused = await client.wait_run(thread, "support", input=support_swarm.TASK)
         asked = paused["messages"][-1]
@@ -32,5 +35,4 @@ async def test_a_reply_after_a_handoff_to_the_user_resumes_the_swarm(tmp_path: P
         )  # fmt: skip
         again = await client.wait_run(thread, "support", input="Thanks!")  # no handoff pending: plain text
         assert again["messages"][0]["type"] == "TextMessage"
-    app.state.flowgen.directory.close()
     await store.aclose()

@@ -61,7 +61,7 @@ async def test_200_concurrent_streamed_runs(tmp_path: Path) -> None:
             done = await many_runs(client, 0, RUNS)
             rss_peakish = server.rss_bytes()
             heads = {thread: check_run(n, thread, events) for n, (thread, events) in done.items()}
-            threads = await client.list_threads()
+            threads = await client.list_threads(limit=RUNS + WARM_UP)
             assert len(threads) == RUNS + WARM_UP and {t["status"] for t in threads} == {"idle"}
             rss_end = server.rss_bytes()
     store = SqliteCheckpointer(tmp_path / "runs.db")  # what the stopped server left: every run saved

@@ -21,4 +21,8 @@ def test_readme_client_example_streams_a_run(tmp_path: Path, capsys: pytest.Capt
         script.write_text(match.group(1).replace("http://127.0.0.1:8123", url).replace("change-me", KEY_A))
         runpy.run_path(str(script))
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("1 message {") and lines[-1].startswith(f"{len(lines)} end {{")
+    assert (
+        lines[0].startswith("1 metadata {")
+        and lines[1].startswith("2 message {")
+        and lines[-1].startswith(f"{len(lines)} end {{")
+    )

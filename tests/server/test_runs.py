@@ -78,7 +78,13 @@ async def test_stream_transcript_equals_in_process_run(served: Served, tmp_path:
     assert response.headers["content-type"].startswith("text/event-stream")
     events = parse_sse(response.text)
     assert [e["id"] for e in events] == [str(n) for n in range(1, len(events) + 1)]
-    *items, end = events
+    metadata, *items, end = events
+    assert metadata["event"] == "metadata"
+    assert json.loads(metadata["data"]) == {
+        "run_id": json.loads(end["data"])["run_id"],
+        "thread_id": thread,
+        "agent": "write_review",
+    }
     assert comparable([json.loads(e["data"]) for e in items]) == comparable([d for _, d in expected])
     assert [e["event"] for e in items] == [k for k, _ in expected]
     assert end["event"] == "end"

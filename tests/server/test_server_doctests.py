@@ -7,7 +7,13 @@ import importlib
 
 import pytest
 
-MODULES = ["flowgen.server.api_keys", "flowgen.server.rate_limit", "flowgen.server.settings"]
+MODULES = [
+    "flowgen.server.api_keys",
+    "flowgen.server.rate_limit",
+    "flowgen.server.settings",
+    "flowgen.server.run_log",
+    "flowgen.server.run_registry",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

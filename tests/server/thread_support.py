@@ -26,7 +26,7 @@ ADMIN_KEY = "admin-key-77e1c4"
 async def serving_with(
     tmp_path: Path, *, clock: Callable[[], float] | None = None, **overrides: object
 ) -> AsyncIterator[Served]:
-    """An app over ``overrides`` (settings) with its own store, closed afterwards."""
+    """An app over ``overrides`` (settings) with its own store, its lifespan running; closed afterwards."""
     gate = Gate()
     config = settings(tmp_path, **overrides)
     store: Checkpointer = open_store(config.store)
@@ -34,10 +34,12 @@ async def serving_with(
     ctx: Context = app.state.flowgen
     transport = httpx.ASGITransport(app=app)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with (
+            app.router.lifespan_context(app),  # it owns the runs and closes the thread directory
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        ):
             yield Served(client, ctx, store, gate)  # type: ignore[arg-type]
     finally:
-        await ctx.directory.aclose()
         await store.aclose()
 
 
