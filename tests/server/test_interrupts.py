@@ -136,3 +136,14 @@ async def test_a_swarm_that_handed_off_to_the_user_takes_the_next_input_as_the_a
         "yes, refund it",
     )
     assert [m["source"] for m in answered.json()["messages"]][1] == "billing"
+
+
+async def test_wait_reports_an_interrupted_run(served_exec: Exec) -> None:
+    thread = await served_exec.thread()
+    body = {"agent": "relay", "input": "go", "interrupt_before": ["b"]}
+    response = await served_exec.wait(thread, body)
+    assert response.status_code == 200, response.text
+    done = response.json()
+    assert done["status"] == "interrupted" and done["stop_reason"] == "Interrupted before node 'b'."
+    assert [m["source"] for m in done["messages"]] == ["user", "a"]
+    assert done["checkpoint_id"] == (await served_exec.get(f"/threads/{thread}/state"))["checkpoint_id"]
