@@ -17,12 +17,12 @@ from starlette.responses import JSONResponse, Response
 from flowgen.base import Team
 from flowgen.checkpoint.protocol import Checkpointer
 from flowgen.errors import RateLimitedError, RequestError
-from flowgen.server import agent_routes, openapi, probe_routes, run_routes, thread_routes
+from flowgen.server import agent_routes, openapi, probe_routes, run_routes, state_routes, thread_routes
 from flowgen.server.access import Access
 from flowgen.server.agents import Agents
 from flowgen.server.context import Context
 from flowgen.server.run_registry import RunRegistry
-from flowgen.server.runs import execute
+from flowgen.server.runs import execute_checked
 from flowgen.server.settings import ServerSettings
 from flowgen.server.thread_directory import open_directory
 
@@ -46,7 +46,7 @@ def create_app(
     access = Access(settings, clock)
     directory = open_directory(settings.store)
     agents = Agents(teams, store)
-    runs = RunRegistry(functools.partial(execute, agents), settings, store)
+    runs = RunRegistry(functools.partial(execute_checked, agents, store), settings, store)
     ctx = Context(settings, access, store, directory, agents, runs)
 
     @asynccontextmanager
@@ -63,6 +63,7 @@ def create_app(
             *probe_routes.ROUTES,
             *agent_routes.ROUTES,
             *thread_routes.ROUTES,
+            *state_routes.ROUTES,
             *run_routes.ROUTES,
             *openapi.ROUTES,
         ],

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from flowgen.server.context import context
-from flowgen.server.runs import RunRequest
+from flowgen.server.run_request import RunRequest
 from flowgen.server.thread_routes import CopyThread, NewThread, ThreadList, ThreadSearch, ThreadView
 
 

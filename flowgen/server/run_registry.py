@@ -49,7 +49,8 @@ from typing import Any, Literal
 from flowgen.checkpoint.protocol import Checkpointer
 from flowgen.errors import ConfigurationError, RequestError
 from flowgen.server.run_log import RunLog
-from flowgen.server.runs import RunRequest, busy
+from flowgen.server.run_request import RunRequest
+from flowgen.server.runs import busy
 from flowgen.server.settings import ServerSettings
 from flowgen.telemetry.redaction import Redactor
 

@@ -15,8 +15,10 @@ from flowgen.errors import RequestError
 from flowgen.server.context import context
 from flowgen.server.event_stream import EventStream
 from flowgen.server.request_body import check_text_size, read_model
+from flowgen.server.run_exec import check_run
 from flowgen.server.run_registry import Run
-from flowgen.server.runs import RunRequest
+from flowgen.server.run_request import RunRequest
+from flowgen.server.runs import busy
 
 CANCEL_WAIT_SECONDS = 10.0
 """How long ``/cancel`` waits for the run to unwind before answering (its status may still say running)."""
@@ -95,12 +97,11 @@ async def _request(request: Request) -> RunRequest:
     for field in ("input", "resume"):
         check_text_size(field, getattr(body, field, None), ctx.settings.max_input_chars)
     ctx.agents.require(body.agent)
-    if (
-        body.input is None
-        and not ctx.runs.is_busy(record.thread_id)
-        and await ctx.store.head(record.thread_id) is None
-    ):
-        raise RequestError(422, "no_input", "the thread is empty: send an input to start it")
+    if not ctx.runs.is_busy(record.thread_id):
+        # A busy thread's state is the running run's to change: an enqueued run is checked when it starts.
+        await check_run(ctx.store, ctx.agents, record.thread_id, body)
+    elif body.multitask_strategy == "reject":
+        raise busy(record.thread_id)
     return body
 
 

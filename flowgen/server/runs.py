@@ -1,60 +1,37 @@
-"""What a run is asked to do (the request body) and what it executes: the served team on the thread.
+"""What the run registry executes for one run: the served team on the thread, checked as it starts.
 
-:func:`execute` is the executor the run registry consumes: an async iterator of ``(kind, data)``
-pairs — ``message`` / ``event`` as they happen, then ``end``. The registry numbers them, keeps them
-and ends the run; the executor knows nothing of HTTP.
+:func:`execute_checked` is the executor the registry consumes: an async iterator of ``(kind, data)``
+pairs (see :mod:`flowgen.server.run_exec`). The registry numbers them, keeps them and ends the run;
+the executor knows nothing of HTTP.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from flowgen.base import TaskResult
+from flowgen.checkpoint.protocol import Checkpointer
 from flowgen.errors import RequestError, ThreadBusyError
-from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.server.agents import Agents
-from flowgen.server.handoff_reply import addressed_input
+from flowgen.server.run_exec import check_run, execute
+from flowgen.server.run_request import RunRequest
 
 
-class RunRequest(BaseModel):
-    """The body of ``POST /threads/{id}/runs``, ``/runs/wait`` and ``/runs/stream``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    agent: str = Field(min_length=1, description="the served agent to run")
-    input: str | None = Field(default=None, description="the task; none continues the thread")
-    multitask_strategy: Literal["reject", "enqueue"] = Field(
-        default="reject", description="a run on a busy thread: refused (409), or run after the current one"
-    )
-    on_disconnect: Literal["cancel", "continue"] = Field(
-        default="cancel", description="/runs/stream: what the run does when its client disconnects"
-    )
-
-
-async def execute(
-    agents: Agents, thread_id: str, request: RunRequest
+async def execute_checked(
+    agents: Agents, store: Checkpointer, thread_id: str, request: RunRequest
 ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
-    """The run's items as (kind, JSON) pairs: ``message`` / ``event`` as they happen, then ``end``."""
-    team = agents.build(request.agent)
-    task = await addressed_input(team, thread_id, request.input)
+    """:func:`~flowgen.server.run_exec.execute`, after checking the request against the thread now.
+
+    The route checked it too, for a plain 4xx; an enqueued run is checked again when its turn comes,
+    since the run before it may have changed the thread (ended it interrupted, say).
+    """
+    await check_run(store, agents, thread_id, request)
     try:
-        async with aclosing(team.run_stream(task=task, thread_id=thread_id)) as items:
+        async with aclosing(execute(agents, thread_id, request)) as items:
             async for item in items:
-                if isinstance(item, TaskResult):
-                    head = await team.checkpointer.head(thread_id) if team.checkpointer else None
-                    yield (
-                        "end",
-                        {"thread_id": thread_id, "stop_reason": item.stop_reason, "checkpoint_id": head},
-                    )
-                elif isinstance(item, BaseChatMessage):
-                    yield "message", item.dump()
-                elif isinstance(item, BaseAgentEvent):
-                    yield "event", item.dump()
-    except ThreadBusyError:
+                yield item
+    except ThreadBusyError:  # another server process holds the thread's lease
         raise busy(thread_id) from None
 
 

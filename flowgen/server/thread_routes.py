@@ -16,6 +16,7 @@ from flowgen.errors import RequestError, ThreadBusyError
 from flowgen.server.context import Context, context
 from flowgen.server.request_body import read_model
 from flowgen.server.thread_directory import ThreadRecord, canonical
+from flowgen.server.thread_status import checkpoint_status, interrupt_json
 
 ThreadId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 ThreadStatus = Literal["idle", "busy", "interrupted"]
@@ -231,6 +232,7 @@ async def _thread_json(
         "checkpoint_id": head.checkpoint_id if head else None,
         "step": head.step if head else 0,
         "stop_reason": head.stop_reason if head else None,
+        "interrupt": interrupt_json(head),
     }
     if messages:
         shown["messages"] = snapshot.messages if snapshot else []
@@ -238,13 +240,7 @@ async def _thread_json(
 
 
 def _status(ctx: Context, thread_id: str, head: Checkpoint | None) -> ThreadStatus:
-    if ctx.runs.is_busy(thread_id):
-        return "busy"
-    if head is not None and (
-        head.interrupt is not None or (head.stop_reason or "").startswith("Interrupted")
-    ):
-        return "interrupted"
-    return "idle"
+    return "busy" if ctx.runs.is_busy(thread_id) else checkpoint_status(head)
 
 
 def _checkpoint_json(checkpoint: Checkpoint) -> dict[str, Any]:
