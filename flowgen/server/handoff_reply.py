@@ -15,14 +15,23 @@ from flowgen.teams.shell import BaseGroupChat
 
 
 async def addressed_input(
-    team: BaseGroupChat, thread_id: str, text: str | None
+    team: BaseGroupChat, thread_id: str, text: str | None, checkpoint_id: str | None = None
 ) -> str | HandoffMessage | None:
-    """``text`` as the run's task: a HandoffMessage to the agent that handed off to the person, if one did."""
-    if text is None or team.checkpointer is None:
+    """``text`` as the run's task: a HandoffMessage to the agent that handed off to the person, if one did.
+
+    ``checkpoint_id`` is where the run starts (a fork); by default the thread's newest checkpoint.
+    """
+    store = team.checkpointer
+    if text is None or store is None:
         return text
-    # The newest checkpoint holds the step that stopped the run: no need to fold the whole thread.
-    head = [c async for c in team.checkpointer.history(thread_id, limit=1)]
-    last: Any = head[0].messages[-1] if head and head[0].messages else None
+    if checkpoint_id is None:
+        # The newest checkpoint holds the step that stopped the run: no need to fold the whole thread.
+        head = [c async for c in store.history(thread_id, limit=1)]
+        messages: list[Any] = head[0].messages if head else []
+    else:
+        snapshot = await store.get(thread_id, checkpoint_id)
+        messages = snapshot.messages if snapshot else []
+    last: Any = messages[-1] if messages else None
     if not isinstance(last, dict) or last.get("type") != "HandoffMessage":
         return text
     if last.get("target") in team.participant_names or last.get("source") not in team.participant_names:
