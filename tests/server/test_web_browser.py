@@ -1,0 +1,156 @@
+"""The web view in headless Chromium against a real ``flowgen serve`` (uvicorn on 127.0.0.1).
+
+From the agents page a person starts a run; the thread page draws it live (nodes light up from the
+stream's node and step events), stops at the interrupt before the critic with an input box, continues
+when answered (``resume``), and ends idle with every message shown. Every wait is on the page's state.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web_server import flowgen_serve
+from web_team import DRAFT, VERDICT
+
+pytestmark = pytest.mark.browser
+
+KEY = "key-web-5be1c0"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+# Records each class change of a graph node with the thread's status at that moment, so the test can
+# tell a node lit by the live stream from one drawn from the stored history afterwards.
+WATCH_NODES = """
+window.__marks = [];
+new MutationObserver((records) => {
+  for (const r of records) {
+    const t = r.target;
+    if (t.getAttribute && t.getAttribute("data-node") !== null) {
+      const badge = document.getElementById("thread-status");
+      window.__marks.push([t.getAttribute("data-node"), t.getAttribute("class"), badge && badge.dataset.status]);
+    }
+  }
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ["class"] });
+"""
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    with flowgen_serve(tmp_path / "runs.db", "--api-key", KEY) as url:
+        yield url
+
+
+@dataclass
+class Tab:
+    """A browser page and what went wrong in it: console errors, page errors, requests leaving the server."""
+
+    page: Any
+    problems: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def tab(server: str) -> Iterator[Tab]:
+    """A fresh headless Chromium page (Debian's chromium, never a downloaded browser) kept to the server."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Chromium is missing: scripts/system-deps.sh installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1300, "height": 1000})
+        opened = Tab(context.new_page())
+        page = opened.page
+        page.on("console", lambda m: opened.problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: opened.problems.append(str(exc)))
+        page.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith(server) else _refuse(opened, r)
+        )
+        page.add_init_script(WATCH_NODES)
+        try:
+            yield opened
+        finally:
+            context.close()
+            browser.close()
+
+
+def _refuse(tab: Tab, route: Any) -> None:
+    tab.problems.append(f"left the server: {route.request.url}")
+    route.abort()
+
+
+def node(name: str, state: str) -> str:
+    return f'#graph-figure g[data-node="{name}"].{state}'
+
+
+def enter_key(page: Any) -> None:
+    page.fill("#api-key", KEY)
+    page.click("#key-form button")
+
+
+def test_a_run_from_the_page_lights_nodes_pauses_for_a_person_and_ends(tab: Tab, server: str) -> None:
+    page = tab.page
+    page.goto(f"{server}/ui")
+    enter_key(page)
+    page.wait_for_selector('#agent-list li[data-agent="web_team"]')
+    page.fill("#start-task", "Write a haiku about autumn.")
+    page.click("#start-run")
+
+    page.wait_for_url(f"{server}/ui/threads/**")
+    page.wait_for_selector(node("critic", "fg-waiting"))
+    page.wait_for_selector('#thread-status[data-status="interrupted"]')
+    assert page.is_visible("#human") and "critic" in page.text_content("#human-prompt")
+    assert page.is_disabled("#run-start")
+    assert page.get_attribute('#graph-figure g[data-node="writer"]', "class").split()[-1] == "fg-done"
+    assert DRAFT.splitlines()[0] in page.text_content("#message-list")
+    assert page.text_content("#step-list") == "step 1: writer"
+
+    page.fill("#resume-input", "Looks good, go on.")
+    page.click("#resume-send")
+    page.wait_for_selector('#thread-status[data-status="idle"]')
+    page.wait_for_selector(node("critic", "fg-done"))
+    assert page.is_hidden("#human")
+    assert page.is_visible(node("writer", "fg-done"))
+    texts = page.eval_on_selector_all("#message-list details.msg .text", "els => els.map(e => e.textContent)")
+    assert texts[0] == "Write a haiku about autumn." and VERDICT in texts
+    assert "Looks good, go on." in texts
+    assert page.text_content("#step-list") == "step 1: writerstep 2: critic"
+    total = page.eval_on_selector_all("#usage-rows tr.total td", "els => els.map(e => e.textContent)")
+    assert total[0] == "total" and total[1] == "2" and int(total[4]) > 0
+
+    # Lit live, while the run was going, not only redrawn from the stored thread afterwards.
+    marks = page.evaluate("window.__marks")
+    assert ["writer", "node agent fg-running", "running"] in marks, marks
+    assert ["critic", "node agent fg-running", "running"] in marks, marks
+    assert tab.problems == []
+
+
+def test_the_thread_page_after_a_reload_shows_the_stored_run(tab: Tab, server: str) -> None:
+    page = tab.page
+    page.goto(f"{server}/ui")
+    enter_key(page)
+    page.fill("#start-task", "Write a haiku about autumn.")
+    page.click("#start-run")
+    page.wait_for_selector('#thread-status[data-status="interrupted"]')
+    page.reload()
+    page.wait_for_selector('#thread-status[data-status="interrupted"]')
+    page.wait_for_selector(node("critic", "fg-waiting"))
+    assert page.is_visible(node("writer", "fg-done")) and page.is_visible("#human")
+    assert page.text_content("#message-count") == "2"
+    page.goto(f"{server}/ui")
+    page.wait_for_selector("#thread-rows tr[data-thread]")
+    assert page.text_content("#thread-rows tr[data-thread] td:nth-child(3)") == "interrupted"
+    assert tab.problems == []
+
+
+def test_without_a_key_the_page_says_how_to_get_in(tab: Tab, server: str) -> None:
+    page = tab.page
+    page.goto(f"{server}/ui")
+    page.wait_for_selector("#notice:not([hidden])")
+    assert "API key" in page.text_content("#notice")
+    problems = [p for p in tab.problems if "401" not in p]  # the refused call itself is logged
+    assert problems == []
