@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_server import flowgen_serve
 from web_team import DRAFT, VERDICT
+
+from flowgen.testing.serve_process import serve_process
 
 pytestmark = pytest.mark.browser
 
 KEY = "key-web-5be1c0"
+ROOT = Path(__file__).resolve().parents[2]
+TEAM_FILE = Path(__file__).with_name("web_team.py")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 # Records each class change of a graph node with the thread's status at that moment, so the test can
@@ -40,7 +43,7 @@ new MutationObserver((records) => {
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    with flowgen_serve(tmp_path / "runs.db", "--api-key", KEY) as url:
+    with serve_process([TEAM_FILE], tmp_path / "runs.db", "--api-key", KEY, cwd=ROOT) as url:
         yield url
 
 
