@@ -48,7 +48,9 @@ function waitFor(raw) {
   $("human").hidden = !interrupt;
   if (interrupt) {
     const where = interrupt.nodes.length ? ` ${interrupt.kind} ${interrupt.nodes.join(", ")}` : "";
-    const request = interrupt.request == null ? "" : ` — ${typeof interrupt.request === "string" ? interrupt.request : JSON.stringify(interrupt.request)}`;
+    const asked = interrupt.request;
+    const said = asked == null ? "" : typeof asked === "string" ? asked : asked.message || JSON.stringify(asked);
+    const request = said ? ` — ${said}` : "";
     $("human-prompt").textContent = `Paused${where}${request}. Answer to continue the run.`;
     for (const node of interrupt.nodes) graph.mark(node, "fg-waiting");
   }
@@ -178,7 +180,26 @@ async function joinRunning() {
   }
 }
 
+// A checkbox per agent node: the run stops before the checked ones (interrupt_before) for a person.
+async function showPauses() {
+  const { nodes } = await json(`/agents/${encodeURIComponent(agent)}/graph`);
+  $("pause-nodes").replaceChildren(...nodes.filter((n) => n.kind === "agent").map((n) => {
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = n.name;
+    const label = document.createElement("label");
+    label.append(box, n.name);
+    return label;
+  }));
+}
+
+function pauses() {
+  const chosen = [...document.querySelectorAll("#pause-nodes input:checked")].map((box) => box.value);
+  return chosen.length ? { interrupt_before: chosen } : {};
+}
+
 async function showGraph() {
+  showPauses().catch(say);
   try {
     const response = await call(`/agents/${encodeURIComponent(agent)}/graph.svg`);
     graph.show(await response.text());
@@ -239,7 +260,7 @@ $("run-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const task = $("task").value.trim();
   $("task").value = "";
-  startRun(task ? { input: task } : {});
+  startRun({ ...(task ? { input: task } : {}), ...pauses() });
 });
 $("resume-form").addEventListener("submit", (event) => {
   event.preventDefault();
