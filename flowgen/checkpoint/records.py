@@ -67,7 +67,9 @@ class Checkpoint(BaseModel):
         trace: the trace rows this step recorded (the engine's flat encoding).
         run: the run fields that are not the thread: counters, cursors, joins, termination, policies.
         stop_reason: why the run stopped at this checkpoint, if it did.
-        interrupt: ``before:<node>`` when the run stopped before that node (it runs on resume).
+        interrupt: why the thread waits for a person here, if it does: ``before:<node>`` (the run
+            stopped before that node; it runs on resume), ``after:<node>`` (stopped after it), or
+            ``approval:<agent>`` (a tool call of that agent waits for approval; its turn runs again).
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -18,8 +18,9 @@ import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from flowgen.checkpoint import state_delta
 from flowgen.checkpoint.chain import describe_change
@@ -37,6 +38,31 @@ if TYPE_CHECKING:
 
 Durability = Literal["sync", "async", "exit"]
 DURABILITIES: tuple[Durability, ...] = ("sync", "async", "exit")
+
+
+class StepCommitted(NamedTuple):
+    """A step a durable run has committed and checkpointed, as told to a :data:`step_listener`.
+
+    ``ran`` is empty for the run's input (its task, committed before the first step). ``handed`` holds
+    the ``id()`` of each chat message of the step that the run hands over next (after this notice).
+    ``blocked`` says the run will not start ``frontier`` (it stops: a stop reason, or an interrupt
+    before one of its nodes).
+    """
+
+    step: int
+    ran: tuple[str, ...]
+    frontier: tuple[str, ...]
+    checkpoint_id: str
+    stop_reason: str | None
+    handed: tuple[int, ...]
+    blocked: bool
+
+
+#: Told of every step a durable run commits, once its checkpoint is made (the server's step events).
+#: Read once when a run opens its thread, so a run nobody listens to pays one test per step.
+step_listener: ContextVar[Callable[[StepCommitted], None] | None] = ContextVar(
+    "flowgen_step_listener", default=None
+)
 
 
 def graph_summary(spec: GraphSpec, participants: Sequence[str]) -> dict[str, Any]:
@@ -88,6 +114,8 @@ class ThreadRun:
         self._pending: asyncio.Task[None] | None = None
         self._buffer: list[Checkpoint] = []
         self._held: list[Checkpoint] = []
+        self._listener = step_listener.get()
+        self._stopped_after = False
 
     # ----------------------------------------------------------------- opening
 
@@ -127,7 +155,8 @@ class ThreadRun:
             raise StateError(
                 f"checkpoint {head.checkpoint_id!r} of thread {self.thread_id!r} cannot be loaded: {error}"
             ) from None
-        self.runner.past_interrupt = head.interrupt is not None
+        # Past an interrupt before a node (or a paused approval), the next step goes on into it.
+        self.runner.past_interrupt = head.interrupt is not None and not head.interrupt.startswith("after:")
         self.parent, self._states = head.checkpoint_id, dict(snapshot.agent_states)
         self._graph_written = True
 
@@ -143,8 +172,27 @@ class ThreadRun:
         # A step after which nothing is ready ends the run, and the stop changes the state once more:
         # both are written together, so a resumed thread never sees a finished run as unfinished.
         hold = bool(done.ran) and done.stop_reason is None and not st.frontier and not st.pending
+        stopping = st.stopping
+        interrupt = f"after:{stopping[2]}" if stopping is not None and stopping[1] == "interrupted" else None
+        self._stopped_after = interrupt is not None
         await self._write(
-            source, done.ran, done.messages, changed, done.recording, done.stop_reason, hold=hold
+            source, done.ran, done.messages, changed, done.recording, done.stop_reason, interrupt, hold=hold
+        )
+        if self._listener is not None:
+            self._tell(done)
+
+    def _tell(self, done: StepDone) -> None:
+        assert self._listener is not None and self.parent is not None
+        runner, st = self.runner, self.runner.state
+        blocked = done.stop_reason is not None or (
+            not runner.past_interrupt and any(n in runner.interrupt_before for n in st.frontier)
+        )
+        handed = tuple(id(st.thread[i]) for i in st.unshown)
+        frontier = tuple(st.frontier)
+        self._listener(
+            StepCommitted(
+                done.step, tuple(done.ran), frontier, self.parent, done.stop_reason, handed, blocked
+            )
         )
 
     async def update(self, messages: Sequence[BaseChatMessage], as_node: str | None) -> str:
@@ -156,12 +204,21 @@ class ThreadRun:
         return self.parent
 
     async def finish(self, outcome: RunOutcome) -> None:
-        """After the run stopped: record a stop that changed the state without a step."""
+        """After the run stopped: record a stop that changed the state without a step.
+
+        Also a tool call paused for approval (its step was undone): the thread says it waits.
+        """
         before = self.runner.interrupted_before
-        if before is None and outcome.stop not in ("completed", "stalled"):
+        interrupt = None if before is None else f"before:{before}"
+        if before is None and outcome.stop == "interrupted":
+            if self._stopped_after:  # the step's own checkpoint says so
+                return
+            stop = outcome.trace.stop  # built only here: approvals are rare
+            interrupt = f"approval:{stop.node if stop is not None else ''}"
+        elif before is None and outcome.stop not in ("completed", "stalled"):
             return
         # The stop's own trace rows stay with the run's TaskResult; the checkpoint keeps the state.
-        await self._write("stop", [], [], [], None, outcome.stop_reason, before)
+        await self._write("stop", [], [], [], None, outcome.stop_reason, interrupt)
 
     async def _write(
         self,
@@ -196,7 +253,7 @@ class ThreadRun:
             trace=self._trace(recording),
             run=_run_fields(self.runner),
             stop_reason=stop_reason,
-            interrupt=None if interrupt is None else f"before:{interrupt}",
+            interrupt=interrupt,
         )
         if hold:
             self._held.append(cp)

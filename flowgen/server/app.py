@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from flowgen.base import Team
 from flowgen.checkpoint.protocol import Checkpointer
 from flowgen.errors import ConfigurationError, RequestError
-from flowgen.server import agent_routes, probe_routes, thread_routes, web_routes
+from flowgen.server import agent_routes, probe_routes, state_routes, thread_routes, web_routes
 from flowgen.server.access import Access
 from flowgen.server.agents import Agents
 from flowgen.server.context import Context
@@ -47,7 +47,13 @@ def create_app(
         directory.close()
 
     app = Starlette(
-        routes=[*probe_routes.ROUTES, *agent_routes.ROUTES, *thread_routes.ROUTES, *web_routes.ROUTES],
+        routes=[
+            *probe_routes.ROUTES,
+            *agent_routes.ROUTES,
+            *thread_routes.ROUTES,
+            *state_routes.ROUTES,
+            *web_routes.ROUTES,
+        ],
         middleware=[
             Middleware(
                 CORSMiddleware,

@@ -10,21 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from flowgen.base import TaskResult
 from flowgen.errors import RequestError, ThreadBusyError
-from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.server.agents import Agents
-
-
-class RunRequest(BaseModel):
-    """The body of ``POST /threads/{id}/runs/wait`` and ``/runs/stream``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    agent: str = Field(min_length=1, description="the served agent to run")
-    input: str | None = Field(default=None, description="the task; none continues the thread")
+from flowgen.server.run_exec import execute
+from flowgen.server.run_request import RunRequest
 
 
 class Runs:
@@ -47,21 +36,11 @@ class Runs:
         self._busy.discard(thread_id)
 
     async def stream(self, thread_id: str, request: RunRequest) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """The run's items as (kind, JSON) pairs: ``message`` / ``event`` as they happen, then ``end``."""
-        team = self._agents.build(request.agent)
+        """The run's items as (kind, JSON) pairs (see :mod:`flowgen.server.run_exec`)."""
         try:
-            async with aclosing(team.run_stream(task=request.input, thread_id=thread_id)) as items:
+            async with aclosing(execute(self._agents, thread_id, request)) as items:
                 async for item in items:
-                    if isinstance(item, TaskResult):
-                        head = await team.checkpointer.head(thread_id) if team.checkpointer else None
-                        yield (
-                            "end",
-                            {"thread_id": thread_id, "stop_reason": item.stop_reason, "checkpoint_id": head},
-                        )
-                    elif isinstance(item, BaseChatMessage):
-                        yield "message", item.dump()
-                    elif isinstance(item, BaseAgentEvent):
-                        yield "event", item.dump()
+                    yield item
         except ThreadBusyError:
             raise _busy(thread_id) from None
 

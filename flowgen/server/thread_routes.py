@@ -18,7 +18,9 @@ from flowgen.checkpoint.records import Checkpoint
 from flowgen.errors import RequestError
 from flowgen.server.context import Context, context
 from flowgen.server.request_body import read_model
-from flowgen.server.runs import RunRequest
+from flowgen.server.run_exec import check_run
+from flowgen.server.run_request import RunRequest
+from flowgen.server.thread_status import interrupt_json, thread_status
 from flowgen.telemetry.redaction import Redactor
 
 
@@ -127,9 +129,7 @@ async def _start(request: Request) -> tuple[Context, str, RunRequest]:
     ctx = context(request)
     record = await ctx.own_thread(request)
     run = await read_model(request, RunRequest, ctx.settings.max_body_bytes)
-    ctx.agents.require(run.agent)
-    if run.input is None and await ctx.store.head(record.thread_id) is None:
-        raise RequestError(422, "no_input", "the thread is empty: send an input to start it")
+    await check_run(ctx.store, ctx.agents, record.thread_id, run)
     ctx.runs.claim(record.thread_id)
     return ctx, record.thread_id, run
 
@@ -157,11 +157,12 @@ def _thread_json(ctx: Context, thread_id: str, created_at: str, snapshot: Any) -
     return {
         "thread_id": thread_id,
         "created_at": created_at,
-        "status": "busy" if ctx.runs.is_busy(thread_id) else "idle",
+        "status": "busy" if ctx.runs.is_busy(thread_id) else thread_status(snapshot),
         "checkpoint_id": snapshot.checkpoint.checkpoint_id if snapshot else None,
         "step": snapshot.checkpoint.step if snapshot else 0,
         "stop_reason": snapshot.checkpoint.stop_reason if snapshot else None,
         "messages": snapshot.messages if snapshot else [],
+        "interrupt": interrupt_json(snapshot.checkpoint if snapshot else None),
     }
 
 

@@ -247,6 +247,21 @@ class BaseGroupChat(Team, ABC):
         self._runner.interrupt_before = frozenset(nodes if "*" in before else before)
         self._runner.interrupt_after = frozenset(nodes if "*" in after else after)
 
+    def set_interrupts(self, before: Sequence[str] | None = None, after: Sequence[str] | None = None) -> None:
+        """Replace the nodes runs stop before / after (node names or ``"*"``; None keeps the current ones).
+
+        For one run of a team built per run (as a server does); refused while the team runs.
+        """
+        if self._is_running:
+            raise TeamRunningError(
+                f"team {self._name!r} is running; change its interrupts once it has stopped"
+            )
+        runner = self._runner
+        self._configure_durable(
+            sorted(runner.interrupt_before) if before is None else before,
+            sorted(runner.interrupt_after) if after is None else after,
+        )
+
     @property
     def checkpointer(self) -> Checkpointer | None:
         """The checkpoint store runs with a ``thread_id`` are saved in (settable while stopped)."""

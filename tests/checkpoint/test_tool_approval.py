@@ -100,6 +100,9 @@ async def test_a_pause_rolls_its_step_back_and_the_thread_keeps_the_state_before
     state = await team.save_state()
     assert state["run_state"]["step"] == 0
     assert state["agent_states"]["billing"]["llm_context"]["messages"] == []  # the task not yet taken in
-    # So the thread's newest checkpoint is the run's input, and no checkpoint holds the paused step.
+    # So no checkpoint holds the paused step: after the run's input, a stop saying what the thread
+    # waits for (so a server can tell it is interrupted), with the state as before the step.
     history = [c async for c in team.history("t")]
-    assert [(c.source, c.step) for c in history] == [("input", 0)]
+    assert [(c.source, c.step) for c in history] == [("stop", 0), ("input", 0)]
+    assert history[0].interrupt == "approval:billing" and history[0].messages == []
+    assert history[0].stop_reason == paused.stop_reason
