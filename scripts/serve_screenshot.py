@@ -23,10 +23,12 @@ from flowgen.testing.serve_process import serve_process
 ROOT = Path(__file__).resolve().parents[1]
 AGENT = "code_review_flow"
 TASK = "Add a user lookup endpoint."
+THREAD = "code-review-1"
 
 
 def new_thread(url: str) -> str:
-    request = urllib.request.Request(f"{url}/threads", data=b"{}", method="POST")
+    body = json.dumps({"thread_id": THREAD}).encode()  # a fixed id: the picture is the same each time
+    request = urllib.request.Request(f"{url}/threads", data=body, method="POST")
     request.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(request) as response:
         thread_id: str = json.load(response)["thread_id"]

@@ -144,9 +144,10 @@ def test_the_thread_page_after_a_reload_shows_the_stored_run(tab: Tab, server: s
     page.wait_for_selector(node("critic", "fg-waiting"))
     assert page.is_visible(node("writer", "fg-done")) and page.is_visible("#human")
     assert page.text_content("#message-count") == "2"
+    thread_url = page.url.split("?")[0]
     page.goto(f"{server}/ui")
     page.wait_for_selector("#thread-rows tr[data-thread]")
-    assert page.text_content("#thread-rows tr[data-thread] td:nth-child(3)") == "interrupted"
+    assert page.get_attribute("#thread-rows tr[data-thread] a", "href") == thread_url.removeprefix(server)
     assert tab.problems == []
 
 
@@ -154,6 +155,18 @@ def test_without_a_key_the_page_says_how_to_get_in(tab: Tab, server: str) -> Non
     page = tab.page
     page.goto(f"{server}/ui")
     page.wait_for_selector("#notice:not([hidden])")
+    assert "API key" in page.text_content("#notice") and page.is_visible("#api-key")
+    page.goto(f"{server}/ui/threads/some-thread")
+    page.wait_for_selector('#thread-status[data-status="no key"]')
     assert "API key" in page.text_content("#notice")
-    problems = [p for p in tab.problems if "401" not in p]  # the refused call itself is logged
-    assert problems == []
+    assert tab.problems == []  # no call was made without the key
+
+
+def test_a_wrong_key_is_refused_with_the_reason(tab: Tab, server: str) -> None:
+    page = tab.page
+    page.goto(f"{server}/ui")
+    page.fill("#api-key", "not-the-key")
+    page.click("#key-form button")
+    page.wait_for_selector("#notice:not([hidden])")
+    assert "not accepted" in page.text_content("#notice")
+    assert page.locator("#agent-list li").count() == 0

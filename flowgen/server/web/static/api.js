@@ -69,6 +69,15 @@ export function keyForm(onChange) {
   });
 }
 
+// True when the page may call the API: the server needs no key, or the user gave one.
+export function mayCall() {
+  if (authOn && !apiKey()) {
+    notice("This server needs an API key: enter yours at the top right (it stays in this tab only).");
+    return false;
+  }
+  return true;
+}
+
 export function notice(text) {
   const el = document.getElementById("notice");
   if (!el) return;

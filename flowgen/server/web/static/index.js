@@ -1,5 +1,5 @@
 // /ui: the served agents and the caller's threads; a new thread starts on its own page (which runs the task).
-import { ApiError, json, keyForm, notice } from "./api.js";
+import { ApiError, json, keyForm, mayCall, notice } from "./api.js";
 
 const PENDING = "flowgen.pendingTask.";
 
@@ -60,6 +60,7 @@ async function start(event) {
 
 async function load() {
   notice("");
+  if (!mayCall()) return;
   try {
     await showAgents();
     await showThreads();

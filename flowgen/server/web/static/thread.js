@@ -1,6 +1,6 @@
 // /ui/threads/{id}: the thread's graph with its run drawn live (step / node / interrupt events), messages,
 // steps, token usage, and an input box when the run waits for a person (answered with `resume`).
-import { ApiError, call, json, keyForm, notice } from "./api.js";
+import { ApiError, call, json, keyForm, mayCall, notice } from "./api.js";
 import { readEvents } from "./sse.js";
 import { GraphView, Messages, renderSteps, renderUsage } from "./views.js";
 
@@ -236,6 +236,10 @@ async function load() {
   const pendingText = sessionStorage.getItem(PENDING + threadId);
   sessionStorage.removeItem(PENDING + threadId);
   const pending = pendingText ? JSON.parse(pendingText) : null;
+  if (!mayCall()) {
+    setStatus("no key");
+    return;
+  }
   try {
     await chooseAgent(pending);
     await showGraph();
