@@ -7,12 +7,14 @@ when answered (``resume``), and ends idle with every message shown. Every wait i
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from web_team import DRAFT, VERDICT
 
@@ -41,10 +43,28 @@ new MutationObserver((records) => {
 """
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    with serve_process([TEAM_FILE], tmp_path / "runs.db", "--api-key", KEY, cwd=ROOT) as url:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server for the module; each test makes its own threads."""
+    store = tmp_path_factory.mktemp("web") / "runs.db"
+    with serve_process([TEAM_FILE], store, "--api-key", KEY, cwd=ROOT) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (Debian's chromium, never a downloaded browser), one per module."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Chromium is missing: scripts/system-deps.sh installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 @dataclass
@@ -56,29 +76,19 @@ class Tab:
 
 
 @pytest.fixture
-def tab(server: str) -> Iterator[Tab]:
-    """A fresh headless Chromium page (Debian's chromium, never a downloaded browser) kept to the server."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.fail("Chromium is missing: scripts/system-deps.sh installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1300, "height": 1000})
-        opened = Tab(context.new_page())
-        page = opened.page
-        page.on("console", lambda m: opened.problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: opened.problems.append(str(exc)))
-        page.route(
-            "**/*", lambda r: r.continue_() if r.request.url.startswith(server) else _refuse(opened, r)
-        )
-        page.add_init_script(WATCH_NODES)
-        try:
-            yield opened
-        finally:
-            context.close()
-            browser.close()
+def tab(browser: Any, server: str) -> Iterator[Tab]:
+    """A fresh page (its own context: no storage shared between tests), kept to the server."""
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    opened = Tab(context.new_page())
+    page = opened.page
+    page.on("console", lambda m: opened.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: opened.problems.append(str(exc)))
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) else _refuse(opened, r))
+    page.add_init_script(WATCH_NODES)
+    try:
+        yield opened
+    finally:
+        context.close()
 
 
 def _refuse(tab: Tab, route: Any) -> None:
@@ -170,3 +180,86 @@ def test_a_wrong_key_is_refused_with_the_reason(tab: Tab, server: str) -> None:
     page.wait_for_selector("#notice:not([hidden])")
     assert "not accepted" in page.text_content("#notice")
     assert page.locator("#agent-list li").count() == 0
+
+
+# Chunks as a network may cut them: CRLF split between chunks, multi-line data, comments (heartbeats),
+# an id kept for the next event, a field without a value, and a last event without its blank line.
+SSE_CHUNKS = [
+    'id: 1\r\nevent: message\r\ndata: {"a":',
+    " 1}\r",
+    "\n\r\n: ping\r\n\r\nevent: step\ndata: line one\ndata: line two\n\n",
+    "id: 3\nevent: end\ndata\ndata: x\n\nevent: tail\ndata: unfinished",
+]
+PARSE = """async (chunks) => {
+  const { readEvents } = await import("/ui/static/sse.js");
+  const encoder = new TextEncoder();
+  const body = new ReadableStream({ start(c) { for (const t of chunks) c.enqueue(encoder.encode(t)); c.close(); } });
+  const out = [];
+  for await (const e of readEvents(new Response(body))) out.push(e);
+  return out;
+}"""
+
+
+def test_the_sse_reader_parses_events_however_the_stream_is_cut(tab: Tab, server: str) -> None:
+    page = tab.page
+    page.goto(f"{server}/ui")
+    events = page.evaluate(PARSE, SSE_CHUNKS)
+    assert events == [
+        {"id": "1", "event": "message", "data": '{"a": 1}'},
+        {"id": "1", "event": "step", "data": "line one\nline two"},
+        {"id": "3", "event": "end", "data": "\nx"},
+    ]
+    assert tab.problems == []
+
+
+def sse(*events: tuple[int, str, dict[str, Any]]) -> str:
+    return "".join(
+        f"id: {n}\r\nevent: {kind}\r\ndata: {json.dumps(data)}\r\n\r\n" for n, kind, data in events
+    )
+
+
+def text_message(n: int, source: str, content: str) -> dict[str, Any]:
+    return {"id": f"m{n}", "source": source, "models_usage": None, "metadata": {}, "content": content,
+            "type": "TextMessage", "created_at": "2026-01-01T00:00:00Z"}  # fmt: skip
+
+
+def test_a_broken_stream_is_rejoined_after_its_last_event(tab: Tab, server: str) -> None:
+    """The page's side of rejoining: the stream breaks after event 2, the page asks the run's stream for
+    what came after it (Last-Event-ID), and shows every event once. The run streams are played here
+    (the rest is the real server), so the break comes at a chosen point."""
+    page = tab.page
+    thread = httpx.post(f"{server}/threads", headers={"X-API-Key": KEY}).json()["thread_id"]
+    first = sse(
+        (1, "metadata", {"run_id": "run-1", "thread_id": thread, "agent": "web_team"}),
+        (2, "message", text_message(1, "user", "Write a haiku.")),
+    )
+    rest = sse(
+        (3, "node", {"step": 1, "node": "writer", "status": "start"}),
+        (4, "message", text_message(2, "writer", DRAFT)),
+        (5, "step", {"step": 1, "nodes": ["writer"], "next": ["critic"], "checkpoint_id": "c1"}),
+        (6, "end", {"run_id": "run-1", "thread_id": thread, "status": "success", "stop_reason": "done",
+                    "checkpoint_id": "c1"}),
+    )  # fmt: skip
+    rejoins: list[dict[str, str]] = []
+
+    def rejoin(route: Any) -> None:
+        rejoins.append(route.request.headers)
+        route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=rest)
+
+    page.route(f"{server}/threads/{thread}/runs/stream", lambda r: r.fulfill(
+        status=200, headers={"Content-Type": "text/event-stream"}, body=first))  # fmt: skip
+    page.route(f"{server}/threads/{thread}/runs/run-1/stream", rejoin)
+    page.goto(f"{server}/ui")
+    enter_key(page)
+    page.goto(f"{server}/ui/threads/{thread}?agent=web_team")
+    page.wait_for_selector("#pause-nodes input")
+    page.fill("#task", "Write a haiku.")
+    page.click("#run-start")
+    page.wait_for_selector(node("writer", "fg-done"))
+    page.wait_for_selector('#thread-status[data-status="idle"]')
+    assert [h.get("last-event-id") for h in rejoins] == ["2"]
+    assert rejoins[0]["x-api-key"] == KEY
+    sources = page.eval_on_selector_all("#message-list .src", "els => els.map(e => e.textContent)")
+    assert sources == ["user", "writer"]
+    assert page.text_content("#step-list") == "step 1: writer"
+    assert tab.problems == []

@@ -75,8 +75,7 @@ async function refresh() {
   }
   const head = checkpoints[0];
   const interrupt = thread.interrupt || (head && head.interrupt) || null;
-  graph.clear("fg-next");
-  if (interrupt && head) for (const node of head.frontier) graph.mark(node, "fg-next");
+  graph.setNext(interrupt && head ? head.frontier : []);
   redraw();
   setStatus(thread.status === "idle" && interrupt ? "interrupted" : thread.status);
   waitFor(interrupt);
@@ -93,14 +92,13 @@ function onEvent(kind, data, run) {
       if (messages.add(data, kind === "event")) renderUsage($("usage-rows"), messages.items);
       break;
     case "node":
-      graph.clear("fg-next");
+      if (data.status === "start") graph.upcoming.delete(data.node);
       graph.mark(data.node, { start: "fg-running", end: "fg-done", error: "fg-error" }[data.status] || "fg-done");
       break;
     case "step":
       steps.set(data.step, { nodes: data.nodes, next: data.next });
-      graph.clear("fg-next");
       for (const node of data.nodes) if (graph.marks.get(node) !== "fg-error") graph.mark(node, "fg-done");
-      for (const node of data.next) if (!graph.marks.has(node) || graph.marks.get(node) === "fg-done") graph.mark(node, "fg-next");
+      graph.setNext(data.next);
       redraw();
       break;
     case "interrupt":
@@ -108,10 +106,13 @@ function onEvent(kind, data, run) {
       break;
     case "end":
       run.ended = true;
+      graph.clear("fg-running");
+      if (data.status !== "interrupted") graph.setNext([]);
       setStatus(data.status === "success" || !data.status ? "idle" : data.status);
       break;
     case "error":
       run.ended = true;
+      graph.setNext([]);
       setStatus("error");
       notice(data.message);
       break;
@@ -145,8 +146,9 @@ async function startRun(body) {
   waitFor(null);
   setStatus("running");
   try {
+    // A reload or a closed tab must not cancel the run: it goes on, and the page rejoins it.
     const response = await call(`${base}/runs/stream`, {
-      method: "POST", body: { agent, ...body }, accept: "text/event-stream",
+      method: "POST", body: { agent, on_disconnect: "continue", ...body }, accept: "text/event-stream",
     });
     await follow(response);
   } catch (error) {

@@ -109,11 +109,13 @@ export function renderSteps(lanes, list, steps) {
 
 const STATES = ["fg-running", "fg-done", "fg-next", "fg-waiting", "fg-error"];
 
-// The graph's node groups by name (visualize puts data-node on each).
+// The graph's node groups by name (visualize puts data-node on each). A node has one state (running,
+// done, waiting, error); "next" (the frontier) is kept apart, shown over "done" until the run moves on.
 export class GraphView {
   constructor(figure) {
     this.figure = figure;
     this.marks = new Map();
+    this.upcoming = new Set();
   }
 
   show(svgText) {
@@ -138,10 +140,17 @@ export class GraphView {
     this.paint();
   }
 
+  setNext(names) {
+    this.upcoming = new Set(names);
+    this.paint();
+  }
+
   paint() {
     for (const group of this.figure.querySelectorAll("g[data-node]")) {
+      const name = group.getAttribute("data-node");
+      let state = this.marks.get(name);
+      if (this.upcoming.has(name) && (!state || state === "fg-done")) state = "fg-next";
       group.classList.remove(...STATES);
-      const state = this.marks.get(group.getAttribute("data-node"));
       if (state) group.classList.add(state);
     }
   }
