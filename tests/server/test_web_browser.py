@@ -79,6 +79,8 @@ class Tab:
 def tab(browser: Any, server: str) -> Iterator[Tab]:
     """A fresh page (its own context: no storage shared between tests), kept to the server."""
     context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    # Every wait is on the page's state; the long bound only matters on a machine shared and loaded.
+    context.set_default_timeout(60_000)
     opened = Tab(context.new_page())
     page = opened.page
     page.on("console", lambda m: opened.problems.append(m.text) if m.type == "error" else None)

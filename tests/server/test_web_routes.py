@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
+import httpx
 import pytest
-from server_support import Served
+from server_support import Served, settings
+
+from flowgen.checkpoint import SqliteCheckpointer
+from flowgen.server import create_app
+from graphs import write_review
 
 PAGES = ["/ui", "/ui/threads/any-thread"]
 
@@ -59,3 +65,18 @@ async def test_graph_svg_asks_for_a_key_and_a_known_agent(served: Served) -> Non
     assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "missing_api_key"
     unknown = await served.client.get("/agents/nobody/graph.svg", headers=served.headers())
     assert unknown.status_code == 404 and "write_review" in unknown.json()["error"]["message"]
+
+
+async def test_pages_without_keys_say_so_to_their_scripts(tmp_path: Path) -> None:
+    config = settings(tmp_path, api_keys=[], insecure_no_auth=True, api_key_header="X-Team-Key")
+    store = SqliteCheckpointer(config.store)
+    app = create_app({"write_review": write_review.build}, config, store)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = (await client.get("/ui")).text
+        svg = await client.get("/agents/write_review/graph.svg")
+    app.state.flowgen.directory.close()
+    await store.aclose()
+    assert '<meta name="flowgen-auth" content="off">' in page
+    assert '<meta name="flowgen-api-key-header" content="X-Team-Key">' in page
+    assert svg.status_code == 200
