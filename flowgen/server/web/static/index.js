@@ -33,7 +33,9 @@ async function showThreads() {
   rows.replaceChildren(...threads.map((thread) => {
     const row = document.createElement("tr");
     const link = document.createElement("a");
-    link.href = `/ui/threads/${encodeURIComponent(thread.thread_id)}`;
+    const agent = thread.metadata && thread.metadata.agent;
+    const query = typeof agent === "string" ? `?agent=${encodeURIComponent(agent)}` : "";
+    link.href = `/ui/threads/${encodeURIComponent(thread.thread_id)}${query}`;
     link.textContent = thread.thread_id;
     const first = document.createElement("td");
     first.append(link);

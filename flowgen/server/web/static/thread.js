@@ -210,17 +210,30 @@ async function showGraph() {
   }
 }
 
-async function chooseAgent(pending) {
+// The agent whose graph to draw: the page's ?agent=, the one just started, the thread's metadata, the
+// agent of its latest run, else the first served.
+async function chooseAgent(pending, thread) {
   const { agents } = await json("/agents");
   const names = agents.map((a) => a.name);
-  const wanted = new URLSearchParams(location.search).get("agent") || (pending && pending.agent);
-  agent = names.includes(wanted) ? wanted : names[0];
+  const candidates = [new URLSearchParams(location.search).get("agent"), pending && pending.agent];
+  candidates.push(thread.metadata && thread.metadata.agent);
+  if (!candidates.some((name) => names.includes(name))) candidates.push(await latestRunAgent());
+  agent = candidates.find((name) => names.includes(name)) || names[0];
   $("agent").replaceChildren(...names.map((name) => {
     const option = document.createElement("option");
     option.value = option.textContent = name;
     option.selected = name === agent;
     return option;
   }));
+}
+
+async function latestRunAgent() {
+  try {
+    const { runs } = await json(`${base}/runs`);
+    return runs.length ? runs[0].agent : null;
+  } catch (error) {
+    return null; // a server without the runs list: fall back to the first agent
+  }
 }
 
 function selectStep(target) {
@@ -243,7 +256,7 @@ async function load() {
     return;
   }
   try {
-    await chooseAgent(pending);
+    await chooseAgent(pending, await json(base));
     await showGraph();
     const thread = await refresh();
     if (pending) await startRun({ input: pending.input });
