@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from web_team import DRAFT, VERDICT
+from web_team import DRAFT, LEAKED_KEY, VERDICT
 
 from flowgen.testing.serve_process import serve_process
 
@@ -47,7 +47,7 @@ new MutationObserver((records) => {
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One server for the module; each test makes its own threads."""
     store = tmp_path_factory.mktemp("web") / "runs.db"
-    with serve_process([TEAM_FILE], store, "--api-key", KEY, cwd=ROOT) as url:
+    with serve_process([TEAM_FILE, f"{TEAM_FILE}:broken"], store, "--api-key", KEY, cwd=ROOT) as url:
         yield url
 
 
@@ -112,6 +112,7 @@ def test_a_run_from_the_page_lights_nodes_pauses_for_a_person_and_ends(tab: Tab,
     page.goto(f"{server}/ui")
     enter_key(page)
     page.wait_for_selector('#agent-list li[data-agent="web_team"]')
+    page.select_option("#start-agent", "web_team")
     page.fill("#start-task", "Write a haiku about autumn.")
     page.click("#start-run")
 
@@ -148,6 +149,7 @@ def test_the_thread_page_after_a_reload_shows_the_stored_run(tab: Tab, server: s
     page = tab.page
     page.goto(f"{server}/ui")
     enter_key(page)
+    page.select_option("#start-agent", "web_team")
     page.fill("#start-task", "Write a haiku about autumn.")
     page.click("#start-run")
     page.wait_for_selector('#thread-status[data-status="interrupted"]')
@@ -264,4 +266,22 @@ def test_a_broken_stream_is_rejoined_after_its_last_event(tab: Tab, server: str)
     sources = page.eval_on_selector_all("#message-list .src", "els => els.map(e => e.textContent)")
     assert sources == ["user", "writer"]
     assert page.text_content("#step-list") == "step 1: writer"
+    assert tab.problems == []
+
+
+def test_a_failing_run_shows_why_without_its_secrets(tab: Tab, server: str) -> None:
+    page = tab.page
+    thread = httpx.post(f"{server}/threads", headers={"X-API-Key": KEY}).json()["thread_id"]
+    page.goto(f"{server}/ui")
+    enter_key(page)
+    page.goto(f"{server}/ui/threads/{thread}?agent=broken")
+    page.wait_for_selector('#graph-figure g[data-node="worker"]')
+    page.fill("#task", "Go.")
+    page.click("#run-start")
+    page.wait_for_selector("#notice:not([hidden])")
+    page.wait_for_selector('#thread-status[data-status="idle"]')
+    said = page.text_content("#notice")
+    assert "the model is down" in said and "run it again without input" in said
+    assert LEAKED_KEY not in page.content()
+    assert page.is_enabled("#run-start")
     assert tab.problems == []

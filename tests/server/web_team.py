@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flowgen.agents import AssistantAgent
 from flowgen.conditions import MaxMessageTermination, TextMentionTermination
-from flowgen.models import ChatCompletionClient
+from flowgen.models import ChatCompletionClient, FunctionChatCompletionClient
 from flowgen.teams import RoundRobinGroupChat
 from graphs.offline import scripted
 
@@ -27,3 +27,17 @@ def build(model_client: ChatCompletionClient | None = None) -> RoundRobinGroupCh
     return RoundRobinGroupChat(
         [writer, critic], termination_condition=stop, interrupt_before=["critic"], name="review_with_approval"
     )
+
+
+#: A key an SDK error quotes back: the page must never show it.
+LEAKED_KEY = "sk-proj-web0123456789abcdefghijklm"
+
+
+def broken(model_client: ChatCompletionClient | None = None) -> RoundRobinGroupChat:
+    """A one-agent team whose model fails, quoting a key (served as ``web_team.py:broken``)."""
+
+    def fail(messages: object, info: object) -> str:
+        raise RuntimeError(f"the model is down (it rejected {LEAKED_KEY})")
+
+    agent = AssistantAgent("worker", model_client=FunctionChatCompletionClient(fail))
+    return RoundRobinGroupChat([agent], max_turns=1, name="broken")
