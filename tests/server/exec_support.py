@@ -2,7 +2,8 @@
 
 - ``relay``: a round robin of a, b and c on a scripted model, stopping at the 7th message;
 - ``support``: the support swarm (triage hands off to billing or technical);
-- ``billing``: one agent whose refund tool call needs a person's approval (``approved``).
+- ``billing``: one agent whose refund tool call needs a person's approval (``approved``);
+- ``flaky``: a round robin of a and b, whose model is down.
 """
 
 from __future__ import annotations
@@ -79,7 +80,23 @@ def billing() -> Team:
     return RoundRobinGroupChat([agent], termination_condition=MaxMessageTermination(3), name="billing")
 
 
-TEAMS: dict[str, Callable[[], Team]] = {"relay": relay, "support": support_swarm.build, "billing": billing}
+def flaky() -> Team:
+    """a answers; b's model is down."""
+
+    def down(messages: object, info: object) -> str:
+        raise RuntimeError("the model is down")
+
+    a = AssistantAgent("a", model_client=ScriptedModels(["fine"]).client())
+    b = AssistantAgent("b", model_client=FunctionChatCompletionClient(down))
+    return RoundRobinGroupChat([a, b], max_turns=4, name="flaky")
+
+
+TEAMS: dict[str, Callable[[], Team]] = {
+    "relay": relay,
+    "support": support_swarm.build,
+    "billing": billing,
+    "flaky": flaky,
+}
 
 
 @dataclass
@@ -114,11 +131,12 @@ class Exec:
         return body
 
     async def stored(self) -> tuple[Any, ...]:
-        """Everything the store keeps: each thread with its checkpoints."""
-        threads = await self.store.threads()
-        return tuple(
-            (t.model_dump(), [c.model_dump() async for c in self.store.history(t.thread_id)]) for t in threads
-        )
+        """Everything the server keeps: each stored thread with its checkpoints, and the caller's threads."""
+        kept = []
+        for t in await self.store.threads():
+            kept.append((t.model_dump(), [c.model_dump() async for c in self.store.history(t.thread_id)]))
+        listed = await self.get("/threads")
+        return tuple(kept), listed
 
 
 def sse(text: str) -> list[dict[str, str]]:
