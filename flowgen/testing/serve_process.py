@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,15 +32,19 @@ START_SECONDS = 60
 
 @contextmanager
 def serve_process(
-    files: Sequence[str | Path], store: str | Path, *flags: str, cwd: str | Path | None = None
+    files: Sequence[str | Path],
+    store: str | Path,
+    *flags: str,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """``flowgen serve FILES --store STORE FLAGS`` on a free port; yields its base URL, then stops it.
 
     ``cwd`` (default: the current directory) is also put first on the server's PYTHONPATH, so the
-    served files import their neighbours as the caller's tree has them.
+    served files import their neighbours as the caller's tree has them. ``env`` adds variables.
     """
     folder = Path(cwd or Path.cwd()).resolve()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWGEN_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FLOWGEN_")}, **(env or {})}
     env["PYTHONPATH"] = os.pathsep.join([str(folder), *filter(None, [os.environ.get("PYTHONPATH")])])
     command = [sys.executable, "-m", "flowgen.cli", "serve", *map(str, files), "--store", str(store)]
     server = subprocess.Popen(

@@ -8,7 +8,10 @@ when answered (``resume``), and ends idle with every message shown. Every wait i
 from __future__ import annotations
 
 import json
+import os
+import select
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from web_team import DRAFT, LEAKED_KEY, VERDICT
+from web_team import DRAFT, GATED_REPLY, LEAKED_KEY, VERDICT
 
 from flowgen.testing.serve_process import serve_process
 
@@ -44,10 +47,22 @@ new MutationObserver((records) => {
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pipes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The named pipes the ``gated`` agent's model talks to the test through (see web_team.gated)."""
+    folder = tmp_path_factory.mktemp("pipes")
+    made = {"called": folder / "called", "gate": folder / "gate"}
+    for pipe in made.values():
+        os.mkfifo(pipe)
+    return made
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, pipes: dict[str, Path]) -> Iterator[str]:
     """One server for the module; each test makes its own threads."""
+    files = [TEAM_FILE, f"{TEAM_FILE}:broken", f"{TEAM_FILE}:gated"]
+    env = {"WEB_TEAM_CALLED": str(pipes["called"]), "WEB_TEAM_GATE": str(pipes["gate"])}
     store = tmp_path_factory.mktemp("web") / "runs.db"
-    with serve_process([TEAM_FILE, f"{TEAM_FILE}:broken"], store, "--api-key", KEY, cwd=ROOT) as url:
+    with serve_process(files, store, "--api-key", KEY, cwd=ROOT, env=env) as url:
         yield url
 
 
@@ -285,3 +300,47 @@ def test_a_failing_run_shows_why_without_its_secrets(tab: Tab, server: str) -> N
     assert LEAKED_KEY not in page.content()
     assert page.is_enabled("#run-start")
     assert tab.problems == []
+
+
+def test_a_page_opened_mid_run_follows_it_to_its_end(tab: Tab, server: str, pipes: dict[str, Path]) -> None:
+    """A run started elsewhere (by the API) is under way when the page opens: the page shows the thread
+    busy, then the run's end (following its stream where the server keeps one, else looking again)."""
+    page = tab.page
+    headers = {"X-API-Key": KEY}
+    thread = httpx.post(f"{server}/threads", headers=headers).json()["thread_id"]
+    finished: list[httpx.Response] = []
+    body = {"agent": "gated", "input": "Go."}
+    url = f"{server}/threads/{thread}/runs/wait"
+    runner = threading.Thread(
+        target=lambda: finished.append(httpx.post(url, headers=headers, json=body, timeout=120)), daemon=True
+    )
+    runner.start()
+    try:
+        assert read_pipe(pipes["called"]) == "called"  # the model has been called: the run is going
+        page.goto(f"{server}/ui")
+        enter_key(page)
+        page.goto(f"{server}/ui/threads/{thread}?agent=gated")
+        page.wait_for_selector('#thread-status[data-status="busy"]')
+        assert page.is_disabled("#run-start")
+    finally:
+        # The model reads the gate next; a thread writes it so a failure above cannot hang the test.
+        threading.Thread(target=pipes["gate"].write_text, args=("open",), daemon=True).start()
+    runner.join(timeout=120)
+    assert finished and finished[0].status_code == 200
+    page.wait_for_selector('#thread-status[data-status="idle"]')
+    page.wait_for_selector(node("worker", "fg-done"))
+    assert GATED_REPLY in page.text_content("#message-list")
+    assert page.is_enabled("#run-start") and page.is_hidden("#notice")
+    # A server without the runs list answers the page's look-up with a 404 (the page then looks again).
+    assert [p for p in tab.problems if "404" not in p] == []
+
+
+def read_pipe(path: Path, seconds: float = 60) -> str:
+    """What a writer puts in the named pipe ``path``, waiting for it at most ``seconds``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        ready, _, _ = select.select([fd], [], [], seconds)
+        assert ready, f"nothing was written to {path} in {seconds} s"
+        return os.read(fd, 1024).decode()
+    finally:
+        os.close(fd)

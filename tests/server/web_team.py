@@ -6,6 +6,10 @@ once a person answers, the critic approves and the run ends.
 
 from __future__ import annotations
 
+import asyncio
+import os
+from pathlib import Path
+
 from flowgen.agents import AssistantAgent
 from flowgen.conditions import MaxMessageTermination, TextMentionTermination
 from flowgen.models import ChatCompletionClient, FunctionChatCompletionClient
@@ -14,6 +18,7 @@ from graphs.offline import scripted
 
 DRAFT = "Leaves fall, one by one\nthe garden quietly thins\nautumn keeps the score"
 VERDICT = "Vivid and concrete. APPROVE"
+GATED_REPLY = "Done, once the gate opened."
 
 
 def build(model_client: ChatCompletionClient | None = None) -> RoundRobinGroupChat:
@@ -41,3 +46,19 @@ def broken(model_client: ChatCompletionClient | None = None) -> RoundRobinGroupC
 
     agent = AssistantAgent("worker", model_client=FunctionChatCompletionClient(fail))
     return RoundRobinGroupChat([agent], max_turns=1, name="broken")
+
+
+def gated(model_client: ChatCompletionClient | None = None) -> RoundRobinGroupChat:
+    """One agent whose model call waits for the test (served as ``web_team.py:gated``).
+
+    Two named pipes, given by the test: the model writes to ``WEB_TEAM_CALLED`` (the test, reading
+    it, learns the run is under way) and then reads ``WEB_TEAM_GATE`` until the test writes it.
+    """
+
+    async def reply(messages: object, info: object) -> str:
+        await asyncio.to_thread(Path(os.environ["WEB_TEAM_CALLED"]).write_text, "called")
+        await asyncio.to_thread(Path(os.environ["WEB_TEAM_GATE"]).read_text)
+        return GATED_REPLY
+
+    agent = AssistantAgent("worker", model_client=FunctionChatCompletionClient(reply))
+    return RoundRobinGroupChat([agent], max_turns=1, name="gated")

@@ -15,6 +15,7 @@ const messages = new Messages($("message-list"), $("message-count"));
 const steps = new Map(); // step number -> {nodes, next}
 let agent = "";
 let running = false;
+let busy = false; // the stored thread has a run going (started elsewhere)
 
 function say(error) {
   notice(error instanceof ApiError ? error.message : String(error && error.message ? error.message : error));
@@ -28,7 +29,7 @@ function setStatus(status) {
 
 function controls() {
   const waiting = !$("human").hidden;
-  $("run-start").disabled = running || waiting;
+  $("run-start").disabled = running || waiting || busy;
   $("resume-send").disabled = running;
 }
 
@@ -77,6 +78,7 @@ async function refresh() {
   const interrupt = thread.interrupt || (head && head.interrupt) || null;
   graph.setNext(interrupt && head ? head.frontier : []);
   redraw();
+  busy = thread.status === "busy";
   setStatus(thread.status === "idle" && interrupt ? "interrupted" : thread.status);
   waitFor(interrupt);
   return thread;
@@ -162,16 +164,17 @@ async function startRun(body) {
 
 // A run already going (started elsewhere, or before a reload): follow it from its first event.
 async function joinRunning() {
-  let runs;
+  let runs = null;
   try {
     ({ runs } = await json(`${base}/runs`));
   } catch (error) {
-    notice("A run is in progress on this thread; the page shows it when it ends.");
-    setTimeout(() => refresh().then((t) => t.status === "busy" && joinRunning()).catch(say), 2000);
+    if (!(error instanceof ApiError)) throw error; // a server without the runs list: watch the thread
+  }
+  const live = runs && runs.find((r) => r.status === "running" || r.status === "pending");
+  if (!live) {
+    watchUntilIdle();
     return;
   }
-  const live = runs.find((r) => r.status === "running" || r.status === "pending");
-  if (!live) return;
   running = true;
   controls();
   try {
@@ -180,6 +183,20 @@ async function joinRunning() {
     running = false;
     await refresh();
   }
+}
+
+// Without a run stream to follow, look at the thread again every 2 s until its run is over.
+function watchUntilIdle() {
+  notice("A run is in progress on this thread; the page shows it when it ends.");
+  setTimeout(async () => {
+    try {
+      const thread = await refresh();
+      if (thread.status === "busy") watchUntilIdle();
+      else notice("");
+    } catch (error) {
+      say(error);
+    }
+  }, 2000);
 }
 
 // A checkbox per agent node: the run stops before the checked ones (interrupt_before) for a person.
