@@ -80,7 +80,7 @@ async function refresh() {
   redraw();
   busy = thread.status === "busy";
   setStatus(thread.status === "idle" && interrupt ? "interrupted" : thread.status);
-  waitFor(interrupt);
+  waitFor(busy ? null : interrupt); // a run going on may be the answer already
   return thread;
 }
 
