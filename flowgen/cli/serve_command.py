@@ -109,6 +109,7 @@ async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: R
             timeout_graceful_shutdown=GRACE_SECONDS,
         )  # fmt: skip
         console.print(f"Serving {sorted(teams)} from {settings.store}; stop with Ctrl-C (or SIGTERM).")
+        console.print("The web view is at /ui on the address uvicorn reports below.")
         await uvicorn.Server(config).serve()
     finally:
         await store.aclose()
