@@ -91,6 +91,8 @@ function onEvent(kind, data, run) {
       break;
     case "message":
     case "event":
+      // Streamed tokens arrive again as the message they make up: the timeline shows that once.
+      if (data.type === "ModelClientStreamingChunkEvent") break;
       if (messages.add(data, kind === "event")) renderUsage($("usage-rows"), messages.items);
       break;
     case "node":
