@@ -6,6 +6,11 @@ boundary it turns what the step changed into one :class:`~flowgen.checkpoint.rec
 the new messages, the new states of the agents that ran (as deltas), the new trace rows and the
 small run fields — so a step's write does not grow with the conversation.
 
+Whoever sets :data:`step_listener` before a run opens its thread (the server, for its ``step``
+events) is told of every step once its checkpoint is made; nobody listening costs one test per step.
+A stop that waits for a person is recorded in the checkpoint's ``interrupt`` (``before:``, ``after:``
+or ``approval:`` and the node), so a thread's status can be read from the store alone.
+
 Durability modes (LangGraph's names): ``sync`` writes each step before the next starts; ``async``
 writes while the next step runs and flushes before the run returns; ``exit`` writes every step of
 the run when it ends.

@@ -31,10 +31,11 @@ from flowgen.checkpoint.records import Checkpoint
 from flowgen.engine.durable import StepCommitted, step_listener
 from flowgen.errors import CheckpointCorruptError, CheckpointNotFoundError, RequestError
 from flowgen.graph.spec import AgentNode
-from flowgen.messages import BaseAgentEvent, BaseChatMessage, ToolCallRequestEvent
+from flowgen.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage, ToolCallRequestEvent
 from flowgen.server.agents import Agents
 from flowgen.server.run_request import RunRequest, check_nodes
 from flowgen.server.thread_status import approval_request, checkpoint_status, interrupt_json
+from flowgen.teams.shell import BaseGroupChat
 
 Event = tuple[str, dict[str, Any]]
 
@@ -103,7 +104,8 @@ async def execute(
         team.set_interrupts(run.interrupt_before, run.interrupt_after)
     steps = StepEvents(n.name for n in team.graph.nodes if isinstance(n, AgentNode))
     asks: dict[str, list[dict[str, Any]]] = {}  # each agent's last tool calls: an approval shows them
-    stream = team.run_stream(task=run.task, thread_id=thread_id, checkpoint_id=run.checkpoint_id)
+    task = await _task(team, thread_id, run)
+    stream = team.run_stream(task=task, thread_id=thread_id, checkpoint_id=run.checkpoint_id)
     async with aclosing(stream) as items:
         listening = step_listener.set(steps.heard)
         try:  # the first item opens the thread: its durable run takes the listener then
@@ -132,6 +134,24 @@ async def execute(
             for event in steps.flush("error"):
                 yield event
             raise
+
+
+async def _task(team: BaseGroupChat, thread_id: str, run: RunRequest) -> str | list[HandoffMessage] | None:
+    """The run's task. To a team that handed the thread out of itself (a swarm's handoff to the user),
+    the text goes back as a HandoffMessage from there to the agent that handed off, as AgentChat asks."""
+    text = run.task
+    store = team.checkpointer
+    if text is None or store is None or not any(e.kind == "handoff" for e in team.graph.edges):
+        return text
+    snapshot = await store.get(thread_id, run.checkpoint_id)
+    last = (
+        next((m for m in reversed(snapshot.messages) if m.get("type") == "HandoffMessage"), None)
+        if snapshot
+        else None
+    )
+    if last is None or last.get("target") in team.participant_names:
+        return text
+    return [HandoffMessage(source=str(last["target"]), target=str(last["source"]), content=text)]
 
 
 async def _ending(

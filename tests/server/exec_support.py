@@ -3,7 +3,8 @@
 - ``relay``: a round robin of a, b and c on a scripted model, stopping at the 7th message;
 - ``support``: the support swarm (triage hands off to billing or technical);
 - ``billing``: one agent whose refund tool call needs a person's approval (``approved``);
-- ``flaky``: a round robin of a and b, whose model is down.
+- ``flaky``: a round robin of a and b, whose model is down;
+- ``fan``: a graph flow: a, then b and c together, then d.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from flowgen.models import (
     UserMessage,
 )
 from flowgen.server import create_app
-from flowgen.teams import RoundRobinGroupChat
-from flowgen.testing import ScriptedModels
+from flowgen.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat
+from flowgen.testing import ScriptedAgent, ScriptedModels
 from flowgen.tools import FunctionTool
 from graphs import support_swarm
 
@@ -91,11 +92,22 @@ def flaky() -> Team:
     return RoundRobinGroupChat([a, b], max_turns=4, name="flaky")
 
 
+def fan() -> Team:
+    """a, then b and c in one step, then d."""
+    a, b, c, d = (ScriptedAgent(n, [n.upper()]) for n in "abcd")
+    builder = DiGraphBuilder()
+    for agent in (a, b, c, d):
+        builder.add_node(agent)
+    builder.add_edge(a, b).add_edge(a, c).add_edge(b, d).add_edge(c, d)
+    return GraphFlow(builder.get_participants(), builder.build(), name="fan")
+
+
 TEAMS: dict[str, Callable[[], Team]] = {
     "relay": relay,
     "support": support_swarm.build,
     "billing": billing,
     "flaky": flaky,
+    "fan": fan,
 }
 
 

@@ -115,3 +115,35 @@ async def test_an_interrupted_thread_is_still_waiting_after_a_restart(tmp_path: 
 
 def said_all(messages: list[dict[str, Any]]) -> list[str]:
     return [f"{m['source']}:{m.get('content')}" for m in messages]
+
+
+async def test_a_swarm_that_handed_off_to_the_user_takes_the_next_input_as_the_answer(
+    served_exec: Exec,
+) -> None:
+    thread = await served_exec.thread()
+    first = await served_exec.stream(thread, {"agent": "support", "input": support_swarm.TASK})
+    assert first[-1][1]["stop_reason"] == "Handoff to user from billing detected."
+    assert (await served_exec.get(f"/threads/{thread}"))[
+        "status"
+    ] == "idle"  # a handoff is a stop, not an interrupt
+    answered = await served_exec.wait(thread, {"agent": "support", "input": "yes, refund it"})
+    assert answered.status_code == 200, answered.text
+    reply = answered.json()["messages"][0]
+    assert (reply["type"], reply["source"], reply["target"], reply["content"]) == (
+        "HandoffMessage",
+        "user",
+        "billing",
+        "yes, refund it",
+    )
+    assert [m["source"] for m in answered.json()["messages"]][1] == "billing"
+
+
+async def test_wait_reports_an_interrupted_run(served_exec: Exec) -> None:
+    thread = await served_exec.thread()
+    body = {"agent": "relay", "input": "go", "interrupt_before": ["b"]}
+    response = await served_exec.wait(thread, body)
+    assert response.status_code == 200, response.text
+    done = response.json()
+    assert done["status"] == "interrupted" and done["stop_reason"] == "Interrupted before node 'b'."
+    assert [m["source"] for m in done["messages"]] == ["user", "a"]
+    assert done["checkpoint_id"] == (await served_exec.get(f"/threads/{thread}/state"))["checkpoint_id"]

@@ -75,3 +75,21 @@ async def test_a_failed_run_ends_its_node_in_error(served_exec: Exec) -> None:
     ]
     assert events[-1][0] == "error" and "the model is down" in events[-1][1]["message"]
     assert (await served_exec.get(f"/threads/{thread}/state"))["step"] == 1
+
+
+async def test_a_parallel_step_is_one_step_event_told_after_all_its_messages(served_exec: Exec) -> None:
+    thread = await served_exec.thread()
+    events = await served_exec.stream(thread, {"agent": "fan", "input": "go"})
+    assert [(s["step"], s["nodes"], s["next"]) for s in steps(events)] == [
+        (1, ["a"], ["b", "c"]),
+        (2, ["b", "c"], ["d"]),
+        (3, ["d"], []),
+    ]
+    order = [(k, d.get("source") or d.get("node") or d.get("step")) for k, d in events]
+    second = order.index(("step", 2))
+    assert order.index(("message", "b")) < second and order.index(("message", "c")) < second
+    assert ("node", "b") in order[order.index(("step", 1)) : order.index(("message", "b"))]
+    assert ("node", "c") in order[order.index(("step", 1)) : order.index(("message", "b"))]
+    nodes = [d for k, d in events if k == "node"]
+    assert [n["node"] for n in nodes if n["status"] == "end" and n["step"] == 2] == ["b", "c"]
+    assert events[-1][1]["status"] == "success"
