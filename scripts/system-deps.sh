@@ -36,6 +36,7 @@ if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null
   echo "Chromium: $(command -v chromium || command -v chromium-browser)"
 else
   echo "Chromium: not installed; the browser tests of the HTML report will be skipped"
+  echo "  and those of the served web view will fail (apt-get install chromium)"
 fi
 if command -v valgrind >/dev/null 2>&1; then echo "valgrind: $(command -v valgrind)"; else
   echo "valgrind: not installed; the benchmarks report their instruction counts as unavailable"

@@ -9,6 +9,7 @@ deterministic: the same input gives the same bytes.
   draws a path on it, such as the counterexample of a :func:`flowgen.graph.explore.explore` finding.
 - :func:`to_mermaid` — a Mermaid ``flowchart`` of the graph (with run counts when given a run).
 - :func:`sequence_mermaid` / :func:`sequence_svg` — who said what to whom, as Mermaid or SVG.
+- :func:`name_nodes` — ``data-node="<name>"`` on each node of an SVG, for a page to find nodes by name.
 - :func:`html_report` — a self-contained HTML page of a run, written to ``path`` when given.
 - ``%load_ext visualize`` — graphs, teams, traces and results display inline in IPython/Jupyter.
 
@@ -36,6 +37,7 @@ from visualize.dot import to_digraph, to_dot
 from visualize.highlight import PathHighlight
 from visualize.ipython import load_ipython_extension, unload_ipython_extension
 from visualize.mermaid import sequence_mermaid, to_mermaid
+from visualize.node_names import name_nodes
 from visualize.render import render_svg
 from visualize.renderer import Renderer, SystemDot, WasmDot, find_renderer
 from visualize.report import html_report
@@ -49,6 +51,7 @@ __all__ = [
     "find_renderer",
     "html_report",
     "load_ipython_extension",
+    "name_nodes",
     "render_svg",
     "sequence_mermaid",
     "sequence_svg",

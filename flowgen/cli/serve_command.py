@@ -158,6 +158,7 @@ async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: R
         console.print(
             f"Serving {sorted(teams)} from {shown_store(settings.store)}; stop with Ctrl-C (or SIGTERM)."
         )
+        console.print("The web view is at /ui on the address uvicorn reports below.")
         await StoppingServer(config, app.state.flowgen.runs.stop).serve()
     finally:
         await store.aclose()

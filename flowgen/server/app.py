@@ -17,7 +17,15 @@ from starlette.responses import JSONResponse, Response
 from flowgen.base import Team
 from flowgen.checkpoint.protocol import Checkpointer
 from flowgen.errors import RateLimitedError, RequestError
-from flowgen.server import agent_routes, openapi, probe_routes, run_routes, state_routes, thread_routes
+from flowgen.server import (
+    agent_routes,
+    openapi,
+    probe_routes,
+    run_routes,
+    state_routes,
+    thread_routes,
+    web_routes,
+)
 from flowgen.server.access import Access
 from flowgen.server.agents import Agents
 from flowgen.server.context import Context
@@ -66,6 +74,7 @@ def create_app(
             *state_routes.ROUTES,
             *run_routes.ROUTES,
             *openapi.ROUTES,
+            *web_routes.ROUTES,
         ],
         middleware=[
             Middleware(

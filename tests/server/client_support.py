@@ -8,17 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 from server_support import KEY_A, Gate, settings, teams
 
 from flowgen.checkpoint import SqliteCheckpointer
 from flowgen.client import AsyncClient
 from flowgen.server import create_app
 from flowgen.server.context import Context
-
-# Routes of the shared contract that other parts of the server bring; these tests run once they are in.
-LANDS_WITH_EXEC = pytest.mark.skip(reason="route lands with srv-exec")
-LANDS_WITH_WEB = pytest.mark.skip(reason="route lands with srv-web")
 
 
 @dataclass

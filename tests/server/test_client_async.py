@@ -12,8 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from client_support import (
-    LANDS_WITH_EXEC,
-    LANDS_WITH_WEB,
     Calling,
     calling,
 )
@@ -211,7 +209,6 @@ async def test_thread_metadata_search_copy_and_delete(api: Calling) -> None:
     assert (await api.client.get_thread("copied-1"))["checkpoint_id"] == ran["checkpoint_id"]
 
 
-@LANDS_WITH_EXEC
 async def test_thread_state_now_and_at_a_checkpoint(api: Calling) -> None:
     thread = (await api.client.create_thread())["thread_id"]
     ran = await api.client.wait_run(thread, "write_review", input=TASK)
@@ -223,7 +220,6 @@ async def test_thread_state_now_and_at_a_checkpoint(api: Calling) -> None:
     assert earlier["checkpoint_id"] == oldest and len(earlier["messages"]) < len(state["messages"])
 
 
-@LANDS_WITH_WEB
 async def test_graph_svg_marks_its_nodes(api: Calling) -> None:
     svg = await api.client.agent_graph_svg("write_review")
     assert "<svg" in svg and 'data-node="writer"' in svg and 'data-node="critic"' in svg
