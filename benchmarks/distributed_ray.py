@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -19,13 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.distributed_workload import (
+    FAN_OUT,
+    PUBLISHES,
+    every_pid,
+    memory_mb,
+    pipelined_per_s,
+    round_trip_ms,
+)
 from flowgen.core import MessageContext, RoutedAgent, message_handler
 
-ROUND_TRIPS = 200
-PIPELINED = 2_000
-IN_FLIGHT = 100
-FAN_OUT = 10
-PUBLISHES = 200
 ON_WORKER = {"worker_node": 0.01}
 
 
@@ -87,40 +89,23 @@ async def _measure() -> dict[str, Any]:
     from flowgen.core import AgentId, TopicId
     from flowgen.distributed import Placement, RayAgentRuntime
 
-    out: dict[str, Any] = {"cluster_ready_s": round(_connect(), 1)}
-
-    floor = ray.remote(_Floor).options(num_cpus=0, resources=ON_WORKER).remote()
-    ray.get(floor.ping.remote(0))
-    samples = []
-    for i in range(ROUND_TRIPS):
-        began = time.perf_counter()
-        ray.get(floor.ping.remote(i))
-        samples.append(time.perf_counter() - began)
-    out["ray_actor_call_round_trip_ms"] = round(statistics.median(samples) * 1e3, 3)
+    launched = float(os.environ.get("FLOWGEN_BENCH_LAUNCHED_AT", os.environ["FLOWGEN_RAY_LAUNCHED_AT"]))
+    out: dict[str, Any] = {"framework": "flowgen_ray", "cluster_ready_s": round(_connect(), 1)}
 
     runtime = RayAgentRuntime(placements={"echo": Placement(resources=ON_WORKER)})
     runtime.start()
     await Echo.register(runtime, "echo", Echo, skip_direct_message_subscription=True)
     began = time.perf_counter()
     await runtime.send_message(Ping(0), AgentId("echo", "a"))
+    out["startup_to_first_reply_s"] = round(time.monotonic() - launched, 2)
     out["first_reply_s_incl_actor_start"] = round(time.perf_counter() - began, 2)
 
-    samples = []
-    for i in range(ROUND_TRIPS):
-        began = time.perf_counter()
-        await runtime.send_message(Ping(i), AgentId("echo", "a"))
-        samples.append(time.perf_counter() - began)
-    out["send_round_trip_ms"] = round(statistics.median(samples) * 1e3, 3)
+    async def send(n: int) -> int:
+        reply: Pong = await runtime.send_message(Ping(n), AgentId("echo", "a"))
+        return reply.n
 
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def one(i: int) -> None:
-        async with gate:
-            await runtime.send_message(Ping(i), AgentId("echo", "a"))
-
-    began = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(PIPELINED)))
-    out["pipelined_messages_per_s"] = round(PIPELINED / (time.perf_counter() - began))
+    out["round_trip_ms"] = await round_trip_ms(send)
+    out["pipelined_messages_per_s"] = await pipelined_per_s(send)
 
     for k in range(FAN_OUT):
         await runtime.add_subscription(_ToKey("all", AgentId("echo", f"sub{k}")))
@@ -130,9 +115,16 @@ async def _measure() -> dict[str, Any]:
     for i in range(PUBLISHES):
         await runtime.publish_message(Ping(i), TopicId("all", "bench"))
     await runtime.wait_until_idle()
-    elapsed = time.perf_counter() - began
-    out["fan_out_subscribers"] = FAN_OUT
-    out["fan_out_deliveries_per_s"] = round(PUBLISHES * FAN_OUT / elapsed)
+    out["fan_out_deliveries_per_s"] = round(PUBLISHES * FAN_OUT / (time.perf_counter() - began))
+
+    # The floor: a bare Ray actor call on the same node, one at a time.
+    floor = ray.remote(_Floor).options(num_cpus=0, resources=ON_WORKER).remote()
+
+    async def bare(n: int) -> int:
+        return int(await floor.ping.remote(n))
+
+    out["ray_actor_call_round_trip_ms"] = await round_trip_ms(bare)
+    out.update(memory_mb(every_pid()))  # the namespace's processes: both nodes, the actors, this driver
     await runtime.close()
     ray.shutdown()
     return out
