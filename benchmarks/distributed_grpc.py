@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -148,10 +147,8 @@ async def _measure(launched: float) -> dict[str, Any]:
 
     port = _free_port()
     me = [sys.executable, "-m", "benchmarks.distributed_grpc"]
-    host = subprocess.Popen([*me, "--host", str(port)])
-    worker = await asyncio.create_subprocess_exec(
-        *me, "--worker", str(port), stdout=asyncio.subprocess.PIPE
-    )
+    host = await asyncio.create_subprocess_exec(*me, "--host", str(port))
+    worker = await asyncio.create_subprocess_exec(*me, "--worker", str(port), stdout=asyncio.subprocess.PIPE)
     runtime: Any = None
     try:
         await asyncio.to_thread(_wait_for_port, port)
@@ -186,7 +183,7 @@ async def _measure(launched: float) -> dict[str, Any]:
         for process in (host, worker):
             with contextlib.suppress(ProcessLookupError):
                 process.terminate()
-        host.wait()
+        await host.wait()
         await worker.wait()
 
 

@@ -272,7 +272,7 @@ class RayAgentRuntime:
     def _outbox(self, handle: Any) -> Outbox:
         return Outbox(
             handle.deliver.options(num_returns="streaming").remote,
-            handle.deliver_one.remote,
+            lambda envelope: handle.deliver_one.remote(envelope).as_future(),
             self._unavailable,
         )
 
@@ -383,15 +383,24 @@ class RayAgentRuntime:
         subscriptions = self._directory.subscriptions
         recipients = {s.map_to_agent(topic_id) for s in subscriptions if s.is_match(topic_id)}
         recipients.discard(sender)  # type: ignore[arg-type]
-        mid = message_id or uuid.uuid4().hex
+        # One envelope per host actor, naming all its recipients; the message is encoded once.
+        by_host: dict[Outbox, list[str]] = {}
         for recipient in sorted(recipients, key=str):
             if recipient.type not in self._directory.types:
                 logger.warning("publish to %s: no agent type %r is registered", topic_id, recipient.type)
                 continue
-            future = self._track(
-                self._outbox_for(recipient).put(self._envelope(message, recipient, sender, topic_id, mid))
-            )
-            future.add_done_callback(_log_publish_failure(str(recipient)))
+            by_host.setdefault(self._outbox_for(recipient), []).append(str(recipient))
+        if not by_host:
+            return
+        body = encode_value(self._registry, message)
+        origin = str(sender) if sender is not None else None
+        topic, mid = str(topic_id), message_id or uuid.uuid4().hex
+        for outbox, names in by_host.items():
+            envelope = Envelope(
+                rpc=False, recipient=names[0], sender=origin, topic=topic, message_id=mid, body=body,
+                recipients=names,
+            )  # fmt: skip
+            self._track(outbox.put(envelope)).add_done_callback(_log_publish_failure(names))
 
     # ---------------------------------------------------------------- state
 
@@ -447,15 +456,19 @@ def _reply_serializers(agent_class: type[Any]) -> list[MessageSerializer[Any]]:
     ]
 
 
-def _log_publish_failure(recipient: str) -> Callable[[asyncio.Future[Outcome]], None]:
+def _log_publish_failure(recipients: list[str]) -> Callable[[asyncio.Future[Outcome]], None]:
     def check(future: asyncio.Future[Outcome]) -> None:
         if future.cancelled():
             return
         error = future.exception()
         if error is not None:
-            logger.error("publish to %s failed: %s", recipient, error)
-        elif "failure" in future.result():
-            failure = future.result()["failure"]
+            logger.error("publish to %s failed: %s", ", ".join(recipients), error)
+            return
+        outcome = future.result()
+        failed = outcome.get("failed", {})
+        if "failure" in outcome:  # the envelope as a whole (its message could not be read)
+            failed = dict.fromkeys(recipients, outcome["failure"])
+        for recipient, failure in failed.items():
             logger.error(
                 "publish handler of %s raised %s: %s", recipient, failure["type"], failure["message"]
             )
