@@ -23,9 +23,12 @@ from flowgen.core.ids import AgentId, TopicId
 from flowgen.core.instantiation import AgentInstantiationContext, MessageHandlerContext
 from flowgen.core.message_context import MessageContext
 from flowgen.distributed.directory import Directory, stored_directory
+from flowgen.distributed.eager import start_eagerly
 from flowgen.distributed.runtime import RayAgentRuntime
 from flowgen.distributed.saved_state import save_agent_state, saved_agent_state
 from flowgen.distributed.wire import Envelope, Outcome, decode_value, encode_failure, encode_value
+
+_ID_CACHE = 100_000  # recipient strings whose parsed AgentId is kept
 
 
 class AgentHost:
@@ -44,6 +47,7 @@ class AgentHost:
         self._making: dict[AgentId, asyncio.Task[Agent]] = {}
         self._handling: dict[str, asyncio.Task[tuple[int, Outcome]]] = {}
         self._node = ray.get_runtime_context().get_node_id()
+        self._ids: dict[str, AgentId] = {}
 
     def update(self, directory: Directory) -> None:
         """Take the driver's latest registrations, subscriptions and serializers."""
@@ -109,7 +113,7 @@ class AgentHost:
         finished: list[tuple[int, Outcome]] = []
         woken = asyncio.Event()
 
-        def collect(index: int, task: asyncio.Task[tuple[int, Outcome]]) -> None:
+        def collect(index: int, task: asyncio.Future[tuple[int, Outcome]]) -> None:
             # Every task reports exactly once, so the loop below always ends.
             error = asyncio.CancelledError("stopped") if task.cancelled() else task.exception()
             finished.append(task.result() if error is None else (index, self._failed(error)))
@@ -130,18 +134,27 @@ class AgentHost:
             for task in tasks:
                 task.cancel()
 
+    def _id(self, text: str) -> AgentId:
+        """The AgentId a recipient string names (parsed once per agent, not once per message)."""
+        agent_id = self._ids.get(text)
+        if agent_id is None:
+            agent_id = AgentId.from_str(text)
+            if len(self._ids) < _ID_CACHE:
+                self._ids[text] = agent_id
+        return agent_id
+
     def _failed(self, error: BaseException) -> Outcome:
         return Outcome(failure=encode_failure(error, self._node))
 
-    def _start(self, index: int, envelope: Envelope) -> asyncio.Task[tuple[int, Outcome]]:
-        task = asyncio.ensure_future(self._indexed(index, envelope))
-        if envelope["rpc"]:
-            self._handling[envelope["message_id"]] = task
-            task.add_done_callback(self._forget(envelope["message_id"]))
-        return task
+    def _start(self, index: int, envelope: Envelope) -> asyncio.Future[tuple[int, Outcome]]:
+        started = start_eagerly(self._indexed(index, envelope))
+        if envelope["rpc"] and isinstance(started, asyncio.Task):  # still running: it can be cancelled
+            self._handling[envelope["message_id"]] = started
+            started.add_done_callback(self._forget(envelope["message_id"]))
+        return started
 
-    def _forget(self, message_id: str) -> Callable[[asyncio.Task[tuple[int, Outcome]]], None]:
-        def forget(_: asyncio.Task[tuple[int, Outcome]]) -> None:
+    def _forget(self, message_id: str) -> Callable[[asyncio.Future[tuple[int, Outcome]]], None]:
+        def forget(_: asyncio.Future[tuple[int, Outcome]]) -> None:
             self._handling.pop(message_id, None)
 
         return forget
@@ -163,7 +176,7 @@ class AgentHost:
             recipients = envelope.get("recipients")
             if recipients is not None:
                 return await self._publish(recipients, message, sender, topic, envelope["message_id"])
-            recipient = AgentId.from_str(envelope["recipient"])
+            recipient = self._id(envelope["recipient"])
             rpc = envelope["rpc"]
             reply = await self._handle(recipient, message, sender, topic, envelope["message_id"], rpc)
             return Outcome(body=encode_value(self._runtime.registry, reply if rpc else None))
@@ -174,18 +187,16 @@ class AgentHost:
         self, recipients: list[str], message: Any, sender: AgentId | None, topic: TopicId | None, mid: str
     ) -> Outcome:
         """Deliver one published message to every recipient here, concurrently; name the ones that failed."""
-        ids = [AgentId.from_str(recipient) for recipient in recipients]
-        if len(ids) == 1:  # no task for a single recipient
-            results: list[Any] = [None]
-            try:
-                await self._handle(ids[0], message, sender, topic, mid, False)
-            except Exception as exc:
-                results[0] = exc
+        ids = [self._id(recipient) for recipient in recipients]
+        # Handlers that never wait finish here and now, without a task each (most of a delivery's
+        # cost); the others go on concurrently in tasks of their own.
+        started = [
+            start_eagerly(self._handle(agent_id, message, sender, topic, mid, False)) for agent_id in ids
+        ]
+        if all(future.done() for future in started):
+            results: list[Any] = [future.exception() or future.result() for future in started]
         else:
-            results = await asyncio.gather(
-                *(self._handle(agent_id, message, sender, topic, mid, False) for agent_id in ids),
-                return_exceptions=True,
-            )
+            results = await asyncio.gather(*started, return_exceptions=True)
         failed = {
             str(agent_id): encode_failure(result, self._node)
             for agent_id, result in zip(ids, results, strict=True)
