@@ -55,7 +55,7 @@ bench: setup
 	$(PY) -m benchmarks.code_execution
 	$(PY) -m benchmarks.mcp_calls
 	$(PY) -m benchmarks.server_overhead
-	$(PY) -m benchmarks.distributed_ray
+	$(PY) -m benchmarks.distributed
 
 bench-quick: setup
 	$(PY) -m pip install -q -e '.[bench]'

@@ -1,9 +1,12 @@
-"""RayAgentRuntime on a real two-node local Ray cluster: round trip, pipelined throughput, fan-out.
+"""RayAgentRuntime on a real two-node local Ray cluster: the flowgen side of benchmarks.distributed.
 
 ``python -m benchmarks.distributed_ray`` starts the cluster in a loopback-only namespace
-(flowgen.testing.ray_cluster), runs the measurements there against agents on the worker node and
-prints one JSON object. A plain Ray actor call is measured alongside as the floor. Wall-clock
-figures on a shared 2-core machine: compare ratios, not absolutes.
+(flowgen.testing.ray_cluster), runs the measurements of benchmarks/distributed_workload.py there
+against agents hosted by one actor on the worker node, and prints one JSON object: the same
+measures as the other sides, the seconds until both nodes were up, and bare Ray actor calls (a
+plain actor's and an asyncio actor's) as the floor under a send. Memory is summed over every
+process of the namespace (both nodes, the actors, the driver). Wall-clock figures on a shared
+2-core machine: compare ratios, not absolutes.
 """
 
 from __future__ import annotations
@@ -72,6 +75,11 @@ class _Floor:
         return n
 
 
+class _AsyncFloor:
+    async def ping(self, n: int) -> int:
+        return n
+
+
 def _connect() -> float:
     """Join the cluster and wait for both nodes; seconds since the launcher started the head node."""
     import ray
@@ -125,6 +133,13 @@ async def _measure() -> dict[str, Any]:
         return int(await floor.ping.remote(n))
 
     out["ray_actor_call_round_trip_ms"] = await round_trip_ms(bare)
+    # An asyncio actor's call (what a host actor is: it runs handlers concurrently) costs more.
+    async_floor = ray.remote(_AsyncFloor).options(num_cpus=0, resources=ON_WORKER).remote()
+
+    async def bare_async(n: int) -> int:
+        return int(await async_floor.ping.remote(n))
+
+    out["ray_async_actor_call_round_trip_ms"] = await round_trip_ms(bare_async)
     out.update(memory_mb(every_pid()))  # the namespace's processes: both nodes, the actors, this driver
     await runtime.close()
     ray.shutdown()
