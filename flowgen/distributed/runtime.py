@@ -272,7 +272,7 @@ class RayAgentRuntime:
     def _outbox(self, handle: Any) -> Outbox:
         return Outbox(
             handle.deliver.options(num_returns="streaming").remote,
-            lambda envelope: handle.deliver_one.remote(envelope).as_future(),
+            lambda envelope: asyncio.wrap_future(handle.deliver_one.remote(envelope).future()),
             self._unavailable,
         )
 
