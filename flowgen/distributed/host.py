@@ -95,13 +95,14 @@ class AgentHost:
 
         Handled in the call's own task (no task of its own): ``cancel`` cancels that one.
         """
-        message_id = envelope["message_id"]
-        if envelope["rpc"]:
-            self._handling[message_id] = asyncio.current_task()  # type: ignore[assignment]
+        message_id, task = envelope["message_id"], asyncio.current_task()
+        cancellable = envelope["rpc"] and task is not None
+        if cancellable:
+            self._handling[message_id] = task  # type: ignore[assignment]
         try:
             return (await self._indexed(0, envelope))[1]
         finally:
-            if envelope["rpc"]:
+            if cancellable:
                 self._handling.pop(message_id, None)
 
     async def deliver(self, batch: list[Envelope]) -> AsyncIterator[list[tuple[int, Outcome]]]:

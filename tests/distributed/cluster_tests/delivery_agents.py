@@ -1,4 +1,4 @@
-"""Subscribers for the fan-out tests: many agents of one type in one actor, some slow, one failing."""
+"""Agents for the delivery tests: many of one type in one actor, some slow, one failing, one holding."""
 
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ class Received:
     """Asks a subscriber what reached it."""
 
 
+@dataclass
+class Hold:
+    """A handler that holds on until it is cancelled."""
+
+
 class Reader(RoutedAgent):
     """Keeps what is published to it; a ``slow*`` key waits first, the ``bad`` key raises."""
 
@@ -38,6 +43,15 @@ class Reader(RoutedAgent):
     @message_handler
     async def on_received(self, message: Received, ctx: MessageContext) -> list[str]:
         return self.seen
+
+    @message_handler
+    async def on_hold(self, message: Hold, ctx: MessageContext) -> None:
+        self.seen.append("holding")
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.seen.append("released")
+            raise
 
 
 class ToAgent:
