@@ -56,7 +56,7 @@ bench: setup
 	$(PY) -m benchmarks.mcp_calls
 	$(PY) -m benchmarks.server_overhead
 	$(PY) -m benchmarks.server_throughput
-	$(PY) -m benchmarks.distributed_ray
+	$(PY) -m benchmarks.distributed
 
 bench-quick: setup
 	$(PY) -m pip install -q -e '.[bench]'

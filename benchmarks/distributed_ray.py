@@ -1,9 +1,12 @@
-"""RayAgentRuntime on a real two-node local Ray cluster: round trip, pipelined throughput, fan-out.
+"""RayAgentRuntime on a real two-node local Ray cluster: the flowgen side of benchmarks.distributed.
 
 ``python -m benchmarks.distributed_ray`` starts the cluster in a loopback-only namespace
-(flowgen.testing.ray_cluster), runs the measurements there against agents on the worker node and
-prints one JSON object. A plain Ray actor call is measured alongside as the floor. Wall-clock
-figures on a shared 2-core machine: compare ratios, not absolutes.
+(flowgen.testing.ray_cluster), runs the measurements of benchmarks/distributed_workload.py there
+against agents hosted by one actor on the worker node, and prints one JSON object: the same
+measures as the other sides, the seconds until both nodes were up, and bare Ray actor calls (a
+plain actor's and an asyncio actor's) as the floor under a send. Memory is summed over every
+process of the namespace (both nodes, the actors, the driver). Wall-clock figures on a shared
+2-core machine: compare ratios, not absolutes.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -19,13 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.distributed_workload import (
+    FAN_OUT,
+    PUBLISHES,
+    every_pid,
+    memory_mb,
+    pipelined_per_s,
+    round_trip_ms,
+)
 from flowgen.core import MessageContext, RoutedAgent, message_handler
 
-ROUND_TRIPS = 200
-PIPELINED = 2_000
-IN_FLIGHT = 100
-FAN_OUT = 10
-PUBLISHES = 200
 ON_WORKER = {"worker_node": 0.01}
 
 
@@ -70,6 +75,11 @@ class _Floor:
         return n
 
 
+class _AsyncFloor:
+    async def ping(self, n: int) -> int:
+        return n
+
+
 def _connect() -> float:
     """Join the cluster and wait for both nodes; seconds since the launcher started the head node."""
     import ray
@@ -87,52 +97,50 @@ async def _measure() -> dict[str, Any]:
     from flowgen.core import AgentId, TopicId
     from flowgen.distributed import Placement, RayAgentRuntime
 
-    out: dict[str, Any] = {"cluster_ready_s": round(_connect(), 1)}
-
-    floor = ray.remote(_Floor).options(num_cpus=0, resources=ON_WORKER).remote()
-    ray.get(floor.ping.remote(0))
-    samples = []
-    for i in range(ROUND_TRIPS):
-        began = time.perf_counter()
-        ray.get(floor.ping.remote(i))
-        samples.append(time.perf_counter() - began)
-    out["ray_actor_call_round_trip_ms"] = round(statistics.median(samples) * 1e3, 3)
+    launched = float(os.environ.get("FLOWGEN_BENCH_LAUNCHED_AT", os.environ["FLOWGEN_RAY_LAUNCHED_AT"]))
+    out: dict[str, Any] = {"framework": "flowgen_ray", "cluster_ready_s": round(_connect(), 1)}
 
     runtime = RayAgentRuntime(placements={"echo": Placement(resources=ON_WORKER)})
     runtime.start()
     await Echo.register(runtime, "echo", Echo, skip_direct_message_subscription=True)
     began = time.perf_counter()
     await runtime.send_message(Ping(0), AgentId("echo", "a"))
+    out["startup_to_first_reply_s"] = round(time.monotonic() - launched, 2)
     out["first_reply_s_incl_actor_start"] = round(time.perf_counter() - began, 2)
 
-    samples = []
-    for i in range(ROUND_TRIPS):
-        began = time.perf_counter()
-        await runtime.send_message(Ping(i), AgentId("echo", "a"))
-        samples.append(time.perf_counter() - began)
-    out["send_round_trip_ms"] = round(statistics.median(samples) * 1e3, 3)
+    async def send(n: int) -> int:
+        reply: Pong = await runtime.send_message(Ping(n), AgentId("echo", "a"))
+        return reply.n
 
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def one(i: int) -> None:
-        async with gate:
-            await runtime.send_message(Ping(i), AgentId("echo", "a"))
-
-    began = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(PIPELINED)))
-    out["pipelined_messages_per_s"] = round(PIPELINED / (time.perf_counter() - began))
+    out["round_trip_ms"] = await round_trip_ms(send)
+    out["pipelined_messages_per_s"] = await pipelined_per_s(send)
 
     for k in range(FAN_OUT):
         await runtime.add_subscription(_ToKey("all", AgentId("echo", f"sub{k}")))
-    for k in range(FAN_OUT):  # warm: make every subscriber before timing
-        await runtime.send_message(Ping(0), AgentId("echo", f"sub{k}"))
+    for i in range(PUBLISHES // 10):  # warm: every subscriber exists before timing
+        await runtime.publish_message(Ping(i), TopicId("all", "bench"))
+    await runtime.wait_until_idle()
     began = time.perf_counter()
     for i in range(PUBLISHES):
         await runtime.publish_message(Ping(i), TopicId("all", "bench"))
     await runtime.wait_until_idle()
-    elapsed = time.perf_counter() - began
-    out["fan_out_subscribers"] = FAN_OUT
-    out["fan_out_deliveries_per_s"] = round(PUBLISHES * FAN_OUT / elapsed)
+    out["fan_out_deliveries_per_s"] = round(PUBLISHES * FAN_OUT / (time.perf_counter() - began))
+
+    # The floor: a bare Ray actor call on the same node, one at a time.
+    floor = ray.remote(_Floor).options(num_cpus=0, resources=ON_WORKER).remote()
+
+    async def bare(n: int) -> int:
+        return int(await floor.ping.remote(n))
+
+    out["ray_actor_call_round_trip_ms"] = await round_trip_ms(bare)
+    # An asyncio actor's call (what a host actor is: it runs handlers concurrently) costs more.
+    async_floor = ray.remote(_AsyncFloor).options(num_cpus=0, resources=ON_WORKER).remote()
+
+    async def bare_async(n: int) -> int:
+        return int(await async_floor.ping.remote(n))
+
+    out["ray_async_actor_call_round_trip_ms"] = await round_trip_ms(bare_async)
+    out.update(memory_mb(every_pid()))  # the namespace's processes: both nodes, the actors, this driver
     await runtime.close()
     ray.shutdown()
     return out

@@ -9,9 +9,11 @@ reach agents in any actor, on any node. The driver (or a member) hands the host 
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import ray
 
@@ -21,9 +23,12 @@ from flowgen.core.ids import AgentId, TopicId
 from flowgen.core.instantiation import AgentInstantiationContext, MessageHandlerContext
 from flowgen.core.message_context import MessageContext
 from flowgen.distributed.directory import Directory, stored_directory
+from flowgen.distributed.eager import start_eagerly
 from flowgen.distributed.runtime import RayAgentRuntime
 from flowgen.distributed.saved_state import save_agent_state, saved_agent_state
 from flowgen.distributed.wire import Envelope, Outcome, decode_value, encode_failure, encode_value
+
+_ID_CACHE = 100_000  # recipient strings whose parsed AgentId is kept
 
 
 class AgentHost:
@@ -42,6 +47,7 @@ class AgentHost:
         self._making: dict[AgentId, asyncio.Task[Agent]] = {}
         self._handling: dict[str, asyncio.Task[tuple[int, Outcome]]] = {}
         self._node = ray.get_runtime_context().get_node_id()
+        self._ids: dict[str, AgentId] = {}
 
     def update(self, directory: Directory) -> None:
         """Take the driver's latest registrations, subscriptions and serializers."""
@@ -85,33 +91,71 @@ class AgentHost:
     # ---------------------------------------------------------------- delivery
 
     async def deliver_one(self, envelope: Envelope) -> Outcome:
-        """One envelope alone in its batch: a plain call, cheaper than a streaming one."""
-        return (await self._start(0, envelope))[1]
+        """One envelope alone in its batch: a plain call, cheaper than a streaming one.
+
+        Handled in the call's own task (no task of its own): ``cancel`` cancels that one.
+        """
+        message_id, task = envelope["message_id"], asyncio.current_task()
+        cancellable = envelope["rpc"] and task is not None
+        if cancellable:
+            self._handling[message_id] = task  # type: ignore[assignment]
+        try:
+            return (await self._indexed(0, envelope))[1]
+        finally:
+            if cancellable:
+                self._handling.pop(message_id, None)
 
     async def deliver(self, batch: list[Envelope]) -> AsyncIterator[list[tuple[int, Outcome]]]:
         """Handle every envelope concurrently; yield outcomes (by index in the batch) as they finish.
 
         A streaming reply: a slow handler never holds back the replies of the others in its batch,
-        and outcomes that finish together leave together.
+        and outcomes that finish together leave together (one wake-up, one item, however many).
         """
-        pending = {self._start(i, envelope) for i, envelope in enumerate(batch)}
+        finished: list[tuple[int, Outcome]] = []
+        woken = asyncio.Event()
+
+        def collect(index: int, task: asyncio.Future[tuple[int, Outcome]]) -> None:
+            # Every task reports exactly once, so the loop below always ends.
+            error = asyncio.CancelledError("stopped") if task.cancelled() else task.exception()
+            finished.append(task.result() if error is None else (index, self._failed(error)))
+            woken.set()
+
+        tasks = [self._start(i, envelope) for i, envelope in enumerate(batch)]
+        for i, task in enumerate(tasks):
+            task.add_done_callback(functools.partial(collect, i))
+        left = len(tasks)
         try:
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                yield [task.result() for task in done]
+            while left:
+                await woken.wait()
+                woken.clear()
+                ready, finished = finished, []
+                left -= len(ready)
+                yield ready
         finally:
-            for task in pending:
+            for task in tasks:
                 task.cancel()
 
-    def _start(self, index: int, envelope: Envelope) -> asyncio.Task[tuple[int, Outcome]]:
-        task = asyncio.ensure_future(self._indexed(index, envelope))
-        if envelope["rpc"]:
-            self._handling[envelope["message_id"]] = task
-            task.add_done_callback(self._forget(envelope["message_id"]))
-        return task
+    def _id(self, text: str) -> AgentId:
+        """The AgentId a recipient string names (parsed once per agent, not once per message)."""
+        agent_id = self._ids.get(text)
+        if agent_id is None:
+            agent_id = AgentId.from_str(text)
+            if len(self._ids) < _ID_CACHE:
+                self._ids[text] = agent_id
+        return agent_id
 
-    def _forget(self, message_id: str) -> Callable[[asyncio.Task[tuple[int, Outcome]]], None]:
-        def forget(_: asyncio.Task[tuple[int, Outcome]]) -> None:
+    def _failed(self, error: BaseException) -> Outcome:
+        return Outcome(failure=encode_failure(error, self._node))
+
+    def _start(self, index: int, envelope: Envelope) -> asyncio.Future[tuple[int, Outcome]]:
+        started = start_eagerly(self._indexed(index, envelope))
+        if envelope["rpc"] and isinstance(started, asyncio.Task):  # still running: it can be cancelled
+            self._handling[envelope["message_id"]] = started
+            started.add_done_callback(self._forget(envelope["message_id"]))
+        return started
+
+    def _forget(self, message_id: str) -> Callable[[asyncio.Future[tuple[int, Outcome]]], None]:
+        def forget(_: asyncio.Future[tuple[int, Outcome]]) -> None:
             self._handling.pop(message_id, None)
 
         return forget
@@ -128,18 +172,55 @@ class AgentHost:
     async def _one(self, envelope: Envelope) -> Outcome:
         try:
             message = decode_value(self._runtime.registry, envelope["body"])
-            recipient = AgentId.from_str(envelope["recipient"])
             sender = AgentId.from_str(envelope["sender"]) if envelope["sender"] else None
             topic = TopicId.from_str(envelope["topic"]) if envelope["topic"] else None
-            agent = await self._agent(recipient)
-            ctx = MessageContext(sender, topic, envelope["rpc"], CancellationToken(), envelope["message_id"])
-            with MessageHandlerContext.populate_context(recipient):
-                reply = await agent.on_message(message, ctx)
-            if self._spec.placement.keep_state:
-                save_agent_state(self._runtime_name, str(recipient), await agent.save_state())
-            return Outcome(body=encode_value(self._runtime.registry, reply if envelope["rpc"] else None))
+            recipients = envelope.get("recipients")
+            if recipients is not None:
+                return await self._publish(recipients, message, sender, topic, envelope["message_id"])
+            recipient = self._id(envelope["recipient"])
+            rpc = envelope["rpc"]
+            reply = await self._handle(recipient, message, sender, topic, envelope["message_id"], rpc)
+            return Outcome(body=encode_value(self._runtime.registry, reply if rpc else None))
         except Exception as exc:
             return Outcome(failure=encode_failure(exc, self._node))
+
+    async def _publish(
+        self, recipients: list[str], message: Any, sender: AgentId | None, topic: TopicId | None, mid: str
+    ) -> Outcome:
+        """Deliver one published message to every recipient here, concurrently; name the ones that failed."""
+        ids = [self._id(recipient) for recipient in recipients]
+        # Handlers that never wait finish here and now, without a task each (most of a delivery's
+        # cost); the others go on concurrently in tasks of their own.
+        started = [
+            start_eagerly(self._handle(agent_id, message, sender, topic, mid, False)) for agent_id in ids
+        ]
+        if all(future.done() for future in started):
+            results: list[Any] = [future.exception() or future.result() for future in started]
+        else:
+            results = await asyncio.gather(*started, return_exceptions=True)
+        failed = {
+            str(agent_id): encode_failure(result, self._node)
+            for agent_id, result in zip(ids, results, strict=True)
+            if isinstance(result, BaseException)
+        }
+        return Outcome(failed=failed) if failed else Outcome(body=encode_value(self._runtime.registry, None))
+
+    async def _handle(
+        self,
+        recipient: AgentId,
+        message: Any,
+        sender: AgentId | None,
+        topic: TopicId | None,
+        message_id: str,
+        rpc: bool,
+    ) -> Any:
+        agent = await self._agent(recipient)
+        ctx = MessageContext(sender, topic, rpc, CancellationToken(), message_id)
+        with MessageHandlerContext.populate_context(recipient):
+            reply = await agent.on_message(message, ctx)
+        if self._spec.placement.keep_state:
+            save_agent_state(self._runtime_name, str(recipient), await agent.save_state())
+        return reply
 
     async def cancel(self, message_id: str) -> bool:
         """Cancel the handler of a send still running; returns once it has stopped (False if none ran)."""

@@ -9,6 +9,7 @@ queued for the same actor while the loop is busy leaves together in one ``delive
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -16,14 +17,15 @@ from flowgen.distributed.wire import Envelope, Outcome
 
 # Takes a batch; yields awaitables, each resolving to the (index, outcome) pairs finished together.
 Deliver = Callable[[list[Envelope]], AsyncIterator[Awaitable[list[tuple[int, Outcome]]]]]
-# A batch of one goes by a plain call (about a third cheaper than a stream in a round trip).
-DeliverOne = Callable[[Envelope], Awaitable[Outcome]]
+# A batch of one goes by a plain call (about a third cheaper than a stream in a round trip), whose
+# reply future settles the caller's by a callback: no task, no extra turn of the loop.
+DeliverOne = Callable[[Envelope], "asyncio.Future[Outcome]"]
 
 
 class Outbox:
     """Queued envelopes of one actor and the futures awaiting their outcomes."""
 
-    __slots__ = ("_deliver", "_deliver_one", "_on_error", "_pending", "_scheduled", "_tasks")
+    __slots__ = ("_deliver", "_deliver_one", "_on_error", "_pending", "_replies", "_scheduled", "_tasks")
 
     def __init__(
         self,
@@ -37,6 +39,7 @@ class Outbox:
         self._pending: list[tuple[Envelope, asyncio.Future[Outcome]]] = []
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._replies: set[asyncio.Future[Outcome]] = set()
 
     def put(self, envelope: Envelope) -> asyncio.Future[Outcome]:
         loop = asyncio.get_running_loop()
@@ -50,19 +53,39 @@ class Outbox:
     def _flush(self) -> None:
         self._scheduled = False
         batch, self._pending = self._pending, []
+        if len(batch) == 1:
+            self._send_one(*batch[0])
+            return
         if not batch:
             return
         task = asyncio.get_running_loop().create_task(self._send(batch))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _send_one(self, envelope: Envelope, future: asyncio.Future[Outcome]) -> None:
+        try:
+            reply = self._deliver_one(envelope)
+        except Exception as exc:
+            future.set_exception(self._on_error(exc, envelope))
+            return
+        self._replies.add(reply)
+        reply.add_done_callback(self._replies.discard)
+        reply.add_done_callback(functools.partial(self._settle_one, envelope, future))
+
+    def _settle_one(
+        self, envelope: Envelope, future: asyncio.Future[Outcome], reply: asyncio.Future[Outcome]
+    ) -> None:
+        if future.done():
+            return
+        if reply.cancelled():
+            future.cancel()
+        elif (error := reply.exception()) is not None:
+            future.set_exception(self._on_error(error, envelope))
+        else:
+            future.set_result(reply.result())
+
     async def _send(self, batch: list[tuple[Envelope, asyncio.Future[Outcome]]]) -> None:
         try:
-            if len(batch) == 1:
-                outcome = await self._deliver_one(batch[0][0])
-                if not batch[0][1].done():
-                    batch[0][1].set_result(outcome)
-                return
             async for finished in self._deliver([envelope for envelope, _ in batch]):
                 for index, outcome in await finished:
                     future = batch[index][1]
@@ -86,10 +109,12 @@ class Outbox:
         for _, future in self._pending:
             future.cancel()
         self._pending.clear()
+        for reply in list(self._replies):
+            reply.cancel()  # settles its caller's future as cancelled
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def busy(self) -> Any:
-        return bool(self._pending or self._tasks)
+        return bool(self._pending or self._tasks or self._replies)

@@ -82,6 +82,9 @@ class RayAgentRuntime:
         self._registry = SerializationRegistry()
         self._exceptions = ExceptionTypes()
         self._in_flight: set[asyncio.Future[Outcome]] = set()
+        # Directory updates sent by the synchronous serializer/exception registrations: an async
+        # actor may run tasks out of submission order, so messages wait until the hosts have them.
+        self._unsettled: list[Any] = []
         self._owns_ray = False
         self._started = False
         self._is_member = False
@@ -199,7 +202,7 @@ class RayAgentRuntime:
         self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]
     ) -> None:
         self._add_serializers(list(serializer) if isinstance(serializer, Sequence) else [serializer])
-        self._share_directory()
+        self._unsettled.extend(self._share_directory())
 
     def _add_serializers(self, added: list[MessageSerializer[Any]]) -> None:
         self._registry.add_serializer(added)
@@ -209,7 +212,7 @@ class RayAgentRuntime:
         """Let exceptions of ``cls`` raised by remote agents come back as themselves."""
         self._exceptions.add(cls)
         self._directory.exception_types.append(cls)
-        self._share_directory()
+        self._unsettled.extend(self._share_directory())
 
     def _share_directory(self) -> list[Any]:
         """Store the current directory and send it to every host actor; the calls' references."""
@@ -217,6 +220,12 @@ class RayAgentRuntime:
             return []
         store_directory(self._directory)
         return [handle.update.remote(self._directory) for handle, _ in self._hosts.values()]
+
+    async def _settle_directory(self) -> None:
+        """Wait until every host has the directory updates sent without waiting."""
+        refs, self._unsettled = self._unsettled, []
+        with contextlib.suppress(RayError):  # a lost host fails the message itself, clearly
+            await asyncio.gather(*refs)
 
     async def _publish_directory(self) -> None:
         """Share the current directory; returns once every host actor has it."""
@@ -263,7 +272,7 @@ class RayAgentRuntime:
     def _outbox(self, handle: Any) -> Outbox:
         return Outbox(
             handle.deliver.options(num_returns="streaming").remote,
-            handle.deliver_one.remote,
+            lambda envelope: asyncio.wrap_future(handle.deliver_one.remote(envelope).future()),
             self._unavailable,
         )
 
@@ -335,6 +344,8 @@ class RayAgentRuntime:
             raise TypeError(f"recipient must be an AgentId, not {recipient!r}")
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError(f"the send to {recipient} was cancelled before delivery")
+        if self._unsettled:
+            await self._settle_directory()
         outbox = self._outbox_for(recipient)
         envelope = self._envelope(message, recipient, sender, None, message_id or uuid.uuid4().hex)
         future = self._track(outbox.put(envelope))
@@ -367,18 +378,29 @@ class RayAgentRuntime:
         """Queue ``message`` for every subscriber of ``topic_id`` (never the sender); returns at once."""
         if not self._started:
             raise RuntimeError("the runtime is not started: call runtime.start() first")
+        if self._unsettled:
+            await self._settle_directory()
         subscriptions = self._directory.subscriptions
         recipients = {s.map_to_agent(topic_id) for s in subscriptions if s.is_match(topic_id)}
         recipients.discard(sender)  # type: ignore[arg-type]
-        mid = message_id or uuid.uuid4().hex
+        # One envelope per host actor, naming all its recipients; the message is encoded once.
+        by_host: dict[Outbox, list[str]] = {}
         for recipient in sorted(recipients, key=str):
             if recipient.type not in self._directory.types:
                 logger.warning("publish to %s: no agent type %r is registered", topic_id, recipient.type)
                 continue
-            future = self._track(
-                self._outbox_for(recipient).put(self._envelope(message, recipient, sender, topic_id, mid))
-            )
-            future.add_done_callback(_log_publish_failure(str(recipient)))
+            by_host.setdefault(self._outbox_for(recipient), []).append(str(recipient))
+        if not by_host:
+            return
+        body = encode_value(self._registry, message)
+        origin = str(sender) if sender is not None else None
+        topic, mid = str(topic_id), message_id or uuid.uuid4().hex
+        for outbox, names in by_host.items():
+            envelope = Envelope(
+                rpc=False, recipient=names[0], sender=origin, topic=topic, message_id=mid, body=body,
+                recipients=names,
+            )  # fmt: skip
+            self._track(outbox.put(envelope)).add_done_callback(_log_publish_failure(names))
 
     # ---------------------------------------------------------------- state
 
@@ -434,15 +456,19 @@ def _reply_serializers(agent_class: type[Any]) -> list[MessageSerializer[Any]]:
     ]
 
 
-def _log_publish_failure(recipient: str) -> Callable[[asyncio.Future[Outcome]], None]:
+def _log_publish_failure(recipients: list[str]) -> Callable[[asyncio.Future[Outcome]], None]:
     def check(future: asyncio.Future[Outcome]) -> None:
         if future.cancelled():
             return
         error = future.exception()
         if error is not None:
-            logger.error("publish to %s failed: %s", recipient, error)
-        elif "failure" in future.result():
-            failure = future.result()["failure"]
+            logger.error("publish to %s failed: %s", ", ".join(recipients), error)
+            return
+        outcome = future.result()
+        failed = outcome.get("failed", {})
+        if "failure" in outcome:  # the envelope as a whole (its message could not be read)
+            failed = dict.fromkeys(recipients, outcome["failure"])
+        for recipient, failure in failed.items():
             logger.error(
                 "publish handler of %s raised %s: %s", recipient, failure["type"], failure["message"]
             )

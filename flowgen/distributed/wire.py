@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from flowgen import errors
 from flowgen.core.serialization import (
@@ -41,7 +41,11 @@ class Body(TypedDict):
 
 
 class Envelope(TypedDict):
-    """One delivery asked of an actor: a send (a reply is awaited) or one publish recipient."""
+    """One delivery asked of an actor: a send (a reply is awaited) or a publish.
+
+    A publish names every recipient this actor hosts in ``recipients`` (``recipient`` is the first):
+    the message is encoded, sent and decoded once for all of them, whatever their number.
+    """
 
     rpc: bool
     recipient: str
@@ -49,6 +53,7 @@ class Envelope(TypedDict):
     topic: str | None
     message_id: str
     body: Body
+    recipients: NotRequired[list[str]]
 
 
 class Failure(TypedDict):
@@ -60,10 +65,11 @@ class Failure(TypedDict):
 
 
 class Outcome(TypedDict, total=False):
-    """The result of one envelope: a reply body, or a failure."""
+    """The result of one envelope: a reply body, or a failure; for a publish, the recipients that failed."""
 
     body: Body
     failure: Failure
+    failed: dict[str, Failure]
 
 
 def encode_value(registry: SerializationRegistry, value: Any) -> Body:

@@ -70,6 +70,8 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_cancelling_a_send_stops_the_remote_handler",
         "test_a_killed_actor_fails_the_call_in_flight_naming_the_agent",
         "test_a_recreated_actor_serves_agents_from_their_last_saved_state",
+        "test_one_publish_reaches_every_agent_of_the_actor_once",
+        "test_cancelling_a_send_alone_in_its_batch_stops_its_handler",
     ],
 )
 def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> None:
