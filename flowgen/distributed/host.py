@@ -21,6 +21,7 @@ from flowgen.core.ids import AgentId, TopicId
 from flowgen.core.instantiation import AgentInstantiationContext, MessageHandlerContext
 from flowgen.core.message_context import MessageContext
 from flowgen.distributed.directory import Directory, stored_directory
+from flowgen.distributed.progress import set_progress_emitter
 from flowgen.distributed.runtime import RayAgentRuntime
 from flowgen.distributed.saved_state import save_agent_state, saved_agent_state
 from flowgen.distributed.wire import Envelope, Outcome, decode_value, encode_failure, encode_value
@@ -41,11 +42,15 @@ class AgentHost:
         self._agents: dict[AgentId, Agent] = {}
         self._making: dict[AgentId, asyncio.Task[Agent]] = {}
         self._handling: dict[str, asyncio.Task[tuple[int, Outcome]]] = {}
+        # Sends cancelled before they arrived (Ray may start an async actor's calls out of order):
+        # refused when they do arrive, so a cancelled send never runs late. Bounded, oldest first out.
+        self._cancelled: dict[str, None] = {}
         self._node = ray.get_runtime_context().get_node_id()
 
     def update(self, directory: Directory) -> None:
         """Take the driver's latest registrations, subscriptions and serializers."""
         self._runtime.adopt(directory)
+        self._spec = directory.types[self._type]  # its factory may have learned new keys
 
     # ---------------------------------------------------------------- agents
 
@@ -92,19 +97,40 @@ class AgentHost:
         """Handle every envelope concurrently; yield outcomes (by index in the batch) as they finish.
 
         A streaming reply: a slow handler never holds back the replies of the others in its batch,
-        and outcomes that finish together leave together.
+        and outcomes that finish together leave together. Progress a handler pushes (envelopes that
+        ask for it) leaves the same way, always ahead of that envelope's reply.
         """
-        pending = {self._start(i, envelope) for i, envelope in enumerate(batch)}
+        pushed: asyncio.Queue[tuple[int, Outcome]] = asyncio.Queue()
+        pending: set[asyncio.Future[tuple[int, Outcome]]] = {
+            self._start(i, envelope, pushed) for i, envelope in enumerate(batch)
+        }
+        waiting: asyncio.Future[tuple[int, Outcome]] | None = None
         try:
             while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                yield [task.result() for task in done]
+                if waiting is None:
+                    waiting = asyncio.ensure_future(pushed.get())
+                done, pending = await asyncio.wait(pending | {waiting}, return_when=asyncio.FIRST_COMPLETED)
+                out: list[tuple[int, Outcome]] = []
+                if waiting in done:
+                    out.append(waiting.result())
+                    done.discard(waiting)
+                    waiting = None
+                else:
+                    pending.discard(waiting)
+                while not pushed.empty():  # a handler's progress goes out before its reply
+                    out.append(pushed.get_nowait())
+                out.extend(task.result() for task in done)
+                yield out
         finally:
             for task in pending:
                 task.cancel()
+            if waiting is not None:
+                waiting.cancel()
 
-    def _start(self, index: int, envelope: Envelope) -> asyncio.Task[tuple[int, Outcome]]:
-        task = asyncio.ensure_future(self._indexed(index, envelope))
+    def _start(
+        self, index: int, envelope: Envelope, pushed: asyncio.Queue[tuple[int, Outcome]] | None = None
+    ) -> asyncio.Task[tuple[int, Outcome]]:
+        task = asyncio.ensure_future(self._indexed(index, envelope, pushed))
         if envelope["rpc"]:
             self._handling[envelope["message_id"]] = task
             task.add_done_callback(self._forget(envelope["message_id"]))
@@ -116,7 +142,11 @@ class AgentHost:
 
         return forget
 
-    async def _indexed(self, index: int, envelope: Envelope) -> tuple[int, Outcome]:
+    async def _indexed(
+        self, index: int, envelope: Envelope, pushed: asyncio.Queue[tuple[int, Outcome]] | None
+    ) -> tuple[int, Outcome]:
+        if pushed is not None and envelope.get("progress"):
+            set_progress_emitter(lambda chunk: pushed.put_nowait((index, Outcome(progress=chunk))))
         try:
             return index, await self._one(envelope)
         except asyncio.CancelledError:
@@ -126,6 +156,8 @@ class AgentHost:
             return index, Outcome(failure=encode_failure(cancelled, self._node))
 
     async def _one(self, envelope: Envelope) -> Outcome:
+        if self._cancelled.pop(envelope["message_id"], 0) is None:
+            raise asyncio.CancelledError("the caller cancelled this send before it arrived")
         try:
             message = decode_value(self._runtime.registry, envelope["body"])
             recipient = AgentId.from_str(envelope["recipient"])
@@ -145,6 +177,9 @@ class AgentHost:
         """Cancel the handler of a send still running; returns once it has stopped (False if none ran)."""
         task = self._handling.get(message_id)
         if task is None:
+            self._cancelled[message_id] = None
+            if len(self._cancelled) > 10_000:
+                del self._cancelled[next(iter(self._cancelled))]
             return False
         task.cancel()
         await asyncio.wait([task])
@@ -157,6 +192,8 @@ class AgentHost:
         found = await self._agent(AgentId.from_str(agent))
         if operation == "metadata":
             return json.dumps(dict(found.metadata))
+        if operation == "node":
+            return json.dumps(self._node)
         if operation == "save_state":
             return json.dumps(dict(await found.save_state()))
         if operation == "load_state":

@@ -18,6 +18,9 @@ from flowgen.distributed.wire import Envelope, Outcome
 Deliver = Callable[[list[Envelope]], AsyncIterator[Awaitable[list[tuple[int, Outcome]]]]]
 # A batch of one goes by a plain call (about a third cheaper than a stream in a round trip).
 DeliverOne = Callable[[Envelope], Awaitable[Outcome]]
+# Takes the progress chunks a handler pushes before its reply (envelopes sent with progress).
+OnProgress = Callable[[bytes], None]
+_Queued = tuple[Envelope, "asyncio.Future[Outcome]", OnProgress | None]
 
 
 class Outbox:
@@ -34,14 +37,16 @@ class Outbox:
         self._deliver = deliver
         self._deliver_one = deliver_one
         self._on_error = on_error
-        self._pending: list[tuple[Envelope, asyncio.Future[Outcome]]] = []
+        self._pending: list[_Queued] = []
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def put(self, envelope: Envelope) -> asyncio.Future[Outcome]:
+    def put(self, envelope: Envelope, on_progress: OnProgress | None = None) -> asyncio.Future[Outcome]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
-        self._pending.append((envelope, future))
+        if on_progress is not None:
+            envelope["progress"] = True
+        self._pending.append((envelope, future, on_progress))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._flush)
@@ -56,34 +61,37 @@ class Outbox:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, batch: list[tuple[Envelope, asyncio.Future[Outcome]]]) -> None:
+    async def _send(self, batch: list[_Queued]) -> None:
         try:
-            if len(batch) == 1:
+            if len(batch) == 1 and batch[0][2] is None:
                 outcome = await self._deliver_one(batch[0][0])
                 if not batch[0][1].done():
                     batch[0][1].set_result(outcome)
                 return
-            async for finished in self._deliver([envelope for envelope, _ in batch]):
+            async for finished in self._deliver([envelope for envelope, _, _ in batch]):
                 for index, outcome in await finished:
-                    future = batch[index][1]
-                    if not future.done():
+                    _, future, on_progress = batch[index]
+                    if "progress" in outcome:
+                        if on_progress is not None and not future.done():
+                            on_progress(outcome["progress"])
+                    elif not future.done():
                         future.set_result(outcome)
         except asyncio.CancelledError:
-            for _, future in batch:
+            for _, future, _ in batch:
                 future.cancel()
             raise
         except Exception as exc:
-            for envelope, future in batch:
+            for envelope, future, _ in batch:
                 if not future.done():
                     future.set_exception(self._on_error(exc, envelope))
             return
-        for envelope, future in batch:
+        for envelope, future, _ in batch:
             if not future.done():
                 future.set_exception(RuntimeError(f"the host of {envelope['recipient']} sent no outcome"))
 
     async def close(self) -> None:
         """Cancel what is in flight; callers awaiting it see CancelledError."""
-        for _, future in self._pending:
+        for _, future, _ in self._pending:
             future.cancel()
         self._pending.clear()
         tasks = list(self._tasks)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,7 +23,10 @@ from ray.exceptions import RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from flowgen.core.cancellation import CancellationToken
+from flowgen.core.delivery import DeliveryLog
 from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
+from flowgen.core.intervention import DropMessage, InterventionHandler
+from flowgen.core.message_context import MessageContext
 from flowgen.core.serialization import (
     MessageSerializer,
     SerializationRegistry,
@@ -34,7 +38,8 @@ from flowgen.distributed.directory import (
     forget_directory,
     store_directory,
 )
-from flowgen.distributed.outbox import Outbox
+from flowgen.distributed.interception import Interception
+from flowgen.distributed.outbox import OnProgress, Outbox
 from flowgen.distributed.placement import Placement
 from flowgen.distributed.saved_state import forget_saved_states
 from flowgen.distributed.wire import Envelope, ExceptionTypes, Outcome, decode_value, encode_value
@@ -45,8 +50,10 @@ from flowgen.errors import (
 )
 
 if TYPE_CHECKING:
+    from flowgen.base import ChatAgent, Team
     from flowgen.core.agent import Agent
     from flowgen.core.subscriptions import Subscription
+    from flowgen.messages import BaseAgentEvent, BaseChatMessage
 
 T = TypeVar("T", bound="Agent")
 logger = logging.getLogger(__name__)
@@ -59,7 +66,9 @@ class RayAgentRuntime:
     start a local Ray in this process. If Ray is already initialised in this process, it is used as is
     and left running on close. ``placements`` gives agent types their Placement (also settable per
     registration). ``name`` names this runtime's host actors (``flowgen.<name>.<type>.<shard>``);
-    a random one by default.
+    a random one by default. ``intervention_handlers`` see every send, publish and response, as in
+    the single-process runtime (flowgen.distributed.interception); ``record_deliveries`` keeps a
+    :class:`DeliveryLog` of the deliveries this process makes in ``deliveries``.
 
     The driver creates every host actor (all shards of a type, at registration or at start), so the
     actors' lifetime is the driver's. Each host actor runs a *member* runtime with a copy of the
@@ -73,11 +82,18 @@ class RayAgentRuntime:
         placements: Mapping[str, Placement] | None = None,
         init_options: Mapping[str, Any] | None = None,
         name: str | None = None,
+        intervention_handlers: Sequence[InterventionHandler] | None = None,
+        record_deliveries: bool = False,
     ) -> None:
         self._address = address
         self._init_options = dict(init_options or {})
         self._placements = dict(placements or {})
-        self._directory = Directory(runtime_name=name or uuid.uuid4().hex[:12])
+        self._directory = Directory(
+            runtime_name=name or uuid.uuid4().hex[:12],
+            intervention_handlers=list(intervention_handlers or ()),
+        )
+        self.deliveries: DeliveryLog | None = DeliveryLog(time.monotonic) if record_deliveries else None
+        self._interception = Interception(self._directory.intervention_handlers, self.deliveries)
         self._hosts: dict[tuple[str, int], tuple[Any, Outbox]] = {}
         self._registry = SerializationRegistry()
         self._exceptions = ExceptionTypes()
@@ -98,6 +114,7 @@ class RayAgentRuntime:
     def adopt(self, directory: Directory) -> None:
         """Take ``directory`` as this member's view of the agent types and subscriptions."""
         self._directory = directory
+        self._interception = Interception(directory.intervention_handlers, self.deliveries)
         self._registry.add_serializer(list(directory.serializers))
         for cls in directory.exception_types:
             self._exceptions.add(cls)
@@ -105,6 +122,23 @@ class RayAgentRuntime:
     @property
     def registry(self) -> SerializationRegistry:
         return self._registry
+
+    def start_recording(self) -> DeliveryLog:
+        """Record every delivery this process makes from now on; returns the log (``deliveries``)."""
+        if self.deliveries is None:
+            self.deliveries = self._interception.log = DeliveryLog(time.monotonic)
+        return self.deliveries
+
+    def hosted_participant(
+        self,
+        participant: ChatAgent | Team,
+        agent_id: AgentId,
+        message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] = (),
+    ) -> ChatAgent:
+        """A team's participant hosted in a Ray actor (see flowgen.distributed.participants)."""
+        from flowgen.distributed.participants import host_participant
+
+        return host_participant(self, participant, agent_id, message_types)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -331,13 +365,61 @@ class RayAgentRuntime:
         message_id: str | None = None,
     ) -> Any:
         """Deliver ``message`` to ``recipient`` on whatever node hosts it and return its reply."""
+        return await self.send_with_progress(
+            message,
+            recipient,
+            None,
+            sender=sender,
+            cancellation_token=cancellation_token,
+            message_id=message_id,
+        )
+
+    async def send_with_progress(
+        self,
+        message: Any,
+        recipient: AgentId,
+        on_progress: OnProgress | None,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> Any:
+        """``send_message``, also handing ``on_progress`` each chunk the handler pushes before replying."""
         if not isinstance(recipient, AgentId):
             raise TypeError(f"recipient must be an AgentId, not {recipient!r}")
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError(f"the send to {recipient} was cancelled before delivery")
         outbox = self._outbox_for(recipient)
-        envelope = self._envelope(message, recipient, sender, None, message_id or uuid.uuid4().hex)
-        future = self._track(outbox.put(envelope))
+        mid = message_id or uuid.uuid4().hex
+        if self._interception.handlers:
+            ctx = MessageContext(sender, None, True, cancellation_token or CancellationToken(), mid)
+            message = await self._interception.send(message, ctx, recipient)
+        log = self.deliveries
+        began = log.begin() if log is not None else 0.0
+        try:
+            reply = await self._sent(outbox, message, recipient, sender, mid, on_progress, cancellation_token)
+        except BaseException as exc:
+            if log is not None:
+                log.send(began, sender, recipient, message, exc)
+            raise
+        if log is not None:
+            log.send(began, sender, recipient, message, None)
+        if self._interception.handlers:
+            reply = await self._interception.response(reply, recipient, sender)
+        return reply
+
+    async def _sent(
+        self,
+        outbox: Outbox,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        message_id: str,
+        on_progress: OnProgress | None,
+        cancellation_token: CancellationToken | None,
+    ) -> Any:
+        envelope = self._envelope(message, recipient, sender, None, message_id)
+        future = self._track(outbox.put(envelope, on_progress))
         if cancellation_token is not None:
             cancellation_token.link_future(future)
         try:
@@ -367,10 +449,16 @@ class RayAgentRuntime:
         """Queue ``message`` for every subscriber of ``topic_id`` (never the sender); returns at once."""
         if not self._started:
             raise RuntimeError("the runtime is not started: call runtime.start() first")
+        mid = message_id or uuid.uuid4().hex
+        if self._interception.handlers:
+            ctx = MessageContext(sender, topic_id, False, cancellation_token or CancellationToken(), mid)
+            message = await self._interception.publish(message, ctx)
+            if message is DropMessage:
+                return
         subscriptions = self._directory.subscriptions
         recipients = {s.map_to_agent(topic_id) for s in subscriptions if s.is_match(topic_id)}
         recipients.discard(sender)  # type: ignore[arg-type]
-        mid = message_id or uuid.uuid4().hex
+        log = self.deliveries
         for recipient in sorted(recipients, key=str):
             if recipient.type not in self._directory.types:
                 logger.warning("publish to %s: no agent type %r is registered", topic_id, recipient.type)
@@ -379,6 +467,10 @@ class RayAgentRuntime:
                 self._outbox_for(recipient).put(self._envelope(message, recipient, sender, topic_id, mid))
             )
             future.add_done_callback(_log_publish_failure(str(recipient)))
+            if log is not None:
+                future.add_done_callback(
+                    _record_publish(self, log, log.begin(), sender, recipient, topic_id, message)
+                )
 
     # ---------------------------------------------------------------- state
 
@@ -397,6 +489,11 @@ class RayAgentRuntime:
     async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
         found = await self._agent_call("metadata", agent)
         return AgentMetadata(type=found["type"], key=found["key"], description=found["description"])
+
+    async def agent_node(self, agent: AgentId) -> str:
+        """The id of the Ray node whose actor hosts ``agent`` (the agent is made there if need be)."""
+        node: str = await self._agent_call("node", agent)
+        return node
 
     async def agent_save_state(self, agent: AgentId) -> Mapping[str, Any]:
         state: Mapping[str, Any] = await self._agent_call("save_state", agent)
@@ -448,3 +545,29 @@ def _log_publish_failure(recipient: str) -> Callable[[asyncio.Future[Outcome]], 
             )
 
     return check
+
+
+def _record_publish(
+    runtime: RayAgentRuntime,
+    log: DeliveryLog,
+    began: float,
+    sender: AgentId | None,
+    recipient: AgentId,
+    topic_id: TopicId,
+    message: Any,
+) -> Callable[[asyncio.Future[Outcome]], None]:
+    """Records one publish delivery in ``log`` once its outcome is in."""
+
+    def record(future: asyncio.Future[Outcome]) -> None:
+        error: BaseException | None
+        if future.cancelled():
+            error = asyncio.CancelledError()
+        elif future.exception() is not None:
+            error = future.exception()
+        elif "failure" in future.result():
+            error = runtime._exceptions.rebuild(future.result()["failure"], str(recipient))
+        else:
+            error = None
+        log.publish(began, sender, recipient, topic_id, message, error)
+
+    return record

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from flowgen import errors
 from flowgen.core.serialization import (
@@ -49,6 +49,8 @@ class Envelope(TypedDict):
     topic: str | None
     message_id: str
     body: Body
+    #: The caller takes progress pushed by the handler before its reply (see progress.py).
+    progress: NotRequired[bool]
 
 
 class Failure(TypedDict):
@@ -60,10 +62,15 @@ class Failure(TypedDict):
 
 
 class Outcome(TypedDict, total=False):
-    """The result of one envelope: a reply body, or a failure."""
+    """The result of one envelope: a reply body, or a failure; or, before either, progress.
+
+    ``progress`` is what a handler pushed while it ran (JSON bytes, see flowgen.distributed.progress);
+    an envelope may get any number of progress outcomes before its one reply or failure.
+    """
 
     body: Body
     failure: Failure
+    progress: bytes
 
 
 def encode_value(registry: SerializationRegistry, value: Any) -> Body:

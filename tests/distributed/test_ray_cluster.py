@@ -70,6 +70,13 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_cancelling_a_send_stops_the_remote_handler",
         "test_a_killed_actor_fails_the_call_in_flight_naming_the_agent",
         "test_a_recreated_actor_serves_agents_from_their_last_saved_state",
+        *(
+            f"test_each_team_type_on_ray_matches_its_local_run[{kind}]"
+            for kind in ("round_robin", "selector", "swarm", "graph_flow", "conversation")
+        ),
+        "test_inner_events_stream_back_while_the_turn_runs",
+        "test_a_cancelled_remote_step_then_continued_equals_an_uninterrupted_run",
+        "test_interventions_drop_turns_and_the_delivery_log_records_them",
     ],
 )
 def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> None:

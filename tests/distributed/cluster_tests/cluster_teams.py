@@ -1,0 +1,162 @@
+"""Teams the cluster tests run locally and on Ray (importable by the workers through PYTHONPATH).
+
+Every builder takes the runtime (None: a local run) and makes fresh agents from scripts, so the local
+and the Ray run of one builder start alike. The participants are named a, b, c, d whatever the team,
+so every team's participants share four host actors (one per name) pinned to the worker node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncGenerator, Sequence
+from typing import Any
+
+from flowgen.agents import AssistantAgent
+from flowgen.base import Team
+from flowgen.conditions import MaxMessageTermination, TextMentionTermination
+from flowgen.core import CancellationToken, FunctionCall
+from flowgen.models import CreateResult, LLMMessage, ModelInfo, ReplayChatCompletionClient, RequestUsage
+from flowgen.models.client import JsonOutput, ToolChoice, Tools
+from flowgen.models.function import FunctionChatCompletionClient
+from flowgen.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
+from flowgen.testing.interrupts import conversation_reply
+
+TOOLS = ModelInfo(
+    vision=False, function_calling=True, json_output=False, family="unknown", structured_output=False
+)
+NAMES = ("a", "b", "c", "d")
+
+
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+def _handoff(target: str) -> CreateResult:
+    call = FunctionCall(id=f"call_{target}", name=f"transfer_to_{target}", arguments=json.dumps({}))
+    return CreateResult(finish_reason="function_calls", content=[call], usage=RequestUsage(1, 1))
+
+
+def _tool_call() -> CreateResult:
+    call = FunctionCall(id="c1", name="add", arguments=json.dumps({"a": 2, "b": 3}))
+    return CreateResult(finish_reason="function_calls", content=[call], usage=RequestUsage(1, 1))
+
+
+def round_robin(runtime: Any) -> Team:
+    a = AssistantAgent("a", ReplayChatCompletionClient([_tool_call(), "a2"], model_info=TOOLS), tools=[add])
+    b = AssistantAgent("b", ReplayChatCompletionClient(["b1", "b2"]), model_client_stream=True)
+    return RoundRobinGroupChat([a, b], max_turns=4, runtime=runtime)
+
+
+def _pick_speakers(order: list[str]) -> Any:
+    speakers = iter(order)
+    return lambda messages: next(speakers)
+
+
+def selector(runtime: Any) -> Team:
+    a = AssistantAgent("a", ReplayChatCompletionClient(["a1", "a2"]), description="first")
+    b = AssistantAgent("b", ReplayChatCompletionClient(["b1 TERMINATE"]), description="second")
+    return SelectorGroupChat(
+        [a, b],
+        model_client=ReplayChatCompletionClient(["a"]),
+        selector_func=_pick_speakers(["a", "a", "b"]),
+        allow_repeated_speaker=True,
+        termination_condition=TextMentionTermination("TERMINATE"),
+        emit_team_events=True,
+        runtime=runtime,
+    )
+
+
+def swarm(runtime: Any) -> Team:
+    a = AssistantAgent(
+        "a", ReplayChatCompletionClient(["let me see", _handoff("b")], model_info=TOOLS), handoffs=["b"]
+    )
+    b = AssistantAgent("b", ReplayChatCompletionClient(["b here. TERMINATE"]))
+    return Swarm(
+        [a, b], termination_condition=TextMentionTermination("TERMINATE"), max_turns=5, runtime=runtime
+    )
+
+
+def graph_flow(runtime: Any) -> Team:
+    agents = {name: AssistantAgent(name, ReplayChatCompletionClient([f"{name} says"])) for name in NAMES}
+    builder = DiGraphBuilder()
+    for agent in agents.values():
+        builder.add_node(agent)
+    a, b, c, d = agents.values()
+    builder.add_edge(a, b).add_edge(a, c).add_edge(b, d).add_edge(c, d)
+    return GraphFlow(
+        participants=builder.get_participants(),
+        graph=builder.build(),
+        termination_condition=MaxMessageTermination(10),
+        runtime=runtime,
+    )
+
+
+def conversation(runtime: Any) -> Team:
+    """Agents whose replies are a function of their prompts (not components: hosted as pickled copies)."""
+    agents = [
+        AssistantAgent(n, FunctionChatCompletionClient(conversation_reply), system_message=f"You are {n}.")
+        for n in ("a", "b")
+    ]
+    return RoundRobinGroupChat(agents, max_turns=4, runtime=runtime)
+
+
+TEAMS = {
+    "round_robin": round_robin,
+    "selector": selector,
+    "swarm": swarm,
+    "graph_flow": graph_flow,
+    "conversation": conversation,
+}
+
+
+# ---------------------------------------------------------------- a turn cancelled mid-way
+
+
+_STALLED: set[int] = set()  # the processes whose first streamed reply has stalled
+
+
+class StallOnce(FunctionChatCompletionClient):
+    """Streams its replies word by word; given ``stall``, its first stream in a Ray actor's process
+    stops mid-reply.
+
+    It hangs after its first chunk until the call is cancelled, so the driver sees the chunk (live,
+    from the actor) and cancels the run there. A local run, or any later call, never stalls.
+    """
+
+    def __init__(self, stall: bool) -> None:
+        super().__init__(conversation_reply)
+        self.stall = stall
+
+    async def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Tools = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: JsonOutput = None,
+        extra_create_args: Any = None,
+        cancellation_token: CancellationToken | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]:
+        import ray
+
+        in_actor = ray.is_initialized() and ray.get_runtime_context().get_actor_id() is not None
+        stall = self.stall and in_actor and os.getpid() not in _STALLED
+        stream = super().create_stream(
+            messages, tools=tools, tool_choice=tool_choice, json_output=json_output
+        )
+        async for chunk in stream:
+            yield chunk
+            if stall:
+                _STALLED.add(os.getpid())
+                await asyncio.get_running_loop().create_future()  # until the turn is cancelled
+
+
+def stalling(runtime: Any) -> Team:
+    agents = [
+        AssistantAgent(n, StallOnce(n == "c"), system_message=f"You are {n}.", model_client_stream=True)
+        for n in ("c", "d")
+    ]
+    return RoundRobinGroupChat(agents, max_turns=4, runtime=runtime)

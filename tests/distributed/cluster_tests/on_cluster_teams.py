@@ -1,0 +1,187 @@
+"""Teams on a RayAgentRuntime on a real two-node cluster (run inside its namespace by tests/distributed).
+
+Each team runs locally and with its participants hosted in actors pinned to the worker node; the
+streamed items (type, source, text), the stop reason and the participants' saved states must match.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from cluster_teams import NAMES, TEAMS, stalling
+
+from flowgen.base import TaskResult, Team
+from flowgen.core import AgentId, CancellationToken, DefaultInterventionHandler, DropMessage, MessageContext
+from flowgen.distributed import Placement, RayAgentRuntime
+from flowgen.distributed.participants import RemoteTurn, RemoteTurnReply
+from flowgen.errors import MessageDroppedException
+from flowgen.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
+
+_HANG_GUARD_S = 60.0  # a hang fails the test instead of stalling the suite; it is not a speed check
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+class Turns(DefaultInterventionHandler):
+    """Counts the turns the driver sends; drops the sends to ``refuse``; rewrites replies of ``shout``."""
+
+    def __init__(self) -> None:
+        self.turns: list[str] = []
+        self.refuse: str | None = None
+        self.responses = 0
+
+    async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
+        if isinstance(message, RemoteTurn):
+            if recipient.type == self.refuse:
+                return DropMessage
+            self.turns.append(recipient.type)
+        return message
+
+    async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any:
+        if isinstance(message, RemoteTurnReply):
+            self.responses += 1
+        return message
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def counted() -> Turns:
+    return Turns()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def runtime(counted: Turns) -> AsyncIterator[RayAgentRuntime]:
+    worker = Placement(resources={"worker_node": 0.01})
+    runtime = RayAgentRuntime(
+        "auto",
+        placements=dict.fromkeys(NAMES, worker),
+        intervention_handlers=[counted],
+        record_deliveries=True,
+    )
+    runtime.start()
+    yield runtime
+    await runtime.close()
+
+
+Row = tuple[str, str, str]
+
+
+async def _transcript(team: Team, token: CancellationToken | None = None) -> tuple[list[Row], str | None]:
+    items: list[Row] = []
+    result: TaskResult | None = None
+    async with asyncio.timeout(_HANG_GUARD_S):
+        async for item in team.run_stream(task="go", cancellation_token=token):
+            if isinstance(item, TaskResult):
+                result = item
+            else:
+                items.append((type(item).__name__, item.source, item.to_text()))
+    assert result is not None
+    return items, result.stop_reason
+
+
+def _proxies(team: Team) -> dict[str, Any]:
+    return dict(team._runner.participants)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", list(TEAMS))
+async def test_each_team_type_on_ray_matches_its_local_run(
+    kind: str, runtime: RayAgentRuntime, counted: Turns, cluster: dict[str, str]
+) -> None:
+    local = TEAMS[kind](None)
+    expected = await _transcript(local)
+    team = TEAMS[kind](runtime)
+    before = len(counted.turns)
+    got = await _transcript(team)
+    assert got == expected
+    assert len(got[0]) > 2
+    # Every turn went through the runtime to an actor on the worker node.
+    chat = ("TextMessage", "HandoffMessage", "ToolCallSummaryMessage")
+    speakers = [source for type_, source, _ in expected[0] if type_ in chat][1:]
+    if kind == "graph_flow":  # b and c run in one parallel step: their turns leave in either order
+        assert sorted(counted.turns[before:]) == sorted(speakers)
+    else:
+        assert counted.turns[before:] == speakers
+    for name, proxy in _proxies(team).items():
+        assert await runtime.agent_node(proxy.agent_id) == cluster["worker"], name
+        assert cluster["worker"] != cluster["driver"]
+    # The participants' states (their model contexts) are the local run's.
+    local_state = await local.save_state()
+    assert _normal(await team.save_state()) == _normal(local_state)
+
+
+_VOLATILE = frozenset({"id", "created_at", "full_message_id", "request_id"})
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items() if k not in _VOLATILE}
+    if isinstance(value, list | tuple):
+        return [_normal(v) for v in value]
+    return value
+
+
+async def test_inner_events_stream_back_while_the_turn_runs(runtime: RayAgentRuntime) -> None:
+    # b streams its reply word by word; the chunks arrive as events of its turn, before its message.
+    items, _ = await _transcript(TEAMS["round_robin"](runtime))
+    chunks = [i for i, row in enumerate(items) if row[0] == "ModelClientStreamingChunkEvent"]
+    b_message = next(i for i, row in enumerate(items) if row[:2] == ("TextMessage", "b"))
+    assert chunks and chunks[0] < b_message
+
+
+async def test_a_cancelled_remote_step_then_continued_equals_an_uninterrupted_run(
+    runtime: RayAgentRuntime, cluster: dict[str, str]
+) -> None:
+    reference = stalling(None)
+    expected = await reference.run(task="go")
+    team = stalling(runtime)
+    token = CancellationToken()
+    shown: list[BaseAgentEvent | BaseChatMessage] = []
+    async with asyncio.timeout(_HANG_GUARD_S):
+        with pytest.raises(asyncio.CancelledError):
+            async for item in team.run_stream(task="go", cancellation_token=token):
+                assert not isinstance(item, TaskResult), "the remote turn should have stalled"
+                shown.append(item)
+                if isinstance(item, ModelClientStreamingChunkEvent):
+                    token.cancel()  # the remote turn is mid-way: it streamed a chunk and hangs
+        result = await team.run()
+    assert any(isinstance(m, ModelClientStreamingChunkEvent) for m in shown)
+    kept = [m for m in shown if not isinstance(m, ModelClientStreamingChunkEvent)]
+    continued = [(type(m).__name__, m.source, m.to_text()) for m in [*kept, *result.messages]]
+    assert continued == [(type(m).__name__, m.source, m.to_text()) for m in expected.messages]
+    assert result.stop_reason == expected.stop_reason
+    # The cancelled turn left the remote agent as before it: its context is the uninterrupted one's.
+    assert _normal(await team.save_state()) == _normal(await reference.save_state())
+    first = next(iter(_proxies(team).values()))
+    assert await runtime.agent_node(first.agent_id) == cluster["worker"]
+
+
+async def test_interventions_drop_turns_and_the_delivery_log_records_them(
+    runtime: RayAgentRuntime, counted: Turns
+) -> None:
+    log = runtime.deliveries
+    assert log is not None
+    rows_before = len(log)
+    responses_before = counted.responses
+    team = TEAMS["conversation"](runtime)
+    await team.run(task="go")
+    rows = list(log)[rows_before:]
+    turns = [r for r in rows if r.kind == "send" and r.message_type == "RemoteTurn"]
+    assert [r.recipient.type for r in turns if r.recipient is not None] == ["a", "b", "a", "b"]
+    assert all(r.error is None and r.duration > 0 for r in turns)
+    assert counted.responses - responses_before == 4
+    # A dropped turn fails the step with the runtime's MessageDroppedException, recorded as dropped.
+    counted.refuse = "b"
+    try:
+        with pytest.raises(MessageDroppedException, match="dropped the send to b/"):
+            await TEAMS["conversation"](runtime).run(task="go")
+    finally:
+        counted.refuse = None
+    dropped = [r for r in list(log)[rows_before:] if r.kind == "dropped"]
+    assert [(r.recipient.type if r.recipient else None, r.message_type) for r in dropped] == [
+        ("b", "RemoteTurn")
+    ]
+    # The failed step was undone in the actors too: the next run of that team starts cleanly.
+    assert not [r for r in list(log)[rows_before:] if r.message_type == "RemoteControl" and r.error]
