@@ -77,6 +77,7 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_inner_events_stream_back_while_the_turn_runs",
         "test_a_cancelled_remote_step_then_continued_equals_an_uninterrupted_run",
         "test_interventions_drop_turns_and_the_delivery_log_records_them",
+        "test_interventions_run_in_the_actors_on_what_their_agents_send",
     ],
 )
 def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> None:

@@ -13,10 +13,20 @@ import os
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
+from cluster_agents import Where
+
 from flowgen.agents import AssistantAgent
 from flowgen.base import Team
 from flowgen.conditions import MaxMessageTermination, TextMentionTermination
-from flowgen.core import CancellationToken, FunctionCall
+from flowgen.core import (
+    AgentId,
+    CancellationToken,
+    DefaultInterventionHandler,
+    DropMessage,
+    FunctionCall,
+    MessageContext,
+)
+from flowgen.distributed.participants import RemoteTurn, RemoteTurnReply
 from flowgen.models import CreateResult, LLMMessage, ModelInfo, ReplayChatCompletionClient, RequestUsage
 from flowgen.models.client import JsonOutput, ToolChoice, Tools
 from flowgen.models.function import FunctionChatCompletionClient
@@ -160,3 +170,30 @@ def stalling(runtime: Any) -> Team:
         for n in ("c", "d")
     ]
     return RoundRobinGroupChat(agents, max_turns=4, runtime=runtime)
+
+
+class Turns(DefaultInterventionHandler):
+    """Counts the turns sent; drops the turns of ``refuse``; marks every ``Where`` it passes on.
+
+    The runtime's handlers also run, as copies, in the actors' processes on what their agents send:
+    the mark says in which process a Where passed.
+    """
+
+    def __init__(self) -> None:
+        self.turns: list[str] = []
+        self.refuse: str | None = None
+        self.responses = 0
+
+    async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
+        if isinstance(message, RemoteTurn):
+            if recipient.type == self.refuse:
+                return DropMessage
+            self.turns.append(recipient.type)
+        if isinstance(message, Where):
+            return Where(f"{message.tag}, rewritten in the sender's process")
+        return message
+
+    async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any:
+        if isinstance(message, RemoteTurnReply):
+            self.responses += 1
+        return message

@@ -12,39 +12,18 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from cluster_teams import NAMES, TEAMS, stalling
+from cluster_agents import Place, Probe, Relay, Relayer, Where
+from cluster_teams import NAMES, TEAMS, Turns, stalling
 
 from flowgen.base import TaskResult, Team
-from flowgen.core import AgentId, CancellationToken, DefaultInterventionHandler, DropMessage, MessageContext
+from flowgen.core import AgentId, CancellationToken
 from flowgen.distributed import Placement, RayAgentRuntime
-from flowgen.distributed.participants import RemoteTurn, RemoteTurnReply
 from flowgen.errors import MessageDroppedException
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
 
 _HANG_GUARD_S = 60.0  # a hang fails the test instead of stalling the suite; it is not a speed check
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-class Turns(DefaultInterventionHandler):
-    """Counts the turns the driver sends; drops the sends to ``refuse``; rewrites replies of ``shout``."""
-
-    def __init__(self) -> None:
-        self.turns: list[str] = []
-        self.refuse: str | None = None
-        self.responses = 0
-
-    async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
-        if isinstance(message, RemoteTurn):
-            if recipient.type == self.refuse:
-                return DropMessage
-            self.turns.append(recipient.type)
-        return message
-
-    async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any:
-        if isinstance(message, RemoteTurnReply):
-            self.responses += 1
-        return message
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -57,11 +36,13 @@ async def runtime(counted: Turns) -> AsyncIterator[RayAgentRuntime]:
     worker = Placement(resources={"worker_node": 0.01})
     runtime = RayAgentRuntime(
         "auto",
-        placements=dict.fromkeys(NAMES, worker),
+        placements={**dict.fromkeys(NAMES, worker), "probe": worker},
         intervention_handlers=[counted],
         record_deliveries=True,
     )
     runtime.start()
+    await Probe.register(runtime, "probe", Probe)
+    await Relayer.register(runtime, "relayer", Relayer)
     yield runtime
     await runtime.close()
 
@@ -185,3 +166,15 @@ async def test_interventions_drop_turns_and_the_delivery_log_records_them(
     ]
     # The failed step was undone in the actors too: the next run of that team starts cleanly.
     assert not [r for r in list(log)[rows_before:] if r.message_type == "RemoteControl" and r.error]
+
+
+async def test_interventions_run_in_the_actors_on_what_their_agents_send(
+    runtime: RayAgentRuntime, counted: Turns
+) -> None:
+    # The driver's handler passes the Relay on; the relayer's own send of Where("relayed") to the
+    # probe on the worker node passes the handler's copy in the relayer's actor, which rewrites it.
+    place = await runtime.send_message(Relay("probe", "i1", ""), AgentId("relayer", "i1"))
+    assert isinstance(place, Place)
+    assert place.tag == "relayed, rewritten in the sender's process"
+    direct = await runtime.send_message(Where("direct"), AgentId("probe", "i1"))
+    assert direct.tag == "direct, rewritten in the sender's process"
