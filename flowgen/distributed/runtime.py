@@ -134,7 +134,7 @@ class RayAgentRuntime:
         participant: ChatAgent | Team,
         agent_id: AgentId,
         message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] = (),
-    ) -> ChatAgent:
+    ) -> ChatAgent | Team:
         """A team's participant hosted in a Ray actor (see flowgen.distributed.participants)."""
         from flowgen.distributed.participants import host_participant
 

@@ -72,7 +72,7 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_a_recreated_actor_serves_agents_from_their_last_saved_state",
         *(
             f"test_each_team_type_on_ray_matches_its_local_run[{kind}]"
-            for kind in ("round_robin", "selector", "swarm", "graph_flow", "conversation")
+            for kind in ("round_robin", "selector", "swarm", "graph_flow", "conversation", "nested_team")
         ),
         "test_inner_events_stream_back_while_the_turn_runs",
         "test_a_cancelled_remote_step_then_continued_equals_an_uninterrupted_run",

@@ -26,7 +26,7 @@ from flowgen.core import (
     FunctionCall,
     MessageContext,
 )
-from flowgen.distributed.participants import RemoteTurn, RemoteTurnReply
+from flowgen.distributed.participant_wire import RemoteTeamTurn, RemoteTurn, RemoteTurnReply
 from flowgen.models import CreateResult, LLMMessage, ModelInfo, ReplayChatCompletionClient, RequestUsage
 from flowgen.models.client import JsonOutput, ToolChoice, Tools
 from flowgen.models.function import FunctionChatCompletionClient
@@ -36,7 +36,7 @@ from flowgen.testing.interrupts import conversation_reply
 TOOLS = ModelInfo(
     vision=False, function_calling=True, json_output=False, family="unknown", structured_output=False
 )
-NAMES = ("a", "b", "c", "d")
+NAMES = ("a", "b", "c", "d", "inner")
 
 
 def add(a: int, b: int) -> int:
@@ -90,7 +90,10 @@ def swarm(runtime: Any) -> Team:
 
 
 def graph_flow(runtime: Any) -> Team:
-    agents = {name: AssistantAgent(name, ReplayChatCompletionClient([f"{name} says"])) for name in NAMES}
+    agents = {
+        name: AssistantAgent(name, ReplayChatCompletionClient([f"{name} says"]))
+        for name in ("a", "b", "c", "d")
+    }
     builder = DiGraphBuilder()
     for agent in agents.values():
         builder.add_node(agent)
@@ -113,12 +116,27 @@ def conversation(runtime: Any) -> Team:
     return RoundRobinGroupChat(agents, max_turns=4, runtime=runtime)
 
 
+def nested_team(runtime: Any) -> Team:
+    """A nested team is one participant: the whole inner team runs in one actor."""
+    inner = RoundRobinGroupChat(
+        [
+            AssistantAgent("c", ReplayChatCompletionClient(["c1"])),
+            AssistantAgent("d", ReplayChatCompletionClient(["d1"]), model_client_stream=True),
+        ],
+        max_turns=2,
+        name="inner",
+    )
+    a = AssistantAgent("a", ReplayChatCompletionClient(["a1", "a2"]))
+    return RoundRobinGroupChat([a, inner], max_turns=3, runtime=runtime)
+
+
 TEAMS = {
     "round_robin": round_robin,
     "selector": selector,
     "swarm": swarm,
     "graph_flow": graph_flow,
     "conversation": conversation,
+    "nested_team": nested_team,
 }
 
 
@@ -185,7 +203,7 @@ class Turns(DefaultInterventionHandler):
         self.responses = 0
 
     async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
-        if isinstance(message, RemoteTurn):
+        if isinstance(message, RemoteTurn | RemoteTeamTurn):
             if recipient.type == self.refuse:
                 return DropMessage
             self.turns.append(recipient.type)
