@@ -75,7 +75,10 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
             for kind in ("round_robin", "selector", "swarm", "graph_flow", "conversation", "nested_team")
         ),
         "test_inner_events_stream_back_while_the_turn_runs",
-        "test_a_cancelled_remote_step_then_continued_equals_an_uninterrupted_run",
+        *(
+            f"test_a_cancelled_remote_step_then_continued_equals_an_uninterrupted_run[{way}]"
+            for way in ("token", "task", "break")
+        ),
         "test_interventions_drop_turns_and_the_delivery_log_records_them",
         "test_interventions_run_in_the_actors_on_what_their_agents_send",
     ],

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
@@ -143,15 +142,12 @@ TEAMS = {
 # ---------------------------------------------------------------- a turn cancelled mid-way
 
 
-_STALLED: set[int] = set()  # the processes whose first streamed reply has stalled
-
-
 class StallOnce(FunctionChatCompletionClient):
-    """Streams its replies word by word; given ``stall``, its first stream in a Ray actor's process
-    stops mid-reply.
+    """Streams its replies word by word; given ``stall``, its first stream in a Ray actor stops
+    mid-reply.
 
     It hangs after its first chunk until the call is cancelled, so the driver sees the chunk (live,
-    from the actor) and cancels the run there. A local run, or any later call, never stalls.
+    from the actor) and cancels the run there. A local run, or any later stream of the same client, never stalls.
     """
 
     def __init__(self, stall: bool) -> None:
@@ -171,20 +167,21 @@ class StallOnce(FunctionChatCompletionClient):
         import ray
 
         in_actor = ray.is_initialized() and ray.get_runtime_context().get_actor_id() is not None
-        stall = self.stall and in_actor and os.getpid() not in _STALLED
+        stall, self.stall = self.stall and in_actor, self.stall and not in_actor
         stream = super().create_stream(
             messages, tools=tools, tool_choice=tool_choice, json_output=json_output
         )
         async for chunk in stream:
             yield chunk
             if stall:
-                _STALLED.add(os.getpid())
                 await asyncio.get_running_loop().create_future()  # until the turn is cancelled
 
 
-def stalling(runtime: Any) -> Team:
+def stalling(runtime: Any, stall: bool = True) -> Team:
     agents = [
-        AssistantAgent(n, StallOnce(n == "c"), system_message=f"You are {n}.", model_client_stream=True)
+        AssistantAgent(
+            n, StallOnce(stall and n == "c"), system_message=f"You are {n}.", model_client_stream=True
+        )
         for n in ("c", "d")
     ]
     return RoundRobinGroupChat(agents, max_turns=4, runtime=runtime)

@@ -114,21 +114,47 @@ async def test_inner_events_stream_back_while_the_turn_runs(runtime: RayAgentRun
     assert chunks and chunks[0] < b_message
 
 
+async def _interrupted(team: Team, way: str) -> list[BaseAgentEvent | BaseChatMessage]:
+    """Run until the remote turn is mid-way (its model streamed a chunk and hangs), then stop."""
+    shown: list[BaseAgentEvent | BaseChatMessage] = []
+    token = CancellationToken()
+
+    async def consume() -> None:
+        async for item in team.run_stream(task="go", cancellation_token=token):
+            assert not isinstance(item, TaskResult), "the remote turn should have stalled"
+            shown.append(item)
+            if isinstance(item, ModelClientStreamingChunkEvent):
+                if way == "token":
+                    token.cancel()
+                elif way == "task":
+                    asyncio.current_task().cancel()  # type: ignore[union-attr]
+                else:
+                    break  # the stream is dropped: the engine closes it, and the turn with it
+
+    if way == "task":
+        async with asyncio.TaskGroup() as group:
+            group.create_task(consume())
+    elif way == "token":
+        with pytest.raises(asyncio.CancelledError):
+            await consume()
+    else:
+        await consume()
+    return shown
+
+
+@pytest.mark.parametrize("way", ["token", "task", "break"])
 async def test_a_cancelled_remote_step_then_continued_equals_an_uninterrupted_run(
-    runtime: RayAgentRuntime, cluster: dict[str, str]
+    way: str, runtime: RayAgentRuntime, cluster: dict[str, str]
 ) -> None:
     reference = stalling(None)
     expected = await reference.run(task="go")
     team = stalling(runtime)
-    token = CancellationToken()
-    shown: list[BaseAgentEvent | BaseChatMessage] = []
     async with asyncio.timeout(_HANG_GUARD_S):
-        with pytest.raises(asyncio.CancelledError):
-            async for item in team.run_stream(task="go", cancellation_token=token):
-                assert not isinstance(item, TaskResult), "the remote turn should have stalled"
-                shown.append(item)
-                if isinstance(item, ModelClientStreamingChunkEvent):
-                    token.cancel()  # the remote turn is mid-way: it streamed a chunk and hangs
+        shown = await _interrupted(team, way)
+        if way == "break":  # continued by a fresh team from the saved state, as well
+            state = await team.save_state()
+            team = stalling(runtime, stall=False)
+            await team.load_state(state)
         result = await team.run()
     assert any(isinstance(m, ModelClientStreamingChunkEvent) for m in shown)
     kept = [m for m in shown if not isinstance(m, ModelClientStreamingChunkEvent)]
