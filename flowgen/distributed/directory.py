@@ -39,6 +39,8 @@ class Directory:
     exception_types: list[type[BaseException]] = field(default_factory=list)
     #: Run by the driver and by every member runtime on what each sends (picklable handlers).
     intervention_handlers: list[InterventionHandler] = field(default_factory=list)
+    #: Every member keeps a delivery log of what its agents send, gathered by collect_deliveries.
+    record_deliveries: bool = False
 
     def actor_name(self, agent_type: str, shard: int) -> str:
         return f"flowgen.{self.runtime_name}.{agent_type}.{shard}"

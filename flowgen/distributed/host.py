@@ -207,6 +207,28 @@ class AgentHost:
             {str(agent_id): dict(await agent.save_state()) for agent_id, agent in self._agents.items()}
         )
 
+    def deliveries(self) -> str:
+        """The deliveries this actor's agents made since the last call, as JSON rows (they move)."""
+        log = self._runtime.deliveries
+        rows = [] if log is None else log.take_rows()
+        return json.dumps(
+            [
+                [
+                    kind,
+                    began,
+                    ended,
+                    *(None if x is None else str(x) for x in ids),
+                    type_name,
+                    _error_name(error),
+                ]
+                for kind, began, ended, *ids, type_name, error in rows
+            ]
+        )
+
     async def close(self) -> None:
         for agent in list(self._agents.values()):
             await agent.close()
+
+
+def _error_name(error: BaseException | str | None) -> str | None:
+    return None if error is None else error if isinstance(error, str) else type(error).__name__

@@ -91,8 +91,10 @@ class RayAgentRuntime:
         self._directory = Directory(
             runtime_name=name or uuid.uuid4().hex[:12],
             intervention_handlers=list(intervention_handlers or ()),
+            record_deliveries=record_deliveries,
         )
-        self.deliveries: DeliveryLog | None = DeliveryLog(time.monotonic) if record_deliveries else None
+        # On the wall clock: rows gathered from the actors' processes line up with the driver's.
+        self.deliveries: DeliveryLog | None = DeliveryLog(time.time) if record_deliveries else None
         self._interception = Interception(self._directory.intervention_handlers, self.deliveries)
         self._hosts: dict[tuple[str, int], tuple[Any, Outbox]] = {}
         self._registry = SerializationRegistry()
@@ -114,6 +116,8 @@ class RayAgentRuntime:
     def adopt(self, directory: Directory) -> None:
         """Take ``directory`` as this member's view of the agent types and subscriptions."""
         self._directory = directory
+        if directory.record_deliveries and self.deliveries is None:
+            self.deliveries = DeliveryLog(time.time)
         self._interception = Interception(directory.intervention_handlers, self.deliveries)
         self._registry.add_serializer(list(directory.serializers))
         for cls in directory.exception_types:
@@ -124,10 +128,32 @@ class RayAgentRuntime:
         return self._registry
 
     def start_recording(self) -> DeliveryLog:
-        """Record every delivery this process makes from now on; returns the log (``deliveries``)."""
+        """Record every delivery from now on, the actors' too; returns the log (``deliveries``)."""
         if self.deliveries is None:
-            self.deliveries = self._interception.log = DeliveryLog(time.monotonic)
+            self.deliveries = self._interception.log = DeliveryLog(time.time)
+            self._directory.record_deliveries = True
+            self._share_directory()
         return self.deliveries
+
+    async def collect_deliveries(self) -> DeliveryLog:
+        """The log with what the agents in every host actor sent since the last collection merged in.
+
+        The driver records what it sends and publishes as it happens; an agent's own sends are
+        recorded in its actor's process and gathered here (the rows move: each is collected once).
+        """
+        log = self.start_recording()
+        texts = await asyncio.gather(*(handle.deliveries.remote() for handle, _ in self._hosts.values()))
+        for text in texts:
+            log.merge([_delivery_row(row) for row in json.loads(text)])
+        return log
+
+    def agent_classes(self) -> dict[str, type[Any] | None]:
+        """Each registered agent type and the class its factory makes (None when it did not say)."""
+        return {name: spec.expected_class for name, spec in self._directory.types.items()}
+
+    @property
+    def subscriptions(self) -> Sequence[Subscription]:
+        return tuple(self._directory.subscriptions)
 
     def hosted_participant(
         self,
@@ -571,3 +597,18 @@ def _record_publish(
         log.publish(began, sender, recipient, topic_id, message, error)
 
     return record
+
+
+def _delivery_row(row: list[Any]) -> tuple[Any, ...]:
+    """A row of an actor's delivery log, as ``AgentHost.deliveries`` sent it, with its ids rebuilt."""
+    kind, began, ended, sender, recipient, topic, message_type, error = row
+    return (
+        kind,
+        began,
+        ended,
+        None if sender is None else AgentId.from_str(sender),
+        None if recipient is None else AgentId.from_str(recipient),
+        None if topic is None else TopicId.from_str(topic),
+        message_type,
+        error,
+    )

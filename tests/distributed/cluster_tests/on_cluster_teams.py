@@ -206,3 +206,17 @@ async def test_interventions_run_in_the_actors_on_what_their_agents_send(
     assert place.tag == "relayed, rewritten in the sender's process"
     direct = await runtime.send_message(Where("direct"), AgentId("probe", "i1"))
     assert direct.tag == "direct, rewritten in the sender's process"
+
+
+async def test_the_delivery_log_gathers_what_agents_in_actors_sent(runtime: RayAgentRuntime) -> None:
+    from flowgen.engine.core_trace import core_graph
+
+    await runtime.send_message(Relay("probe", "i2", ""), AgentId("relayer", "i2"))
+    log = await runtime.collect_deliveries()
+    rows = [(d.kind, str(d.sender), str(d.recipient), d.message_type, d.error) for d in log]
+    relay = rows.index(("send", "None", "relayer/i2", "Relay", None))  # sent by the driver
+    where = rows.index(("send", "relayer/i2", "probe/i2", "Where", None))  # sent in the relayer's actor
+    assert where < relay  # in the order they finished: the relayed ask ended first
+    assert (await runtime.collect_deliveries()) is log and len(log) == len(rows)  # rows are taken once
+    edges = {(e.source, e.target) for e in core_graph(runtime).edges}  # type: ignore[arg-type]
+    assert {("outside", "relayer"), ("relayer", "probe")} <= edges
