@@ -90,9 +90,13 @@ class _Hosted:
     async def send(
         self, message: BaseModel, token: CancellationToken | None = None, on_progress: Any = None
     ) -> Any:
-        recipe, self.recipe = self.recipe, None
+        recipe, self.recipe = self.recipe, None  # taken first: a concurrent call must not register twice
         if recipe is not None:
-            await _register(self.runtime, self.agent_id, recipe, self.message_types)
+            try:
+                await _register(self.runtime, self.agent_id, recipe, self.message_types)
+            except BaseException:
+                self.recipe = recipe
+                raise
         return await self.runtime.send_with_progress(
             message, self.agent_id, on_progress, cancellation_token=token
         )

@@ -82,6 +82,7 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_interventions_drop_turns_and_the_delivery_log_records_them",
         "test_interventions_run_in_the_actors_on_what_their_agents_send",
         "test_the_delivery_log_gathers_what_agents_in_actors_sent",
+        "test_reset_pause_resume_and_state_reach_the_actors",
     ],
 )
 def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> None:

@@ -220,3 +220,19 @@ async def test_the_delivery_log_gathers_what_agents_in_actors_sent(runtime: RayA
     assert (await runtime.collect_deliveries()) is log and len(log) == len(rows)  # rows are taken once
     edges = {(e.source, e.target) for e in core_graph(runtime).edges}  # type: ignore[arg-type]
     assert {("outside", "relayer"), ("relayer", "probe")} <= edges
+
+
+async def test_reset_pause_resume_and_state_reach_the_actors(runtime: RayAgentRuntime) -> None:
+    team = TEAMS["conversation"](runtime)
+    first = await _transcript(team)
+    await team.pause()
+    await team.resume()
+    state = await team.save_state()
+    await team.reset()  # the participants in the actors forget the conversation
+    assert await _transcript(team) == first
+    local = TEAMS["conversation"](None)
+    await local.load_state(state)  # a state saved on Ray loads into a local team, and back
+    assert _normal(await local.save_state()) == _normal(state)
+    again = TEAMS["conversation"](runtime)
+    await again.load_state(await local.save_state())
+    assert _normal(await again.save_state()) == _normal(state)
