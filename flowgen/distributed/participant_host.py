@@ -49,9 +49,25 @@ class ParticipantRecipe:
     #: The providers and function references the config names: the driver's own objects made the
     #: config, so the modules they came from are trusted (and already imported) there.
     allowed: tuple[str, ...] = ()
+    #: ``pickled`` is a factory (a RemoteParticipant's) rather than a copy of the participant.
+    from_factory: bool = False
 
     @classmethod
     def of(cls, participant: ChatAgent | Team) -> ParticipantRecipe:
+        from flowgen.distributed.remote_participant import RemoteParticipant
+
+        if isinstance(participant, RemoteParticipant):
+            from ray import cloudpickle
+
+            try:
+                factory = cloudpickle.dumps(participant.factory)  # type: ignore[no-untyped-call]
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"the factory of RemoteParticipant {participant.name!r} cannot be pickled "
+                    f"({type(exc).__name__}: {exc}); use a module-level function or a closure over "
+                    "picklable values"
+                ) from exc
+            return cls(participant.name, pickled=factory, from_factory=True)
         dump = getattr(participant, "dump_component", None)
         if callable(dump):
             try:
@@ -80,9 +96,16 @@ class ParticipantRecipe:
 
             assert self.pickled is not None
             built = cloudpickle.loads(self.pickled)
+            if self.from_factory:
+                built = built()
         if not isinstance(built, ChatAgent | Team):
             raise TypeError(
                 f"participant {self.name!r} was built as a {type(built).__name__}, not an agent or team"
+            )
+        if built.name != self.name:
+            raise ConfigurationError(
+                f"the factory of participant {self.name!r} made an agent named {built.name!r}; "
+                "give the agent the participant's name"
             )
         return built
 

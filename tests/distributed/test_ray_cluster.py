@@ -72,7 +72,15 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_a_recreated_actor_serves_agents_from_their_last_saved_state",
         *(
             f"test_each_team_type_on_ray_matches_its_local_run[{kind}]"
-            for kind in ("round_robin", "selector", "swarm", "graph_flow", "conversation", "nested_team")
+            for kind in (
+                "round_robin",
+                "selector",
+                "swarm",
+                "graph_flow",
+                "conversation",
+                "made_by_a_factory",
+                "nested_team",
+            )
         ),
         "test_inner_events_stream_back_while_the_turn_runs",
         *(

@@ -20,12 +20,13 @@ from flowgen.core import (
 )
 from flowgen.core.delivery import DeliveryLog
 from flowgen.core.single_threaded_runtime import SingleThreadedAgentRuntime
+from flowgen.distributed import RemoteParticipant
 from flowgen.distributed.interception import Interception
 from flowgen.distributed.outbox import Outbox
 from flowgen.distributed.participant_host import ParticipantFactory, ParticipantRecipe
 from flowgen.distributed.participant_wire import RemoteControl, RemoteTurn, RemoteTurnReply
 from flowgen.distributed.wire import Envelope, Outcome
-from flowgen.errors import MessageDroppedException, StateError
+from flowgen.errors import ConfigurationError, MessageDroppedException, StateError
 from flowgen.messages import TextMessage
 from flowgen.models import ReplayChatCompletionClient
 
@@ -137,3 +138,18 @@ async def test_the_participant_host_runs_turns_and_undoes_them_from_the_savepoin
     with pytest.raises(LookupError, match="no team participant is registered as writer/team-2"):
         await runtime.send_message(_turn("go"), AgentId("writer", "team-2"))
     await runtime.stop()
+
+
+async def test_a_remote_participant_is_made_by_its_factory_and_only_in_an_actor() -> None:
+    writer = RemoteParticipant("writer", _make_writer)
+    with pytest.raises(ConfigurationError, match="runtime=RayAgentRuntime"):
+        await writer.run(task="go")
+    recipe = ParticipantRecipe.of(writer)
+    assert recipe.from_factory and recipe.build().name == "writer"
+    misnamed = ParticipantRecipe.of(RemoteParticipant("critic", _make_writer))
+    with pytest.raises(ConfigurationError, match="made an agent named 'writer'"):
+        misnamed.build()
+
+
+def _make_writer() -> AssistantAgent:
+    return AssistantAgent("writer", ReplayChatCompletionClient(["hi"]))

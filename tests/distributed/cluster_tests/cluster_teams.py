@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncGenerator, Sequence
+from functools import partial
 from typing import Any
 
 from cluster_agents import Where
@@ -26,6 +27,7 @@ from flowgen.core import (
     FunctionCall,
     MessageContext,
 )
+from flowgen.distributed import RemoteParticipant
 from flowgen.distributed.participant_wire import RemoteTeamTurn, RemoteTurn, RemoteTurnReply
 from flowgen.models import CreateResult, LLMMessage, ModelInfo, ReplayChatCompletionClient, RequestUsage
 from flowgen.models.client import JsonOutput, ToolChoice, Tools
@@ -104,13 +106,21 @@ def graph_flow(runtime: Any) -> Team:
     )
 
 
+def conversational(name: str) -> AssistantAgent:
+    """An agent whose replies are a function of its prompt (not a component: hosted as a pickled copy)."""
+    return AssistantAgent(
+        name, FunctionChatCompletionClient(conversation_reply), system_message=f"You are {name}."
+    )
+
+
 def conversation(runtime: Any) -> Team:
-    """Agents whose replies are a function of their prompts (not components: hosted as pickled copies)."""
-    agents = [
-        AssistantAgent(n, FunctionChatCompletionClient(conversation_reply), system_message=f"You are {n}.")
-        for n in ("a", "b")
-    ]
-    return RoundRobinGroupChat(agents, max_turns=4, runtime=runtime)
+    return RoundRobinGroupChat([conversational("a"), conversational("b")], max_turns=4, runtime=runtime)
+
+
+def made_by_a_factory(runtime: Any) -> Team:
+    """On Ray, a is made by its factory in its actor and never in the driver."""
+    a = RemoteParticipant("a", partial(conversational, "a")) if runtime is not None else conversational("a")
+    return RoundRobinGroupChat([a, conversational("b")], max_turns=4, runtime=runtime)
 
 
 def nested_team(runtime: Any) -> Team:
@@ -133,6 +143,7 @@ TEAMS = {
     "swarm": swarm,
     "graph_flow": graph_flow,
     "conversation": conversation,
+    "made_by_a_factory": made_by_a_factory,
     "nested_team": nested_team,
 }
 
