@@ -91,6 +91,7 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_interventions_run_in_the_actors_on_what_their_agents_send",
         "test_the_delivery_log_gathers_what_agents_in_actors_sent",
         "test_reset_pause_resume_and_state_reach_the_actors",
+        "test_a_participant_whose_actor_was_lost_continues_from_its_saved_state",
     ],
 )
 def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> None:

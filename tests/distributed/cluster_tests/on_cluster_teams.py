@@ -7,19 +7,22 @@ streamed items (type, source, text), the stop reason and the participants' saved
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
+import ray
 from cluster_agents import Place, Probe, Relay, Relayer, Where
-from cluster_teams import NAMES, TEAMS, Turns, stalling
+from cluster_teams import NAMES, TEAMS, Turns, conversational, stalling
 
 from flowgen.base import TaskResult, Team
 from flowgen.core import AgentId, CancellationToken
 from flowgen.distributed import Placement, RayAgentRuntime
-from flowgen.errors import MessageDroppedException
+from flowgen.errors import AgentUnavailableError, MessageDroppedException
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, ModelClientStreamingChunkEvent
+from flowgen.teams import RoundRobinGroupChat
 
 _HANG_GUARD_S = 60.0  # a hang fails the test instead of stalling the suite; it is not a speed check
 
@@ -36,7 +39,11 @@ async def runtime(counted: Turns) -> AsyncIterator[RayAgentRuntime]:
     worker = Placement(resources={"worker_node": 0.01})
     runtime = RayAgentRuntime(
         "auto",
-        placements={**dict.fromkeys(NAMES, worker), "probe": worker},
+        placements={
+            **dict.fromkeys(NAMES, worker),
+            "probe": worker,
+            "k": Placement(resources={"worker_node": 0.01}, keep_state=True),
+        },
         intervention_handlers=[counted],
         record_deliveries=True,
     )
@@ -236,3 +243,38 @@ async def test_reset_pause_resume_and_state_reach_the_actors(runtime: RayAgentRu
     again = TEAMS["conversation"](runtime)
     await again.load_state(await local.save_state())
     assert _normal(await again.save_state()) == _normal(state)
+
+
+async def test_a_participant_whose_actor_was_lost_continues_from_its_saved_state(
+    runtime: RayAgentRuntime,
+) -> None:
+    # Placement(keep_state=True): the actor saves each participant's state after every turn, and a
+    # recreated actor's participants start from it, so the team continues as if nothing happened.
+    def pair(on: RayAgentRuntime | None) -> Team:
+        return RoundRobinGroupChat([conversational("k"), conversational("b")], max_turns=2, runtime=on)
+
+    reference = pair(None)
+    await reference.run(task="go")
+    expected = await reference.run()
+    team = pair(runtime)
+    await team.run(task="go")
+    k = _proxies(team)["k"].agent_id
+    handle, _ = runtime._host_for(k)
+    before = await handle.__ray_call__.remote(_pid)
+    ray.kill(handle, no_restart=False)  # the actor's process ends; Ray starts it again
+    async with asyncio.timeout(_HANG_GUARD_S):
+        while True:
+            try:
+                await runtime.agent_node(k)  # rebuilt in the new process, from its saved state
+                break
+            except AgentUnavailableError:
+                continue  # the call raced the restart; the next one reaches the new actor
+        result = await team.run()
+    assert await handle.__ray_call__.remote(_pid) != before  # served by a new process
+    rows = [(type(m).__name__, m.source, m.to_text()) for m in result.messages]
+    assert rows == [(type(m).__name__, m.source, m.to_text()) for m in expected.messages]
+    assert _normal(await team.save_state()) == _normal(await reference.save_state())
+
+
+def _pid(actor: object) -> int:
+    return os.getpid()
