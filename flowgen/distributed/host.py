@@ -156,7 +156,8 @@ class AgentHost:
             return index, Outcome(failure=encode_failure(cancelled, self._node))
 
     async def _one(self, envelope: Envelope) -> Outcome:
-        if self._cancelled.pop(envelope["message_id"], 0) is None:
+        if envelope["message_id"] in self._cancelled:
+            del self._cancelled[envelope["message_id"]]
             raise asyncio.CancelledError("the caller cancelled this send before it arrived")
         try:
             message = decode_value(self._runtime.registry, envelope["body"])

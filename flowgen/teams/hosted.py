@@ -322,7 +322,11 @@ def hosted_participants(
     key = f"{team_name}-{uuid.uuid4().hex[:8]}"  # one team instance: its own agents on a shared runtime
     hosted: dict[str, ChatAgent | Team] = {}
     hosts = runtime if isinstance(runtime, HostsParticipants) else None
-    produced = [t for p in participants if isinstance(p, ChatAgent) for t in p.produced_message_types]
+    produced = (
+        [t for p in participants if isinstance(p, ChatAgent) for t in p.produced_message_types]
+        if hosts
+        else []
+    )
     for participant in participants:
         agent_type = participant.name if _VALID_TYPE.match(participant.name) else HOST_TYPE
         agent_id = AgentId(agent_type, key if agent_type != HOST_TYPE else f"{key}/{participant.name}")
