@@ -85,6 +85,16 @@ class DeliveryLog:
         now = self._clock()
         self._rows.append(("dropped", now, now, sender, recipient, topic_id, message_type, None))
 
+    def take_rows(self) -> list[tuple[Any, ...]]:
+        """Remove and return the raw rows (to move them to another process's log, see ``merge``)."""
+        rows, self._rows = self._rows, []
+        return rows
+
+    def merge(self, rows: list[tuple[Any, ...]]) -> None:
+        """Add rows taken from another log on the same clock (an error may be its type's name)."""
+        self._rows.extend(rows)
+        self._rows.sort(key=lambda row: row[2])  # in the order they finished, as recorded here
+
     def __len__(self) -> int:
         return len(self._rows)
 
@@ -98,5 +108,5 @@ class DeliveryLog:
                 recipient,
                 topic,
                 type_name,
-                None if error is None else type(error).__name__,
+                None if error is None else error if isinstance(error, str) else type(error).__name__,
             )

@@ -6,6 +6,7 @@ Importing this package imports Ray; nothing else in flowgen does. See docs/distr
 from __future__ import annotations
 
 from flowgen.distributed.placement import Placement
+from flowgen.distributed.remote_participant import RemoteParticipant
 from flowgen.distributed.runtime import RayAgentRuntime
 
-__all__ = ["Placement", "RayAgentRuntime"]
+__all__ = ["Placement", "RayAgentRuntime", "RemoteParticipant"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flowgen.distributed.placement import Placement
 
 if TYPE_CHECKING:
+    from flowgen.core.intervention import InterventionHandler
     from flowgen.core.serialization import MessageSerializer
     from flowgen.core.subscriptions import Subscription
 
@@ -36,6 +37,10 @@ class Directory:
     subscriptions: list[Subscription] = field(default_factory=list)
     serializers: list[MessageSerializer[Any]] = field(default_factory=list)
     exception_types: list[type[BaseException]] = field(default_factory=list)
+    #: Run by the driver and by every member runtime on what each sends (picklable handlers).
+    intervention_handlers: list[InterventionHandler] = field(default_factory=list)
+    #: Every member keeps a delivery log of what its agents send, gathered by collect_deliveries.
+    record_deliveries: bool = False
 
     def actor_name(self, agent_type: str, shard: int) -> str:
         return f"flowgen.{self.runtime_name}.{agent_type}.{shard}"

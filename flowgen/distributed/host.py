@@ -24,6 +24,7 @@ from flowgen.core.instantiation import AgentInstantiationContext, MessageHandler
 from flowgen.core.message_context import MessageContext
 from flowgen.distributed.directory import Directory, stored_directory
 from flowgen.distributed.eager import start_eagerly
+from flowgen.distributed.progress import set_progress_emitter
 from flowgen.distributed.runtime import RayAgentRuntime
 from flowgen.distributed.saved_state import save_agent_state, saved_agent_state
 from flowgen.distributed.wire import Envelope, Outcome, decode_value, encode_failure, encode_value
@@ -46,12 +47,16 @@ class AgentHost:
         self._agents: dict[AgentId, Agent] = {}
         self._making: dict[AgentId, asyncio.Task[Agent]] = {}
         self._handling: dict[str, asyncio.Task[tuple[int, Outcome]]] = {}
+        # Sends cancelled before they arrived (Ray may start an async actor's calls out of order):
+        # refused when they do arrive, so a cancelled send never runs late. Bounded, oldest first out.
+        self._cancelled: dict[str, None] = {}
         self._node = ray.get_runtime_context().get_node_id()
         self._ids: dict[str, AgentId] = {}
 
     def update(self, directory: Directory) -> None:
         """Take the driver's latest registrations, subscriptions and serializers."""
         self._runtime.adopt(directory)
+        self._spec = directory.types[self._type]  # its factory may have learned new keys
 
     # ---------------------------------------------------------------- agents
 
@@ -110,9 +115,15 @@ class AgentHost:
 
         A streaming reply: a slow handler never holds back the replies of the others in its batch,
         and outcomes that finish together leave together (one wake-up, one item, however many).
+        Progress a handler pushes (envelopes that ask for it) leaves the same way, always ahead of
+        that envelope's reply.
         """
         finished: list[tuple[int, Outcome]] = []
         woken = asyncio.Event()
+
+        def push(index: int, chunk: bytes) -> None:
+            finished.append((index, Outcome(progress=chunk)))
+            woken.set()
 
         def collect(index: int, task: asyncio.Future[tuple[int, Outcome]]) -> None:
             # Every task reports exactly once, so the loop below always ends.
@@ -120,7 +131,7 @@ class AgentHost:
             finished.append(task.result() if error is None else (index, self._failed(error)))
             woken.set()
 
-        tasks = [self._start(i, envelope) for i, envelope in enumerate(batch)]
+        tasks = [self._start(i, envelope, push) for i, envelope in enumerate(batch)]
         for i, task in enumerate(tasks):
             task.add_done_callback(functools.partial(collect, i))
         left = len(tasks)
@@ -129,7 +140,7 @@ class AgentHost:
                 await woken.wait()
                 woken.clear()
                 ready, finished = finished, []
-                left -= len(ready)
+                left -= sum(1 for _, outcome in ready if "progress" not in outcome)
                 yield ready
         finally:
             for task in tasks:
@@ -147,8 +158,10 @@ class AgentHost:
     def _failed(self, error: BaseException) -> Outcome:
         return Outcome(failure=encode_failure(error, self._node))
 
-    def _start(self, index: int, envelope: Envelope) -> asyncio.Future[tuple[int, Outcome]]:
-        started = start_eagerly(self._indexed(index, envelope))
+    def _start(
+        self, index: int, envelope: Envelope, push: Callable[[int, bytes], None]
+    ) -> asyncio.Future[tuple[int, Outcome]]:
+        started = start_eagerly(self._indexed(index, envelope, push))
         if envelope["rpc"] and isinstance(started, asyncio.Task):  # still running: it can be cancelled
             self._handling[envelope["message_id"]] = started
             started.add_done_callback(self._forget(envelope["message_id"]))
@@ -160,7 +173,11 @@ class AgentHost:
 
         return forget
 
-    async def _indexed(self, index: int, envelope: Envelope) -> tuple[int, Outcome]:
+    async def _indexed(
+        self, index: int, envelope: Envelope, push: Callable[[int, bytes], None] | None = None
+    ) -> tuple[int, Outcome]:
+        if push is not None and envelope.get("progress"):  # set in this handler's own context (eager.py)
+            set_progress_emitter(functools.partial(push, index))
         try:
             return index, await self._one(envelope)
         except asyncio.CancelledError:
@@ -170,6 +187,9 @@ class AgentHost:
             return index, Outcome(failure=encode_failure(cancelled, self._node))
 
     async def _one(self, envelope: Envelope) -> Outcome:
+        if envelope["message_id"] in self._cancelled:
+            del self._cancelled[envelope["message_id"]]
+            raise asyncio.CancelledError("the caller cancelled this send before it arrived")
         try:
             message = decode_value(self._runtime.registry, envelope["body"])
             sender = AgentId.from_str(envelope["sender"]) if envelope["sender"] else None
@@ -226,6 +246,9 @@ class AgentHost:
         """Cancel the handler of a send still running; returns once it has stopped (False if none ran)."""
         task = self._handling.get(message_id)
         if task is None:
+            self._cancelled[message_id] = None
+            if len(self._cancelled) > 10_000:
+                del self._cancelled[next(iter(self._cancelled))]
             return False
         task.cancel()
         await asyncio.wait([task])
@@ -238,6 +261,8 @@ class AgentHost:
         found = await self._agent(AgentId.from_str(agent))
         if operation == "metadata":
             return json.dumps(dict(found.metadata))
+        if operation == "node":
+            return json.dumps(self._node)
         if operation == "save_state":
             return json.dumps(dict(await found.save_state()))
         if operation == "load_state":
@@ -251,6 +276,28 @@ class AgentHost:
             {str(agent_id): dict(await agent.save_state()) for agent_id, agent in self._agents.items()}
         )
 
+    def deliveries(self) -> str:
+        """The deliveries this actor's agents made since the last call, as JSON rows (they move)."""
+        log = self._runtime.deliveries
+        rows = [] if log is None else log.take_rows()
+        return json.dumps(
+            [
+                [
+                    kind,
+                    began,
+                    ended,
+                    *(None if x is None else str(x) for x in ids),
+                    type_name,
+                    _error_name(error),
+                ]
+                for kind, began, ended, *ids, type_name, error in rows
+            ]
+        )
+
     async def close(self) -> None:
         for agent in list(self._agents.values()):
             await agent.close()
+
+
+def _error_name(error: BaseException | str | None) -> str | None:
+    return None if error is None else error if isinstance(error, str) else type(error).__name__

@@ -19,7 +19,10 @@ from flowgen.distributed.wire import Envelope, Outcome
 Deliver = Callable[[list[Envelope]], AsyncIterator[Awaitable[list[tuple[int, Outcome]]]]]
 # A batch of one goes by a plain call (about a third cheaper than a stream in a round trip), whose
 # reply future settles the caller's by a callback: no task, no extra turn of the loop.
-DeliverOne = Callable[[Envelope], "asyncio.Future[Outcome]"]
+DeliverOne = Callable[[Envelope], Awaitable[Outcome]]
+# Takes the progress chunks a handler pushes before its reply (envelopes sent with progress).
+OnProgress = Callable[[bytes], None]
+_Queued = tuple[Envelope, "asyncio.Future[Outcome]", OnProgress | None]
 
 
 class Outbox:
@@ -36,15 +39,17 @@ class Outbox:
         self._deliver = deliver
         self._deliver_one = deliver_one
         self._on_error = on_error
-        self._pending: list[tuple[Envelope, asyncio.Future[Outcome]]] = []
+        self._pending: list[_Queued] = []
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._replies: set[asyncio.Future[Outcome]] = set()
 
-    def put(self, envelope: Envelope) -> asyncio.Future[Outcome]:
+    def put(self, envelope: Envelope, on_progress: OnProgress | None = None) -> asyncio.Future[Outcome]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
-        self._pending.append((envelope, future))
+        if on_progress is not None:
+            envelope["progress"] = True
+        self._pending.append((envelope, future, on_progress))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._flush)
@@ -53,8 +58,8 @@ class Outbox:
     def _flush(self) -> None:
         self._scheduled = False
         batch, self._pending = self._pending, []
-        if len(batch) == 1:
-            self._send_one(*batch[0])
+        if len(batch) == 1 and batch[0][2] is None:  # progress needs the streaming call
+            self._send_one(batch[0][0], batch[0][1])
             return
         if not batch:
             return
@@ -64,7 +69,8 @@ class Outbox:
 
     def _send_one(self, envelope: Envelope, future: asyncio.Future[Outcome]) -> None:
         try:
-            reply = self._deliver_one(envelope)
+            # A future (a Ray reply) is taken as it is; any other awaitable gets a task to run it.
+            reply = asyncio.ensure_future(self._deliver_one(envelope))
         except Exception as exc:
             future.set_exception(self._on_error(exc, envelope))
             return
@@ -84,29 +90,32 @@ class Outbox:
         else:
             future.set_result(reply.result())
 
-    async def _send(self, batch: list[tuple[Envelope, asyncio.Future[Outcome]]]) -> None:
+    async def _send(self, batch: list[_Queued]) -> None:
         try:
-            async for finished in self._deliver([envelope for envelope, _ in batch]):
+            async for finished in self._deliver([envelope for envelope, _, _ in batch]):
                 for index, outcome in await finished:
-                    future = batch[index][1]
-                    if not future.done():
+                    _, future, on_progress = batch[index]
+                    if "progress" in outcome:
+                        if on_progress is not None and not future.done():
+                            on_progress(outcome["progress"])
+                    elif not future.done():
                         future.set_result(outcome)
         except asyncio.CancelledError:
-            for _, future in batch:
+            for _, future, _ in batch:
                 future.cancel()
             raise
         except Exception as exc:
-            for envelope, future in batch:
+            for envelope, future, _ in batch:
                 if not future.done():
                     future.set_exception(self._on_error(exc, envelope))
             return
-        for envelope, future in batch:
+        for envelope, future, _ in batch:
             if not future.done():
                 future.set_exception(RuntimeError(f"the host of {envelope['recipient']} sent no outcome"))
 
     async def close(self) -> None:
         """Cancel what is in flight; callers awaiting it see CancelledError."""
-        for _, future in self._pending:
+        for _, future, _ in self._pending:
             future.cancel()
         self._pending.clear()
         for reply in list(self._replies):

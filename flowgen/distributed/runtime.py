@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,7 +23,10 @@ from ray.exceptions import RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from flowgen.core.cancellation import CancellationToken
+from flowgen.core.delivery import DeliveryLog
 from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
+from flowgen.core.intervention import DropMessage, InterventionHandler
+from flowgen.core.message_context import MessageContext
 from flowgen.core.serialization import (
     MessageSerializer,
     SerializationRegistry,
@@ -34,7 +38,8 @@ from flowgen.distributed.directory import (
     forget_directory,
     store_directory,
 )
-from flowgen.distributed.outbox import Outbox
+from flowgen.distributed.interception import Interception
+from flowgen.distributed.outbox import OnProgress, Outbox
 from flowgen.distributed.placement import Placement
 from flowgen.distributed.saved_state import forget_saved_states
 from flowgen.distributed.wire import Envelope, ExceptionTypes, Outcome, decode_value, encode_value
@@ -45,8 +50,10 @@ from flowgen.errors import (
 )
 
 if TYPE_CHECKING:
+    from flowgen.base import ChatAgent, Team
     from flowgen.core.agent import Agent
     from flowgen.core.subscriptions import Subscription
+    from flowgen.messages import BaseAgentEvent, BaseChatMessage
 
 T = TypeVar("T", bound="Agent")
 logger = logging.getLogger(__name__)
@@ -59,7 +66,9 @@ class RayAgentRuntime:
     start a local Ray in this process. If Ray is already initialised in this process, it is used as is
     and left running on close. ``placements`` gives agent types their Placement (also settable per
     registration). ``name`` names this runtime's host actors (``flowgen.<name>.<type>.<shard>``);
-    a random one by default.
+    a random one by default. ``intervention_handlers`` see every send, publish and response, as in
+    the single-process runtime (flowgen.distributed.interception); ``record_deliveries`` keeps a
+    :class:`DeliveryLog` of the deliveries this process makes in ``deliveries``.
 
     The driver creates every host actor (all shards of a type, at registration or at start), so the
     actors' lifetime is the driver's. Each host actor runs a *member* runtime with a copy of the
@@ -73,11 +82,20 @@ class RayAgentRuntime:
         placements: Mapping[str, Placement] | None = None,
         init_options: Mapping[str, Any] | None = None,
         name: str | None = None,
+        intervention_handlers: Sequence[InterventionHandler] | None = None,
+        record_deliveries: bool = False,
     ) -> None:
         self._address = address
         self._init_options = dict(init_options or {})
         self._placements = dict(placements or {})
-        self._directory = Directory(runtime_name=name or uuid.uuid4().hex[:12])
+        self._directory = Directory(
+            runtime_name=name or uuid.uuid4().hex[:12],
+            intervention_handlers=list(intervention_handlers or ()),
+            record_deliveries=record_deliveries,
+        )
+        # On the wall clock: rows gathered from the actors' processes line up with the driver's.
+        self.deliveries: DeliveryLog | None = DeliveryLog(time.time) if record_deliveries else None
+        self._interception = Interception(self._directory.intervention_handlers, self.deliveries)
         self._hosts: dict[tuple[str, int], tuple[Any, Outbox]] = {}
         self._registry = SerializationRegistry()
         self._exceptions = ExceptionTypes()
@@ -101,6 +119,9 @@ class RayAgentRuntime:
     def adopt(self, directory: Directory) -> None:
         """Take ``directory`` as this member's view of the agent types and subscriptions."""
         self._directory = directory
+        if directory.record_deliveries and self.deliveries is None:
+            self.deliveries = DeliveryLog(time.time)
+        self._interception = Interception(directory.intervention_handlers, self.deliveries)
         self._registry.add_serializer(list(directory.serializers))
         for cls in directory.exception_types:
             self._exceptions.add(cls)
@@ -108,6 +129,45 @@ class RayAgentRuntime:
     @property
     def registry(self) -> SerializationRegistry:
         return self._registry
+
+    def start_recording(self) -> DeliveryLog:
+        """Record every delivery from now on, the actors' too; returns the log (``deliveries``)."""
+        if self.deliveries is None:
+            self.deliveries = self._interception.log = DeliveryLog(time.time)
+            self._directory.record_deliveries = True
+            self._share_directory()
+        return self.deliveries
+
+    async def collect_deliveries(self) -> DeliveryLog:
+        """The log with what the agents in every host actor sent since the last collection merged in.
+
+        The driver records what it sends and publishes as it happens; an agent's own sends are
+        recorded in its actor's process and gathered here (the rows move: each is collected once).
+        """
+        log = self.start_recording()
+        texts = await asyncio.gather(*(handle.deliveries.remote() for handle, _ in self._hosts.values()))
+        for text in texts:
+            log.merge([_delivery_row(row) for row in json.loads(text)])
+        return log
+
+    def agent_classes(self) -> dict[str, type[Any] | None]:
+        """Each registered agent type and the class its factory makes (None when it did not say)."""
+        return {name: spec.expected_class for name, spec in self._directory.types.items()}
+
+    @property
+    def subscriptions(self) -> Sequence[Subscription]:
+        return tuple(self._directory.subscriptions)
+
+    def hosted_participant(
+        self,
+        participant: ChatAgent | Team,
+        agent_id: AgentId,
+        message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] = (),
+    ) -> ChatAgent | Team:
+        """A team's participant hosted in a Ray actor (see flowgen.distributed.participants)."""
+        from flowgen.distributed.participants import host_participant
+
+        return host_participant(self, participant, agent_id, message_types)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -340,6 +400,26 @@ class RayAgentRuntime:
         message_id: str | None = None,
     ) -> Any:
         """Deliver ``message`` to ``recipient`` on whatever node hosts it and return its reply."""
+        return await self.send_with_progress(
+            message,
+            recipient,
+            None,
+            sender=sender,
+            cancellation_token=cancellation_token,
+            message_id=message_id,
+        )
+
+    async def send_with_progress(
+        self,
+        message: Any,
+        recipient: AgentId,
+        on_progress: OnProgress | None,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> Any:
+        """``send_message``, also handing ``on_progress`` each chunk the handler pushes before replying."""
         if not isinstance(recipient, AgentId):
             raise TypeError(f"recipient must be an AgentId, not {recipient!r}")
         if cancellation_token is not None and cancellation_token.is_cancelled():
@@ -347,8 +427,36 @@ class RayAgentRuntime:
         if self._unsettled:
             await self._settle_directory()
         outbox = self._outbox_for(recipient)
-        envelope = self._envelope(message, recipient, sender, None, message_id or uuid.uuid4().hex)
-        future = self._track(outbox.put(envelope))
+        mid = message_id or uuid.uuid4().hex
+        if self._interception.handlers:
+            ctx = MessageContext(sender, None, True, cancellation_token or CancellationToken(), mid)
+            message = await self._interception.send(message, ctx, recipient)
+        log = self.deliveries
+        began = log.begin() if log is not None else 0.0
+        try:
+            reply = await self._sent(outbox, message, recipient, sender, mid, on_progress, cancellation_token)
+        except BaseException as exc:
+            if log is not None:
+                log.send(began, sender, recipient, message, exc)
+            raise
+        if log is not None:
+            log.send(began, sender, recipient, message, None)
+        if self._interception.handlers:
+            reply = await self._interception.response(reply, recipient, sender)
+        return reply
+
+    async def _sent(
+        self,
+        outbox: Outbox,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        message_id: str,
+        on_progress: OnProgress | None,
+        cancellation_token: CancellationToken | None,
+    ) -> Any:
+        envelope = self._envelope(message, recipient, sender, None, message_id)
+        future = self._track(outbox.put(envelope, on_progress))
         if cancellation_token is not None:
             cancellation_token.link_future(future)
         try:
@@ -380,27 +488,42 @@ class RayAgentRuntime:
             raise RuntimeError("the runtime is not started: call runtime.start() first")
         if self._unsettled:
             await self._settle_directory()
+        mid = message_id or uuid.uuid4().hex
+        if self._interception.handlers:
+            ctx = MessageContext(sender, topic_id, False, cancellation_token or CancellationToken(), mid)
+            message = await self._interception.publish(message, ctx)
+            if message is DropMessage:
+                return
         subscriptions = self._directory.subscriptions
         recipients = {s.map_to_agent(topic_id) for s in subscriptions if s.is_match(topic_id)}
         recipients.discard(sender)  # type: ignore[arg-type]
+        log = self.deliveries
         # One envelope per host actor, naming all its recipients; the message is encoded once.
-        by_host: dict[Outbox, list[str]] = {}
+        by_host: dict[Outbox, list[AgentId]] = {}
         for recipient in sorted(recipients, key=str):
             if recipient.type not in self._directory.types:
                 logger.warning("publish to %s: no agent type %r is registered", topic_id, recipient.type)
                 continue
-            by_host.setdefault(self._outbox_for(recipient), []).append(str(recipient))
+            by_host.setdefault(self._outbox_for(recipient), []).append(recipient)
         if not by_host:
             return
         body = encode_value(self._registry, message)
         origin = str(sender) if sender is not None else None
-        topic, mid = str(topic_id), message_id or uuid.uuid4().hex
-        for outbox, names in by_host.items():
+        topic = str(topic_id)
+        for outbox, ids in by_host.items():
+            names = [str(agent_id) for agent_id in ids]
             envelope = Envelope(
                 rpc=False, recipient=names[0], sender=origin, topic=topic, message_id=mid, body=body,
                 recipients=names,
             )  # fmt: skip
-            self._track(outbox.put(envelope)).add_done_callback(_log_publish_failure(names))
+            future = self._track(outbox.put(envelope))
+            future.add_done_callback(_log_publish_failure(names))
+            if log is not None:
+                began = log.begin()
+                for agent_id in ids:
+                    future.add_done_callback(
+                        _record_publish(self, log, began, sender, agent_id, topic_id, message)
+                    )
 
     # ---------------------------------------------------------------- state
 
@@ -419,6 +542,11 @@ class RayAgentRuntime:
     async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
         found = await self._agent_call("metadata", agent)
         return AgentMetadata(type=found["type"], key=found["key"], description=found["description"])
+
+    async def agent_node(self, agent: AgentId) -> str:
+        """The id of the Ray node whose actor hosts ``agent`` (the agent is made there if need be)."""
+        node: str = await self._agent_call("node", agent)
+        return node
 
     async def agent_save_state(self, agent: AgentId) -> Mapping[str, Any]:
         state: Mapping[str, Any] = await self._agent_call("save_state", agent)
@@ -474,3 +602,45 @@ def _log_publish_failure(recipients: list[str]) -> Callable[[asyncio.Future[Outc
             )
 
     return check
+
+
+def _record_publish(
+    runtime: RayAgentRuntime,
+    log: DeliveryLog,
+    began: float,
+    sender: AgentId | None,
+    recipient: AgentId,
+    topic_id: TopicId,
+    message: Any,
+) -> Callable[[asyncio.Future[Outcome]], None]:
+    """Records one publish delivery in ``log`` once its outcome is in."""
+
+    def record(future: asyncio.Future[Outcome]) -> None:
+        error: BaseException | None
+        if future.cancelled():
+            error = asyncio.CancelledError()
+        elif future.exception() is not None:
+            error = future.exception()
+        else:
+            outcome = future.result()
+            # The envelope as a whole failed (its message could not be read), or this recipient did.
+            failure = outcome.get("failure") or outcome.get("failed", {}).get(str(recipient))
+            error = runtime._exceptions.rebuild(failure, str(recipient)) if failure else None
+        log.publish(began, sender, recipient, topic_id, message, error)
+
+    return record
+
+
+def _delivery_row(row: list[Any]) -> tuple[Any, ...]:
+    """A row of an actor's delivery log, as ``AgentHost.deliveries`` sent it, with its ids rebuilt."""
+    kind, began, ended, sender, recipient, topic, message_type, error = row
+    return (
+        kind,
+        began,
+        ended,
+        None if sender is None else AgentId.from_str(sender),
+        None if recipient is None else AgentId.from_str(recipient),
+        None if topic is None else TopicId.from_str(topic),
+        message_type,
+        error,
+    )

@@ -54,6 +54,8 @@ class Envelope(TypedDict):
     message_id: str
     body: Body
     recipients: NotRequired[list[str]]
+    #: The caller takes progress pushed by the handler before its reply (see progress.py).
+    progress: NotRequired[bool]
 
 
 class Failure(TypedDict):
@@ -65,11 +67,17 @@ class Failure(TypedDict):
 
 
 class Outcome(TypedDict, total=False):
-    """The result of one envelope: a reply body, or a failure; for a publish, the recipients that failed."""
+    """The result of one envelope: a reply body, or a failure (for a publish, the recipients that
+    failed); or, before either, progress.
+
+    ``progress`` is what a handler pushed while it ran (JSON bytes, see flowgen.distributed.progress);
+    an envelope may get any number of progress outcomes before its one reply or failure.
+    """
 
     body: Body
     failure: Failure
     failed: dict[str, Failure]
+    progress: bytes
 
 
 def encode_value(registry: SerializationRegistry, value: Any) -> Body:

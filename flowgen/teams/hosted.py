@@ -8,6 +8,10 @@ runtime hosting agents elsewhere can host participants. A turn's inner events ar
 they happen (the request carries where to put them); the scheduler sees exactly what it would see
 calling the agent directly, so transcripts are the same either way. A nested team participant is
 hosted the same way (:class:`RuntimeTeam`): its run streams back through the runtime.
+
+A runtime whose agents live in other processes cannot take an agent instance or a callback; it
+offers ``hosted_participant`` instead (:class:`HostsParticipants`) and returns its own proxy
+(flowgen.distributed hosts participants in Ray actors this way).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import re
 import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
 from flowgen.base import ChatAgent, Response, Savepoint, TaskResult, Team
@@ -120,6 +124,18 @@ class ParticipantHost(BaseAgent):
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         await self.participant.load_state(state)
+
+
+@runtime_checkable
+class HostsParticipants(Protocol):
+    """A runtime that hosts team participants its own way and gives the scheduler its proxies."""
+
+    def hosted_participant(
+        self,
+        participant: ChatAgent | Team,
+        agent_id: AgentId,
+        message_types: Sequence[type[BaseAgentEvent | BaseChatMessage]] = (),
+    ) -> ChatAgent | Team: ...
 
 
 _DONE = object()
@@ -305,10 +321,18 @@ def hosted_participants(
         )
     key = f"{team_name}-{uuid.uuid4().hex[:8]}"  # one team instance: its own agents on a shared runtime
     hosted: dict[str, ChatAgent | Team] = {}
+    hosts = runtime if isinstance(runtime, HostsParticipants) else None
+    produced = (
+        [t for p in participants if isinstance(p, ChatAgent) for t in p.produced_message_types]
+        if hosts
+        else []
+    )
     for participant in participants:
         agent_type = participant.name if _VALID_TYPE.match(participant.name) else HOST_TYPE
         agent_id = AgentId(agent_type, key if agent_type != HOST_TYPE else f"{key}/{participant.name}")
-        if isinstance(participant, ChatAgent):
+        if hosts is not None:
+            hosted[participant.name] = hosts.hosted_participant(participant, agent_id, produced)
+        elif isinstance(participant, ChatAgent):
             hosted[participant.name] = RuntimeParticipant(participant, runtime, agent_id)
         else:
             hosted[participant.name] = RuntimeTeam(participant, runtime, agent_id)

@@ -72,6 +72,28 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_a_recreated_actor_serves_agents_from_their_last_saved_state",
         "test_one_publish_reaches_every_agent_of_the_actor_once",
         "test_cancelling_a_send_alone_in_its_batch_stops_its_handler",
+        *(
+            f"test_each_team_type_on_ray_matches_its_local_run[{kind}]"
+            for kind in (
+                "round_robin",
+                "selector",
+                "swarm",
+                "graph_flow",
+                "conversation",
+                "made_by_a_factory",
+                "nested_team",
+            )
+        ),
+        "test_inner_events_stream_back_while_the_turn_runs",
+        *(
+            f"test_a_cancelled_remote_step_then_continued_equals_an_uninterrupted_run[{way}]"
+            for way in ("token", "task", "break")
+        ),
+        "test_interventions_drop_turns_and_the_delivery_log_records_them",
+        "test_interventions_run_in_the_actors_on_what_their_agents_send",
+        "test_the_delivery_log_gathers_what_agents_in_actors_sent",
+        "test_reset_pause_resume_and_state_reach_the_actors",
+        "test_a_participant_whose_actor_was_lost_continues_from_its_saved_state",
     ],
 )
 def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> None:

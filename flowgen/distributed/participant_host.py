@@ -1,0 +1,269 @@
+"""In the actor: how a hosted team participant is built, and the runtime agent that runs its turns.
+
+The driver's template travels as a :class:`ParticipantRecipe` (its component config, or a pickled
+copy) in the directory; :class:`ParticipantFactory`, the factory of a participant agent type,
+builds the participant of each key (a team instance) from its recipe. :class:`ParticipantAgent`
+runs turns and controls, pushing inner events back as progress while a turn runs, and keeps the
+savepoints the turns carry (see flowgen.distributed.participants).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowgen.base import ChatAgent, Response, Savepoint, TaskResult, Team
+from flowgen.core.agent import BaseAgent
+from flowgen.core.cancellation import CancellationToken
+from flowgen.core.instantiation import AgentInstantiationContext
+from flowgen.core.message_context import MessageContext
+from flowgen.distributed.participant_wire import (
+    Carried,
+    RemoteControl,
+    RemoteControlReply,
+    RemoteTeamReply,
+    RemoteTeamTurn,
+    RemoteTurn,
+    RemoteTurnReply,
+)
+from flowgen.distributed.progress import progress_emitter
+from flowgen.errors import ConfigurationError, StateError
+from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+
+MessageTypes = Sequence[type[BaseAgentEvent | BaseChatMessage]]
+
+#: How many savepoints an actor keeps per participant (a step takes one, a retried node one more).
+KEPT_SAVEPOINTS = 32
+
+
+@dataclass(frozen=True)
+class ParticipantRecipe:
+    """How an actor builds one participant: from a component config, or from a pickled template."""
+
+    name: str
+    config: dict[str, Any] | None = None
+    pickled: bytes | None = None
+    #: The providers and function references the config names: the driver's own objects made the
+    #: config, so the modules they came from are trusted (and already imported) there.
+    allowed: tuple[str, ...] = ()
+    #: ``pickled`` is a factory (a RemoteParticipant's) rather than a copy of the participant.
+    from_factory: bool = False
+
+    @classmethod
+    def of(cls, participant: ChatAgent | Team) -> ParticipantRecipe:
+        from flowgen.distributed.remote_participant import RemoteParticipant
+
+        if isinstance(participant, RemoteParticipant):
+            from ray import cloudpickle
+
+            try:
+                factory = cloudpickle.dumps(participant.factory)  # type: ignore[no-untyped-call]
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"the factory of RemoteParticipant {participant.name!r} cannot be pickled "
+                    f"({type(exc).__name__}: {exc}); use a module-level function or a closure over "
+                    "picklable values"
+                ) from exc
+            return cls(participant.name, pickled=factory, from_factory=True)
+        dump = getattr(participant, "dump_component", None)
+        if callable(dump):
+            try:
+                config = dump().model_dump(mode="json")
+                return cls(participant.name, config=config, allowed=tuple(sorted(_named_code(config))))
+            except Exception:  # not every agent (or its model client, tools) is a component
+                pass
+        from ray import cloudpickle
+
+        try:
+            return cls(participant.name, pickled=cloudpickle.dumps(participant))  # type: ignore[no-untyped-call]
+        except Exception as exc:
+            raise ConfigurationError(
+                f"participant {participant.name!r} can be hosted on Ray neither from its component "
+                f"config nor as a pickled copy ({type(exc).__name__}: {exc}); give the team an agent "
+                "whose dump_component() works, or one that can be pickled"
+            ) from exc
+
+    def build(self) -> ChatAgent | Team:
+        if self.config is not None:
+            from flowgen.core.component_config import load_component
+
+            built = load_component(self.config, allowed_providers=self.allowed)
+        else:
+            from ray import cloudpickle
+
+            assert self.pickled is not None
+            built = cloudpickle.loads(self.pickled)
+            if self.from_factory:
+                built = built()
+        if not isinstance(built, ChatAgent | Team):
+            raise TypeError(
+                f"participant {self.name!r} was built as a {type(built).__name__}, not an agent or team"
+            )
+        if built.name != self.name:
+            raise ConfigurationError(
+                f"the factory of participant {self.name!r} made an agent named {built.name!r}; "
+                "give the agent the participant's name"
+            )
+        return built
+
+
+def _named_code(config: Any) -> set[str]:
+    """Every class (``provider``) and function reference (``function``) a component config names."""
+    found: set[str] = set()
+    if isinstance(config, dict):
+        for key, value in config.items():
+            if key in ("provider", "function") and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _named_code(value)
+    elif isinstance(config, list):
+        for value in config:
+            found |= _named_code(value)
+    return found
+
+
+def message_factory(types: MessageTypes) -> MessageFactory:
+    factory = MessageFactory()
+    for message_type in types:
+        if not factory.is_registered(message_type):
+            factory.register(message_type)
+    return factory
+
+
+def produced_types(participant: ChatAgent | Team) -> list[type[BaseAgentEvent | BaseChatMessage]]:
+    """The message types ``participant`` produces (a team's: its participants', nested ones too)."""
+    if isinstance(participant, ChatAgent):
+        return list(participant.produced_message_types)
+    inner = getattr(participant, "participants", ())
+    return [t for p in inner if isinstance(p, ChatAgent | Team) for t in produced_types(p)]
+
+
+@dataclass
+class ParticipantFactory:
+    """The factory of a participant agent type: each key (a team instance) has its own recipe."""
+
+    recipes: dict[str, ParticipantRecipe] = field(default_factory=dict)
+    message_types: list[type[BaseAgentEvent | BaseChatMessage]] = field(default_factory=list)
+
+    def __call__(self) -> ParticipantAgent:
+        agent_id = AgentInstantiationContext.current_agent_id()
+        recipe = self.recipes.get(agent_id.key)
+        if recipe is None:
+            raise LookupError(f"no team participant is registered as {agent_id}")
+        return ParticipantAgent(recipe.build(), self.message_types)
+
+
+class ParticipantAgent(BaseAgent):
+    """The runtime agent in the actor holding one team participant; runs its turns and controls."""
+
+    def __init__(self, participant: ChatAgent | Team, message_types: MessageTypes) -> None:
+        super().__init__(participant.description)
+        self.participant = participant
+        self._messages = message_factory([*message_types, *produced_types(participant)])
+        # By the last number of the savepoints a turn carried: the first number and the savepoint.
+        self._savepoints: OrderedDict[int, tuple[int, Savepoint]] = OrderedDict()
+        self._latest = 0  # the highest savepoint number a turn carried here
+
+    async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
+        participant = self.participant
+        if isinstance(message, RemoteTurn) and isinstance(participant, ChatAgent):
+            await self._keep_savepoint(message)
+            return await self._turn(participant, message, ctx.cancellation_token)
+        if isinstance(message, RemoteTeamTurn) and isinstance(participant, Team):
+            await self._keep_savepoint(message)
+            return await self._team_turn(participant, message, ctx.cancellation_token)
+        if isinstance(message, RemoteControl):
+            return await self._control(message, ctx.cancellation_token)
+        raise ConfigurationError(
+            f"participant {participant.name!r} takes turns and controls, not {type(message).__name__}"
+        )
+
+    async def _keep_savepoint(self, turn: Carried) -> None:
+        if not turn.last_savepoint:
+            return
+        self._savepoints[turn.last_savepoint] = (turn.first_savepoint, await self.participant.savepoint())
+        self._latest = max(self._latest, turn.last_savepoint)
+        while len(self._savepoints) > KEPT_SAVEPOINTS:
+            self._savepoints.popitem(last=False)
+
+    async def _turn(self, agent: ChatAgent, turn: RemoteTurn, token: CancellationToken) -> RemoteTurnReply:
+        messages = [self._chat(m) for m in turn.messages]
+        reply = RemoteTurnReply()
+        emit = progress_emitter()
+        async for item in agent.on_messages_stream(messages, token):
+            if isinstance(item, Response):
+                reply.chat_message = item.chat_message.dump()
+                if item.inner_messages is not None:
+                    reply.inner_messages = [m.dump() for m in item.inner_messages]
+            elif emit is not None:
+                emit(json.dumps([item.dump()]).encode("utf-8"))
+            else:
+                reply.events.append(item.dump())
+        return reply
+
+    async def _team_turn(self, team: Team, turn: RemoteTeamTurn, token: CancellationToken) -> RemoteTeamReply:
+        task = turn.task if not isinstance(turn.task, list) else [self._chat(m) for m in turn.task]
+        reply = RemoteTeamReply()
+        emit = progress_emitter()
+        stream = team.run_stream(
+            task=task, cancellation_token=token, output_task_messages=turn.output_task_messages
+        )
+        async for item in stream:
+            if isinstance(item, TaskResult):
+                reply.messages = [m.dump() for m in item.messages]
+                reply.stop_reason = item.stop_reason
+                reply.trace = None if item.trace is None else item.trace.model_dump(mode="json")
+            elif emit is not None:
+                emit(json.dumps([item.dump()]).encode("utf-8"))
+            else:
+                reply.events.append(item.dump())
+        return reply
+
+    def _chat(self, data: Mapping[str, Any]) -> BaseChatMessage:
+        message = self._messages.create(data)
+        if not isinstance(message, BaseChatMessage):
+            raise TypeError(f"a turn carries chat messages, not a {type(message).__name__}")
+        return message
+
+    async def _control(self, control: RemoteControl, token: CancellationToken) -> RemoteControlReply:
+        participant = self.participant
+        op = control.op
+        if op == "restore":
+            await self._restore(control.savepoint)
+        elif op == "save_state":
+            return RemoteControlReply(state=dict(await participant.save_state()))
+        elif op == "load_state":
+            await participant.load_state(control.state or {})
+        elif isinstance(participant, Team):
+            if op in ("reset", "pause", "resume"):
+                await getattr(participant, op)()
+            # a team holds nothing to close
+        elif op == "reset":
+            await participant.on_reset(token)
+        elif op == "pause":
+            await participant.on_pause(token)
+        elif op == "resume":
+            await participant.on_resume(token)
+        else:
+            await participant.close()
+        return RemoteControlReply()
+
+    async def _restore(self, number: int) -> None:
+        found = next((last for last, (first, _) in self._savepoints.items() if first <= number <= last), None)
+        if found is not None:
+            await self._savepoints.pop(found)[1].restore()
+        elif number <= self._latest:
+            raise StateError(
+                f"savepoint {number} of participant {self.participant.name!r} is no longer kept "
+                f"(an actor keeps the last {KEPT_SAVEPOINTS}); the step cannot be undone"
+            )
+        # Otherwise no turn carried it here: nothing changed the participant since it was taken.
+
+    async def save_state(self) -> Mapping[str, Any]:
+        return dict(await self.participant.save_state())
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        await self.participant.load_state(state)

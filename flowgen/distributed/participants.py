@@ -1,0 +1,334 @@
+"""Team participants hosted in Ray actors: built there, their turns sent through the runtime.
+
+A team given ``runtime=RayAgentRuntime(...)`` asks the runtime to host each participant
+(``RayAgentRuntime.hosted_participant``). The agent (or nested team) the team was given is a
+template: the driver keeps it only for its name, description and message types, and the actor builds
+its own participant from the template's component config (``dump_component()``), or, for one that is
+not a component, from a pickled copy (code the application gives its own cluster, like any factory;
+see flowgen.distributed.participant_host). Each participant's agent type is named after it (so
+``RayAgentRuntime(placements={"writer": ...})`` places it); each team instance is a key of that
+type, so teams sharing a runtime share its actors.
+
+Across processes a turn is plain data (flowgen.distributed.participant_wire). The actor pushes every
+inner event back as progress while the turn runs (flowgen.distributed.progress), and the reply
+carries the response: the team sees the same items, in the same order, as from a local participant.
+Interventions see each turn as a ``RemoteTurn`` (``RemoteTeamTurn``) and each control as a
+``RemoteControl``.
+
+Savepoints (a step is a transaction): the proxy's ``savepoint()`` costs no call. It numbers the
+savepoint and the next turn carries the numbers taken since the previous one; the actor takes the
+participant's own savepoint right before running that turn and keeps it under them. ``restore()``
+asks the actor to restore it (once the cancelled turn's handler has stopped); a savepoint no turn
+carried restores nothing, since no turn changed the participant since.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from flowgen.agents.base_chat_agent import BaseChatAgent, final_response
+from flowgen.base import ChatAgent, Response, Savepoint, TaskResult, Team
+from flowgen.core.cancellation import CancellationToken
+from flowgen.core.ids import AgentId
+from flowgen.distributed.participant_host import (
+    MessageTypes,
+    ParticipantFactory,
+    ParticipantRecipe,
+    message_factory,
+    produced_types,
+)
+from flowgen.distributed.participant_wire import (
+    Carried,
+    RemoteControl,
+    RemoteControlReply,
+    RemoteTeamReply,
+    RemoteTeamTurn,
+    RemoteTurn,
+    RemoteTurnReply,
+    wire_serializers,
+)
+from flowgen.errors import ConfigurationError
+from flowgen.messages import BaseAgentEvent, BaseChatMessage
+
+if TYPE_CHECKING:
+    from flowgen.distributed.runtime import RayAgentRuntime
+
+_DONE = object()
+
+
+class _RemoteSavepoint(Savepoint):
+    __slots__ = ("_hosted", "_number")
+
+    def __init__(self, hosted: _Hosted, number: int) -> None:
+        self._hosted = hosted
+        self._number = number
+
+    async def restore(self) -> None:
+        await self._hosted.restore(self._number)
+
+
+class _Hosted:
+    """The driver's side of one hosted participant: registration, sends, streamed turns, savepoints."""
+
+    def __init__(
+        self, runtime: RayAgentRuntime, template: ChatAgent | Team, agent_id: AgentId, types: MessageTypes
+    ) -> None:
+        self.runtime = runtime
+        self.agent_id = agent_id
+        self.name = template.name
+        self.message_types = [*types, *produced_types(template)]
+        self.messages = message_factory(self.message_types)
+        self.recipe: ParticipantRecipe | None = ParticipantRecipe.of(template)
+        self.numbered = 0  # savepoints taken
+        self.carried = 0  # the highest savepoint number a turn took with it
+
+    async def send(
+        self, message: BaseModel, token: CancellationToken | None = None, on_progress: Any = None
+    ) -> Any:
+        recipe, self.recipe = self.recipe, None  # taken first: a concurrent call must not register twice
+        if recipe is not None:
+            try:
+                await _register(self.runtime, self.agent_id, recipe, self.message_types)
+            except BaseException:
+                self.recipe = recipe
+                raise
+        return await self.runtime.send_with_progress(
+            message, self.agent_id, on_progress, cancellation_token=token
+        )
+
+    async def control(self, op: Any, **fields: Any) -> RemoteControlReply:
+        reply: RemoteControlReply = await self.send(RemoteControl(op=op, **fields))
+        return reply
+
+    def carry(self, turn: Carried) -> None:
+        if self.numbered > self.carried:
+            turn.first_savepoint, turn.last_savepoint = self.carried + 1, self.numbered
+            self.carried = self.numbered
+
+    async def stream(self, turn: Carried, token: CancellationToken | None) -> AsyncGenerator[Any, None]:
+        """Yield each event the actor pushes while the turn runs, then the reply."""
+        self.carry(turn)
+        pushed: asyncio.Queue[Any] = asyncio.Queue()
+        call = asyncio.ensure_future(self.send(turn, token, pushed.put_nowait))
+        call.add_done_callback(lambda _: pushed.put_nowait(_DONE))
+        try:
+            while (chunk := await pushed.get()) is not _DONE:
+                for data in json.loads(chunk):
+                    yield self.messages.create(data)
+            reply = await call  # the participant's exception, with its type, surfaces here
+        finally:
+            if not call.done():  # the consumer stopped early: stop the remote turn, then return
+                call.cancel()
+                await asyncio.gather(call, return_exceptions=True)
+        for data in reply.events:
+            yield self.messages.create(data)
+        yield reply
+
+    def chat(self, data: Mapping[str, Any]) -> BaseChatMessage:
+        message = self.messages.create(data)
+        if not isinstance(message, BaseChatMessage):
+            raise TypeError(
+                f"participant {self.name!r} answered with a {type(message).__name__}, not a chat message"
+            )
+        return message
+
+    def savepoint(self) -> Savepoint:
+        self.numbered += 1
+        return _RemoteSavepoint(self, self.numbered)
+
+    async def restore(self, number: int) -> None:
+        """Undo every turn since savepoint ``number`` in the actor (see the module docstring)."""
+        if number > self.carried:  # no turn took it along: no turn ran since it was taken
+            return
+        await self.control("restore", savepoint=number)
+
+    async def save_state(self) -> Mapping[str, Any]:
+        return (await self.control("save_state")).state or {}
+
+
+class RayParticipant(BaseChatAgent):
+    """What a team's scheduler sees in place of a chat agent hosted in a Ray actor."""
+
+    def __init__(self, hosted: _Hosted, template: ChatAgent) -> None:
+        super().__init__(template.name, template.description)
+        self._hosted = hosted
+        self._produced = template.produced_message_types
+
+    @property
+    def agent_id(self) -> AgentId:
+        """Where the participant lives on the runtime."""
+        return self._hosted.agent_id
+
+    @property
+    def produced_message_types(self) -> Sequence[type[BaseChatMessage]]:
+        return self._produced
+
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response:
+        return await final_response(self.on_messages_stream(messages, cancellation_token))
+
+    async def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
+        hosted = self._hosted
+        async for item in hosted.stream(
+            RemoteTurn(messages=[m.dump() for m in messages]), cancellation_token
+        ):
+            if not isinstance(item, RemoteTurnReply):
+                yield item
+            elif item.chat_message is not None:
+                inner = item.inner_messages
+                yield Response(
+                    chat_message=hosted.chat(item.chat_message),
+                    inner_messages=None if inner is None else [hosted.messages.create(m) for m in inner],
+                )
+
+    async def on_reset(self, cancellation_token: CancellationToken) -> None:
+        await self._hosted.control("reset")
+
+    async def on_pause(self, cancellation_token: CancellationToken) -> None:
+        await self._hosted.control("pause")
+
+    async def on_resume(self, cancellation_token: CancellationToken) -> None:
+        await self._hosted.control("resume")
+
+    async def save_state(self) -> Mapping[str, Any]:
+        return await self._hosted.save_state()
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        await self._hosted.control("load_state", state=dict(state))
+
+    async def close(self) -> None:
+        if self._hosted.recipe is None:  # hosted: close it there (never hosted: nothing to close)
+            await self._hosted.control("close")
+
+    async def savepoint(self) -> Savepoint:
+        return self._hosted.savepoint()
+
+
+class RayTeam(Team):
+    """What a team's scheduler sees in place of a nested team hosted in a Ray actor."""
+
+    def __init__(self, hosted: _Hosted, template: Team) -> None:
+        self._hosted = hosted
+        self._name = template.name
+        self._description = template.description
+        self.last_trace: Any = None  # the hosted run's trace when it failed stays in the actor
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    @property
+    def agent_id(self) -> AgentId:
+        return self._hosted.agent_id
+
+    async def run(
+        self,
+        *,
+        task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> TaskResult:
+        result: TaskResult | None = None
+        stream = self.run_stream(
+            task=task, cancellation_token=cancellation_token, output_task_messages=output_task_messages
+        )
+        async for out in stream:
+            if isinstance(out, TaskResult):
+                result = out
+        if result is None:
+            raise RuntimeError(f"team {self.name!r} ended its run_stream without a TaskResult")
+        return result
+
+    async def run_stream(
+        self,
+        *,
+        task: str | BaseChatMessage | Sequence[BaseChatMessage] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
+        hosted = self._hosted
+        if isinstance(task, BaseChatMessage):
+            task = [task]
+        dumped = task if task is None or isinstance(task, str) else [m.dump() for m in task]
+        turn = RemoteTeamTurn(task=dumped, output_task_messages=output_task_messages)
+        async for item in hosted.stream(turn, cancellation_token):
+            if isinstance(item, RemoteTeamReply):
+                messages = [hosted.messages.create(m) for m in item.messages]
+                yield TaskResult(messages=messages, stop_reason=item.stop_reason, trace=item.trace)
+            else:
+                yield item
+
+    async def reset(self) -> None:
+        await self._hosted.control("reset")
+
+    async def pause(self) -> None:
+        await self._hosted.control("pause")
+
+    async def resume(self) -> None:
+        await self._hosted.control("resume")
+
+    async def save_state(self) -> Mapping[str, Any]:
+        return await self._hosted.save_state()
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        await self._hosted.control("load_state", state=dict(state))
+
+    async def savepoint(self) -> Savepoint:
+        return self._hosted.savepoint()
+
+
+async def _register(
+    runtime: RayAgentRuntime, agent_id: AgentId, recipe: ParticipantRecipe, message_types: MessageTypes
+) -> None:
+    """Add ``recipe`` under ``agent_id`` to its participant type (registered on first use)."""
+    spec = runtime._directory.types.get(agent_id.type)
+    if spec is None:
+        added = [
+            s
+            for s in wire_serializers()
+            if not runtime.registry.is_registered(s.type_name, s.data_content_type)
+        ]
+        runtime._add_serializers(added)
+        factory = ParticipantFactory({agent_id.key: recipe}, list(message_types))
+        # No await between the lookup and here: a concurrent first turn of another key sees the type.
+        await runtime.register_factory(agent_id.type, factory)
+        return
+    if not isinstance(spec.factory, ParticipantFactory):
+        raise ConfigurationError(
+            f"agent type {agent_id.type!r} is registered on this runtime for something else than team "
+            "participants; rename the participant or the agent type"
+        )
+    spec.factory.recipes[agent_id.key] = recipe
+    for produced in message_types:
+        if produced not in spec.factory.message_types:
+            spec.factory.message_types.append(produced)
+    await runtime._publish_directory()
+
+
+def host_participant(
+    runtime: RayAgentRuntime,
+    participant: ChatAgent | Team,
+    agent_id: AgentId,
+    message_types: MessageTypes = (),
+) -> ChatAgent | Team:
+    """The scheduler's proxy for ``participant`` hosted in a Ray actor as ``agent_id``.
+
+    ``message_types`` are the team's message types beyond the built-in ones (what the other
+    participants produce): the actor rebuilds the messages of a turn with them.
+    """
+    hosted = _Hosted(runtime, participant, agent_id, message_types)
+    if isinstance(participant, ChatAgent):
+        return RayParticipant(hosted, participant)
+    return RayTeam(hosted, participant)
