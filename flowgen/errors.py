@@ -47,6 +47,7 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
         ├── CheckpointNotFoundError (LookupError) no such thread or checkpoint
         └── GraphChangedError (ValueError)     the thread was saved by a different graph; says what changed
     └── RequestError                           an HTTP request `flowgen serve` refuses; ``.status``, ``.code``
+    └── RunLostError (RuntimeError)            a RunPool run lost its workers too often; the thread is resumable
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -287,3 +288,14 @@ class RequestError(FlowgenError):
     def __init__(self, status: int, code: str, message: str) -> None:
         self.status, self.code = status, code
         super().__init__(message)
+
+
+# The run pool on a cluster (flowgen.distributed.RunPool)
+
+
+class RunLostError(FlowgenError, RuntimeError):
+    """A pool run lost its worker more often than allowed, or no worker is left; its thread stays resumable."""
+
+    def __init__(self, message: str, *, thread_id: str = "", attempts: int = 0) -> None:
+        super().__init__(message)
+        self.thread_id, self.attempts = thread_id, attempts

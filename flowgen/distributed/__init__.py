@@ -6,6 +6,8 @@ Importing this package imports Ray; nothing else in flowgen does. See docs/distr
 from __future__ import annotations
 
 from flowgen.distributed.placement import Placement
+from flowgen.distributed.run_order import RunResult
+from flowgen.distributed.run_pool import RunPool
 from flowgen.distributed.runtime import RayAgentRuntime
 
-__all__ = ["Placement", "RayAgentRuntime"]
+__all__ = ["Placement", "RayAgentRuntime", "RunPool", "RunResult"]

@@ -1,0 +1,86 @@
+"""RunPool on a real two-node cluster (run inside its namespace by tests/distributed).
+
+The pool's worker actors (one per node) save every run in one SQLite file on a path both nodes share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from pool_teams import MESSAGES, chat_team
+
+from flowgen.checkpoint import SqliteCheckpointer
+from flowgen.distributed import RunPool
+
+_HANG_GUARD_S = 120.0  # a hang fails the test instead of stalling the suite; it is not a speed check
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pool") / "runs.db"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pool(store_path: Path) -> AsyncIterator[RunPool]:
+    async with RunPool(chat_team, store=str(store_path), address="auto", max_in_flight=16) as pool:
+        yield pool
+
+
+def tmp_store(path: Path) -> Path:
+    """A store of its own for a reference run (the pool's store already has the thread)."""
+    return path.with_name("reference.db")
+
+
+def transcript(messages: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """What a reader sees of a run: who said what (ids and times differ between runs)."""
+    return [(m["source"], m["type"], str(m.get("content"))) for m in messages]
+
+
+async def reference_transcript(thread_id: str, path: Path) -> list[dict[str, Any]]:
+    """The same run in this process, uninterrupted: the transcript every pool run must match."""
+    store = SqliteCheckpointer(path)
+    team = chat_team()
+    team.checkpointer = store
+    result = await team.run(task=f"task for {thread_id}", thread_id=thread_id)
+    await store.aclose()
+    return [m.dump() for m in result.messages]
+
+
+async def test_two_hundred_concurrent_runs_lose_nothing(pool: RunPool, store_path: Path) -> None:
+    threads = [f"many-{i}" for i in range(200)]
+    async with asyncio.timeout(_HANG_GUARD_S):
+        results = await pool.map([f"task for {t}" for t in threads], thread_ids=threads)
+    assert [r.thread_id for r in results] == threads
+    assert all(len(r.messages) == MESSAGES for r in results)
+    assert {r.attempts for r in results} == {1}
+    assert len({w for r in results for w in r.workers}) == 2  # both workers, one per node, took runs
+    # Every run is in the shared store, whole, and matches the same run made here.
+    store = SqliteCheckpointer(store_path)
+    for result in (results[0], results[117], results[-1]):
+        snapshot = await store.get(result.thread_id)
+        assert snapshot is not None and snapshot.messages == result.messages
+    await store.aclose()
+    reference = await reference_transcript("many-117", tmp_store(store_path))
+    assert transcript(results[117].messages) == transcript(reference)
+    assert results[117].task_result().messages[0].content == "task for many-117"
+
+
+async def test_backpressure_holds_runs_in_the_queue(store_path: Path) -> None:
+    async with RunPool(chat_team, store=str(store_path), address="auto", workers=1, max_in_flight=2,
+                       max_queued=3) as small:  # fmt: skip
+        async with asyncio.timeout(_HANG_GUARD_S):
+            futures = []
+            for i in range(12):
+                futures.append(await small.submit(f"task {i}", thread_id=f"bp-{i}"))
+                load = small.load()
+                assert load["queued"] <= 3 and max(load["in_flight"].values()) <= 2, load
+            results = [await f for f in futures]
+    assert [len(r.messages) for r in results] == [MESSAGES] * 12
+    assert all(r.workers == results[0].workers for r in results)
