@@ -63,7 +63,8 @@ class RunResult(BaseModel):
 
     ``messages`` are dumped chat messages and events (``message.dump()``); ``task_result()`` loads
     them. A run resumed after its worker was lost still reports the whole run, the part done before
-    the loss included (read back from the checkpoint store). ``attempts`` counts the workers it took.
+    the loss included (read back from the checkpoint store). ``attempts`` counts the workers it took;
+    ``workers`` and ``nodes`` name them (and their Ray nodes) in order.
     """
 
     thread_id: str
@@ -73,6 +74,7 @@ class RunResult(BaseModel):
     attempts: int
     resumed: bool
     workers: list[str]
+    nodes: list[str]
 
     def task_result(self, factory: MessageFactory | None = None) -> TaskResult:
         """The run as a TaskResult (give the team's ``factory`` when it has custom message types)."""

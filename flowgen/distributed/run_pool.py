@@ -46,6 +46,7 @@ DEFAULT_TEAM = "default"
 class _Worker:
     name: str
     handle: Any
+    node: str = ""
     in_flight: int = 0
     up: bool = True
     lost: bool = False  # Ray will not bring it back (restarts used up): out of the pool for good
@@ -57,6 +58,7 @@ class _Run:
     order: RunOrder
     future: asyncio.Future[RunResult]
     workers: list[str] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)
 
 
@@ -141,7 +143,9 @@ class RunPool:
                 scheduling_strategy=strategy, max_concurrency=max(1000, self._max_in_flight * 2),
             ).remote(self._teams, self._store_source, name)  # fmt: skip
             self._workers.append(_Worker(name, handle))
-        await asyncio.gather(*(w.handle.ping.remote() for w in self._workers))
+        answers = await asyncio.gather(*(w.handle.ping.remote() for w in self._workers))
+        for worker, answer in zip(self._workers, answers, strict=True):
+            worker.node = answer["node"]
         self._dispatcher = asyncio.create_task(self._dispatch())
 
     def _placements(self) -> list[Any]:
@@ -272,6 +276,7 @@ class RunPool:
 
     async def _attempt(self, run: _Run, worker: _Worker) -> None:
         run.workers.append(worker.name)
+        run.nodes.append(worker.node)
         try:
             text = await worker.handle.run.remote(run.order.model_dump_json())
         except RayActorError as exc:
@@ -306,7 +311,7 @@ class RunPool:
             RunResult(
                 thread_id=report.thread_id, messages=report.messages, stop_reason=report.stop_reason,
                 checkpoint_id=report.checkpoint_id, attempts=run.order.attempt, resumed=report.resumed,
-                workers=run.workers,
+                workers=run.workers, nodes=run.nodes,
             )  # fmt: skip
         )
 
@@ -347,7 +352,7 @@ class RunPool:
             async with asyncio.timeout_at(deadline):
                 while True:
                     try:
-                        await worker.handle.ping.remote()
+                        worker.node = (await worker.handle.ping.remote())["node"]
                         worker.up = True
                         break
                     except RayActorError:
