@@ -43,6 +43,10 @@ class AgentHost:
         self._handling: dict[str, asyncio.Task[tuple[int, Outcome]]] = {}
         self._node = ray.get_runtime_context().get_node_id()
 
+    def ping(self) -> str:
+        """This actor's node: the driver asks it to know a recreated actor is up."""
+        return self._node
+
     def update(self, directory: Directory) -> None:
         """Take the driver's latest registrations, subscriptions and serializers."""
         self._runtime.adopt(directory)

@@ -6,7 +6,8 @@ flight per worker; the rest wait in the queue (and ``submit`` waits once ``max_q
 Every run saves each step in the shared checkpoint store (SQLite on a shared path on one machine,
 Postgres for a cluster). When a worker's process or its whole node is lost mid-run, Ray fails the
 call (``RayActorError``); the pool takes the worker out of rotation until it answers a probe again
-(Ray recreates it, elsewhere if its node is gone), and hands the run to another worker, which
+(Ray recreates a lost process; a worker pinned to a lost node is given up), and hands the run to
+another worker, which
 continues the thread from its last checkpoint: no committed step is lost or run twice. A run is
 tried at most ``max_attempts`` times, then fails with RunLostError (its thread stays resumable).
 See docs/distributed.md.
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ray
-from ray.exceptions import RayActorError, RayError
+from ray.exceptions import ActorDiedError, RayActorError, RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from flowgen.checkpoint.protocol import Checkpointer
@@ -152,8 +153,8 @@ class RunPool:
         if self._count is not None:
             return ["SPREAD"] * self._count
         nodes = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
-        # Soft affinity: a worker recreated after its node was lost comes back on another node.
-        return [NodeAffinitySchedulingStrategy(node, soft=True) for node in nodes for _ in range(self._per_node)]
+        # Pinned: a worker lost with its node is not recreated elsewhere; its runs move to the others.
+        return [NodeAffinitySchedulingStrategy(node, soft=False) for node in nodes for _ in range(self._per_node)]
 
     async def __aenter__(self) -> RunPool:
         await self.start()
@@ -355,8 +356,10 @@ class RunPool:
                         worker.node = (await worker.handle.ping.remote())["node"]
                         worker.up = True
                         break
+                    except ActorDiedError:
+                        break  # Ray will not recreate it (restarts used up, or its node is gone)
                     except RayActorError:
-                        # Restarting (or its node not yet declared dead): Ray refuses calls until then.
+                        # Restarting: Ray refuses calls until the new process is up, and tells no event.
                         await asyncio.sleep(0.2)
         changed = self._running()
         async with changed:

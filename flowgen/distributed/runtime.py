@@ -18,10 +18,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import ray
-from ray.exceptions import RayError
+from ray.exceptions import ActorDiedError, RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from flowgen.core.cancellation import CancellationToken
+from flowgen.core.idempotence import idempotent_types
 from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
 from flowgen.core.serialization import (
     MessageSerializer,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from flowgen.core.subscriptions import Subscription
 
 T = TypeVar("T", bound="Agent")
+_CANCEL_TIMEOUT_S = 10.0
 logger = logging.getLogger(__name__)
 
 
@@ -82,6 +84,7 @@ class RayAgentRuntime:
         self._registry = SerializationRegistry()
         self._exceptions = ExceptionTypes()
         self._in_flight: set[asyncio.Future[Outcome]] = set()
+        self._idempotent: dict[str, frozenset[type[Any]]] = {}
         self._owns_ray = False
         self._started = False
         self._is_member = False
@@ -330,13 +333,35 @@ class RayAgentRuntime:
         cancellation_token: CancellationToken | None = None,
         message_id: str | None = None,
     ) -> Any:
-        """Deliver ``message`` to ``recipient`` on whatever node hosts it and return its reply."""
+        """Deliver ``message`` to ``recipient`` on whatever node hosts it and return its reply.
+
+        At most once: if the actor hosting the recipient is lost meanwhile, this raises
+        AgentUnavailableError naming the agent. A message whose handler is marked ``@idempotent`` is
+        sent once more instead, to the actor Ray recreated (within the type's
+        ``Placement.retry_timeout``).
+        """
         if not isinstance(recipient, AgentId):
             raise TypeError(f"recipient must be an AgentId, not {recipient!r}")
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError(f"the send to {recipient} was cancelled before delivery")
+        mid = message_id or uuid.uuid4().hex
+        try:
+            return await self._send_once(message, recipient, sender, cancellation_token, mid)
+        except AgentUnavailableError as lost:
+            if type(message) not in self._idempotent_types(recipient.type):
+                raise
+            return await self._retry_once(message, recipient, sender, cancellation_token, mid, lost)
+
+    async def _send_once(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        cancellation_token: CancellationToken | None,
+        message_id: str,
+    ) -> Any:
         outbox = self._outbox_for(recipient)
-        envelope = self._envelope(message, recipient, sender, None, message_id or uuid.uuid4().hex)
+        envelope = self._envelope(message, recipient, sender, None, message_id)
         future = self._track(outbox.put(envelope))
         if cancellation_token is not None:
             cancellation_token.link_future(future)
@@ -350,10 +375,63 @@ class RayAgentRuntime:
             raise self._exceptions.rebuild(outcome["failure"], str(recipient))
         return decode_value(self._registry, outcome["body"])
 
+    async def _retry_once(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        cancellation_token: CancellationToken | None,
+        message_id: str,
+        lost: AgentUnavailableError,
+    ) -> Any:
+        """The one retry of an idempotent handler, bounded in time: Ray queues it until the actor is back."""
+        timeout = self._directory.types[recipient.type].placement.retry_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                await self._until_back(recipient)
+                return await self._send_once(message, recipient, sender, cancellation_token, message_id)
+        except TimeoutError:
+            raise AgentUnavailableError(
+                f"agent {recipient} is unavailable: its actor was lost during an idempotent call, and "
+                f"the one retry found no actor back within {timeout:g} s (Placement.retry_timeout)",
+                agent=str(recipient),
+            ) from lost
+        except AgentUnavailableError as again:
+            again.add_note(f"the call to {recipient} was retried once (its handler is idempotent)")
+            raise
+
+    async def _until_back(self, recipient: AgentId) -> None:
+        """Wait until Ray has recreated the recipient's actor: it refuses calls while restarting."""
+        handle, _ = self._host_for(recipient)
+        pause = 0.05
+        while True:
+            try:
+                await handle.ping.remote()
+                return
+            except ActorDiedError as gone:
+                raise AgentUnavailableError(
+                    f"agent {recipient} is unavailable: its actor was lost and Ray will not recreate it "
+                    "(Placement.max_restarts used up)",
+                    agent=str(recipient),
+                ) from gone
+            except RayError:
+                await asyncio.sleep(pause)  # Ray tells no event for "restarted"; ask again shortly
+                pause = min(pause * 2, 1.0)
+
+    def _idempotent_types(self, agent_type: str) -> frozenset[type[Any]]:
+        found = self._idempotent.get(agent_type)
+        if found is None:
+            spec = self._directory.types.get(agent_type)
+            cls = spec.expected_class if spec is not None else None
+            found = self._idempotent[agent_type] = idempotent_types(cls) if cls is not None else frozenset()
+        return found
+
     async def _cancel_remote(self, recipient: AgentId, message_id: str) -> None:
         handle, _ = self._host_for(recipient)
-        with contextlib.suppress(RayError):
-            await handle.cancel.remote(message_id)
+        # Bounded: the actor may be gone (a lost actor's calls fail only once Ray notices).
+        with contextlib.suppress(RayError, TimeoutError):
+            async with asyncio.timeout(_CANCEL_TIMEOUT_S):
+                await handle.cancel.remote(message_id)
 
     async def publish_message(
         self,

@@ -2,7 +2,8 @@
 
 The cluster lives in a loopback-only network namespace (see README.md here), so the tests that talk
 to it run inside that namespace too: one launcher process starts both nodes, runs the pytest module
-tests/distributed/cluster_tests/on_cluster_runtime.py against them and stops them by pid. Each test
+tests/distributed/cluster_tests/on_cluster_*.py against them (in file name order: the module that
+kills the worker node comes last) and stops them by pid. Each test
 here reports one of those inner tests, with its failure text.
 """
 
@@ -70,6 +71,14 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_cancelling_a_send_stops_the_remote_handler",
         "test_a_killed_actor_fails_the_call_in_flight_naming_the_agent",
         "test_a_recreated_actor_serves_agents_from_their_last_saved_state",
+        # on_cluster_idempotent.py
+        "test_a_killed_actor_fails_plain_calls_and_retries_idempotent_ones_once",
+        "test_an_idempotent_call_fails_clearly_when_its_actor_cannot_come_back",
+        # on_cluster_run_pool.py
+        "test_two_hundred_concurrent_runs_lose_nothing",
+        "test_backpressure_holds_runs_in_the_queue",
+        # on_cluster_worker_loss.py (kills the worker node: runs last)
+        "test_a_run_continues_on_the_head_node_when_its_node_is_killed",
     ],
 )
 def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> None:
