@@ -1,0 +1,149 @@
+"""RunPool runs per second on a real two-node local Ray cluster, with 1 and 2 worker actors.
+
+``python -m benchmarks.run_pool [--runs 300] [--repeats 3]`` starts the cluster in a loopback-only
+namespace (flowgen.testing.ray_cluster), and there times ``--runs`` runs of a two-agent round robin
+(a task and seven scripted replies, every step checkpointed in one SQLite file) through a RunPool
+with one worker actor, then two, and the same runs in the driver's own process with no Ray at all
+(the ceiling of one process). It prints one JSON object: medians over the repeats, with min and max.
+Wall-clock figures on a shared 2-core machine: compare ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from flowgen.agents import AssistantAgent
+from flowgen.conditions import MaxMessageTermination
+from flowgen.teams import RoundRobinGroupChat
+from flowgen.testing.models import ScriptedModels
+
+MESSAGES = 8
+IN_FLIGHT = 16
+
+
+def chat_team() -> RoundRobinGroupChat:
+    models = ScriptedModels(["one thought", "another thought", "a third thought"])
+    return RoundRobinGroupChat(
+        [AssistantAgent("a", model_client=models.client()), AssistantAgent("b", model_client=models.client())],
+        termination_condition=MaxMessageTermination(MESSAGES),
+    )
+
+
+def _connect() -> float:
+    import ray
+
+    launched = float(os.environ["FLOWGEN_RAY_LAUNCHED_AT"])
+    ray.init(address=os.environ["FLOWGEN_RAY_ADDRESS"], logging_level="warning", log_to_driver=False)
+    while len([n for n in ray.nodes() if n["Alive"]]) < 2:
+        time.sleep(0.2)  # the worker node joins on its own; nothing to wait on
+    return time.monotonic() - launched
+
+
+async def _pool_rate(workers: int, runs: int, store: Path, tag: str) -> float:
+    from flowgen.distributed import RunPool
+
+    async with RunPool(chat_team, store=str(store), workers=workers, max_in_flight=IN_FLIGHT) as pool:
+        await pool.map(["warm up"] * workers * 2)  # every worker has built its team and opened the store
+        began = time.perf_counter()
+        results = await pool.map([f"task {i}" for i in range(runs)], thread_ids=[f"{tag}-{i}" for i in range(runs)])
+        elapsed = time.perf_counter() - began
+    if any(len(r.messages) != MESSAGES for r in results):
+        raise AssertionError("a pool run did not produce every message")
+    return runs / elapsed
+
+
+async def _local_rate(runs: int, store_path: Path, tag: str) -> float:
+    """The same runs in this process (no Ray), IN_FLIGHT at a time, teams reused as a worker does."""
+    from flowgen.checkpoint import SqliteCheckpointer
+
+    store = SqliteCheckpointer(store_path)
+    idle = []
+    for _ in range(IN_FLIGHT):
+        team = chat_team()
+        team.checkpointer = store
+        idle.append(team)
+
+    async def one(i: int) -> None:
+        team = idle.pop()
+        result = await team.run(task=f"task {i}", thread_id=f"{tag}-{i}")
+        assert len(result.messages) == MESSAGES
+        idle.append(team)
+
+    gate = asyncio.Semaphore(IN_FLIGHT)
+    await asyncio.gather(*(one(-1 - i) for i in range(IN_FLIGHT)))  # warm, as the pool's warm-up run
+
+    async def gated(i: int) -> None:
+        async with gate:
+            await one(i)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(gated(i) for i in range(runs)))
+    elapsed = time.perf_counter() - began
+    await store.aclose()
+    return runs / elapsed
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(samples), 1), "min": round(min(samples), 1),
+            "max": round(max(samples), 1)}  # fmt: skip
+
+
+async def _measure(runs: int, repeats: int, workdir: Path) -> dict[str, Any]:
+    import ray
+
+    out: dict[str, Any] = {"cluster_ready_s": round(_connect(), 1), "runs": runs, "repeats": repeats,
+                           "messages_per_run": MESSAGES, "in_flight_per_worker": IN_FLIGHT}  # fmt: skip
+    rates: dict[str, list[float]] = {"one_process_no_ray": [], "pool_1_worker": [], "pool_2_workers": []}
+    for r in range(repeats):
+        store = workdir / f"runs-{r}.db"
+        rates["one_process_no_ray"].append(await _local_rate(runs, store, f"local{r}"))
+        rates["pool_1_worker"].append(await _pool_rate(1, runs, store, f"one{r}"))
+        rates["pool_2_workers"].append(await _pool_rate(2, runs, store, f"two{r}"))
+    out["runs_per_s"] = {name: _summary(samples) for name, samples in rates.items()}
+    one, two = (statistics.median(rates[k]) for k in ("pool_1_worker", "pool_2_workers"))
+    out["ratio_2_workers_over_1"] = round(two / one, 2)
+    out["ratio_1_worker_over_one_process"] = round(one / statistics.median(rates["one_process_no_ray"]), 2)
+    out["cpu_count"] = os.cpu_count()
+    out["load_average_1min"] = round(os.getloadavg()[0], 1)
+    ray.shutdown()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--inner", metavar="WORKDIR")
+    args = parser.parse_args()
+    if args.inner:
+        # Through the module's import name, so the workers unpickle chat_team by reference.
+        from benchmarks import run_pool
+
+        print(json.dumps(asyncio.run(run_pool._measure(args.runs, args.repeats, Path(args.inner)))))
+        return
+    from flowgen.testing.ray_cluster import run_on_local_cluster
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="flowgen-run-pool-bench-") as workdir:
+        done = run_on_local_cluster(
+            [sys.executable, "-m", "benchmarks.run_pool", "--runs", str(args.runs), "--repeats",
+             str(args.repeats), "--inner", workdir],
+            workdir=Path(workdir),
+            pythonpath=[str(root)],
+        )  # fmt: skip
+    if done.returncode != 0:
+        sys.exit(f"the cluster run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
+    print(done.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main()
