@@ -33,7 +33,10 @@ IN_FLIGHT = 16
 def chat_team() -> RoundRobinGroupChat:
     models = ScriptedModels(["one thought", "another thought", "a third thought"])
     return RoundRobinGroupChat(
-        [AssistantAgent("a", model_client=models.client()), AssistantAgent("b", model_client=models.client())],
+        [
+            AssistantAgent("a", model_client=models.client()),
+            AssistantAgent("b", model_client=models.client()),
+        ],
         termination_condition=MaxMessageTermination(MESSAGES),
     )
 
@@ -54,7 +57,9 @@ async def _pool_rate(workers: int, runs: int, store: Path, tag: str) -> float:
     async with RunPool(chat_team, store=str(store), workers=workers, max_in_flight=IN_FLIGHT) as pool:
         await pool.map(["warm up"] * workers * 2)  # every worker has built its team and opened the store
         began = time.perf_counter()
-        results = await pool.map([f"task {i}" for i in range(runs)], thread_ids=[f"{tag}-{i}" for i in range(runs)])
+        results = await pool.map(
+            [f"task {i}" for i in range(runs)], thread_ids=[f"{tag}-{i}" for i in range(runs)]
+        )
         elapsed = time.perf_counter() - began
     if any(len(r.messages) != MESSAGES for r in results):
         raise AssertionError("a pool run did not produce every message")

@@ -34,7 +34,7 @@ from flowgen.checkpoint.protocol import Checkpointer
 from flowgen.distributed.run_order import RunOrder, RunReport, RunResult
 from flowgen.distributed.run_worker import RunWorker, StoreSource, TeamSource, open_store
 from flowgen.distributed.wire import ExceptionTypes
-from flowgen.errors import ConfigurationError, RunLostError, ThreadBusyError
+from flowgen.errors import ConfigurationError, RunLostError
 from flowgen.messages import BaseChatMessage
 
 logger = logging.getLogger(__name__)
@@ -109,7 +109,9 @@ class RunPool:
         if not teams:
             raise ConfigurationError("RunPool needs a team: a factory, a component config, or some by name")
         self._teams: dict[str, TeamSource] = teams  # type: ignore[assignment]
-        self._store_source = os.path.abspath(store) if isinstance(store, str) and "://" not in store else store
+        self._store_source = (
+            os.path.abspath(store) if isinstance(store, str) and "://" not in store else store
+        )
         self._address = address
         self._count, self._per_node = workers, workers_per_node
         self._max_in_flight, self._max_queued, self._max_attempts = max_in_flight, max_queued, max_attempts
@@ -132,7 +134,7 @@ class RunPool:
         if self._dispatcher is not None:
             raise RuntimeError("the run pool is already started")
         if not ray.is_initialized():
-            ray.init(address=self._address, logging_level="warning")
+            ray.init(address=self._address, logging_level=logging.WARNING)
             self._owns_ray = True
         self._changed = asyncio.Condition()
         self._store = open_store(self._store_source)
@@ -152,9 +154,11 @@ class RunPool:
     def _placements(self) -> list[Any]:
         if self._count is not None:
             return ["SPREAD"] * self._count
-        nodes = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
+        nodes = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])  # type: ignore[no-untyped-call]
         # Pinned: a worker lost with its node is not recreated elsewhere; its runs move to the others.
-        return [NodeAffinitySchedulingStrategy(node, soft=False) for node in nodes for _ in range(self._per_node)]
+        return [
+            NodeAffinitySchedulingStrategy(node, soft=False) for node in nodes for _ in range(self._per_node)
+        ]
 
     async def __aenter__(self) -> RunPool:
         await self.start()
@@ -225,7 +229,9 @@ class RunPool:
         self._unreported.add(future)
         return future
 
-    async def run(self, task: Task = None, *, thread_id: str | None = None, team: str = DEFAULT_TEAM) -> RunResult:
+    async def run(
+        self, task: Task = None, *, thread_id: str | None = None, team: str = DEFAULT_TEAM
+    ) -> RunResult:
         """Run one task on the pool and return its result."""
         return await (await self.submit(task, thread_id=thread_id, team=team))
 
@@ -303,21 +309,28 @@ class RunPool:
         if failure is not None:
             if failure.type.endswith(".ThreadBusyError") and run.order.attempt > 1:
                 # A retried run found the lost attempt's lease still held (its process not yet gone).
-                self._spawn(self._retry(run, None, f"{report.worker}: {failure.message}"))
+                self._spawn(self._retry(run, None, f"{report.worker}: {failure.message}", delay=0.5))
                 return
             error = self._exceptions.rebuild(failure.model_dump(), f"run of thread {run.order.thread_id}")  # type: ignore[arg-type]
             run.future.set_exception(error)
             return
         run.future.set_result(
             RunResult(
-                thread_id=report.thread_id, messages=report.messages, stop_reason=report.stop_reason,
-                checkpoint_id=report.checkpoint_id, attempts=run.order.attempt, resumed=report.resumed,
-                workers=run.workers, nodes=run.nodes,
-            )  # fmt: skip
+                thread_id=report.thread_id,
+                messages=report.messages,
+                stop_reason=report.stop_reason,
+                checkpoint_id=report.checkpoint_id,
+                attempts=run.order.attempt,
+                resumed=report.resumed,
+                workers=run.workers,
+                nodes=run.nodes,
+            )
         )
 
     async def _lost(self, run: _Run, worker: _Worker, exc: RayActorError) -> None:
-        logger.warning("worker %s was lost while running thread %s: %s", worker.name, run.order.thread_id, exc)
+        logger.warning(
+            "worker %s was lost while running thread %s: %s", worker.name, run.order.thread_id, exc
+        )
         changed = self._running()
         async with changed:
             if worker.up and not worker.lost:
@@ -325,7 +338,7 @@ class RunPool:
                 worker.probing = asyncio.get_running_loop().create_task(self._probe(worker))
         await self._retry(run, worker, f"{worker.name}: {type(exc).__name__}")
 
-    async def _retry(self, run: _Run, worker: _Worker | None, cause: str) -> None:
+    async def _retry(self, run: _Run, worker: _Worker | None, cause: str, delay: float = 0.0) -> None:
         run.causes.append(cause)
         if run.order.attempt >= self._max_attempts:
             run.future.set_exception(
@@ -339,6 +352,8 @@ class RunPool:
             )
             return
         run.order = run.order.model_copy(update={"attempt": run.order.attempt + 1})
+        if delay:
+            await asyncio.sleep(delay * run.order.attempt)  # a back-off while the lost attempt's lease lapses
         changed = self._running()
         async with changed:
             self._queue.appendleft(run)  # a resumed run goes before runs not started yet

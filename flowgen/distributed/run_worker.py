@@ -48,7 +48,7 @@ def build_team(name: str, source: TeamSource) -> Team:
     else:
         from flowgen.core.component_config import load_component
 
-        team = load_component(source, Team)
+        team = load_component(source, Team)  # type: ignore[type-abstract]
     if not hasattr(team, "checkpointer"):
         raise ConfigurationError(
             f"team {name!r} of the run pool is a {type(team).__name__}, which cannot save its runs; "
@@ -128,7 +128,9 @@ class RunWorker:
             return idle.pop()
         source = self._sources.get(name)
         if source is None:
-            raise ConfigurationError(f"the run pool has no team named {name!r}; it has {sorted(self._sources)}")
+            raise ConfigurationError(
+                f"the run pool has no team named {name!r}; it has {sorted(self._sources)}"
+            )
         team = build_team(name, source)
         team.checkpointer = self._store  # type: ignore[attr-defined]
         return team
