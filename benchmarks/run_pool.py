@@ -4,7 +4,9 @@
 namespace (flowgen.testing.ray_cluster), and there times ``--runs`` runs of a two-agent round robin
 (a task and seven scripted replies, every step checkpointed in one SQLite file) through a RunPool
 with one worker actor, then two, and the same runs in the driver's own process with no Ray at all
-(the ceiling of one process). It prints one JSON object: medians over the repeats, with min and max.
+(the ceiling of one process), and two workers each saving in a store of its own in memory (no
+shared file's write lock: not recoverable, a diagnostic of what bounds the shared store). It prints
+one JSON object: medians over the repeats, with min and max, and the driver's CPU per run.
 Wall-clock figures on a shared 2-core machine: compare ratios, not absolutes.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import statistics
 import sys
@@ -41,26 +44,36 @@ def chat_team() -> RoundRobinGroupChat:
     )
 
 
+def memory_store() -> Any:
+    """Each worker's own in-memory store: no recovery, but no shared file's write lock either."""
+    from flowgen.checkpoint import MemoryCheckpointer
+
+    return MemoryCheckpointer()
+
+
 def _connect() -> float:
     import ray
 
     launched = float(os.environ["FLOWGEN_RAY_LAUNCHED_AT"])
-    ray.init(address=os.environ["FLOWGEN_RAY_ADDRESS"], logging_level="warning", log_to_driver=False)
-    while len([n for n in ray.nodes() if n["Alive"]]) < 2:
+    ray.init(address=os.environ["FLOWGEN_RAY_ADDRESS"], logging_level=logging.WARNING, log_to_driver=False)
+    while len([n for n in ray.nodes() if n["Alive"]]) < 2:  # type: ignore[no-untyped-call]
         time.sleep(0.2)  # the worker node joins on its own; nothing to wait on
     return time.monotonic() - launched
 
 
-async def _pool_rate(workers: int, runs: int, store: Path, tag: str) -> float:
+async def _pool_rate(workers: int, runs: int, store: Any, tag: str, cpu: list[float]) -> float:
+    """Runs per second through a pool of ``workers``; appends the driver's CPU ms per run to ``cpu``."""
     from flowgen.distributed import RunPool
 
-    async with RunPool(chat_team, store=str(store), workers=workers, max_in_flight=IN_FLIGHT) as pool:
+    source = store if callable(store) else str(store)
+    async with RunPool(chat_team, store=source, workers=workers, max_in_flight=IN_FLIGHT) as pool:
         await pool.map(["warm up"] * workers * 2)  # every worker has built its team and opened the store
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         results = await pool.map(
             [f"task {i}" for i in range(runs)], thread_ids=[f"{tag}-{i}" for i in range(runs)]
         )
         elapsed = time.perf_counter() - began
+        cpu.append((time.process_time() - cpu_began) / runs * 1e3)
     if any(len(r.messages) != MESSAGES for r in results):
         raise AssertionError("a pool run did not produce every message")
     return runs / elapsed
@@ -107,13 +120,19 @@ async def _measure(runs: int, repeats: int, workdir: Path) -> dict[str, Any]:
 
     out: dict[str, Any] = {"cluster_ready_s": round(_connect(), 1), "runs": runs, "repeats": repeats,
                            "messages_per_run": MESSAGES, "in_flight_per_worker": IN_FLIGHT}  # fmt: skip
-    rates: dict[str, list[float]] = {"one_process_no_ray": [], "pool_1_worker": [], "pool_2_workers": []}
+    names = ["one_process_no_ray", "pool_1_worker", "pool_2_workers", "pool_2_workers_memory_store"]
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names[1:]}
     for r in range(repeats):
         store = workdir / f"runs-{r}.db"
         rates["one_process_no_ray"].append(await _local_rate(runs, store, f"local{r}"))
-        rates["pool_1_worker"].append(await _pool_rate(1, runs, store, f"one{r}"))
-        rates["pool_2_workers"].append(await _pool_rate(2, runs, store, f"two{r}"))
+        rates["pool_1_worker"].append(await _pool_rate(1, runs, store, f"one{r}", cpu["pool_1_worker"]))
+        rates["pool_2_workers"].append(await _pool_rate(2, runs, store, f"two{r}", cpu["pool_2_workers"]))
+        rates["pool_2_workers_memory_store"].append(
+            await _pool_rate(2, runs, memory_store, f"mem{r}", cpu["pool_2_workers_memory_store"])
+        )
     out["runs_per_s"] = {name: _summary(samples) for name, samples in rates.items()}
+    out["driver_cpu_ms_per_run"] = {name: round(statistics.median(v), 2) for name, v in cpu.items()}
     one, two = (statistics.median(rates[k]) for k in ("pool_1_worker", "pool_2_workers"))
     out["ratio_2_workers_over_1"] = round(two / one, 2)
     out["ratio_1_worker_over_one_process"] = round(one / statistics.median(rates["one_process_no_ray"]), 2)
