@@ -122,6 +122,7 @@ class RunPool:
         self._changed: asyncio.Condition | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unreported: set[asyncio.Future[RunResult]] = set()
+        self._live: set[asyncio.Future[RunResult]] = set()  # every run not finished yet
         self._store: Checkpointer | None = None
         self._exceptions = ExceptionTypes()
         self._owns_ray = False
@@ -176,8 +177,8 @@ class RunPool:
         if self._dispatcher is not None:
             await asyncio.gather(self._dispatcher, return_exceptions=True)
             self._dispatcher = None
-        for run in self._queue:
-            run.future.cancel()
+        for future in list(self._live):  # queued, running, or waiting for a retry
+            future.cancel()
         self._queue.clear()
         for worker in self._workers:
             with contextlib.suppress(RayError):
@@ -227,6 +228,8 @@ class RunPool:
             self._queue.append(_Run(order, future))
             changed.notify_all()
         self._unreported.add(future)
+        self._live.add(future)
+        future.add_done_callback(self._live.discard)
         return future
 
     async def run(
@@ -284,6 +287,13 @@ class RunPool:
     async def _attempt(self, run: _Run, worker: _Worker) -> None:
         run.workers.append(worker.name)
         run.nodes.append(worker.node)
+        try:
+            await self._try_on(run, worker)
+        except Exception as exc:  # a defect here must fail the run, never leave its caller waiting
+            if not run.future.done():
+                run.future.set_exception(exc)
+
+    async def _try_on(self, run: _Run, worker: _Worker) -> None:
         try:
             text = await worker.handle.run.remote(run.order.model_dump_json())
         except RayActorError as exc:

@@ -6,16 +6,19 @@ The pool's worker actors (one per node) save every run in one SQLite file on a p
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from pool_teams import MESSAGES, chat_team
+import ray
+from pool_teams import MESSAGES, chat_team, stalling_team
 
 from flowgen.checkpoint import SqliteCheckpointer
 from flowgen.distributed import RunPool
+from flowgen.errors import RunLostError
 
 _HANG_GUARD_S = 120.0  # a hang fails the test instead of stalling the suite; it is not a speed check
 
@@ -84,3 +87,28 @@ async def test_backpressure_holds_runs_in_the_queue(store_path: Path) -> None:
             results = [await f for f in futures]
     assert [len(r.messages) for r in results] == [MESSAGES] * 12
     assert all(r.workers == results[0].workers for r in results)
+
+
+async def test_a_run_with_no_worker_left_fails_clearly_and_its_thread_continues_later(
+    store_path: Path,
+) -> None:
+    stalls = functools.partial(stalling_team, "*", 5)
+    store = SqliteCheckpointer(store_path)
+    async with RunPool(stalls, store=str(store_path), address="auto", workers=1, max_restarts=0) as doomed:
+        async with asyncio.timeout(_HANG_GUARD_S):
+            future = await doomed.submit("task for orphan", thread_id="orphan")
+            while len([c async for c in store.history("orphan")]) < 4:
+                await asyncio.sleep(0.05)  # steps are committed by another process
+            ray.kill(ray.get_actor(doomed.workers[0]), no_restart=True)
+            with pytest.raises(RunLostError, match="no worker of the run pool is left") as lost:
+                await future
+    assert lost.value.thread_id == "orphan"
+    # The committed steps are in the store: a new pool continues the thread (no task) to its end.
+    async with RunPool(chat_team, store=str(store_path), address="auto", workers=1) as fresh:
+        async with asyncio.timeout(_HANG_GUARD_S):
+            rest = await fresh.run(thread_id="orphan")
+    snapshot = await store.get("orphan")
+    await store.aclose()
+    assert snapshot is not None and snapshot.messages[-len(rest.messages) :] == rest.messages
+    reference = await chat_team().run(task="task for orphan")
+    assert transcript(snapshot.messages) == transcript([m.dump() for m in reference.messages])

@@ -31,7 +31,8 @@ def chat_team() -> RoundRobinGroupChat:
 
 
 def stalling_team(stall_node: str, after: int) -> RoundRobinGroupChat:
-    """``chat_team`` whose model never answers on node ``stall_node`` once the prompt has ``after`` messages.
+    """``chat_team`` whose model never answers on node ``stall_node`` (``"*"``: anywhere) once the
+    prompt has ``after`` messages.
 
     A run on that node commits its first steps and then waits forever, until its node is killed; the
     same run continued anywhere else gives ``chat_team``'s transcript.
@@ -39,7 +40,7 @@ def stalling_team(stall_node: str, after: int) -> RoundRobinGroupChat:
     models = ScriptedModels(REPLIES)
 
     async def reply(messages: Sequence[LLMMessage], info: CallInfo) -> str:
-        if len(messages) >= after and ray.get_runtime_context().get_node_id() == stall_node:
+        if len(messages) >= after and stall_node in ("*", ray.get_runtime_context().get_node_id()):
             await asyncio.Event().wait()
         return models.reply_for(messages)
 
