@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -112,3 +114,29 @@ async def test_a_run_with_no_worker_left_fails_clearly_and_its_thread_continues_
     assert snapshot is not None and snapshot.messages[-len(rest.messages) :] == rest.messages
     reference = await chat_team().run(task="task for orphan")
     assert transcript(snapshot.messages) == transcript([m.dump() for m in reference.messages])
+
+
+async def test_a_killed_worker_process_is_recreated_and_its_run_moves_on(
+    store_path: Path, cluster: dict[str, str]
+) -> None:
+    stalls = functools.partial(stalling_team, cluster["worker"], 5)
+    store = SqliteCheckpointer(store_path)
+    async with RunPool(stalls, store=str(store_path), address="auto") as pool:  # a worker per node
+        places = {name: await ray.get_actor(name).ping.remote() for name in pool.workers}
+        victim = next(name for name, place in places.items() if place["node"] == cluster["worker"])
+        async with asyncio.timeout(_HANG_GUARD_S):
+            futures = [await pool.submit(f"task for {t}", thread_id=t) for t in ("kp-a", "kp-b")]
+            while min([len([c async for c in store.history(t)]) for t in ("kp-a", "kp-b")]) < 4:
+                await asyncio.sleep(0.05)  # steps are committed by other processes
+            os.kill(places[victim]["pid"], signal.SIGKILL)
+            results = await asyncio.gather(*futures)
+            # Ray recreates the worker on its node; the pool's probe puts it back in rotation.
+            while victim not in pool.workers:
+                await asyncio.sleep(0.05)  # the probe runs in the pool's own task
+        again = await ray.get_actor(victim).ping.remote()
+    await store.aclose()
+    moved = [r for r in results if r.resumed]
+    assert len(moved) == 1 and moved[0].workers[0] == victim and moved[0].attempts == 2
+    assert moved[0].nodes == [cluster["worker"], cluster["driver"]]
+    assert (again["node"], again["pid"] != places[victim]["pid"]) == (cluster["worker"], True)
+    assert [len(r.messages) for r in results] == [MESSAGES, MESSAGES]
