@@ -1,8 +1,8 @@
 """RunWorker: the body of one Ray actor that runs team runs for a RunPool, checkpointed in a shared store.
 
-A worker runs several orders at once (the pool bounds how many). Each run builds its team from the
-pool's factory or component config (or takes an idle one it built before: a durable run resets or
-restores the team from the thread when it opens it) and saves every step in the shared store. An
+A worker runs several orders at once (the pool bounds how many). Each run builds a fresh team from
+the pool's factory or component config (as a server does: a team's model clients may keep state of
+their own between runs, a replay client its position) and saves every step in the shared store. An
 order marked as a retry first asks the store what the lost attempt committed: nothing (run the task
 again), an unfinished run (continue the thread from its last checkpoint), or a finished one (report
 it from the store without running anything).
@@ -64,7 +64,6 @@ class RunWorker:
         self._sources = dict(teams)
         self._store = open_store(store)
         self._name = name
-        self._idle: dict[str, list[Team]] = {}
         self._node = ray.get_runtime_context().get_node_id()
 
     async def ping(self) -> dict[str, Any]:
@@ -92,7 +91,6 @@ class RunWorker:
         team = self._team(order.team)
         task = _task(order.task, getattr(team, "_message_factory", None) or MessageFactory())
         result = await team.run(task=task, thread_id=order.thread_id)  # type: ignore[call-arg]
-        self._idle[order.team].append(team)  # only a team whose run ended normally is reused
         return RunReport(
             thread_id=order.thread_id,
             messages=[m.dump() for m in result.messages],
@@ -107,7 +105,6 @@ class RunWorker:
         if snapshot.checkpoint.stop_reason is None:
             team = self._team(order.team)
             await team.run(thread_id=order.thread_id)  # type: ignore[call-arg]
-            self._idle[order.team].append(team)
             snapshot = await self._store.get(order.thread_id)
             assert snapshot is not None
         before = 0
@@ -123,9 +120,6 @@ class RunWorker:
         )
 
     def _team(self, name: str) -> Team:
-        idle = self._idle.setdefault(name, [])
-        if idle:
-            return idle.pop()
         source = self._sources.get(name)
         if source is None:
             raise ConfigurationError(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import ray
-from pool_teams import MESSAGES, chat_team, stalling_team
+from pool_teams import MESSAGES, chat_team, replay_team, stalling_team
 
 from flowgen.checkpoint import SqliteCheckpointer
 from flowgen.distributed import RunPool
@@ -78,7 +78,9 @@ async def test_two_hundred_concurrent_runs_lose_nothing(pool: RunPool, store_pat
 
 
 async def test_backpressure_holds_runs_in_the_queue(store_path: Path) -> None:
-    async with RunPool(chat_team, store=str(store_path), address="auto", workers=1, max_in_flight=2,
+    # The team as a component config (JSON): each run builds a fresh team from it.
+    config = replay_team().dump_component().model_dump()
+    async with RunPool(config, store=str(store_path), address="auto", workers=1, max_in_flight=2,
                        max_queued=3) as small:  # fmt: skip
         async with asyncio.timeout(_HANG_GUARD_S):
             futures = []
@@ -87,7 +89,8 @@ async def test_backpressure_holds_runs_in_the_queue(store_path: Path) -> None:
                 load = small.load()
                 assert load["queued"] <= 3 and max(load["in_flight"].values()) <= 2, load
             results = [await f for f in futures]
-    assert [len(r.messages) for r in results] == [MESSAGES] * 12
+    assert [len(r.messages) for r in results] == [5] * 12
+    assert {tuple(m["content"] for m in r.messages[1:]) for r in results} == {("x", "p", "y", "q")}
     assert all(r.workers == results[0].workers for r in results)
 
 

@@ -9,7 +9,7 @@ import ray
 
 from flowgen.agents import AssistantAgent
 from flowgen.conditions import MaxMessageTermination
-from flowgen.models import FunctionChatCompletionClient, LLMMessage
+from flowgen.models import FunctionChatCompletionClient, LLMMessage, ReplayChatCompletionClient
 from flowgen.models.function import CallInfo
 from flowgen.teams import RoundRobinGroupChat
 from flowgen.testing.models import ScriptedModels
@@ -27,6 +27,17 @@ def chat_team() -> RoundRobinGroupChat:
             AssistantAgent("critic", model_client=models.client()),
         ],
         termination_condition=MaxMessageTermination(MESSAGES),
+    )
+
+
+def replay_team() -> RoundRobinGroupChat:
+    """Two agents replaying fixed replies: a team that dumps to a component config (JSON)."""
+    return RoundRobinGroupChat(
+        [
+            AssistantAgent("writer", model_client=ReplayChatCompletionClient(["x", "y", "z"])),
+            AssistantAgent("critic", model_client=ReplayChatCompletionClient(["p", "q", "r"])),
+        ],
+        termination_condition=MaxMessageTermination(5),
     )
 
 
