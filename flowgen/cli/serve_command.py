@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +54,17 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="serve without keys (allowed only on 127.0.0.1)",
     )  # fmt: skip
     parser.add_argument("--model", metavar="SPEC", help="model spec for the teams, as for `flowgen run`")
+    parser.add_argument(
+        "--workers", choices=["local", "ray"], default="local",
+        help="run in this process (local), or spread the runs over a Ray cluster's workers through a "
+        "RunPool (ray; needs the ray extra, and the files and store readable on every node)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ray-address",
+        default="auto",
+        metavar="ADDRESS",
+        help="the Ray cluster for --workers ray (default auto)",
+    )
     add_component_options(parser)
     parser.set_defaults(handler=serve)
 
@@ -63,8 +75,28 @@ def serve(args: argparse.Namespace, console: RichConsole) -> int:
     given = {k: getattr(args, k) for k in ("host", "port", "store", "api_keys", "insecure_no_auth")}
     settings = ServerSettings(**{k: v for k, v in given.items() if v is not None})
     teams = served_teams(args.files, args.model, component_options(args))
-    asyncio.run(_serve(teams, settings, console))
+    pool_teams: dict[str, Callable[[], Team]] | None = None
+    if args.workers == "ray":
+        # The workers build each team themselves, from the file, as this process did.
+        pool_teams = {
+            name: functools.partial(served_team, _absolute(text), args.model, component_options(args))
+            for name, text in zip(teams, args.files, strict=True)
+        }
+    asyncio.run(_serve(teams, settings, console, pool_teams, args.ray_address))
     return 0
+
+
+def _absolute(text: str) -> str:
+    """``FILE[:NAME]`` with FILE made absolute: the workers do not share this process's directory."""
+    path, name = split_target(text)
+    return str(path.resolve()) + (f":{name}" if name else "")
+
+
+def served_team(text: str, model: str | None, options: dict[str, Any]) -> Team:
+    """The team file ``text`` builds (a RunPool worker's factory for ``--workers ray``)."""
+    target = load_target(text, **options)
+    client = pick_model(model).client if model is not None and not is_component_file(target.path) else None
+    return build_team(target, client)
 
 
 def served_teams(
@@ -95,15 +127,35 @@ def _factory(target: Target, client: ChatCompletionClient | None) -> Callable[[]
     return lambda: build_team(target, client)
 
 
-async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: RichConsole) -> None:
+async def _serve(
+    teams: dict[str, Callable[[], Team]],
+    settings: Any,
+    console: RichConsole,
+    pool_teams: dict[str, Callable[[], Team]] | None = None,
+    ray_address: str = "auto",
+) -> None:
+    from flowgen.checkpoint.sqlite import SqliteCheckpointer
+
+    path = settings.store.removeprefix("sqlite:///")
+    if pool_teams is None:
+        await _serve_app(teams, settings, console, SqliteCheckpointer(path), None)
+        return
+    from flowgen.distributed import RunPool
+
+    async with RunPool(pool_teams, store=path, address=ray_address) as pool:
+        console.print(f"Runs go to {len(pool.workers)} workers on the Ray cluster at {ray_address}.")
+        await _serve_app(teams, settings, console, SqliteCheckpointer(path), pool)
+
+
+async def _serve_app(
+    teams: dict[str, Callable[[], Team]], settings: Any, console: RichConsole, store: Any, pool: Any
+) -> None:
     import uvicorn
 
-    from flowgen.checkpoint.sqlite import SqliteCheckpointer
     from flowgen.server.app import create_app
 
-    store = SqliteCheckpointer(settings.store.removeprefix("sqlite:///"))
     try:
-        app = create_app(teams, settings, store)
+        app = create_app(teams, settings, store, pool=pool)
         config = uvicorn.Config(
             app, host=settings.host, port=settings.port, log_level=settings.log_level,
             timeout_graceful_shutdown=GRACE_SECONDS,

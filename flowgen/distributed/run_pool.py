@@ -123,6 +123,7 @@ class RunPool:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unreported: set[asyncio.Future[RunResult]] = set()
         self._live: set[asyncio.Future[RunResult]] = set()  # every run not finished yet
+        self._finished = 0
         self._store: Checkpointer | None = None
         self._exceptions = ExceptionTypes()
         self._owns_ray = False
@@ -197,8 +198,12 @@ class RunPool:
         return [w.name for w in self._workers if w.up and not w.lost]
 
     def load(self) -> dict[str, Any]:
-        """Runs waiting in the queue, and runs in flight per worker."""
-        return {"queued": len(self._queue), "in_flight": {w.name: w.in_flight for w in self._workers}}
+        """Runs waiting in the queue, runs in flight per worker, and runs finished so far."""
+        return {
+            "queued": len(self._queue),
+            "in_flight": {w.name: w.in_flight for w in self._workers},
+            "finished": self._finished,
+        }
 
     def add_exception_type(self, cls: type[BaseException]) -> None:
         """Let exceptions of ``cls`` raised by a run come back as themselves (not RemoteAgentError)."""
@@ -324,6 +329,7 @@ class RunPool:
             error = self._exceptions.rebuild(failure.model_dump(), f"run of thread {run.order.thread_id}")  # type: ignore[arg-type]
             run.future.set_exception(error)
             return
+        self._finished += 1
         run.future.set_result(
             RunResult(
                 thread_id=report.thread_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -28,9 +29,16 @@ log = logging.getLogger("flowgen.server")
 
 
 def create_app(
-    teams: Mapping[str, Callable[[], Team]], settings: ServerSettings, store: Checkpointer
+    teams: Mapping[str, Callable[[], Team]],
+    settings: ServerSettings,
+    store: Checkpointer,
+    *,
+    pool: Any = None,
 ) -> Starlette:
     """An ASGI app serving ``teams`` (name -> factory); threads are saved in ``store``.
+
+    With ``pool`` (a started ``flowgen.distributed.RunPool`` serving the same teams by name, saving in
+    the same store) runs go to its workers on a Ray cluster.
 
     The caller owns ``store`` (closing it after the app stops). The app refuses to build without API
     keys unless ``settings.insecure_no_auth`` is set and the host is 127.0.0.1.
@@ -38,7 +46,7 @@ def create_app(
     access = Access(settings)
     directory = ThreadDirectory(_directory_path(settings.store))
     agents = Agents(teams, store)
-    ctx = Context(settings, access, store, directory, agents, Runs(agents))
+    ctx = Context(settings, access, store, directory, agents, Runs(agents, pool))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowgen.base import TaskResult
 from flowgen.errors import RequestError, ThreadBusyError
-from flowgen.messages import BaseAgentEvent, BaseChatMessage
+from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
 from flowgen.server.agents import Agents
 
 
@@ -30,9 +30,12 @@ class RunRequest(BaseModel):
 class Runs:
     """Which threads are running, and running one."""
 
-    def __init__(self, agents: Agents) -> None:
+    def __init__(self, agents: Agents, pool: Any = None) -> None:
         self._agents = agents
         self._busy: set[str] = set()
+        # A started flowgen.distributed.RunPool serving the same teams by name (`--workers ray`):
+        # runs then go to its workers on a Ray cluster instead of running in this process.
+        self._pool = pool
 
     def is_busy(self, thread_id: str) -> bool:
         return thread_id in self._busy
@@ -47,7 +50,14 @@ class Runs:
         self._busy.discard(thread_id)
 
     async def stream(self, thread_id: str, request: RunRequest) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """The run's items as (kind, JSON) pairs: ``message`` / ``event`` as they happen, then ``end``."""
+        """The run's items as (kind, JSON) pairs: ``message`` / ``event`` as they happen, then ``end``.
+
+        On a run pool they all come when the run has finished on its worker.
+        """
+        if self._pool is not None:
+            async for pooled in self._stream_on_pool(thread_id, request):
+                yield pooled
+            return
         team = self._agents.build(request.agent)
         try:
             async with aclosing(team.run_stream(task=request.input, thread_id=thread_id)) as items:
@@ -64,6 +74,34 @@ class Runs:
                         yield "event", item.dump()
         except ThreadBusyError:
             raise _busy(thread_id) from None
+
+    async def _stream_on_pool(
+        self, thread_id: str, request: RunRequest
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        self._agents.require(request.agent)
+        try:
+            result = await self._pool.run(request.input, thread_id=thread_id, team=request.agent)
+        except ThreadBusyError:
+            raise _busy(thread_id) from None
+        factory = MessageFactory()
+        for data in result.messages:
+            yield _kind(factory, data), data
+        yield (
+            "end",
+            {
+                "thread_id": thread_id,
+                "stop_reason": result.stop_reason,
+                "checkpoint_id": result.checkpoint_id,
+            },
+        )
+
+
+def _kind(factory: MessageFactory, data: dict[str, Any]) -> str:
+    """``event`` for a dumped agent event, ``message`` for a chat message (or a type unknown here)."""
+    try:
+        return "event" if isinstance(factory.create(data), BaseAgentEvent) else "message"
+    except ValueError:
+        return "message"
 
 
 def _busy(thread_id: str) -> RequestError:

@@ -79,6 +79,8 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_backpressure_holds_runs_in_the_queue",
         "test_a_run_with_no_worker_left_fails_clearly_and_its_thread_continues_later",
         "test_a_killed_worker_process_is_recreated_and_its_run_moves_on",
+        # on_cluster_serve.py
+        "test_served_runs_go_to_the_pools_workers",
         # on_cluster_worker_loss.py (kills the worker node: runs last)
         "test_a_run_continues_on_the_head_node_when_its_node_is_killed",
     ],

@@ -122,3 +122,24 @@ def test_idempotent_marks_only_callables() -> None:
 def test_a_retry_timeout_must_be_positive() -> None:
     with pytest.raises(ConfigurationError, match="retry_timeout"):
         Placement(retry_timeout=0)
+
+
+def test_serve_takes_workers_ray_and_an_address() -> None:
+    from flowgen.cli.app import parser
+
+    args = parser().parse_args(
+        ["serve", "graphs/write_review.py", "--workers", "ray", "--ray-address", "x:1"]
+    )
+    assert (args.workers, args.ray_address) == ("ray", "x:1")
+    assert parser().parse_args(["serve", "graphs/write_review.py"]).workers == "local"
+    with pytest.raises(SystemExit):
+        parser().parse_args(["serve", "graphs/write_review.py", "--workers", "dask"])
+
+
+def test_a_served_team_file_is_built_by_path_on_a_worker() -> None:
+    from flowgen.cli.serve_command import _absolute, served_team
+
+    root = Path(__file__).resolve().parents[2]
+    assert _absolute("graphs/write_review.py:build").endswith("/graphs/write_review.py:build")
+    team = served_team(str(root / "graphs" / "write_review.py"), None, {})
+    assert team.checkpointer is None and hasattr(team, "checkpointer")
