@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ray
-from ray.exceptions import ActorDiedError, RayActorError, RayError
+from ray.exceptions import ActorDiedError, RayActorError, RayError, RayTaskError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from flowgen.checkpoint.protocol import Checkpointer
@@ -124,6 +124,7 @@ class RunPool:
         self._unreported: set[asyncio.Future[RunResult]] = set()
         self._live: set[asyncio.Future[RunResult]] = set()  # every run not finished yet
         self._finished = 0
+        self._closing = False
         self._store: Checkpointer | None = None
         self._exceptions = ExceptionTypes()
         self._owns_ray = False
@@ -140,6 +141,14 @@ class RunPool:
             self._owns_ray = True
         self._changed = asyncio.Condition()
         self._store = open_store(self._store_source)
+        try:
+            await self._make_workers()
+        except BaseException:
+            await self.close()  # the workers made so far end with the failed start
+            raise
+        self._dispatcher = asyncio.create_task(self._dispatch())
+
+    async def _make_workers(self) -> None:
         actor = ray.remote(RunWorker)
         for index, strategy in enumerate(self._placements()):
             name = f"flowgen.pool.{self.name}.{index}"
@@ -151,7 +160,6 @@ class RunPool:
         answers = await asyncio.gather(*(w.handle.ping.remote() for w in self._workers))
         for worker, answer in zip(self._workers, answers, strict=True):
             worker.node = answer["node"]
-        self._dispatcher = asyncio.create_task(self._dispatch())
 
     def _placements(self) -> list[Any]:
         if self._count is not None:
@@ -171,13 +179,15 @@ class RunPool:
 
     async def close(self) -> None:
         """Stop: queued and running runs are cancelled; the pool's worker actors are ended."""
-        for task in [self._dispatcher, *self._tasks, *(w.probing for w in self._workers)]:
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._dispatcher is not None:
-            await asyncio.gather(self._dispatcher, return_exceptions=True)
-            self._dispatcher = None
+        self._closing = True
+        if self._changed is not None:
+            async with self._changed:
+                self._changed.notify_all()  # a submit waiting for room in the queue gives up
+        tasks = [t for t in (self._dispatcher, *self._tasks, *(w.probing for w in self._workers)) if t]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._dispatcher = None
         for future in list(self._live):  # queued, running, or waiting for a retry
             future.cancel()
         self._queue.clear()
@@ -229,7 +239,9 @@ class RunPool:
         future: asyncio.Future[RunResult] = asyncio.get_running_loop().create_future()
         async with changed:
             if self._max_queued is not None:
-                await changed.wait_for(lambda: len(self._queue) < (self._max_queued or 0))
+                await changed.wait_for(lambda: self._closing or len(self._queue) < (self._max_queued or 0))
+            if self._closing:
+                raise RuntimeError("the run pool closed while this run waited for room in its queue")
             self._queue.append(_Run(order, future))
             changed.notify_all()
         self._unreported.add(future)
@@ -303,6 +315,14 @@ class RunPool:
             text = await worker.handle.run.remote(run.order.model_dump_json())
         except RayActorError as exc:
             await self._lost(run, worker, exc)
+            return
+        except RayTaskError as exc:  # the worker's own code failed outside the run: not retried
+            if not run.future.done():
+                run.future.set_exception(
+                    RuntimeError(
+                        f"worker {worker.name} failed the run of thread {run.order.thread_id!r}: {exc}"
+                    )
+                )
             return
         except RayError as exc:  # the order or its answer was lost on the way; not a run failure
             await self._retry(run, worker, f"{worker.name}: {type(exc).__name__}: {exc}")
