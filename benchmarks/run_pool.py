@@ -6,7 +6,8 @@ namespace (flowgen.testing.ray_cluster), and there times ``--runs`` runs of a tw
 with one worker actor, then two, and the same runs in the driver's own process with no Ray at all
 (the ceiling of one process), and two workers each saving in a store of its own in memory (no
 shared file's write lock: not recoverable, a diagnostic of what bounds the shared store). It prints
-one JSON object: medians over the repeats, with min and max, and the driver's CPU per run.
+one JSON object: medians over the repeats, with min and max, and the driver's CPU per run. With
+``--postgres``, the pools also save in a throwaway Postgres server (fsync on) started in the namespace.
 Wall-clock figures on a shared 2-core machine: compare ratios, not absolutes.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -28,6 +30,7 @@ from flowgen.agents import AssistantAgent
 from flowgen.conditions import MaxMessageTermination
 from flowgen.teams import RoundRobinGroupChat
 from flowgen.testing.models import ScriptedModels
+from flowgen.testing.postgres_server import PostgresServer
 
 MESSAGES = 8
 IN_FLIGHT = 16
@@ -65,7 +68,7 @@ async def _pool_rate(workers: int, runs: int, store: Any, tag: str, cpu: list[fl
     """Runs per second through a pool of ``workers``; appends the driver's CPU ms per run to ``cpu``."""
     from flowgen.distributed import RunPool
 
-    source = store if callable(store) else str(store)
+    source = store if callable(store) or isinstance(store, str) else str(store)
     async with RunPool(chat_team, store=source, workers=workers, max_in_flight=IN_FLIGHT) as pool:
         await pool.map(["warm up"] * workers * 2)  # every worker has built its team and opened the store
         began, cpu_began = time.perf_counter(), time.process_time()
@@ -115,22 +118,32 @@ def _summary(samples: list[float]) -> dict[str, float]:
             "max": round(max(samples), 1)}  # fmt: skip
 
 
-async def _measure(runs: int, repeats: int, workdir: Path) -> dict[str, Any]:
+async def _measure(runs: int, repeats: int, workdir: Path, postgres: bool) -> dict[str, Any]:
     import ray
 
     out: dict[str, Any] = {"cluster_ready_s": round(_connect(), 1), "runs": runs, "repeats": repeats,
                            "messages_per_run": MESSAGES, "in_flight_per_worker": IN_FLIGHT}  # fmt: skip
     names = ["one_process_no_ray", "pool_1_worker", "pool_2_workers", "pool_2_workers_memory_store"]
+    if postgres:
+        names += ["pool_1_worker_postgres", "pool_2_workers_postgres"]
     rates: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[float]] = {name: [] for name in names[1:]}
-    for r in range(repeats):
-        store = workdir / f"runs-{r}.db"
-        rates["one_process_no_ray"].append(await _local_rate(runs, store, f"local{r}"))
-        rates["pool_1_worker"].append(await _pool_rate(1, runs, store, f"one{r}", cpu["pool_1_worker"]))
-        rates["pool_2_workers"].append(await _pool_rate(2, runs, store, f"two{r}", cpu["pool_2_workers"]))
-        rates["pool_2_workers_memory_store"].append(
-            await _pool_rate(2, runs, memory_store, f"mem{r}", cpu["pool_2_workers_memory_store"])
-        )
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(PostgresServer(fsync=True)).url if postgres else ""
+        for r in range(repeats):
+            store = workdir / f"runs-{r}.db"
+            rates["one_process_no_ray"].append(await _local_rate(runs, store, f"local{r}"))
+            for name, workers, source in [
+                ("pool_1_worker", 1, store),
+                ("pool_2_workers", 2, store),
+                ("pool_2_workers_memory_store", 2, memory_store),
+                *(
+                    [("pool_1_worker_postgres", 1, url), ("pool_2_workers_postgres", 2, url)]
+                    if postgres
+                    else []
+                ),
+            ]:
+                rates[name].append(await _pool_rate(workers, runs, source, f"{name}-{r}", cpu[name]))
     out["runs_per_s"] = {name: _summary(samples) for name, samples in rates.items()}
     out["driver_cpu_ms_per_run"] = {name: round(statistics.median(v), 2) for name, v in cpu.items()}
     one, two = (statistics.median(rates[k]) for k in ("pool_1_worker", "pool_2_workers"))
@@ -146,13 +159,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true", help="also with a Postgres store (fsync on)")
     parser.add_argument("--inner", metavar="WORKDIR")
     args = parser.parse_args()
     if args.inner:
         # Through the module's import name, so the workers unpickle chat_team by reference.
         from benchmarks import run_pool
 
-        print(json.dumps(asyncio.run(run_pool._measure(args.runs, args.repeats, Path(args.inner)))))
+        print(
+            json.dumps(
+                asyncio.run(run_pool._measure(args.runs, args.repeats, Path(args.inner), args.postgres))
+            )
+        )
         return
     from flowgen.testing.ray_cluster import run_on_local_cluster
 
@@ -160,7 +178,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="flowgen-run-pool-bench-") as workdir:
         done = run_on_local_cluster(
             [sys.executable, "-m", "benchmarks.run_pool", "--runs", str(args.runs), "--repeats",
-             str(args.repeats), "--inner", workdir],
+             str(args.repeats), *(["--postgres"] if args.postgres else []), "--inner", workdir],
             workdir=Path(workdir),
             pythonpath=[str(root)],
         )  # fmt: skip

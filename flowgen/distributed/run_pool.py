@@ -70,7 +70,9 @@ class RunPool:
         team: the team every run uses (a factory, or a component config), or several by name
             (``submit(..., team=name)``).
         store: the shared checkpoint store: a SQLite path (one machine; made absolute here), a
-            ``postgresql://`` URL, or a function making a Checkpointer (called in each worker).
+            ``postgresql://`` URL (each worker's connection pool holds ``max_in_flight + 2``: a
+            running thread keeps one for its lease), or a function making a Checkpointer (called in
+            each worker; give a Postgres store enough connections for ``max_in_flight`` runs).
         address: the cluster (``"auto"``, ``"127.0.0.1:6379"``), or None to start a local Ray. If
             Ray is already initialised in this process, it is used as is and left running.
         workers: how many worker actors, spread over the cluster's nodes; when None,
@@ -155,7 +157,7 @@ class RunPool:
             handle = actor.options(  # type: ignore[attr-defined]
                 name=name, num_cpus=self._num_cpus, max_restarts=self._max_restarts, max_task_retries=0,
                 scheduling_strategy=strategy, max_concurrency=max(1000, self._max_in_flight * 2),
-            ).remote(self._teams, self._store_source, name)  # fmt: skip
+            ).remote(self._teams, self._store_source, name, self._max_in_flight)  # fmt: skip
             self._workers.append(_Worker(name, handle))
         answers = await asyncio.gather(*(w.handle.ping.remote() for w in self._workers))
         for worker, answer in zip(self._workers, answers, strict=True):

@@ -29,14 +29,15 @@ TeamSource = Callable[[], Team] | Mapping[str, Any]
 StoreSource = str | Callable[[], Checkpointer]
 
 
-def open_store(source: StoreSource) -> Checkpointer:
-    """The checkpoint store ``source`` names (not yet connected: stores connect on first use)."""
+def open_store(source: StoreSource, runs: int = 8) -> Checkpointer:
+    """The checkpoint store ``source`` names, for ``runs`` runs at once (it connects on first use)."""
     if callable(source):
         return source()
     if source.startswith(("postgresql://", "postgres://")):
         from flowgen.checkpoint.postgres import PostgresCheckpointer
 
-        return PostgresCheckpointer(source)
+        # A running thread holds a pooled connection (its lease) for the whole run; reads need one more.
+        return PostgresCheckpointer(source, max_size=runs + 2)
     from flowgen.checkpoint.sqlite import SqliteCheckpointer
 
     return SqliteCheckpointer(source)
@@ -60,9 +61,9 @@ def build_team(name: str, source: TeamSource) -> Team:
 class RunWorker:
     """Runs the orders a RunPool hands it, each saved step by step in the shared store."""
 
-    def __init__(self, teams: Mapping[str, TeamSource], store: StoreSource, name: str) -> None:
+    def __init__(self, teams: Mapping[str, TeamSource], store: StoreSource, name: str, runs: int = 8) -> None:
         self._sources = dict(teams)
-        self._store = open_store(store)
+        self._store = open_store(store, runs)
         self._name = name
         self._node = ray.get_runtime_context().get_node_id()
 

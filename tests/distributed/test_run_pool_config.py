@@ -143,3 +143,8 @@ def test_a_served_team_file_is_built_by_path_on_a_worker() -> None:
     assert _absolute("graphs/write_review.py:build").endswith("/graphs/write_review.py:build")
     team = served_team(str(root / "graphs" / "write_review.py"), None, {})
     assert team.checkpointer is None and hasattr(team, "checkpointer")
+
+
+def test_a_postgres_store_has_a_connection_for_every_run_in_flight() -> None:
+    store = open_store("postgresql://u@127.0.0.1/db", runs=16)
+    assert store._sizes[1] >= 16 + 1  # type: ignore[attr-defined]
