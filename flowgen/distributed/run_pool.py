@@ -230,9 +230,13 @@ class RunPool:
 
         Waits while the queue holds ``max_queued`` runs. Without a task the run continues the thread.
         """
-        changed = self._running()
         if team not in self._teams:
             raise ConfigurationError(f"the run pool has no team named {team!r}; it has {sorted(self._teams)}")
+        if thread_id is not None and not (isinstance(thread_id, str) and thread_id):
+            raise ConfigurationError(
+                f"thread_id must be a non-empty string (or None for a new thread), not {thread_id!r}"
+            )
+        changed = self._running()
         thread = thread_id or uuid.uuid4().hex
         assert self._store is not None
         order = RunOrder(

@@ -148,3 +148,32 @@ def test_a_served_team_file_is_built_by_path_on_a_worker() -> None:
 def test_a_postgres_store_has_a_connection_for_every_run_in_flight() -> None:
     store = open_store("postgresql://u@127.0.0.1/db", runs=16)
     assert store._sizes[1] >= 16 + 1  # type: ignore[attr-defined]
+
+
+def test_a_task_of_chat_messages_crosses_as_dumps_and_loads_back() -> None:
+    from flowgen.distributed.run_pool import _dump_task
+    from flowgen.distributed.run_worker import _task
+    from flowgen.messages import MessageFactory, StopMessage
+
+    sent = [TextMessage(content="plan it", source="user"), TextMessage(content="now", source="user")]
+    dumped = _dump_task(sent)
+    assert isinstance(dumped, list) and RunOrder(thread_id="t", team="d", task=dumped).task == dumped
+    loaded = _task(dumped, MessageFactory())
+    assert [m.content for m in loaded] == ["plan it", "now"]
+    assert _dump_task("text") == "text" and _task(None, MessageFactory()) is None
+    with pytest.raises(ConfigurationError, match="chat messages"):
+        _task(
+            [
+                StopMessage(content="x", source="y").dump(),
+                {"type": "ToolCallRequestEvent", "content": [], "source": "a"},
+            ],
+            MessageFactory(),
+        )
+
+
+async def test_a_submit_names_a_known_team_and_a_real_thread() -> None:
+    pool = RunPool(a_team, store="runs.db")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="no team named 'sales'"):
+        await pool.submit("hi", team="sales")
+    with pytest.raises(ConfigurationError, match="non-empty string"):
+        await pool.submit("hi", thread_id="")
