@@ -250,6 +250,7 @@ class RunPool:
                 raise RuntimeError("the run pool closed while this run waited for room in its queue")
             self._queue.append(_Run(order, future))
             changed.notify_all()
+        self._check_workers_left()  # with every worker gone for good, the run fails now
         self._unreported.add(future)
         self._live.add(future)
         future.add_done_callback(self._live.discard)
@@ -331,7 +332,7 @@ class RunPool:
                 )
             return
         except RayError as exc:  # the order or its answer was lost on the way; not a run failure
-            await self._retry(run, worker, f"{worker.name}: {type(exc).__name__}: {exc}")
+            await self._retry(run, f"{worker.name}: {type(exc).__name__}: {exc}")
             return
         finally:
             await self._release(worker)
@@ -350,7 +351,7 @@ class RunPool:
         if failure is not None:
             if failure.type.endswith(".ThreadBusyError") and run.order.attempt > 1:
                 # A retried run found the lost attempt's lease still held (its process not yet gone).
-                self._spawn(self._retry(run, None, f"{report.worker}: {failure.message}", delay=0.5))
+                self._spawn(self._retry(run, f"{report.worker}: {failure.message}", delay=0.5))
                 return
             error = self._exceptions.rebuild(failure.model_dump(), f"run of thread {run.order.thread_id}")  # type: ignore[arg-type]
             run.future.set_exception(error)
@@ -378,9 +379,9 @@ class RunPool:
             if worker.up and not worker.lost:
                 worker.up = False
                 worker.probing = asyncio.get_running_loop().create_task(self._probe(worker))
-        await self._retry(run, worker, f"{worker.name}: {type(exc).__name__}")
+        await self._retry(run, f"{worker.name}: {type(exc).__name__}")
 
-    async def _retry(self, run: _Run, worker: _Worker | None, cause: str, delay: float = 0.0) -> None:
+    async def _retry(self, run: _Run, cause: str, delay: float = 0.0) -> None:
         run.causes.append(cause)
         if run.order.attempt >= self._max_attempts:
             run.future.set_exception(
@@ -415,7 +416,7 @@ class RunPool:
                         break
                     except ActorDiedError:
                         break  # Ray will not recreate it (restarts used up, or its node is gone)
-                    except RayActorError:
+                    except RayError:
                         # Restarting: Ray refuses calls until the new process is up, and tells no event.
                         await asyncio.sleep(0.2)
         changed = self._running()

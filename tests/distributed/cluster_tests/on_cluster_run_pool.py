@@ -107,6 +107,8 @@ async def test_a_run_with_no_worker_left_fails_clearly_and_its_thread_continues_
             ray.kill(ray.get_actor(doomed.workers[0]), no_restart=True)
             with pytest.raises(RunLostError, match="no worker of the run pool is left") as lost:
                 await future
+            with pytest.raises(RunLostError, match="no worker of the run pool is left"):
+                await (await doomed.submit("a run too late", thread_id="too-late"))
     assert lost.value.thread_id == "orphan"
     # The committed steps are in the store: a new pool continues the thread (no task) to its end.
     async with RunPool(chat_team, store=str(store_path), address="auto", workers=1) as fresh:
