@@ -4,7 +4,7 @@
 namespace (flowgen.testing.ray_cluster), and there times ``--runs`` runs of a two-agent round robin
 (a task and seven scripted replies, every step checkpointed in one SQLite file) through a RunPool
 with one worker actor, then two, and the same runs in the driver's own process with no Ray at all
-(the ceiling of one process), and two workers each saving in a store of its own in memory (no
+(the ceiling of one process), and one and two workers each saving in a store of its own in memory (no
 shared file's write lock: not recoverable, a diagnostic of what bounds the shared store). It prints
 one JSON object: medians over the repeats, with min and max, and the driver's CPU per run. With
 ``--postgres``, the pools also save in a throwaway Postgres server (fsync on) started in the namespace.
@@ -123,7 +123,8 @@ async def _measure(runs: int, repeats: int, workdir: Path, postgres: bool) -> di
 
     out: dict[str, Any] = {"cluster_ready_s": round(_connect(), 1), "runs": runs, "repeats": repeats,
                            "messages_per_run": MESSAGES, "in_flight_per_worker": IN_FLIGHT}  # fmt: skip
-    names = ["one_process_no_ray", "pool_1_worker", "pool_2_workers", "pool_2_workers_memory_store"]
+    names = ["one_process_no_ray", "pool_1_worker", "pool_2_workers", "pool_1_worker_memory_store",
+             "pool_2_workers_memory_store"]  # fmt: skip
     if postgres:
         names += ["pool_1_worker_postgres", "pool_2_workers_postgres"]
     rates: dict[str, list[float]] = {name: [] for name in names}
@@ -136,6 +137,7 @@ async def _measure(runs: int, repeats: int, workdir: Path, postgres: bool) -> di
             for name, workers, source in [
                 ("pool_1_worker", 1, store),
                 ("pool_2_workers", 2, store),
+                ("pool_1_worker_memory_store", 1, memory_store),
                 ("pool_2_workers_memory_store", 2, memory_store),
                 *(
                     [("pool_1_worker_postgres", 1, url), ("pool_2_workers_postgres", 2, url)]
@@ -148,6 +150,8 @@ async def _measure(runs: int, repeats: int, workdir: Path, postgres: bool) -> di
     out["driver_cpu_ms_per_run"] = {name: round(statistics.median(v), 2) for name, v in cpu.items()}
     one, two = (statistics.median(rates[k]) for k in ("pool_1_worker", "pool_2_workers"))
     out["ratio_2_workers_over_1"] = round(two / one, 2)
+    one_mem, two_mem = (statistics.median(rates[k]) for k in names[3:5])
+    out["ratio_2_workers_over_1_memory_store"] = round(two_mem / one_mem, 2)
     out["ratio_1_worker_over_one_process"] = round(one / statistics.median(rates["one_process_no_ray"]), 2)
     out["cpu_count"] = os.cpu_count()
     out["load_average_1min"] = round(os.getloadavg()[0], 1)
