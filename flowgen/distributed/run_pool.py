@@ -239,9 +239,9 @@ class RunPool:
         changed = self._running()
         thread = thread_id or uuid.uuid4().hex
         assert self._store is not None
-        order = RunOrder(
-            thread_id=thread, team=team, task=_dump_task(task), start_head=await self._store.head(thread)
-        )
+        # A new thread has no head; an existing one's tells a retry what its lost attempt committed.
+        head = None if thread_id is None else await self._store.head(thread)
+        order = RunOrder(thread_id=thread, team=team, task=_dump_task(task), start_head=head)
         future: asyncio.Future[RunResult] = asyncio.get_running_loop().create_future()
         async with changed:
             if self._max_queued is not None:
