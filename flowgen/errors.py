@@ -49,7 +49,8 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── RequestError                           an HTTP request `flowgen serve` refuses; ``.status``, ``.code``
     │   └── RateLimitedError                   a key sent more requests than its rate limit; ``.retry_after``
     ├── ServerReplyError                       flowgen.client: the server refused a request; ``.status``, ``.code``
-    └── ServerUnreachableError (ConnectionError) flowgen.client: no server answered at the base URL
+    ├── ServerUnreachableError (ConnectionError) flowgen.client: no server answered at the base URL
+    └── RunLostError (RuntimeError)            a RunPool run lost its workers too often; the thread is resumable
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -321,3 +322,14 @@ class ServerReplyError(FlowgenError):
 
 class ServerUnreachableError(FlowgenError, ConnectionError):
     """No ``flowgen serve`` server answered at the client's base URL; the transport error is the cause."""
+
+
+# The run pool on a cluster (flowgen.distributed.RunPool)
+
+
+class RunLostError(FlowgenError, RuntimeError):
+    """A pool run lost its worker more often than allowed, or no worker is left; its thread stays resumable."""
+
+    def __init__(self, message: str, *, thread_id: str = "", attempts: int = 0) -> None:
+        super().__init__(message)
+        self.thread_id, self.attempts = thread_id, attempts

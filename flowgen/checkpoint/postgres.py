@@ -21,6 +21,7 @@ Example (needs a server)::
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,7 @@ class PostgresCheckpointer:
         self.synchronous_commit = synchronous_commit
         self._pool: AsyncConnectionPool[Any] | None = None
         self._ready = False
+        self._opening: asyncio.Lock | None = None
 
     def _pool_ready(self) -> AsyncConnectionPool[Any]:
         if self._pool is None:
@@ -101,6 +103,16 @@ class PostgresCheckpointer:
         return self._pool
 
     async def _open(self) -> AsyncConnectionPool[Any]:
+        if self._pool is not None and self._ready:
+            return self._pool
+        # Runs starting together must open one pool, not one each (a lease's connection goes back
+        # to the pool it came from).
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            return await self._open_once()
+
+    async def _open_once(self) -> AsyncConnectionPool[Any]:
         if self._pool is None:
             try:
                 from psycopg_pool import AsyncConnectionPool

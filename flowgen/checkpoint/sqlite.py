@@ -68,7 +68,16 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A killed process nobody has reaped yet (its parent died too): it runs nothing any more."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc here: trust the signal check
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
 class SqliteLease:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,17 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--model", metavar="SPEC", help="model spec for the teams, as for `flowgen run` (FLOWGEN_MODEL)"
     )
+    parser.add_argument(
+        "--workers", choices=["local", "ray"], default="local",
+        help="run in this process (local), or spread the runs over a Ray cluster's workers through a "
+        "RunPool (ray; needs the ray extra, and the files and store readable on every node)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ray-address",
+        default="auto",
+        metavar="ADDRESS",
+        help="the Ray cluster for --workers ray (default auto)",
+    )
     add_component_options(parser)
     parser.set_defaults(handler=serve)
 
@@ -101,9 +113,30 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
 
 def serve(args: argparse.Namespace, console: RichConsole) -> int:
     settings = settings_from(args)
-    teams = served_teams(args.files, args.model or settings.model, component_options(args))
-    asyncio.run(_serve(teams, settings, console))
+    model = args.model or settings.model
+    teams = served_teams(args.files, model, component_options(args))
+    pool_teams: dict[str, Callable[[], Team]] | None = None
+    if args.workers == "ray":
+        # The workers build each team themselves, from the file, as this process did.
+        pool_teams = {
+            name: functools.partial(served_team, _absolute(text), model, component_options(args))
+            for name, text in zip(teams, args.files, strict=True)
+        }
+    asyncio.run(_serve(teams, settings, console, pool_teams, args.ray_address))
     return 0
+
+
+def _absolute(text: str) -> str:
+    """``FILE[:NAME]`` with FILE made absolute: the workers do not share this process's directory."""
+    path, name = split_target(text)
+    return str(path.resolve()) + (f":{name}" if name else "")
+
+
+def served_team(text: str, model: str | None, options: dict[str, Any]) -> Team:
+    """The team file ``text`` builds (a RunPool worker's factory for ``--workers ray``)."""
+    target = load_target(text, **options)
+    client = pick_model(model).client if model is not None and not is_component_file(target.path) else None
+    return build_team(target, client)
 
 
 def served_teams(
@@ -141,7 +174,27 @@ def shown_store(store: str) -> str:
     return Redactor(set()).redact(store)
 
 
-async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: RichConsole) -> None:
+async def _serve(
+    teams: dict[str, Callable[[], Team]],
+    settings: Any,
+    console: RichConsole,
+    pool_teams: dict[str, Callable[[], Team]] | None = None,
+    ray_address: str = "auto",
+) -> None:
+    if pool_teams is None:
+        await _serve_app(teams, settings, console, None)
+        return
+    from flowgen.distributed import RunPool
+
+    store = settings.store.removeprefix("sqlite:///")
+    async with RunPool(pool_teams, store=store, address=ray_address) as pool:
+        console.print(f"Runs go to {len(pool.workers)} workers on the Ray cluster at {ray_address}.")
+        await _serve_app(teams, settings, console, pool)
+
+
+async def _serve_app(
+    teams: dict[str, Callable[[], Team]], settings: Any, console: RichConsole, pool: Any
+) -> None:
     import uvicorn
 
     from flowgen.server.app import create_app
@@ -150,7 +203,7 @@ async def _serve(teams: dict[str, Callable[[], Team]], settings: Any, console: R
 
     store = open_store(settings.store)
     try:
-        app = create_app(teams, settings, store)
+        app = create_app(teams, settings, store, pool=pool)
         config = uvicorn.Config(
             app, host=settings.host, port=settings.port, log_level=settings.log_level,
             timeout_graceful_shutdown=settings.shutdown_grace_seconds + CLOSE_SECONDS,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from flowgen.core.component_files import component_text, load_component_file, save_component_file
     from flowgen.core.default_topic import DefaultTopicId
     from flowgen.core.delivery import Delivery, DeliveryLog, HandlerFailure
+    from flowgen.core.idempotence import idempotent
     from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
     from flowgen.core.instantiation import (
         AgentInstantiationContext,
@@ -118,6 +119,7 @@ _LAZY = {
     "default_subscription": "flowgen.core.subscriptions",
     "event": "flowgen.core.routed_agent",
     "handles": "flowgen.core.agent",
+    "idempotent": "flowgen.core.idempotence",
     "message_handler": "flowgen.core.routed_agent",
     "rpc": "flowgen.core.routed_agent",
     "try_get_known_serializers_for_type": "flowgen.core.serialization",
@@ -179,6 +181,7 @@ __all__ = [
     "default_subscription",
     "event",
     "handles",
+    "idempotent",
     "message_handler",
     "rpc",
     "try_get_known_serializers_for_type",

@@ -53,6 +53,10 @@ class AgentHost:
         self._node = ray.get_runtime_context().get_node_id()
         self._ids: dict[str, AgentId] = {}
 
+    def ping(self) -> str:
+        """This actor's node: the driver asks it to know a recreated actor is up."""
+        return self._node
+
     def update(self, directory: Directory) -> None:
         """Take the driver's latest registrations, subscriptions and serializers."""
         self._runtime.adopt(directory)

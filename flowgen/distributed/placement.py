@@ -22,7 +22,8 @@ class Placement:
     ``shards`` spreads the type's keys over that many actors (agents of one key always share an
     actor); ``max_restarts`` is how often Ray recreates a lost actor. With ``keep_state`` the host
     saves each agent's state after every message it handles (before the reply leaves), and a
-    recreated actor's agents start from it; without, they start afresh.
+    recreated actor's agents start from it; without, they start afresh. ``retry_timeout`` bounds
+    the one retry of a send whose handler is ``@idempotent`` after its actor was lost.
     """
 
     resources: dict[str, float] = field(default_factory=dict)
@@ -31,12 +32,15 @@ class Placement:
     max_restarts: int = 1
     num_cpus: float = 0.0
     keep_state: bool = False
+    retry_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         if self.shards < 1:
             raise ConfigurationError(f"Placement.shards must be at least 1, got {self.shards}")
         if self.max_restarts < -1:
             raise ConfigurationError("Placement.max_restarts is -1 (unbounded) or a count >= 0")
+        if not self.retry_timeout > 0:
+            raise ConfigurationError(f"Placement.retry_timeout must be > 0 seconds, got {self.retry_timeout}")
 
     def shard_of(self, key: str) -> int:
         # A stable hash (not hash()): every process must pick the same shard for a key.

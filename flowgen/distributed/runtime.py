@@ -19,11 +19,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import ray
-from ray.exceptions import RayError
+from ray.exceptions import ActorDiedError, RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from flowgen.core.cancellation import CancellationToken
 from flowgen.core.delivery import DeliveryLog
+from flowgen.core.idempotence import idempotent_types
 from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
 from flowgen.core.intervention import DropMessage, InterventionHandler
 from flowgen.core.message_context import MessageContext
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from flowgen.messages import BaseAgentEvent, BaseChatMessage
 
 T = TypeVar("T", bound="Agent")
+_CANCEL_TIMEOUT_S = 10.0
 logger = logging.getLogger(__name__)
 
 
@@ -103,6 +105,7 @@ class RayAgentRuntime:
         # Directory updates sent by the synchronous serializer/exception registrations: an async
         # actor may run tasks out of submission order, so messages wait until the hosts have them.
         self._unsettled: list[Any] = []
+        self._idempotent: dict[str, frozenset[type[Any]]] = {}
         self._owns_ray = False
         self._started = False
         self._is_member = False
@@ -399,7 +402,13 @@ class RayAgentRuntime:
         cancellation_token: CancellationToken | None = None,
         message_id: str | None = None,
     ) -> Any:
-        """Deliver ``message`` to ``recipient`` on whatever node hosts it and return its reply."""
+        """Deliver ``message`` to ``recipient`` on whatever node hosts it and return its reply.
+
+        At most once: if the actor hosting the recipient is lost meanwhile, this raises
+        AgentUnavailableError naming the agent. A message whose handler is marked ``@idempotent`` is
+        sent once more instead, to the actor Ray recreated (within the type's
+        ``Placement.retry_timeout``).
+        """
         return await self.send_with_progress(
             message,
             recipient,
@@ -426,7 +435,6 @@ class RayAgentRuntime:
             raise asyncio.CancelledError(f"the send to {recipient} was cancelled before delivery")
         if self._unsettled:
             await self._settle_directory()
-        outbox = self._outbox_for(recipient)
         mid = message_id or uuid.uuid4().hex
         if self._interception.handlers:
             ctx = MessageContext(sender, None, True, cancellation_token or CancellationToken(), mid)
@@ -434,7 +442,7 @@ class RayAgentRuntime:
         log = self.deliveries
         began = log.begin() if log is not None else 0.0
         try:
-            reply = await self._sent(outbox, message, recipient, sender, mid, on_progress, cancellation_token)
+            reply = await self._delivered(message, recipient, sender, mid, on_progress, cancellation_token)
         except BaseException as exc:
             if log is not None:
                 log.send(began, sender, recipient, message, exc)
@@ -445,9 +453,29 @@ class RayAgentRuntime:
             reply = await self._interception.response(reply, recipient, sender)
         return reply
 
-    async def _sent(
+    async def _delivered(
         self,
-        outbox: Outbox,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        message_id: str,
+        on_progress: OnProgress | None,
+        cancellation_token: CancellationToken | None,
+    ) -> Any:
+        """The reply: sent once, and once more to a recreated actor when the handler is idempotent."""
+        try:
+            return await self._send_once(
+                message, recipient, sender, message_id, on_progress, cancellation_token
+            )
+        except AgentUnavailableError as lost:
+            if type(message) not in self._idempotent_types(recipient.type):
+                raise
+            return await self._retry_once(
+                message, recipient, sender, message_id, on_progress, cancellation_token, lost
+            )
+
+    async def _send_once(
+        self,
         message: Any,
         recipient: AgentId,
         sender: AgentId | None,
@@ -456,7 +484,7 @@ class RayAgentRuntime:
         cancellation_token: CancellationToken | None,
     ) -> Any:
         envelope = self._envelope(message, recipient, sender, None, message_id)
-        future = self._track(outbox.put(envelope, on_progress))
+        future = self._track(self._outbox_for(recipient).put(envelope, on_progress))
         if cancellation_token is not None:
             cancellation_token.link_future(future)
         try:
@@ -469,10 +497,66 @@ class RayAgentRuntime:
             raise self._exceptions.rebuild(outcome["failure"], str(recipient))
         return decode_value(self._registry, outcome["body"])
 
+    async def _retry_once(
+        self,
+        message: Any,
+        recipient: AgentId,
+        sender: AgentId | None,
+        message_id: str,
+        on_progress: OnProgress | None,
+        cancellation_token: CancellationToken | None,
+        lost: AgentUnavailableError,
+    ) -> Any:
+        """The one retry of an idempotent handler, bounded in time: Ray queues it until the actor is back."""
+        timeout = self._directory.types[recipient.type].placement.retry_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                await self._until_back(recipient)
+                return await self._send_once(
+                    message, recipient, sender, message_id, on_progress, cancellation_token
+                )
+        except TimeoutError:
+            raise AgentUnavailableError(
+                f"agent {recipient} is unavailable: its actor was lost during an idempotent call, and "
+                f"the one retry found no actor back within {timeout:g} s (Placement.retry_timeout)",
+                agent=str(recipient),
+            ) from lost
+        except AgentUnavailableError as again:
+            again.add_note(f"the call to {recipient} was retried once (its handler is idempotent)")
+            raise
+
+    async def _until_back(self, recipient: AgentId) -> None:
+        """Wait until Ray has recreated the recipient's actor: it refuses calls while restarting."""
+        handle, _ = self._host_for(recipient)
+        pause = 0.05
+        while True:
+            try:
+                await handle.ping.remote()
+                return
+            except ActorDiedError as gone:
+                raise AgentUnavailableError(
+                    f"agent {recipient} is unavailable: its actor was lost and Ray will not recreate it "
+                    "(Placement.max_restarts used up)",
+                    agent=str(recipient),
+                ) from gone
+            except RayError:
+                await asyncio.sleep(pause)  # Ray tells no event for "restarted"; ask again shortly
+                pause = min(pause * 2, 1.0)
+
+    def _idempotent_types(self, agent_type: str) -> frozenset[type[Any]]:
+        found = self._idempotent.get(agent_type)
+        if found is None:
+            spec = self._directory.types.get(agent_type)
+            cls = spec.expected_class if spec is not None else None
+            found = self._idempotent[agent_type] = idempotent_types(cls) if cls is not None else frozenset()
+        return found
+
     async def _cancel_remote(self, recipient: AgentId, message_id: str) -> None:
         handle, _ = self._host_for(recipient)
-        with contextlib.suppress(RayError):
-            await handle.cancel.remote(message_id)
+        # Bounded: the actor may be gone (a lost actor's calls fail only once Ray notices).
+        with contextlib.suppress(RayError, TimeoutError):
+            async with asyncio.timeout(_CANCEL_TIMEOUT_S):
+                await handle.cancel.remote(message_id)
 
     async def publish_message(
         self,

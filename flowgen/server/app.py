@@ -6,6 +6,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,7 +31,7 @@ from flowgen.server.access import Access
 from flowgen.server.agents import Agents
 from flowgen.server.context import Context
 from flowgen.server.run_registry import RunRegistry
-from flowgen.server.runs import execute_checked
+from flowgen.server.runs import execute_checked, execute_on_pool
 from flowgen.server.settings import ServerSettings
 from flowgen.server.thread_directory import open_directory
 
@@ -43,6 +44,7 @@ def create_app(
     store: Checkpointer,
     *,
     clock: Callable[[], float] | None = None,
+    pool: Any = None,
 ) -> Starlette:
     """An ASGI app serving ``teams`` (name -> factory); threads are saved in ``store``.
 
@@ -50,11 +52,19 @@ def create_app(
     metadata) is kept in ``settings.store`` too: the same SQLite file or PostgreSQL database. The app
     refuses to build without API keys unless ``settings.insecure_no_auth`` is set and the host is
     127.0.0.1. ``clock`` (monotonic seconds) drives the rate limits; tests pass their own.
+
+    With ``pool`` (a started ``flowgen.distributed.RunPool`` serving the same teams by name, saving in
+    the same store) runs go to its workers on a Ray cluster.
     """
     access = Access(settings, clock)
     directory = open_directory(settings.store)
     agents = Agents(teams, store)
-    runs = RunRegistry(functools.partial(execute_checked, agents, store), settings, store)
+    execute = (
+        functools.partial(execute_checked, agents, store)
+        if pool is None
+        else functools.partial(execute_on_pool, pool, agents, store)
+    )
+    runs = RunRegistry(execute, settings, store)
     ctx = Context(settings, access, store, directory, agents, runs)
 
     @asynccontextmanager

@@ -13,6 +13,7 @@ from typing import Any
 
 from flowgen.checkpoint.protocol import Checkpointer
 from flowgen.errors import RequestError, ThreadBusyError
+from flowgen.messages import BaseAgentEvent, MessageFactory
 from flowgen.server.agents import Agents
 from flowgen.server.run_exec import check_run, execute
 from flowgen.server.run_request import RunRequest
@@ -33,6 +34,40 @@ async def execute_checked(
                 yield item
     except ThreadBusyError:  # another server process holds the thread's lease
         raise busy(thread_id) from None
+
+
+async def execute_on_pool(
+    pool: Any, agents: Agents, store: Checkpointer, thread_id: str, request: RunRequest
+) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
+    """The run on a started ``flowgen.distributed.RunPool`` serving the same teams by name
+    (``flowgen serve --workers ray``): a worker on the cluster runs it; its items come once it ends."""
+    await check_run(store, agents, thread_id, request)
+    if request.interrupt_before or request.interrupt_after or request.checkpoint_id:
+        raise RequestError(
+            422,
+            "not_on_workers",
+            "interrupt_before, interrupt_after and checkpoint_id are not available when runs go to Ray "
+            "workers (--workers ray); serve without --workers ray to use them",
+        )
+    try:
+        result = await pool.run(request.task, thread_id=thread_id, team=request.agent)
+    except ThreadBusyError:
+        raise busy(thread_id) from None
+    factory = MessageFactory()
+    for data in result.messages:
+        yield _kind(factory, data), data
+    yield (
+        "end",
+        {"thread_id": thread_id, "stop_reason": result.stop_reason, "checkpoint_id": result.checkpoint_id},
+    )
+
+
+def _kind(factory: MessageFactory, data: dict[str, Any]) -> str:
+    """``event`` for a dumped agent event, ``message`` for a chat message (or a type unknown here)."""
+    try:
+        return "event" if isinstance(factory.create(data), BaseAgentEvent) else "message"
+    except ValueError:
+        return "message"
 
 
 def busy(thread_id: str) -> RequestError:

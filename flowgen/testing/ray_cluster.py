@@ -166,6 +166,8 @@ def _main(spec: ClusterSpec) -> int:
             _ray_start(spec, env, f"--address={address}", f"--resources={json.dumps({WORKER_RESOURCE: 1})}")
         )
         env["FLOWGEN_RAY_ADDRESS"] = address
+        # Tests that kill the worker node find its processes from here (the node's process tree).
+        env["FLOWGEN_RAY_WORKER_NODE_PID"] = str(nodes[-1].pid)
         env["FLOWGEN_RAY_LAUNCHED_AT"] = repr(began)
         return subprocess.run(spec.command, env=env).returncode
     finally:

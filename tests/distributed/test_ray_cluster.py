@@ -2,7 +2,8 @@
 
 The cluster lives in a loopback-only network namespace (see README.md here), so the tests that talk
 to it run inside that namespace too: one launcher process starts both nodes, runs the pytest module
-tests/distributed/cluster_tests/on_cluster_runtime.py against them and stops them by pid. Each test
+tests/distributed/cluster_tests/on_cluster_*.py against them (in file name order: the module that
+kills the worker node comes last) and stops them by pid. Each test
 here reports one of those inner tests, with its failure text.
 """
 
@@ -94,6 +95,18 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_the_delivery_log_gathers_what_agents_in_actors_sent",
         "test_reset_pause_resume_and_state_reach_the_actors",
         "test_a_participant_whose_actor_was_lost_continues_from_its_saved_state",
+        # on_cluster_idempotent.py
+        "test_a_killed_actor_fails_plain_calls_and_retries_idempotent_ones_once",
+        "test_an_idempotent_call_fails_clearly_when_its_actor_cannot_come_back",
+        # on_cluster_run_pool.py
+        "test_two_hundred_concurrent_runs_lose_nothing",
+        "test_backpressure_holds_runs_in_the_queue",
+        "test_a_run_with_no_worker_left_fails_clearly_and_its_thread_continues_later",
+        "test_a_killed_worker_process_is_recreated_and_its_run_moves_on",
+        # on_cluster_serve.py
+        "test_served_runs_go_to_the_pools_workers",
+        # on_cluster_worker_loss.py (kills the worker node: runs last)
+        "test_a_run_continues_on_the_head_node_when_its_node_is_killed",
     ],
 )
 def test_on_the_cluster(cluster_results: dict[str, str | None], name: str) -> None:

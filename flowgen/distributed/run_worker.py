@@ -1,0 +1,144 @@
+"""RunWorker: the body of one Ray actor that runs team runs for a RunPool, checkpointed in a shared store.
+
+A worker runs several orders at once (the pool bounds how many). Each run builds a fresh team from
+the pool's factory or component config (as a server does: a team's model clients may keep state of
+their own between runs, a replay client its position) and saves every step in the shared store. An
+order marked as a retry first asks the store what the lost attempt committed: nothing (run the task
+again), an unfinished run (continue the thread from its last checkpoint), or a finished one (report
+it from the store without running anything).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ray
+
+from flowgen.base import Team
+from flowgen.checkpoint.protocol import Checkpointer
+from flowgen.distributed.run_order import RunFailure, RunOrder, RunReport
+from flowgen.distributed.wire import dotted_name
+from flowgen.errors import ConfigurationError
+from flowgen.messages import BaseChatMessage, MessageFactory
+
+# A team factory (code the application gives its own cluster) or a component config (data).
+TeamSource = Callable[[], Team] | Mapping[str, Any]
+# A SQLite path or a postgresql:// URL, or a function making the store.
+StoreSource = str | Callable[[], Checkpointer]
+
+
+def open_store(source: StoreSource, runs: int = 8) -> Checkpointer:
+    """The checkpoint store ``source`` names, for ``runs`` runs at once (it connects on first use)."""
+    if callable(source):
+        return source()
+    if source.startswith(("postgresql://", "postgres://")):
+        from flowgen.checkpoint.postgres import PostgresCheckpointer
+
+        # A running thread holds a pooled connection (its lease) for the whole run; reads need one more.
+        return PostgresCheckpointer(source, max_size=runs + 2)
+    from flowgen.checkpoint.sqlite import SqliteCheckpointer
+
+    return SqliteCheckpointer(source)
+
+
+def build_team(name: str, source: TeamSource) -> Team:
+    if callable(source):
+        team = source()
+    else:
+        from flowgen.core.component_config import load_component
+
+        team = load_component(source, Team)  # type: ignore[type-abstract]
+    if not hasattr(team, "checkpointer"):
+        raise ConfigurationError(
+            f"team {name!r} of the run pool is a {type(team).__name__}, which cannot save its runs; "
+            "give a flowgen team (a group chat or GraphFlow)"
+        )
+    return team
+
+
+class RunWorker:
+    """Runs the orders a RunPool hands it, each saved step by step in the shared store."""
+
+    def __init__(self, teams: Mapping[str, TeamSource], store: StoreSource, name: str, runs: int = 8) -> None:
+        self._sources = dict(teams)
+        self._store = open_store(store, runs)
+        self._name = name
+        self._node = ray.get_runtime_context().get_node_id()
+
+    async def ping(self) -> dict[str, Any]:
+        """Where this worker runs: the pool's liveness probe."""
+        return {"worker": self._name, "node": self._node, "pid": os.getpid()}
+
+    async def run(self, order_json: str) -> str:
+        """Run one order; the RunReport as JSON text (a failure of the run is reported, not raised)."""
+        order = RunOrder.model_validate_json(order_json)
+        try:
+            report = await self._run(order)
+        except Exception as exc:
+            report = RunReport(
+                thread_id=order.thread_id,
+                failure=RunFailure(type=dotted_name(type(exc)), message=str(exc), node=self._node),
+            )
+        report.worker, report.node = self._name, self._node
+        return report.model_dump_json()
+
+    async def _run(self, order: RunOrder) -> RunReport:
+        if order.attempt > 1:
+            head = await self._store.head(order.thread_id)
+            if head != order.start_head:
+                return await self._resume(order, head)
+        team = self._team(order.team)
+        task = _task(order.task, getattr(team, "_message_factory", None) or MessageFactory())
+        result = await team.run(task=task, thread_id=order.thread_id)  # type: ignore[call-arg]
+        return RunReport(
+            thread_id=order.thread_id,
+            messages=[m.dump() for m in result.messages],
+            stop_reason=result.stop_reason,
+            checkpoint_id=await self._store.head(order.thread_id),
+        )
+
+    async def _resume(self, order: RunOrder, head: str | None) -> RunReport:
+        """The lost attempt committed steps: finish the run from its last checkpoint, or report it."""
+        snapshot = await self._store.get(order.thread_id, head)
+        assert snapshot is not None  # the head moved, so the thread has a checkpoint
+        if snapshot.checkpoint.stop_reason is None:
+            team = self._team(order.team)
+            await team.run(thread_id=order.thread_id)  # type: ignore[call-arg]
+            snapshot = await self._store.get(order.thread_id)
+            assert snapshot is not None
+        before = 0
+        if order.start_head is not None:
+            started = await self._store.get(order.thread_id, order.start_head)
+            before = len(started.messages) if started is not None else 0
+        return RunReport(
+            thread_id=order.thread_id,
+            messages=snapshot.messages[before:],
+            stop_reason=snapshot.checkpoint.stop_reason,
+            checkpoint_id=snapshot.checkpoint.checkpoint_id,
+            resumed=True,
+        )
+
+    def _team(self, name: str) -> Team:
+        source = self._sources.get(name)
+        if source is None:
+            raise ConfigurationError(
+                f"the run pool has no team named {name!r}; it has {sorted(self._sources)}"
+            )
+        team = build_team(name, source)
+        team.checkpointer = self._store  # type: ignore[attr-defined]
+        return team
+
+    async def close(self) -> None:
+        await self._store.aclose()
+
+
+def _task(task: str | list[dict[str, Any]] | None, factory: MessageFactory) -> Any:
+    if task is None or isinstance(task, str):
+        return task
+    messages = [factory.create(m) for m in task]
+    for message in messages:
+        if not isinstance(message, BaseChatMessage):
+            raise ConfigurationError(f"a task is made of chat messages, not {type(message).__name__}")
+    return messages

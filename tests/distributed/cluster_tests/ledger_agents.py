@@ -1,0 +1,66 @@
+"""An agent with idempotent and ordinary handlers, for the at-most-once / retry-once tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flowgen.core import MessageContext, RoutedAgent, idempotent, message_handler
+
+
+@dataclass
+class Append:
+    """Adds an entry (not idempotent: twice adds it twice). Hangs in process ``stall_in``."""
+
+    entry: str
+    stall_in: int = 0
+
+
+@dataclass
+class Entries:
+    """Asks for the entries (idempotent). Hangs in process ``stall_in``."""
+
+    stall_in: int = 0
+
+
+@dataclass
+class Served:
+    """The entries, and the process that served them."""
+
+    pid: int
+    entries: list[str]
+
+
+class Ledger(RoutedAgent):
+    """Keeps a list of entries; its state is the list."""
+
+    def __init__(self) -> None:
+        super().__init__("keeps entries")
+        self.entries: list[str] = []
+
+    async def save_state(self) -> dict[str, list[str]]:
+        return {"entries": list(self.entries)}
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        self.entries = list(state["entries"])
+
+    @message_handler
+    async def on_append(self, message: Append, ctx: MessageContext) -> Served:
+        await _stall_if_in(message.stall_in)
+        self.entries.append(message.entry)
+        return Served(os.getpid(), list(self.entries))
+
+    @idempotent
+    @message_handler
+    async def on_entries(self, message: Entries, ctx: MessageContext) -> Served:
+        await _stall_if_in(message.stall_in)
+        return Served(os.getpid(), list(self.entries))
+
+
+async def _stall_if_in(pid: int) -> None:
+    """Never return in process ``pid`` (the one the test kills); answer at once anywhere else."""
+    if pid == os.getpid():
+        await asyncio.Event().wait()
