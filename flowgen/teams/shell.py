@@ -50,7 +50,7 @@ import asyncio
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Hashable, Mapping, Sequence
-from contextlib import aclosing, asynccontextmanager
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -59,7 +59,7 @@ from flowgen.agents.task import Task, task_messages
 from flowgen.base import ChatAgent, Savepoint, TaskResult, Team, TerminationCondition
 from flowgen.core import CancellationToken
 from flowgen.engine.policy import SpeakerPolicy
-from flowgen.engine.scheduler import GraphRunner, Item, RunOutcome
+from flowgen.engine.scheduler import GraphRunner, RunOutcome
 from flowgen.engine.state import RunState
 from flowgen.errors import CheckpointNotFoundError, ConfigurationError, StateError, TeamRunningError
 from flowgen.graph.node_policy import NodePolicy
@@ -292,28 +292,15 @@ class BaseGroupChat(Team, ABC):
         no task continues it; ``checkpoint_id`` runs from an older checkpoint instead (a fork).
         """
         result: TaskResult | None = None
-        if type(self).run_stream is not BaseGroupChat.run_stream:  # a subclass's own stream is the run
-            stream = self.run_stream(
-                task=task, cancellation_token=cancellation_token, output_task_messages=output_task_messages,
-                thread_id=thread_id, checkpoint_id=checkpoint_id,
-            )  # fmt: skip
-            async with aclosing(stream) as items:
-                async for item in items:
-                    if isinstance(item, TaskResult):
-                        result = item
-        else:
-            # The engine's stream is read here directly: a generator between them would add an object
-            # per item, alive through every model call (see _stream for the same loop, streamed).
-            async with self._running(task, cancellation_token, output_task_messages, thread_id,
-                                     checkpoint_id, None) as (engine, durable):  # fmt: skip
-                output: list[BaseAgentEvent | BaseChatMessage] = []
-                async with aclosing(engine) as produced:
-                    async for out in produced:
-                        if isinstance(out, RunOutcome):
-                            result = await self._result(out, output, durable)
-                        elif not isinstance(out, ModelClientStreamingChunkEvent):
-                            output.append(out)
-        if result is None:  # pragma: no cover - a run always ends with its outcome
+        stream = self.run_stream(
+            task=task, cancellation_token=cancellation_token, output_task_messages=output_task_messages,
+            thread_id=thread_id, checkpoint_id=checkpoint_id,
+        )  # fmt: skip
+        async with aclosing(stream) as items:
+            async for item in items:
+                if isinstance(item, TaskResult):
+                    result = item
+        if result is None:  # pragma: no cover - run_stream always ends with a TaskResult
             raise RuntimeError(f"team {self._name!r} ended its run without a result")
         return result
 
@@ -349,35 +336,9 @@ class BaseGroupChat(Team, ABC):
         checkpoint_id: str | None,
         handle: list[weakref.ref[AsyncGenerator[Any, None]]],
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | TaskResult, None]:
-        async with self._running(task, cancellation_token, output_task_messages, thread_id, checkpoint_id,
-                                 handle[0]) as (engine, durable):  # fmt: skip
-            output: list[BaseAgentEvent | BaseChatMessage] = []
-            async with aclosing(engine) as items:
-                async for item in items:
-                    if isinstance(item, RunOutcome):
-                        yield await self._result(item, output, durable)
-                        continue
-                    if not isinstance(item, ModelClientStreamingChunkEvent):
-                        output.append(item)
-                    yield item
-
-    @asynccontextmanager
-    async def _running(
-        self,
-        task: Task,
-        cancellation_token: CancellationToken | None,
-        output_task_messages: bool,
-        thread_id: str | None,
-        checkpoint_id: str | None,
-        current: weakref.ref[AsyncGenerator[Any, None]] | None,
-    ) -> AsyncIterator[tuple[AsyncGenerator[Item | RunOutcome, None], ThreadRun | None]]:
-        """A run's set-up and end around the engine's stream: the team is running until it is left.
-
-        ``current`` is the caller's stream, which the caller may drop (None for ``run``, which cannot).
-        """
         await self._wait_for_dropped_run()
         self._is_running = True
-        self._current_run = current
+        self._current_run = handle[0]
         stopped = self._run_stopped = asyncio.Event()
         durable: ThreadRun | None = None
         conversation = hooks.conversation_id.get()
@@ -394,7 +355,19 @@ class BaseGroupChat(Team, ABC):
                         "pass it in custom_message_types"
                     )
             self._validate_task(messages)
-            yield self._runner.stream(messages, cancellation_token, show_task=output_task_messages), durable
+            output: list[BaseAgentEvent | BaseChatMessage] = []
+            run = self._runner.stream(messages, cancellation_token, show_task=output_task_messages)
+            async with aclosing(run) as stream:
+                async for item in stream:
+                    if isinstance(item, RunOutcome):
+                        if durable is not None:
+                            await durable.finish(item)
+                            await durable.close()  # flushed before the result is handed over
+                        yield TaskResult.of_run(output, item.stop_reason, item.recording)
+                        continue
+                    if not isinstance(item, ModelClientStreamingChunkEvent):
+                        output.append(item)
+                    yield item
         finally:
             try:
                 if durable is not None:
@@ -405,15 +378,6 @@ class BaseGroupChat(Team, ABC):
                 self._is_running = False
                 self._current_run = None
                 stopped.set()
-
-    @staticmethod
-    async def _result(
-        outcome: RunOutcome, output: list[BaseAgentEvent | BaseChatMessage], durable: ThreadRun | None
-    ) -> TaskResult:
-        if durable is not None:
-            await durable.finish(outcome)
-            await durable.close()  # flushed before the result is handed over
-        return TaskResult.of_run(output, outcome.stop_reason, outcome.recording)
 
     async def _wait_for_dropped_run(self, refuse: bool = True) -> None:
         """Refuse to start while a run is live; wait for one whose stream the caller dropped to close."""
