@@ -298,7 +298,7 @@ def test_a_failing_run_shows_why_without_its_secrets(tab: Tab, server: str) -> N
     said = page.text_content("#notice")
     assert "the model is down" in said and "run it again without input" in said
     assert LEAKED_KEY not in page.content()
-    assert page.is_enabled("#run-start")
+    page.wait_for_selector("#run-start:enabled")
     assert tab.problems == []
 
 
@@ -330,7 +330,9 @@ def test_a_page_opened_mid_run_follows_it_to_its_end(tab: Tab, server: str, pipe
     page.wait_for_selector('#thread-status[data-status="idle"]')
     page.wait_for_selector(node("worker", "fg-done"))
     assert GATED_REPLY in page.text_content("#message-list")
-    assert page.is_enabled("#run-start") and page.is_hidden("#notice")
+    # The controls come back once the page has read the thread again after the run's end.
+    page.wait_for_selector("#run-start:enabled")
+    page.wait_for_selector("#notice", state="hidden")
     # A server without the runs list answers the page's look-up with a 404 (the page then looks again).
     assert [p for p in tab.problems if "404" not in p] == []
 
