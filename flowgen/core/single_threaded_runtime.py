@@ -37,11 +37,12 @@ from flowgen.core.delivery import DeliveryLog, HandlerFailure
 from flowgen.core.idle_agents import IdleAgents
 from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
 from flowgen.core.instantiation import AgentInstantiationContext, MessageHandlerContext
+from flowgen.core.interception import Interception
 from flowgen.core.intervention import DropMessage, InterventionHandler
 from flowgen.core.message_context import MessageContext
 from flowgen.core.serialization import MessageSerializer, SerializationRegistry
 from flowgen.core.subscriptions import Subscription
-from flowgen.errors import MessageDroppedException, UndeliverableException
+from flowgen.errors import UndeliverableException
 from flowgen.telemetry import hooks
 
 logger = logging.getLogger("flowgen.core")
@@ -166,6 +167,7 @@ class SingleThreadedAgentRuntime:
         # What happened.
         self.handler_failures: deque[HandlerFailure] = deque(maxlen=1000)
         self.deliveries: DeliveryLog | None = DeliveryLog(time.monotonic) if record_deliveries else None
+        self._interception = Interception(self._interventions, self.deliveries, self._publish_failed)
         # A raw machine integer too: the count's int, made right after a sweep freed a burst of
         # agents, could land in the freed memory and keep it from being given back.
         self._evicted = array("q", [0])
@@ -247,7 +249,7 @@ class SingleThreadedAgentRuntime:
     def start_recording(self) -> DeliveryLog:
         """Record every delivery from now on (as ``record_deliveries=True`` does); returns the log."""
         if self.deliveries is None:
-            self.deliveries = DeliveryLog(time.monotonic)
+            self.deliveries = self._interception.log = DeliveryLog(time.monotonic)
             self._slow_path = True
         return self.deliveries
 
@@ -407,7 +409,7 @@ class SingleThreadedAgentRuntime:
             token = cancellation_token
         ctx = MessageContext(sender, None, True, token, message_id or self._next_id())
         if self._interventions:
-            message = await self._intercept_send(message, ctx, recipient)
+            message = await self._interception.send(message, ctx, recipient)
         if self._queue and self._started:
             await self._dispatched(self._published)
             agent = self._agents.get(recipient)  # a publish meanwhile may have made it
@@ -435,26 +437,7 @@ class SingleThreadedAgentRuntime:
         if log is not None:
             log.send(began, sender, recipient, message, None)
         if self._interventions:
-            response = await self._intercept_response(response, recipient, sender)
-        return response
-
-    async def _intercept_send(self, message: Any, ctx: MessageContext, recipient: AgentId) -> Any:
-        type_name = type(message).__name__
-        for handler in self._interventions:
-            message = await handler.on_send(message, message_context=ctx, recipient=recipient)
-            if message is DropMessage or isinstance(message, DropMessage):
-                if self.deliveries is not None:
-                    self.deliveries.dropped(ctx.sender, recipient, None, type_name)
-                _count_dropped(handler)
-                raise MessageDroppedException(f"{type(handler).__name__} dropped the send to {recipient}")
-        return message
-
-    async def _intercept_response(self, response: Any, responder: AgentId, asker: AgentId | None) -> Any:
-        for handler in self._interventions:
-            response = await handler.on_response(response, sender=responder, recipient=asker)
-            if response is DropMessage or isinstance(response, DropMessage):
-                _count_dropped(handler)
-                raise MessageDroppedException(f"{type(handler).__name__} dropped the response of {responder}")
+            response = await self._interception.response(response, recipient, sender)
         return response
 
     # ---------------------------------------------------------------- publish
@@ -475,7 +458,7 @@ class SingleThreadedAgentRuntime:
         mid = message_id or self._next_id()
         if self._interventions:
             ctx = MessageContext(sender, topic_id, False, token, mid)
-            dropped_or_message = await self._intercept_publish(message, ctx)
+            dropped_or_message = await self._interception.publish(message, ctx)
             if dropped_or_message is DropMessage:
                 return
             message = dropped_or_message
@@ -490,24 +473,8 @@ class SingleThreadedAgentRuntime:
         if wake is not None and not wake.done():
             wake.set_result(None)
 
-    async def _intercept_publish(self, message: Any, ctx: MessageContext) -> Any:
-        type_name = type(message).__name__
-        for handler in self._interventions:
-            try:
-                message = await handler.on_publish(message, message_context=ctx)
-            except Exception as e:
-                # AutoGen drops the message silently here and never marks it done, so
-                # stop_when_idle() waits for ever; flowgen records, logs and drops it.
-                self._record_failure(
-                    None, message, ctx.topic_id, e, stage=f"on_publish of {type(handler).__name__}"
-                )
-                return DropMessage
-            if message is DropMessage or isinstance(message, DropMessage):
-                if self.deliveries is not None:
-                    self.deliveries.dropped(ctx.sender, None, ctx.topic_id, type_name)
-                _count_dropped(handler)
-                return DropMessage
-        return message
+    def _publish_failed(self, message: Any, ctx: MessageContext, error: Exception, stage: str) -> None:
+        self._record_failure(None, message, ctx.topic_id, error, stage=stage)
 
     def _recipients_of(self, topic_id: TopicId) -> tuple[AgentId, ...]:
         found = self._recipients.get(topic_id)
@@ -877,8 +844,3 @@ async def _traced(
     """Run a handler inside its delivery's trace context (and span, when deliveries are traced)."""
     with observer.delivery(operation, str(recipient), type(message).__name__, carried):
         return await call
-
-
-def _count_dropped(handler: InterventionHandler) -> None:
-    if hooks.observer is not None:
-        hooks.observer.messages_dropped(1, type(handler).__name__)

@@ -26,6 +26,7 @@ from flowgen.core.cancellation import CancellationToken
 from flowgen.core.delivery import DeliveryLog
 from flowgen.core.idempotence import idempotent_types
 from flowgen.core.ids import AgentId, AgentMetadata, AgentType, TopicId
+from flowgen.core.interception import Interception
 from flowgen.core.intervention import DropMessage, InterventionHandler
 from flowgen.core.message_context import MessageContext
 from flowgen.core.serialization import (
@@ -39,7 +40,6 @@ from flowgen.distributed.directory import (
     forget_directory,
     store_directory,
 )
-from flowgen.distributed.interception import Interception
 from flowgen.distributed.outbox import OnProgress, Outbox
 from flowgen.distributed.placement import Placement
 from flowgen.distributed.saved_state import forget_saved_states
@@ -69,7 +69,7 @@ class RayAgentRuntime:
     and left running on close. ``placements`` gives agent types their Placement (also settable per
     registration). ``name`` names this runtime's host actors (``flowgen.<name>.<type>.<shard>``);
     a random one by default. ``intervention_handlers`` see every send, publish and response, as in
-    the single-process runtime (flowgen.distributed.interception); ``record_deliveries`` keeps a
+    the single-process runtime (flowgen.core.interception); ``record_deliveries`` keeps a
     :class:`DeliveryLog` of the deliveries this process makes in ``deliveries``.
 
     The driver creates every host actor (all shards of a type, at registration or at start), so the
