@@ -18,7 +18,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from flowgen.testing.serve_process import serve_process
+from flowgen.testing.served_process import served_process
 
 ROOT = Path(__file__).resolve().parents[1]
 AGENT = "code_review_flow"
@@ -63,8 +63,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         files = [ROOT / "graphs" / f"{AGENT}.py"]
-        with serve_process(files, Path(folder) / "runs.db", "--insecure-no-auth", cwd=ROOT) as url:
-            photograph(url, args.out)
+        with served_process(files, Path(folder) / "runs.db", "--insecure-no-auth", cwd=ROOT) as served:
+            photograph(served.url, args.out)
     print(f"wrote {args.out}")
 
 

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,16 +40,28 @@ class ServedProcess:
 
 @contextlib.contextmanager
 def served_process(
-    files: list[str], store: Path | None, *flags: str, env: dict[str, str] | None = None
+    files: Sequence[str | Path],
+    store: Path | None,
+    *flags: str,
+    env: dict[str, str] | None = None,
+    cwd: str | Path | None = None,
 ) -> Iterator[ServedProcess]:
     """``flowgen serve FILES --store STORE FLAGS`` on a free port of 127.0.0.1, until the context ends.
 
-    ``store`` None leaves the store to the environment (``env`` is added to this process's own).
+    ``store`` None leaves the store to ``env``. The caller's own ``FLOWGEN_*`` variables are not
+    passed on, so the flags and ``env`` are the whole configuration. ``cwd`` (default: the current
+    directory) is also put first on the server's PYTHONPATH, so the served files import their
+    neighbours as the caller's tree has them. Leaving sends SIGTERM, then SIGKILL after 30 s.
     """
+    folder = Path(cwd or Path.cwd()).resolve()
     given = ["--store", str(store)] if store is not None else []
-    command = [sys.executable, "-m", "flowgen.cli", "serve", *files, "--port", "0", *given, *flags]
-    env = {**os.environ, "FLOWGEN_LOG_LEVEL": "info", "PYTHONUNBUFFERED": "1", **(env or {})}
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    command = [sys.executable, "-m", "flowgen.cli", "serve", *map(str, files), "--port", "0", *given, *flags]
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FLOWGEN_")}
+    env = {**inherited, "FLOWGEN_LOG_LEVEL": "info", "PYTHONUNBUFFERED": "1", **(env or {})}
+    env["PYTHONPATH"] = os.pathsep.join([str(folder), *filter(None, [os.environ.get("PYTHONPATH")])])
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=folder
+    )
     assert process.stderr is not None
     log: list[str] = []
     drain = threading.Thread(target=lambda: log.extend(process.stderr or ()), name="served-log")
@@ -65,6 +77,10 @@ def served_process(
         yield ServedProcess(process, f"http://127.0.0.1:{port}", log)
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         if drain.is_alive():
             drain.join()  # the pipe closed with the process

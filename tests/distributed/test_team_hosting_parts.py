@@ -19,9 +19,9 @@ from flowgen.core import (
     TopicId,
 )
 from flowgen.core.delivery import DeliveryLog
+from flowgen.core.interception import Interception
 from flowgen.core.single_threaded_runtime import SingleThreadedAgentRuntime
 from flowgen.distributed import RemoteParticipant
-from flowgen.core.interception import Interception
 from flowgen.distributed.outbox import Outbox
 from flowgen.distributed.participant_host import ParticipantFactory, ParticipantRecipe
 from flowgen.distributed.participant_wire import RemoteControl, RemoteTurn, RemoteTurnReply

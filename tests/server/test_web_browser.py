@@ -21,7 +21,7 @@ import httpx
 import pytest
 from web_team import DRAFT, GATED_REPLY, LEAKED_KEY, VERDICT
 
-from flowgen.testing.serve_process import serve_process
+from flowgen.testing.served_process import served_process
 
 pytestmark = pytest.mark.browser
 
@@ -62,8 +62,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, pipes: dict[str, Path]) -> 
     files = [TEAM_FILE, f"{TEAM_FILE}:broken", f"{TEAM_FILE}:gated"]
     env = {"WEB_TEAM_CALLED": str(pipes["called"]), "WEB_TEAM_GATE": str(pipes["gate"])}
     store = tmp_path_factory.mktemp("web") / "runs.db"
-    with serve_process(files, store, "--api-key", KEY, cwd=ROOT, env=env) as url:
-        yield url
+    with served_process(files, store, "--api-key", KEY, cwd=ROOT, env=env) as served:
+        yield served.url
 
 
 @pytest.fixture(scope="module")
