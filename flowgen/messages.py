@@ -35,6 +35,7 @@ from flowgen.models.types import (
     UserMessage,
     no_llm_messages,
 )
+from flowgen.shared_fields_set import SharesFieldsSet, share_fields_set
 
 #: Where a text message keeps its converted model message (see BaseTextChatMessage.to_model_message).
 _MODEL_MESSAGE = "_flowgen_model_message"
@@ -76,7 +77,7 @@ def _now() -> datetime:
 _BUILT_AT_IMPORT = ConfigDict(defer_build=False)
 
 
-class BaseMessage(BaseModel, ABC):
+class BaseMessage(SharesFieldsSet, ABC):
     """Anything an agent or team emits."""
 
     # Schemas are built on first use: a program uses few of the many message types.
@@ -131,7 +132,7 @@ class BaseTextChatMessage(BaseChatMessage, ABC):
         cached = self.__dict__.get(_MODEL_MESSAGE)
         if cached is not None and cached.content is self.content and cached.source is self.source:
             return cached  # type: ignore[no-any-return]
-        message = UserMessage(content=self.content, source=self.source)
+        message = share_fields_set(UserMessage(content=self.content, source=self.source))
         self.__dict__[_MODEL_MESSAGE] = message
         return message
 

@@ -152,3 +152,58 @@ def _kind(obj: object) -> str:
     if inspect.ismethod(obj):
         return f"method:{obj.__func__.__qualname__}"
     return type(obj).__name__
+
+
+async def test_the_messages_a_conversation_keeps_share_one_fields_set_per_kind() -> None:
+    # Each set is one more object the collector counts and scans, three per turn: under load the count
+    # decides how often it runs (docs/bench/concurrency.md).
+    agents = [AssistantAgent(f"a{i}", model_client=ReplayChatCompletionClient(["ok"] * 40)) for i in range(2)]
+    await RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(7)).run(task="go")
+    context = await agents[0].model_context.get_messages()
+    kinds: dict[str, set[int]] = {}
+    for message in context:
+        kinds.setdefault(type(message).__name__, set()).add(id(message.__pydantic_fields_set__))
+    assert kinds.keys() >= {"UserMessage", "AssistantMessage"}
+    assert all(len(ids) == 1 for ids in kinds.values()), kinds
+
+
+def test_assigning_to_a_message_that_shares_its_fields_set_changes_only_its_own() -> None:
+    from flowgen.models import RequestUsage
+    from flowgen.shared_fields_set import share_fields_set
+
+    first, second = (share_fields_set(TextMessage(content=t, source="a")) for t in ("one", "two"))
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__
+    first.models_usage = RequestUsage(prompt_tokens=1, completion_tokens=2)
+    assert first.model_fields_set == {"content", "source", "models_usage"}
+    assert second.model_fields_set == {"content", "source"}
+    assert second.model_dump(exclude_unset=True) == {"content": "two", "source": "a"}
+    copied = second.model_copy(update={"metadata": {"k": "v"}})
+    assert copied.model_fields_set == {"content", "source", "metadata"}
+    assert second.model_fields_set == {"content", "source"}
+    other = share_fields_set(TextMessage(content="three", source="a", metadata={"k": "v"}))
+    assert other.__pydantic_fields_set__ is not second.__pydantic_fields_set__  # another shape, another set
+    assert other.model_fields_set == {"content", "source", "metadata"}
+
+
+async def _objects_a_run_leaves(turns: int) -> int:
+    agents = [AssistantAgent(f"a{i}", model_client=ReplayChatCompletionClient(["ok"] * 40)) for i in range(2)]
+    team = RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(turns + 1))
+    await team.run(task="warm up")
+    await team.reset()
+    gc.collect()
+    gc.disable()
+    try:
+        before = gc.get_count()[0]  # objects the collector counts: made minus freed
+        await team.run(task="go")
+        return gc.get_count()[0] - before
+    finally:
+        gc.enable()
+
+
+async def test_a_turn_leaves_at_most_ten_objects_for_the_collector_to_count() -> None:
+    # The collector runs each time the objects made minus those freed pass a threshold; what a turn
+    # leaves behind (the messages the conversation keeps) sets how often. Three messages, their
+    # dictionaries, a chat message's metadata and the thread's growth: 10; it was 13 with a fields
+    # set per message.
+    short, long = await _objects_a_run_leaves(4), await _objects_a_run_leaves(24)
+    assert (long - short) / 20 <= 10, f"a turn leaves {(long - short) / 20} objects behind"

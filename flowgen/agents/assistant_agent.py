@@ -55,6 +55,7 @@ from flowgen.models import (
     SystemMessage,
     UserMessage,
 )
+from flowgen.shared_fields_set import share_fields_set
 from flowgen.telemetry import hooks
 from flowgen.tools import BaseTool
 from flowgen.valid_text import valid_text
@@ -555,7 +556,9 @@ class AssistantAgent(BaseChatAgent):
         Hands back the context's own awaitable: a coroutine around it would cost a frame per model call.
         """
         try:
-            message = AssistantMessage(content=result.content, source=self.name, thought=result.thought)
+            message = share_fields_set(
+                AssistantMessage(content=result.content, source=self.name, thought=result.thought)
+            )
         except ValidationError as exc:
             if result.content is None:  # a custom client's reply built without validation
                 raise no_content(self.name, self._model_client) from exc
@@ -574,7 +577,9 @@ class AssistantAgent(BaseChatAgent):
                 format_string=self._output_content_type_format,
                 **ids,
             )
-        return TextMessage(content=result.content, source=self.name, models_usage=result.usage, **ids)
+        return share_fields_set(
+            TextMessage(content=result.content, source=self.name, models_usage=result.usage, **ids)
+        )
 
     def _summary(
         self, calls: Sequence[FunctionCall], results: Sequence[FunctionExecutionResult]

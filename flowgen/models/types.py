@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, NotRequired, Protocol, TypedDict, ru
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowgen.core import FunctionCall, Image
+from flowgen.shared_fields_set import SharesFieldsSet
 
 
 class SystemMessage(BaseModel):
@@ -20,7 +21,7 @@ class SystemMessage(BaseModel):
     type: Literal["SystemMessage"] = "SystemMessage"
 
 
-class UserMessage(BaseModel):
+class UserMessage(SharesFieldsSet):
     """A message from a user or another agent; ``source`` names who."""
 
     content: str | list[str | Image]
@@ -28,7 +29,7 @@ class UserMessage(BaseModel):
     type: Literal["UserMessage"] = "UserMessage"
 
 
-class AssistantMessage(BaseModel):
+class AssistantMessage(SharesFieldsSet):
     """What the model said earlier: text, or the function calls it made."""
 
     content: str | list[FunctionCall]
