@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Callable
 
 from flowgen.distributed.frames import (
@@ -33,6 +34,9 @@ from flowgen.errors import FrameError, LinkLostError
 Queued = tuple[Envelope, "asyncio.Future[Outcome]", Callable[[bytes], None] | None]
 OnError = Callable[[BaseException, Envelope], BaseException]
 _CONNECT_TIMEOUT_S = 5.0  # an unreachable address must not hold the first batch for long
+# A peer lost without closing its connection (a node cut off) must not leave calls waiting forever:
+# TCP probes an idle connection after 5 s, every 2 s, 3 times; unacknowledged data waits 15 s at most.
+_KEEPALIVE = (("TCP_KEEPIDLE", 5), ("TCP_KEEPINTVL", 2), ("TCP_KEEPCNT", 3), ("TCP_USER_TIMEOUT", 15_000))
 
 
 class _Batch:
@@ -67,6 +71,7 @@ class Link:
         """Connect and authenticate; raises OSError or TimeoutError when the address is unreachable."""
         async with asyncio.timeout(_CONNECT_TIMEOUT_S):
             reader, writer = await asyncio.open_connection(host, port)
+        _keep_alive(writer.get_extra_info("socket"))
         writer.write(token)
         link = cls(writer, on_error, on_lost)
         link._reading = asyncio.get_running_loop().create_task(link._read(reader))
@@ -169,3 +174,14 @@ class Link:
         self._cancels.clear()
         self._writer.close()
         self._on_lost(self)
+
+
+def _keep_alive(sock: socket.socket | None) -> None:
+    """Let TCP notice a peer that vanished without closing the connection (where the system allows)."""
+    if sock is None:
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in _KEEPALIVE:
+        option = getattr(socket, name, None)
+        if option is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, option, value)
