@@ -336,12 +336,13 @@ class RayAgentRuntime:
                 self._make_hosts(agent_id.type)
                 return self._hosts[(agent_id.type, shard)]
             # A member finds the driver's actor by name (a blocking lookup, once per actor).
-            handle = ray.get_actor(self._directory.actor_name(agent_id.type, shard))
-            host = self._hosts[(agent_id.type, shard)] = (handle, self._outbox(handle))
+            name = self._directory.actor_name(agent_id.type, shard)
+            handle = ray.get_actor(name)
+            host = self._hosts[(agent_id.type, shard)] = (handle, self._outbox(handle, name))
         return host
 
-    def _outbox(self, handle: Any) -> Outbox:
-        open_link = functools.partial(self._open_link, handle) if self._direct else None
+    def _outbox(self, handle: Any, actor_name: str) -> Outbox:
+        open_link = functools.partial(self._open_link, handle, actor_name) if self._direct else None
         return Outbox(
             handle.deliver.options(num_returns="streaming").remote,
             lambda envelope: asyncio.wrap_future(handle.deliver_one.remote(envelope).future()),
@@ -349,14 +350,14 @@ class RayAgentRuntime:
             open_link,
         )
 
-    async def _open_link(self, handle: Any, on_lost: Callable[[Link], None]) -> Link | None:
+    async def _open_link(self, handle: Any, actor_name: str, on_lost: Callable[[Link], None]) -> Link | None:
         """The actor's direct link, asked of it through Ray (a RayError says the actor is unavailable).
 
         None, and Ray calls for that actor, when it offers no link or its address cannot be reached.
         """
         address = await handle.open_link.remote()
         if address is None:
-            logger.info("host actor %s offers no direct link: using Ray calls", handle._actor_id.hex())
+            logger.info("host actor %s offers no direct link: using Ray calls", actor_name)
             return None
         host, port, token = address
         try:
@@ -364,7 +365,7 @@ class RayAgentRuntime:
         except (OSError, TimeoutError) as exc:
             logger.info(
                 "the direct link of host actor %s at %s:%d cannot be reached (%s): using Ray calls",
-                handle._actor_id.hex(), host, port, type(exc).__name__,
+                actor_name, host, port, type(exc).__name__,
             )  # fmt: skip
             return None
 
@@ -387,10 +388,9 @@ class RayAgentRuntime:
         for shard in range(placement.shards):
             if (name, shard) in self._hosts:
                 continue
-            handle = actor_class.options(name=self._directory.actor_name(name, shard), **options).remote(
-                self._directory, name
-            )
-            self._hosts[(name, shard)] = (handle, self._outbox(handle))
+            actor_name = self._directory.actor_name(name, shard)
+            handle = actor_class.options(name=actor_name, **options).remote(self._directory, name)
+            self._hosts[(name, shard)] = (handle, self._outbox(handle, actor_name))
 
     def _unavailable(self, exc: BaseException, envelope: Envelope) -> BaseException:
         if isinstance(exc, (RayError, LinkLostError)):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import pytest_asyncio
@@ -25,6 +26,7 @@ from flowgen.distributed.frames import (
 )
 from flowgen.distributed.link import Link
 from flowgen.distributed.link_server import LinkServer
+from flowgen.distributed.outbox import OpenLink, Outbox
 from flowgen.distributed.wire import Body, Envelope, Outcome
 from flowgen.errors import FrameError, LinkLostError
 
@@ -220,3 +222,99 @@ async def test_the_server_listens_on_the_address_asked_for_until_closed() -> Non
     await link_server.close()
     with pytest.raises(OSError):  # closed: nothing listens there any more
         socket.create_connection((host, port), timeout=5).close()
+
+
+# ---------------------------------------------------------------- the Outbox's choice of path
+
+
+class RayCalls:
+    """Stands in for the Ray calls an Outbox falls back to: counts them, echoes the envelope's body."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def deliver_one(self, envelope: Envelope) -> Outcome:
+        self.calls += 1
+        return Outcome(body=envelope["body"])
+
+    async def deliver(self, batch: list[Envelope]) -> AsyncIterator[Awaitable[list[tuple[int, Outcome]]]]:
+        self.calls += 1
+
+        async def outcomes() -> list[tuple[int, Outcome]]:
+            return [(i, Outcome(body=e["body"])) for i, e in enumerate(batch)]
+
+        yield outcomes()
+
+
+def outbox(ray_calls: RayCalls, open_link: OpenLink | None) -> Outbox:
+    return Outbox(ray_calls.deliver, ray_calls.deliver_one, unavailable, open_link)
+
+
+async def test_the_outbox_sends_over_the_link_once_it_is_open(
+    server: tuple[LinkServer, Handlers, tuple[str, int, bytes]],
+) -> None:
+    link_server, _, (host, port, token) = server
+    ray_calls = RayCalls()
+
+    async def open_it(on_lost: Callable[[Link], None]) -> Link:
+        return await Link.open(host, port, token, unavailable, on_lost)
+
+    box = outbox(ray_calls, open_it)
+    first = [box.put(envelope(f"m{i}", f"a{i}")) for i in range(3)]  # wait for the link together
+    assert [(await f)["body"]["payload"] for f in first] == [b'"m0"', b'"m1"', b'"m2"']
+    assert (await box.put(envelope("alone", "b")))["body"]["payload"] == b'"alone"'
+    assert link_server.counts["envelopes"] == 4 and link_server.counts["connections"] == 1
+    assert ray_calls.calls == 0
+    await box.close()
+
+
+async def test_without_a_link_the_outbox_uses_ray_calls(
+    server: tuple[LinkServer, Handlers, tuple[str, int, bytes]],
+) -> None:
+    link_server, _, _ = server
+    ray_calls = RayCalls()
+
+    async def none_offered(on_lost: Callable[[Link], None]) -> None:
+        return None
+
+    box = outbox(ray_calls, none_offered)
+    assert (await box.put(envelope("one", "c")))["body"]["payload"] == b'"one"'
+    assert (await box.put(envelope("two", "d")))["body"]["payload"] == b'"two"'
+    assert ray_calls.calls == 2
+    assert link_server.counts["envelopes"] == 0
+    await box.close()
+
+
+async def test_an_actor_unreachable_through_ray_fails_the_waiting_calls() -> None:
+    async def actor_gone(on_lost: Callable[[Link], None]) -> Link:
+        raise ConnectionRefusedError("the actor died")
+
+    ray_calls = RayCalls()
+    box = outbox(ray_calls, actor_gone)
+    with pytest.raises(ConnectionAbortedError, match="echo/a: the actor died"):
+        await box.put(envelope("x", "e"))
+    assert ray_calls.calls == 0
+    await box.close()
+
+
+async def test_the_runtime_falls_back_to_ray_calls_when_the_address_is_unreachable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from flowgen.distributed.runtime import RayAgentRuntime
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = b"\x07" * 32
+
+    class Handle:
+        class open_link:  # mimics a Ray actor method
+            @staticmethod
+            async def remote() -> tuple[str, int, bytes]:
+                return ("127.0.0.1", port, token)
+
+    runtime = RayAgentRuntime()
+    with caplog.at_level(logging.INFO, logger="flowgen.distributed.runtime"):
+        assert await runtime._open_link(Handle(), "flowgen.x.echo.0", lambda _: None) is None
+    assert "flowgen.x.echo.0" in caplog.text and "using Ray calls" in caplog.text
+    assert token.hex() not in caplog.text and repr(token) not in caplog.text
