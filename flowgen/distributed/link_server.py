@@ -96,7 +96,7 @@ class LinkServer:
                 logger.warning("refused a direct link connection: it did not send the actor's token")
         except FrameError as exc:
             logger.warning("closed a direct link connection: %s", exc)
-        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+        except (OSError, asyncio.IncompleteReadError, TimeoutError):
             pass  # the peer went away (or never said anything): nothing to answer
         finally:
             connection.end()
