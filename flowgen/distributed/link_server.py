@@ -60,16 +60,18 @@ class LinkServer:
         self._token = b""
         self._address: tuple[str, int] = ("", 0)
         self._connections: set[asyncio.Task[Any]] = set()
+        self._opening = asyncio.Lock()  # two callers at once get one server
         #: Envelopes received over the link, connections served and refused (for tests and telemetry).
         self.counts = {"envelopes": 0, "connections": 0, "refused": 0}
 
     async def open(self, host: str) -> tuple[str, int, bytes]:
         """Listen on ``host`` (a port the system picks) if not yet; the address and the token."""
-        if self._server is None:
-            self._token = secrets.token_bytes(TOKEN_BYTES)
-            self._server = await asyncio.start_server(self._serve, host=host, port=0)
-            self._address = (host, self._server.sockets[0].getsockname()[1])
-            logger.debug("direct link listening on %s:%d", *self._address)
+        async with self._opening:
+            if self._server is None:
+                self._token = secrets.token_bytes(TOKEN_BYTES)
+                self._server = await asyncio.start_server(self._serve, host=host, port=0)
+                self._address = (host, self._server.sockets[0].getsockname()[1])
+                logger.debug("direct link listening on %s:%d", *self._address)
         return (*self._address, self._token)
 
     async def close(self) -> None:

@@ -42,6 +42,7 @@ class Outbox:
         "_linking",
         "_on_error",
         "_open_link",
+        "_opener",
         "_pending",
         "_replies",
         "_scheduled",
@@ -59,7 +60,8 @@ class Outbox:
         self._deliver = deliver
         self._deliver_one = deliver_one
         self._on_error = on_error
-        self._open_link = open_link
+        self._opener = open_link
+        self._open_link = open_link  # None while this actor's batches go by Ray calls
         self._pending: list[_Queued] = []
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -125,7 +127,9 @@ class Outbox:
         finally:
             self._linking = None
         if link is None:
-            self._open_link = None  # this actor offers no link: Ray calls from now on
+            # No link to this actor: Ray calls until one fails (then the actor, perhaps recreated
+            # elsewhere, is asked again), rather than a futile connection attempt per batch.
+            self._open_link = None
         self._link = link
         waiting, self._waiting = self._waiting, []
         waiting = [queued for queued in waiting if not queued[1].done()]  # cancelled meanwhile
@@ -156,6 +160,7 @@ class Outbox:
         if reply.cancelled():
             future.cancel()
         elif (error := reply.exception()) is not None:
+            self._open_link = self._opener  # the actor may be lost: ask the next one for its link
             future.set_exception(self._on_error(error, envelope))
         else:
             future.set_result(reply.result())
@@ -175,6 +180,7 @@ class Outbox:
                 future.cancel()
             raise
         except Exception as exc:
+            self._open_link = self._opener  # the actor may be lost: ask the next one for its link
             for envelope, future, _ in batch:
                 if not future.done():
                     future.set_exception(self._on_error(exc, envelope))

@@ -318,3 +318,31 @@ async def test_the_runtime_falls_back_to_ray_calls_when_the_address_is_unreachab
         assert await runtime._open_link(Handle(), "flowgen.x.echo.0", lambda _: None) is None
     assert "flowgen.x.echo.0" in caplog.text and "using Ray calls" in caplog.text
     assert token.hex() not in caplog.text and repr(token) not in caplog.text
+
+
+async def test_after_a_failed_ray_call_the_outbox_asks_for_the_link_again() -> None:
+    asked: list[int] = []
+
+    async def none_offered(on_lost: Callable[[Link], None]) -> None:
+        asked.append(1)
+
+    class LostActor(RayCalls):
+        async def deliver_one(self, envelope: Envelope) -> Outcome:
+            self.calls += 1
+            raise ConnectionResetError("the actor died")
+
+    box = outbox(LostActor(), none_offered)
+    with pytest.raises(ConnectionAbortedError, match="the actor died"):
+        await box.put(envelope("x", "f"))
+    assert len(asked) == 1
+    with pytest.raises(ConnectionAbortedError):
+        await box.put(envelope("y", "g"))  # a recreated actor may offer a link: asked again
+    assert len(asked) == 2
+    await box.close()
+
+
+async def test_two_callers_opening_the_server_at_once_get_one_server() -> None:
+    link_server = LinkServer(Handlers())
+    first, second = await asyncio.gather(link_server.open("127.0.0.1"), link_server.open("127.0.0.1"))
+    assert first == second
+    await link_server.close()
