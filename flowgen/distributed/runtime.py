@@ -361,13 +361,15 @@ class RayAgentRuntime:
             return None
         host, port, token = address
         try:
-            return await Link.open(host, port, token, self._unavailable, on_lost)
+            link = await Link.open(host, port, token, self._unavailable, on_lost)
         except (OSError, TimeoutError) as exc:
             logger.info(
                 "the direct link of host actor %s at %s:%d cannot be reached (%s): using Ray calls",
                 actor_name, host, port, type(exc).__name__,
             )  # fmt: skip
             return None
+        logger.debug("direct link to host actor %s open at %s:%d", actor_name, host, port)
+        return link
 
     def _make_hosts(self, name: str) -> None:
         """Create every shard's actor of agent type ``name`` (the driver owns them all)."""
