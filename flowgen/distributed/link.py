@@ -140,6 +140,8 @@ class Link:
             self._broken(LinkLostError(f"the host actor's connection ended ({type(exc).__name__})"))
         except FrameError as exc:
             self._broken(LinkLostError(f"the host actor sent a bad frame: {exc}"))
+        except Exception as exc:  # never leave the calls in flight waiting on a reader that stopped
+            self._broken(LinkLostError(f"reading the host actor's frames failed: {exc!r}"))
 
     def _settle(self, outcomes: list[tuple[int, int, Outcome]]) -> None:
         for batch_id, index, outcome in outcomes:
@@ -149,7 +151,10 @@ class Link:
             _, future, on_progress = batch.entries[index]
             if "progress" in outcome:
                 if on_progress is not None and not future.done():
-                    on_progress(outcome["progress"])
+                    try:
+                        on_progress(outcome["progress"])
+                    except Exception as exc:  # the caller's own callback: its call fails with it
+                        future.set_exception(exc)
                 continue
             if not future.done():
                 future.set_result(outcome)

@@ -346,3 +346,22 @@ async def test_two_callers_opening_the_server_at_once_get_one_server() -> None:
     first, second = await asyncio.gather(link_server.open("127.0.0.1"), link_server.open("127.0.0.1"))
     assert first == second
     await link_server.close()
+
+
+async def test_a_progress_callback_that_raises_fails_its_own_call_only(
+    server: tuple[LinkServer, Handlers, tuple[str, int, bytes]],
+) -> None:
+    _, _, address = server
+    link = await open_link(address)
+
+    def broken(chunk: bytes) -> None:
+        raise KeyError("the caller's callback broke")
+
+    hang = (envelope("hang", "h3"), asyncio.get_running_loop().create_future(), broken)
+    other = queued("fine", "ok2")
+    assert link.send([hang, other])
+    with pytest.raises(KeyError, match="callback broke"):
+        await hang[1]
+    assert (await other[1])["body"]["payload"] == b'"fine"'
+    assert link.up
+    await link.close()
