@@ -4,7 +4,9 @@
 (flowgen.testing.ray_cluster), runs the measurements of benchmarks/distributed_workload.py there
 against agents hosted by one actor on the worker node, and prints one JSON object: the same
 measures as the other sides, the seconds until both nodes were up, and bare Ray actor calls (a
-plain actor's and an asyncio actor's) as the floor under a send. Memory is summed over every
+plain actor's and an asyncio actor's) as the floor under a send. The runtime sends over its direct
+link to the host actor (the default); the ``ray_calls_*`` measures repeat the work with
+``direct=False`` (a Ray call per batch) on an actor of their own, for comparison. Memory is summed over every
 process of the namespace (both nodes, the actors, the driver). Wall-clock figures on a shared
 2-core machine: compare ratios, not absolutes.
 """
@@ -94,7 +96,7 @@ def _connect() -> float:
 async def _measure() -> dict[str, Any]:
     import ray
 
-    from flowgen.core import AgentId, TopicId
+    from flowgen.core import AgentId
     from flowgen.distributed import Placement, RayAgentRuntime
 
     launched = float(os.environ.get("FLOWGEN_BENCH_LAUNCHED_AT", os.environ["FLOWGEN_RAY_LAUNCHED_AT"]))
@@ -107,6 +109,40 @@ async def _measure() -> dict[str, Any]:
     await runtime.send_message(Ping(0), AgentId("echo", "a"))
     out["startup_to_first_reply_s"] = round(time.monotonic() - launched, 2)
     out["first_reply_s_incl_actor_start"] = round(time.perf_counter() - began, 2)
+    out.update(await _messaging(runtime))
+
+    # The floor: a bare Ray actor call on the same node, one at a time.
+    floor = ray.remote(_Floor).options(num_cpus=0, resources=ON_WORKER).remote()
+
+    async def bare(n: int) -> int:
+        return int(await floor.ping.remote(n))
+
+    out["ray_actor_call_round_trip_ms"] = await round_trip_ms(bare)
+    # An asyncio actor's call (what a host actor is: it runs handlers concurrently) costs more.
+    async_floor = ray.remote(_AsyncFloor).options(num_cpus=0, resources=ON_WORKER).remote()
+
+    async def bare_async(n: int) -> int:
+        return int(await async_floor.ping.remote(n))
+
+    out["ray_async_actor_call_round_trip_ms"] = await round_trip_ms(bare_async)
+    out.update(memory_mb(every_pid()))  # the namespace's processes: both nodes, the actors, this driver
+    # The same work by Ray calls (after the memory reading, which it would add an actor to).
+    by_ray = RayAgentRuntime(placements={"echo": Placement(resources=ON_WORKER)}, direct=False)
+    by_ray.start()
+    await Echo.register(by_ray, "echo", Echo, skip_direct_message_subscription=True)
+    await by_ray.send_message(Ping(0), AgentId("echo", "a"))
+    out.update({f"ray_calls_{k}": v for k, v in (await _messaging(by_ray)).items()})
+    await by_ray.close()
+    await runtime.close()
+    ray.shutdown()
+    return out
+
+
+async def _messaging(runtime: Any) -> dict[str, Any]:
+    """Round trip, pipelined sends and publish fan-out through ``runtime`` to its echo agents."""
+    from flowgen.core import AgentId, TopicId
+
+    out: dict[str, Any] = {}
 
     async def send(n: int) -> int:
         reply: Pong = await runtime.send_message(Ping(n), AgentId("echo", "a"))
@@ -125,24 +161,6 @@ async def _measure() -> dict[str, Any]:
         await runtime.publish_message(Ping(i), TopicId("all", "bench"))
     await runtime.wait_until_idle()
     out["fan_out_deliveries_per_s"] = round(PUBLISHES * FAN_OUT / (time.perf_counter() - began))
-
-    # The floor: a bare Ray actor call on the same node, one at a time.
-    floor = ray.remote(_Floor).options(num_cpus=0, resources=ON_WORKER).remote()
-
-    async def bare(n: int) -> int:
-        return int(await floor.ping.remote(n))
-
-    out["ray_actor_call_round_trip_ms"] = await round_trip_ms(bare)
-    # An asyncio actor's call (what a host actor is: it runs handlers concurrently) costs more.
-    async_floor = ray.remote(_AsyncFloor).options(num_cpus=0, resources=ON_WORKER).remote()
-
-    async def bare_async(n: int) -> int:
-        return int(await async_floor.ping.remote(n))
-
-    out["ray_async_actor_call_round_trip_ms"] = await round_trip_ms(bare_async)
-    out.update(memory_mb(every_pid()))  # the namespace's processes: both nodes, the actors, this driver
-    await runtime.close()
-    ray.shutdown()
     return out
 
 

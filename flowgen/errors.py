@@ -51,6 +51,8 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── ServerReplyError                       flowgen.client: the server refused a request; ``.status``, ``.code``
     ├── ServerUnreachableError (ConnectionError) flowgen.client: no server answered at the base URL
     └── RunLostError (RuntimeError)            a RunPool run lost its workers too often; the thread is resumable
+    ├── FrameError (ValueError)                a frame on a direct link to a host actor failed validation
+    └── LinkLostError (ConnectionError)        a direct link to a host actor broke (seen as AgentUnavailableError)
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -333,3 +335,14 @@ class RunLostError(FlowgenError, RuntimeError):
     def __init__(self, message: str, *, thread_id: str = "", attempts: int = 0) -> None:
         super().__init__(message)
         self.thread_id, self.attempts = thread_id, attempts
+
+
+# The direct link between a RayAgentRuntime and its host actors (flowgen.distributed.link)
+
+
+class FrameError(FlowgenError, ValueError):
+    """A frame read from a direct link failed validation; the connection it came on is closed."""
+
+
+class LinkLostError(FlowgenError, ConnectionError):
+    """A direct link to a host actor broke; calls in flight on it fail as AgentUnavailableError."""

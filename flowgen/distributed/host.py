@@ -12,6 +12,7 @@ import asyncio
 import functools
 import inspect
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -24,12 +25,14 @@ from flowgen.core.instantiation import AgentInstantiationContext, MessageHandler
 from flowgen.core.message_context import MessageContext
 from flowgen.distributed.directory import Directory, stored_directory
 from flowgen.distributed.eager import start_eagerly
+from flowgen.distributed.link_server import LinkServer
 from flowgen.distributed.progress import set_progress_emitter
 from flowgen.distributed.runtime import RayAgentRuntime
 from flowgen.distributed.saved_state import save_agent_state, saved_agent_state
 from flowgen.distributed.wire import Envelope, Outcome, decode_value, encode_failure, encode_value
 
 _ID_CACHE = 100_000  # recipient strings whose parsed AgentId is kept
+logger = logging.getLogger(__name__)
 
 
 class AgentHost:
@@ -52,6 +55,12 @@ class AgentHost:
         self._cancelled: dict[str, None] = {}
         self._node = ray.get_runtime_context().get_node_id()
         self._ids: dict[str, AgentId] = {}
+        self._link: LinkServer | None = None
+        self._ray_envelopes = 0  # envelopes that came by Ray calls (the link counts its own)
+
+    @property
+    def node(self) -> str:
+        return self._node
 
     def ping(self) -> str:
         """This actor's node: the driver asks it to know a recreated actor is up."""
@@ -61,6 +70,32 @@ class AgentHost:
         """Take the driver's latest registrations, subscriptions and serializers."""
         self._runtime.adopt(directory)
         self._spec = directory.types[self._type]  # its factory may have learned new keys
+
+    # ---------------------------------------------------------------- the direct link
+
+    async def open_link(self) -> tuple[str, int, bytes] | None:
+        """Open this actor's link server (once): its address on this node, its port and its token.
+
+        Asked through Ray, whose channel is authenticated: the token travels only there. None when
+        no server can listen here (the caller keeps using Ray calls).
+        """
+        if self._link is None:
+            self._link = LinkServer(self)
+        try:
+            return await self._link.open(ray.util.get_node_ip_address())  # type: ignore[no-untyped-call]
+        except OSError as exc:
+            logger.warning("no direct link server could listen on this node: %s", exc)
+            return None
+
+    def link_counts(self) -> dict[str, int]:
+        """Envelopes received over the link and by Ray calls; link connections served and refused."""
+        counts = dict(self._link.counts) if self._link is not None else {}
+        return {
+            "link_envelopes": counts.get("envelopes", 0),
+            "link_connections": counts.get("connections", 0),
+            "link_refused": counts.get("refused", 0),
+            "ray_envelopes": self._ray_envelopes,
+        }
 
     # ---------------------------------------------------------------- agents
 
@@ -104,6 +139,7 @@ class AgentHost:
 
         Handled in the call's own task (no task of its own): ``cancel`` cancels that one.
         """
+        self._ray_envelopes += 1
         message_id, task = envelope["message_id"], asyncio.current_task()
         cancellable = envelope["rpc"] and task is not None
         if cancellable:
@@ -135,7 +171,8 @@ class AgentHost:
             finished.append(task.result() if error is None else (index, self._failed(error)))
             woken.set()
 
-        tasks = [self._start(i, envelope, push) for i, envelope in enumerate(batch)]
+        self._ray_envelopes += len(batch)
+        tasks = [self.start(i, envelope, push) for i, envelope in enumerate(batch)]
         for i, task in enumerate(tasks):
             task.add_done_callback(functools.partial(collect, i))
         left = len(tasks)
@@ -162,9 +199,10 @@ class AgentHost:
     def _failed(self, error: BaseException) -> Outcome:
         return Outcome(failure=encode_failure(error, self._node))
 
-    def _start(
+    def start(
         self, index: int, envelope: Envelope, push: Callable[[int, bytes], None]
     ) -> asyncio.Future[tuple[int, Outcome]]:
+        """Start handling ``envelope`` (eagerly, eager.py); a running send is registered for ``cancel``."""
         started = start_eagerly(self._indexed(index, envelope, push))
         if envelope["rpc"] and isinstance(started, asyncio.Task):  # still running: it can be cancelled
             self._handling[envelope["message_id"]] = started
@@ -299,6 +337,8 @@ class AgentHost:
         )
 
     async def close(self) -> None:
+        if self._link is not None:
+            await self._link.close()
         for agent in list(self._agents.values()):
             await agent.close()
 

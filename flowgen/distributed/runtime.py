@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -40,12 +41,14 @@ from flowgen.distributed.directory import (
     forget_directory,
     store_directory,
 )
+from flowgen.distributed.link import Link
 from flowgen.distributed.outbox import OnProgress, Outbox
 from flowgen.distributed.placement import Placement
 from flowgen.distributed.saved_state import forget_saved_states
 from flowgen.distributed.wire import Envelope, ExceptionTypes, Outcome, decode_value, encode_value
 from flowgen.errors import (
     AgentUnavailableError,
+    LinkLostError,
     NotAccessibleError,
     UndeliverableException,
 )
@@ -71,6 +74,9 @@ class RayAgentRuntime:
     a random one by default. ``intervention_handlers`` see every send, publish and response, as in
     the single-process runtime (flowgen.core.interception); ``record_deliveries`` keeps a
     :class:`DeliveryLog` of the deliveries this process makes in ``deliveries``.
+    ``direct`` (on by default) sends messages to each host actor over a direct TCP link the actor
+    opens on request (flowgen.distributed.link), not by a Ray call each; off, every batch is a Ray
+    call. Ray still places, restarts and watches the actors either way.
 
     The driver creates every host actor (all shards of a type, at registration or at start), so the
     actors' lifetime is the driver's. Each host actor runs a *member* runtime with a copy of the
@@ -86,8 +92,10 @@ class RayAgentRuntime:
         name: str | None = None,
         intervention_handlers: Sequence[InterventionHandler] | None = None,
         record_deliveries: bool = False,
+        direct: bool = True,
     ) -> None:
         self._address = address
+        self._direct = direct
         self._init_options = dict(init_options or {})
         self._placements = dict(placements or {})
         self._directory = Directory(
@@ -113,7 +121,7 @@ class RayAgentRuntime:
     @classmethod
     def member(cls, directory: Directory) -> RayAgentRuntime:
         """The runtime a host actor binds its agents to: it finds the driver's actors by name."""
-        runtime = cls()
+        runtime = cls(direct=False)  # an agent's own sends go by Ray calls
         runtime._is_member = True
         runtime._started = True
         runtime.adopt(directory)
@@ -328,16 +336,40 @@ class RayAgentRuntime:
                 self._make_hosts(agent_id.type)
                 return self._hosts[(agent_id.type, shard)]
             # A member finds the driver's actor by name (a blocking lookup, once per actor).
-            handle = ray.get_actor(self._directory.actor_name(agent_id.type, shard))
-            host = self._hosts[(agent_id.type, shard)] = (handle, self._outbox(handle))
+            name = self._directory.actor_name(agent_id.type, shard)
+            handle = ray.get_actor(name)
+            host = self._hosts[(agent_id.type, shard)] = (handle, self._outbox(handle, name))
         return host
 
-    def _outbox(self, handle: Any) -> Outbox:
+    def _outbox(self, handle: Any, actor_name: str) -> Outbox:
+        open_link = functools.partial(self._open_link, handle, actor_name) if self._direct else None
         return Outbox(
             handle.deliver.options(num_returns="streaming").remote,
             lambda envelope: asyncio.wrap_future(handle.deliver_one.remote(envelope).future()),
             self._unavailable,
+            open_link,
         )
+
+    async def _open_link(self, handle: Any, actor_name: str, on_lost: Callable[[Link], None]) -> Link | None:
+        """The actor's direct link, asked of it through Ray (a RayError says the actor is unavailable).
+
+        None, and Ray calls for that actor, when it offers no link or its address cannot be reached.
+        """
+        address = await handle.open_link.remote()
+        if address is None:
+            logger.info("host actor %s offers no direct link: using Ray calls", actor_name)
+            return None
+        host, port, token = address
+        try:
+            link = await Link.open(host, port, token, self._unavailable, on_lost)
+        except (OSError, TimeoutError) as exc:
+            logger.info(
+                "the direct link of host actor %s at %s:%d cannot be reached (%s): using Ray calls",
+                actor_name, host, port, type(exc).__name__,
+            )  # fmt: skip
+            return None
+        logger.debug("direct link to host actor %s open at %s:%d", actor_name, host, port)
+        return link
 
     def _make_hosts(self, name: str) -> None:
         """Create every shard's actor of agent type ``name`` (the driver owns them all)."""
@@ -358,16 +390,15 @@ class RayAgentRuntime:
         for shard in range(placement.shards):
             if (name, shard) in self._hosts:
                 continue
-            handle = actor_class.options(name=self._directory.actor_name(name, shard), **options).remote(
-                self._directory, name
-            )
-            self._hosts[(name, shard)] = (handle, self._outbox(handle))
+            actor_name = self._directory.actor_name(name, shard)
+            handle = actor_class.options(name=actor_name, **options).remote(self._directory, name)
+            self._hosts[(name, shard)] = (handle, self._outbox(handle, actor_name))
 
     def _unavailable(self, exc: BaseException, envelope: Envelope) -> BaseException:
-        if isinstance(exc, RayError):
+        if isinstance(exc, (RayError, LinkLostError)):
             error = AgentUnavailableError(
                 f"agent {envelope['recipient']} is unavailable: the Ray actor hosting it died or cannot "
-                f"be reached ({type(exc).__name__}); the call may not have run",
+                f"be reached ({type(exc).__name__}: {exc}); the call may not have run",
                 agent=envelope["recipient"],
             )
             error.__cause__ = exc
@@ -552,11 +583,16 @@ class RayAgentRuntime:
         return found
 
     async def _cancel_remote(self, recipient: AgentId, message_id: str) -> None:
-        handle, _ = self._host_for(recipient)
-        # Bounded: the actor may be gone (a lost actor's calls fail only once Ray notices).
-        with contextlib.suppress(RayError, TimeoutError):
+        handle, outbox = self._host_for(recipient)
+        # Bounded: the actor may be gone (a lost actor's calls fail only once Ray notices). A link
+        # that breaks meanwhile needs no cancel: the actor cancels what a lost connection started.
+        with contextlib.suppress(RayError, LinkLostError, TimeoutError):
             async with asyncio.timeout(_CANCEL_TIMEOUT_S):
-                await handle.cancel.remote(message_id)
+                link = outbox.link
+                if link is not None:
+                    await link.cancel(message_id)
+                else:
+                    await handle.cancel.remote(message_id)
 
     async def publish_message(
         self,

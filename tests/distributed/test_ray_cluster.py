@@ -98,6 +98,12 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         # on_cluster_idempotent.py
         "test_a_killed_actor_fails_plain_calls_and_retries_idempotent_ones_once",
         "test_an_idempotent_call_fails_clearly_when_its_actor_cannot_come_back",
+        # on_cluster_link.py
+        "test_sends_batches_and_publishes_go_over_the_link",
+        "test_a_wrong_token_and_bad_frames_are_refused_without_hurting_the_runtimes_link",
+        "test_a_cancelled_send_over_the_link_stops_its_handler",
+        "test_a_killed_host_fails_the_call_on_its_link_and_a_new_link_serves_the_next",
+        "test_direct_false_sends_by_ray_calls",
         # on_cluster_run_pool.py
         "test_two_hundred_concurrent_runs_lose_nothing",
         "test_backpressure_holds_runs_in_the_queue",
