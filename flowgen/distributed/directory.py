@@ -41,6 +41,8 @@ class Directory:
     intervention_handlers: list[InterventionHandler] = field(default_factory=list)
     #: Every member keeps a delivery log of what its agents send, gathered by collect_deliveries.
     record_deliveries: bool = False
+    #: Members send to other host actors over direct links too (RayAgentRuntime(direct=...)).
+    direct: bool = True
 
     def actor_name(self, agent_type: str, shard: int) -> str:
         return f"flowgen.{self.runtime_name}.{agent_type}.{shard}"

@@ -337,6 +337,10 @@ class AgentHost:
         )
 
     async def close(self) -> None:
+        """Close what this actor opened: its member runtime's links to other actors, its link server
+        (ending the connections to it), then its agents. The driver asks this before ending the actor.
+        """
+        await self._runtime.close()
         if self._link is not None:
             await self._link.close()
         for agent in list(self._agents.values()):

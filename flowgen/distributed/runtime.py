@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Agent")
 _CANCEL_TIMEOUT_S = 10.0
+_CLOSE_TIMEOUT_S = 5.0  # how long a stopping driver waits for its host actors to close
 logger = logging.getLogger(__name__)
 
 
@@ -80,7 +81,9 @@ class RayAgentRuntime:
 
     The driver creates every host actor (all shards of a type, at registration or at start), so the
     actors' lifetime is the driver's. Each host actor runs a *member* runtime with a copy of the
-    driver's directory, through which its agents send and publish to agents in any actor.
+    driver's directory, through which its agents send and publish to agents in any actor (over
+    direct links of its own to the actors they send to, unless ``direct`` is off); stopping the
+    driver asks each host actor to close them, its link server and its agents, then ends it.
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class RayAgentRuntime:
             runtime_name=name or uuid.uuid4().hex[:12],
             intervention_handlers=list(intervention_handlers or ()),
             record_deliveries=record_deliveries,
+            direct=direct,
         )
         # On the wall clock: rows gathered from the actors' processes line up with the driver's.
         self.deliveries: DeliveryLog | None = DeliveryLog(time.time) if record_deliveries else None
@@ -121,7 +125,8 @@ class RayAgentRuntime:
     @classmethod
     def member(cls, directory: Directory) -> RayAgentRuntime:
         """The runtime a host actor binds its agents to: it finds the driver's actors by name."""
-        runtime = cls(direct=False)  # an agent's own sends go by Ray calls
+        # An agent's own sends go over direct links to the actors it sends to, as the driver's do.
+        runtime = cls(direct=directory.direct)
         runtime._is_member = True
         runtime._started = True
         runtime.adopt(directory)
@@ -198,9 +203,12 @@ class RayAgentRuntime:
         if not self._started:
             raise RuntimeError("the runtime is not started")
         self._started = False
-        for handle, outbox in self._hosts.values():
+        for _, outbox in self._hosts.values():
             await outbox.close()
-            if not self._is_member:
+        if not self._is_member:
+            handles = [handle for handle, _ in self._hosts.values()]
+            await _close_hosts(handles)
+            for handle in handles:
                 ray.kill(handle, no_restart=True)
         self._hosts.clear()
         if not self._is_member:
@@ -691,6 +699,18 @@ class RayAgentRuntime:
             agent_id = AgentId.from_str(key)
             if agent_id.type in self._directory.types:
                 await self.agent_load_state(agent_id, agent_state)
+
+
+async def _close_hosts(handles: list[Any]) -> None:
+    """Ask each host actor to close what it opened (its links, its server, its agents) before it ends.
+
+    Bounded: an actor lost or hanging in an agent's close cannot hold up the stop; ending its process
+    closes its sockets anyway.
+    """
+    calls = [handle.close.remote() for handle in handles]
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(_CLOSE_TIMEOUT_S):
+            await asyncio.gather(*calls, return_exceptions=True)
 
 
 def _reply_serializers(agent_class: type[Any]) -> list[MessageSerializer[Any]]:

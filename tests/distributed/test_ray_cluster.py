@@ -62,6 +62,10 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
 @pytest.mark.parametrize(
     "name",
     [
+        # on_cluster_agent_link.py
+        "test_an_agent_sends_to_an_agent_on_another_node_over_its_actors_link",
+        "test_a_lost_peer_fails_the_agents_call_naming_the_agent_then_the_recreated_actor_serves",
+        "test_direct_false_makes_the_agents_send_by_ray_calls_too",
         "test_pinned_agent_answers_from_the_worker_node",
         "test_many_keys_share_an_actor_and_shards_split_them",
         "test_publish_fans_out_across_nodes",
