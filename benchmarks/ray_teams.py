@@ -3,10 +3,12 @@
 ``python -m benchmarks.ray_teams`` starts a real two-node cluster in a loopback-only namespace
 (flowgen.testing.ray_cluster) and runs a two-agent RoundRobinGroupChat (replayed models, TURNS
 turns) three ways: calling its agents directly, on a SingleThreadedAgentRuntime, and on a
-RayAgentRuntime with both participants in actors on the worker node (the driver on the head node).
-It prints one JSON object: the median time per turn of each (RUNS runs, after one warm-up run that
-builds the actors' participants), the ratios to the local run, and the first run on Ray (actors
-started and participants built). Wall-clock figures on a shared 2-core machine: compare ratios.
+RayAgentRuntime with both participants in actors on the worker node (the driver on the head node),
+over its direct links (the default) and again by Ray calls (``direct=False``). It prints one JSON
+object: the median time per turn of each (RUNS runs, after one warm-up run that builds the actors'
+participants), the ratios to the local run (and of Ray calls to the link), and the first run on Ray
+(actors started and participants built). Wall-clock figures on a shared 2-core machine: compare
+ratios.
 """
 
 from __future__ import annotations
@@ -65,15 +67,23 @@ async def _measure() -> dict[str, Any]:
     out["ray_first_run_s_incl_actor_start"] = round(time.perf_counter() - began, 2)
     on_ray = [await _per_turn_ms(ray_runtime) for _ in range(RUNS)]
     await ray_runtime.close()
+    # The same turns by Ray calls (a streaming actor call per turn) instead of the direct link.
+    by_ray = RayAgentRuntime(placements={"writer": worker, "critic": worker}, direct=False)
+    by_ray.start()
+    await _per_turn_ms(by_ray)
+    ray_calls = [await _per_turn_ms(by_ray) for _ in range(RUNS)]
+    await by_ray.close()
     medians = {
         "local": statistics.median(local),
         "single_threaded_runtime": statistics.median(in_process),
         "ray_worker_node": statistics.median(on_ray),
+        "ray_worker_node_ray_calls": statistics.median(ray_calls),
     }
     for name, value in medians.items():
         out[f"turn_ms_{name}"] = round(value, 3)
     out["ratio_single_threaded_to_local"] = round(medians["single_threaded_runtime"] / medians["local"], 2)
     out["ratio_ray_to_local"] = round(medians["ray_worker_node"] / medians["local"], 2)
+    out["ratio_ray_calls_to_link"] = round(medians["ray_worker_node_ray_calls"] / medians["ray_worker_node"], 2)
     return out
 
 
