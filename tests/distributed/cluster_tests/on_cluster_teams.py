@@ -39,6 +39,7 @@ async def runtime(counted: Turns) -> AsyncIterator[RayAgentRuntime]:
     worker = Placement(resources={"worker_node": 0.01})
     runtime = RayAgentRuntime(
         "auto",
+        name="teams_on_ray",
         placements={
             **dict.fromkeys(NAMES, worker),
             "probe": worker,
@@ -115,10 +116,16 @@ def _normal(value: Any) -> Any:
 
 async def test_inner_events_stream_back_while_the_turn_runs(runtime: RayAgentRuntime) -> None:
     # b streams its reply word by word; the chunks arrive as events of its turn, before its message.
-    items, _ = await _transcript(TEAMS["round_robin"](runtime))
+    team = TEAMS["round_robin"](runtime)
+    items, _ = await _transcript(team)
     chunks = [i for i, row in enumerate(items) if row[0] == "ModelClientStreamingChunkEvent"]
     b_message = next(i for i, row in enumerate(items) if row[:2] == ("TextMessage", "b"))
     assert chunks and chunks[0] < b_message
+    # The turns, their streamed events and the controls went over the actors' direct links.
+    for name, proxy in _proxies(team).items():
+        actor = ray.get_actor(f"flowgen.teams_on_ray.{proxy.agent_id.type}.0")
+        seen = await actor.link_counts.remote()
+        assert seen["link_envelopes"] > 0 and seen["ray_envelopes"] == 0, (name, seen)
 
 
 async def _interrupted(team: Team, way: str) -> list[BaseAgentEvent | BaseChatMessage]:
