@@ -6,7 +6,7 @@ and by Ray calls (``RayAgentRuntime(direct=False)``).
 agent in an actor on the worker node; the timing runs inside the caller's actor (the driver only
 starts it), with the workload of benchmarks/distributed_workload.py: the round trip one send at a
 time (median of 200) and pipelined sends with 100 in flight. Link and Ray-call runtimes alternate,
-REPEATS times each; one JSON object with the medians (and min–max) and the ratios. Wall-clock
+REPEATS times each; one JSON object with the medians (and lowest and highest) and the ratios. Wall-clock
 figures on a shared 2-core machine: compare ratios, not absolutes.
 """
 
@@ -87,7 +87,9 @@ async def _measure() -> dict[str, Any]:
             values = [getattr(t, measure) for t in timed]
             out[f"{name}_{measure}"] = statistics.median(values)
             out[f"{name}_{measure}_range"] = [min(values), max(values)]
-    out["round_trip_ray_calls_over_link"] = round(out["ray_calls_round_trip_ms"] / out["link_round_trip_ms"], 2)
+    out["round_trip_ray_calls_over_link"] = round(
+        out["ray_calls_round_trip_ms"] / out["link_round_trip_ms"], 2
+    )
     out["pipelined_link_over_ray_calls"] = round(
         out["link_pipelined_messages_per_s"] / out["ray_calls_pipelined_messages_per_s"], 2
     )

@@ -83,7 +83,9 @@ async def _measure() -> dict[str, Any]:
         out[f"turn_ms_{name}"] = round(value, 3)
     out["ratio_single_threaded_to_local"] = round(medians["single_threaded_runtime"] / medians["local"], 2)
     out["ratio_ray_to_local"] = round(medians["ray_worker_node"] / medians["local"], 2)
-    out["ratio_ray_calls_to_link"] = round(medians["ray_worker_node_ray_calls"] / medians["ray_worker_node"], 2)
+    out["ratio_ray_calls_to_link"] = round(
+        medians["ray_worker_node_ray_calls"] / medians["ray_worker_node"], 2
+    )
     return out
 
 
