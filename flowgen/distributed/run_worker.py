@@ -6,20 +6,27 @@ their own between runs, a replay client its position) and saves every step in th
 order marked as a retry first asks the store what the lost attempt committed: nothing (run the task
 again), an unfinished run (continue the thread from its last checkpoint), or a finished one (report
 it from the store without running anything).
+
+A streamed order (:meth:`RunWorker.stream`, a Ray streaming generator) sends the run's messages and
+events as :class:`~flowgen.distributed.run_order.RunFrame` texts, each once its step is stored
+(:class:`~flowgen.distributed.step_gate.StepGate`), then the report.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import aclosing
 from typing import Any
 
 import ray
 
-from flowgen.base import Team
+from flowgen.base import TaskResult, Team
 from flowgen.checkpoint.protocol import Checkpointer
-from flowgen.distributed.run_order import RunFailure, RunOrder, RunReport
+from flowgen.distributed.run_order import RunFailure, RunFrame, RunOrder, RunReport
+from flowgen.distributed.step_gate import StepGate
 from flowgen.distributed.wire import dotted_name
+from flowgen.engine.durable import step_listener
 from flowgen.errors import ConfigurationError
 from flowgen.messages import BaseChatMessage, MessageFactory
 
@@ -84,6 +91,60 @@ class RunWorker:
         report.worker, report.node = self._name, self._node
         return report.model_dump_json()
 
+    async def stream(self, order_json: str) -> AsyncGenerator[str, None]:
+        """Run one order, sending RunFrame texts as its steps are stored; the last carries the report."""
+        order = RunOrder.model_validate_json(order_json)
+        try:
+            async with aclosing(self._stream(order)) as frames:
+                async for frame in frames:
+                    if frame.report is not None:
+                        frame.report.worker, frame.report.node = self._name, self._node
+                    yield frame.model_dump_json()
+        except Exception as exc:
+            failure = RunFailure(type=dotted_name(type(exc)), message=str(exc), node=self._node)
+            report = RunReport(thread_id=order.thread_id, failure=failure, worker=self._name, node=self._node)
+            yield RunFrame(report=report).model_dump_json()
+
+    async def _stream(self, order: RunOrder) -> AsyncGenerator[RunFrame, None]:
+        task: Any = None
+        if order.attempt > 1:
+            head = await self._store.head(order.thread_id)
+            if head != order.start_head:
+                snapshot = await self._store.get(order.thread_id, head)
+                if snapshot is not None and snapshot.checkpoint.stop_reason is not None:
+                    yield RunFrame(report=await self._stored_run(order, resumed=True))  # finished
+                    return
+                order = order.model_copy(update={"task": None})  # the task is in the thread: go on
+        team = self._team(order.team)
+        if order.task is not None:
+            task = _task(order.task, getattr(team, "_message_factory", None) or MessageFactory())
+        gate = StepGate()
+        stream = team.run_stream(task=task, thread_id=order.thread_id)  # type: ignore[call-arg]
+        async with aclosing(stream) as items:
+            listening = step_listener.set(gate.heard)
+            try:  # the first item opens the thread: its durable run takes the listener then
+                item = await anext(items)
+            finally:
+                step_listener.reset(listening)
+            while not isinstance(item, TaskResult):
+                for frame in gate.take(item):
+                    yield frame
+                item = await anext(items)
+        for frame in gate.flush():
+            yield frame
+        yield RunFrame(report=await self._streamed_report(order, item))
+
+    async def _streamed_report(self, order: RunOrder, result: TaskResult) -> RunReport:
+        if order.task is not None:
+            return RunReport(
+                thread_id=order.thread_id,
+                messages=[m.dump() for m in result.messages],
+                stop_reason=result.stop_reason,
+                checkpoint_id=await self._store.head(order.thread_id),
+            )
+        # A continued run: the whole run since the order's start, read back from the store.
+        return await self._stored_run(order, resumed=order.attempt > 1)
+
     async def _run(self, order: RunOrder) -> RunReport:
         if order.attempt > 1:
             head = await self._store.head(order.thread_id)
@@ -106,8 +167,12 @@ class RunWorker:
         if snapshot.checkpoint.stop_reason is None:
             team = self._team(order.team)
             await team.run(thread_id=order.thread_id)  # type: ignore[call-arg]
-            snapshot = await self._store.get(order.thread_id)
-            assert snapshot is not None
+        return await self._stored_run(order, resumed=True)
+
+    async def _stored_run(self, order: RunOrder, resumed: bool) -> RunReport:
+        """The run as the store has it: every message since the order's start, and how it stopped."""
+        snapshot = await self._store.get(order.thread_id)
+        assert snapshot is not None  # the run committed at least one step
         before = 0
         if order.start_head is not None:
             started = await self._store.get(order.thread_id, order.start_head)
@@ -117,7 +182,7 @@ class RunWorker:
             messages=snapshot.messages[before:],
             stop_reason=snapshot.checkpoint.stop_reason,
             checkpoint_id=snapshot.checkpoint.checkpoint_id,
-            resumed=True,
+            resumed=resumed,
         )
 
     def _team(self, name: str) -> Team:
