@@ -13,7 +13,8 @@ Those runs are CPU-bound (the scripted model answers at once). Real team runs wa
 the latency-bound workload (``--latency-ms 50``, ``--latency-runs 160``) times the same team whose
 every model call waits 50 ms, through 1 and 2 workers, each bounded to ``in_flight_per_worker``
 runs: its ceiling is workers x in-flight / (model calls per run x latency), reported beside it.
-Every timed region also reports how many of the machine's cores were busy (all processes, from
+``pool_2_workers_streamed`` takes the CPU-bound runs through ``RunPool.stream`` (every item as its
+step is stored) instead of ``map``. Every timed region also reports how many of the machine's cores were busy (all processes, from
 /proc/stat): the CPU-bound workload is bounded by the cores, the latency-bound one by the in-flight
 bound. ``--quick`` (one repeat, fewer runs, no in-memory diagnostics) is what ``make bench`` runs.
 Wall-clock figures on a shared 2-core machine: compare ratios, not absolutes.
@@ -66,13 +67,30 @@ def chat_team(latency_s: float = 0.0) -> RoundRobinGroupChat:
 
 
 class BusyCores:
-    """How many cores the whole machine kept busy between start and ``read`` (Linux /proc/stat)."""
+    """Cores kept busy between start and ``read``: by the whole machine (/proc/stat counts every
+    process), and by the cluster's own processes (the PID namespace's /proc lists only those: the
+    driver, the workers, the raylets and the control service)."""
 
     def __init__(self) -> None:
-        self._busy, self._at = _busy_seconds(), time.perf_counter()
+        self._busy, self._ours, self._at = _busy_seconds(), _namespace_cpu_s(), time.perf_counter()
 
     def read(self) -> float:
         return (_busy_seconds() - self._busy) / (time.perf_counter() - self._at)
+
+    def ours(self) -> float:
+        """CPU seconds the namespace's processes used since start (a process that ended is not counted)."""
+        return _namespace_cpu_s() - self._ours
+
+
+def _namespace_cpu_s() -> float:
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _busy_seconds() -> float:
@@ -98,27 +116,58 @@ def _connect() -> float:
     return time.monotonic() - launched
 
 
+async def _workers_cpu_s(pool: Any) -> float:
+    """The CPU seconds the pool's worker processes have used so far (each reports its own)."""
+    import ray
+
+    answers: list[dict[str, Any]] = await asyncio.gather(
+        *(ray.get_actor(name).ping.remote() for name in pool.workers)
+    )
+    return float(sum(a["cpu_s"] for a in answers))
+
+
 async def _pool_rate(
-    workers: int, runs: int, store: Any, tag: str, cpu: list[float], busy: list[float], latency_s: float = 0.0
+    workers: int,
+    runs: int,
+    store: Any,
+    tag: str,
+    cpu: dict[str, list[float]],
+    busy: list[float],
+    latency_s: float = 0.0,
+    streamed: bool = False,
 ) -> float:
-    """Runs per second through a pool of ``workers``; appends the driver's CPU ms per run to ``cpu``
-    and the machine's busy cores to ``busy``."""
+    """Runs per second through a pool of ``workers``; appends the driver's and the workers' CPU ms
+    per run to ``cpu`` and the machine's busy cores to ``busy``."""
     from flowgen.distributed import RunPool
 
     source = store if callable(store) or isinstance(store, str) else str(store)
     team = functools.partial(chat_team, latency_s) if latency_s else chat_team
     async with RunPool(team, store=source, workers=workers, max_in_flight=IN_FLIGHT) as pool:
         await pool.map(["warm up"] * workers * 2)  # every worker has built its team and opened the store
+        workers_began = await _workers_cpu_s(pool)
         began, cpu_began, cores = time.perf_counter(), time.process_time(), BusyCores()
-        results = await pool.map(
-            [f"task {i}" for i in range(runs)], thread_ids=[f"{tag}-{i}" for i in range(runs)]
-        )
+        if streamed:
+            results = await asyncio.gather(*(_streamed(pool, f"task {i}", f"{tag}-{i}") for i in range(runs)))
+        else:
+            results = await pool.map(
+                [f"task {i}" for i in range(runs)], thread_ids=[f"{tag}-{i}" for i in range(runs)]
+            )
         elapsed = time.perf_counter() - began
         busy.append(cores.read())
-        cpu.append((time.process_time() - cpu_began) / runs * 1e3)
+        cpu["cluster"].append(cores.ours() / runs * 1e3)
+        cpu["driver"].append((time.process_time() - cpu_began) / runs * 1e3)
+        cpu["workers"].append((await _workers_cpu_s(pool) - workers_began) / runs * 1e3)
     if any(len(r.messages) != MESSAGES for r in results):
         raise AssertionError("a pool run did not produce every message")
     return runs / elapsed
+
+
+async def _streamed(pool: Any, task: str, thread_id: str) -> Any:
+    """One run through ``pool.stream``: every item taken as it comes; its RunResult at the end."""
+    stream = pool.stream(task, thread_id=thread_id)
+    async for _ in stream:
+        pass
+    return stream.result
 
 
 async def _local_rate(runs: int, store_path: Path, tag: str) -> float:
@@ -169,6 +218,7 @@ async def _measure(
     plan: list[tuple[str, int, str, float, int]] = [
         ("pool_1_worker", 1, "sqlite", 0.0, runs),
         ("pool_2_workers", 2, "sqlite", 0.0, runs),
+        ("pool_2_workers_streamed", 2, "sqlite", 0.0, runs),
     ]
     if not quick:
         plan += [("pool_1_worker_memory_store", 1, "memory", 0.0, runs),
@@ -179,15 +229,19 @@ async def _measure(
     plan += [("latency_pool_1_worker", 1, "sqlite", latency_s, latency_runs),
              ("latency_pool_2_workers", 2, "sqlite", latency_s, latency_runs)]  # fmt: skip
     rates: dict[str, list[float]] = {"one_process_no_ray": [], **{p[0]: [] for p in plan}}
-    cpu: dict[str, list[float]] = {p[0]: [] for p in plan}
+    cpu: dict[str, dict[str, list[float]]] = {
+        p[0]: {"driver": [], "workers": [], "cluster": []} for p in plan
+    }
+    local_cpu: list[float] = []
     busy: dict[str, list[float]] = {name: [] for name in rates}
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(PostgresServer(fsync=True)).url if postgres else ""
         for r in range(repeats):
             path = workdir / f"runs-{r}.db"
-            cores = BusyCores()
+            cores, cpu_began = BusyCores(), time.process_time()
             rates["one_process_no_ray"].append(await _local_rate(runs, path, f"local{r}"))
             busy["one_process_no_ray"].append(cores.read())
+            local_cpu.append((time.process_time() - cpu_began) / runs * 1e3)
             stores = {"sqlite": path, "memory": memory_store, "postgres": url}
             for name, workers, kind, latency, count in plan:
                 rates[name].append(
@@ -196,7 +250,14 @@ async def _measure(
                     )
                 )
     out["runs_per_s"] = {name: _summary(samples) for name, samples in rates.items()}
-    out["driver_cpu_ms_per_run"] = {name: round(statistics.median(v), 2) for name, v in cpu.items()}
+    out["driver_cpu_ms_per_run"] = {name: round(statistics.median(v["driver"]), 2) for name, v in cpu.items()}
+    out["workers_cpu_ms_per_run"] = {
+        name: round(statistics.median(v["workers"]), 2) for name, v in cpu.items()
+    }
+    out["cluster_cpu_ms_per_run"] = {
+        name: round(statistics.median(v["cluster"]), 2) for name, v in cpu.items()
+    }
+    out["one_process_cpu_ms_per_run"] = round(statistics.median(local_cpu), 2)
     out["machine_busy_cores"] = {name: round(statistics.median(v), 2) for name, v in busy.items()}
     med = {name: statistics.median(samples) for name, samples in rates.items()}
     out["ratio_2_workers_over_1"] = round(med["pool_2_workers"] / med["pool_1_worker"], 2)
@@ -204,6 +265,7 @@ async def _measure(
         out["ratio_2_workers_over_1_memory_store"] = round(
             med["pool_2_workers_memory_store"] / med["pool_1_worker_memory_store"], 2
         )
+    out["ratio_streamed_over_run"] = round(med["pool_2_workers_streamed"] / med["pool_2_workers"], 2)
     out["ratio_1_worker_over_one_process"] = round(med["pool_1_worker"] / med["one_process_no_ray"], 2)
     # The latency-bound ceiling: every worker keeps IN_FLIGHT runs waiting on their model.
     ceiling = IN_FLIGHT / (MODEL_CALLS * latency_s)

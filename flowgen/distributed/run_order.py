@@ -2,8 +2,9 @@
 
 A :class:`RunOrder` asks a worker to run (or continue) one thread; a :class:`RunReport` is what the
 worker sends back: the messages the run added to the thread (dumped), why it stopped, or the failure
-by type name and text. A streamed run sends :class:`RunFrame` texts as it goes instead: each message
-or event once its step is stored, the steps themselves (:class:`StepNotice`), then the report.
+by type name and text. A streamed run sends :class:`RunFrame` texts as it goes instead (in a
+:class:`RunBatch` each): each message or event once its step is stored, the steps themselves
+(:class:`StepNotice`), then the report.
 Neither side unpickles anything the other sent.
 
 Example:
@@ -81,6 +82,14 @@ class RunFrame(BaseModel):
     item: dict[str, Any] | None = None
     step: StepNotice | None = None
     report: RunReport | None = None
+
+
+class RunBatch(BaseModel):
+    """The frames a streamed run releases at once (a stored step's messages, say): one item on the wire."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    frames: list[RunFrame]
 
 
 class RunResult(BaseModel):

@@ -33,7 +33,7 @@ from ray.exceptions import ActorDiedError, RayActorError, RayError, RayTaskError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from flowgen.checkpoint.protocol import Checkpointer
-from flowgen.distributed.run_order import RunFrame, RunOrder, RunReport, RunResult
+from flowgen.distributed.run_order import RunBatch, RunOrder, RunReport, RunResult
 from flowgen.distributed.run_stream import RunStream, RunWatch
 from flowgen.distributed.run_worker import RunWorker, StoreSource, TeamSource, open_store
 from flowgen.distributed.wire import ExceptionTypes
@@ -380,10 +380,10 @@ class RunPool:
         """A streamed attempt: show each frame as it arrives (JSON, validated); the report at the end."""
         frames = worker.handle.stream.options(num_returns="streaming").remote(run.order.model_dump_json())
         async for ref in frames:
-            frame = RunFrame.model_validate_json(await ref)
-            if frame.report is not None:
-                return frame.report
-            watch.show(frame)
+            for frame in RunBatch.model_validate_json(await ref).frames:
+                if frame.report is not None:
+                    return frame.report
+                watch.show(frame)
         raise RuntimeError(
             f"worker {worker.name} ended the stream of thread {run.order.thread_id!r} without a report"
         )

@@ -15,6 +15,7 @@ events as :class:`~flowgen.distributed.run_order.RunFrame` texts, each once its 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
 from typing import Any
@@ -23,7 +24,7 @@ import ray
 
 from flowgen.base import TaskResult, Team
 from flowgen.checkpoint.protocol import Checkpointer
-from flowgen.distributed.run_order import RunFailure, RunFrame, RunOrder, RunReport
+from flowgen.distributed.run_order import RunBatch, RunFailure, RunFrame, RunOrder, RunReport
 from flowgen.distributed.step_gate import StepGate
 from flowgen.distributed.wire import dotted_name
 from flowgen.engine.durable import step_listener
@@ -75,8 +76,8 @@ class RunWorker:
         self._node = ray.get_runtime_context().get_node_id()
 
     async def ping(self) -> dict[str, Any]:
-        """Where this worker runs: the pool's liveness probe."""
-        return {"worker": self._name, "node": self._node, "pid": os.getpid()}
+        """Where this worker runs (the pool's liveness probe), and the CPU its process has used (s)."""
+        return {"worker": self._name, "node": self._node, "pid": os.getpid(), "cpu_s": time.process_time()}
 
     async def run(self, order_json: str) -> str:
         """Run one order; the RunReport as JSON text (a failure of the run is reported, not raised)."""
@@ -92,27 +93,29 @@ class RunWorker:
         return report.model_dump_json()
 
     async def stream(self, order_json: str) -> AsyncGenerator[str, None]:
-        """Run one order, sending RunFrame texts as its steps are stored; the last carries the report."""
+        """Run one order, sending a RunBatch text whenever stored steps release frames; the last
+        frame carries the report."""
         order = RunOrder.model_validate_json(order_json)
         try:
-            async with aclosing(self._stream(order)) as frames:
-                async for frame in frames:
-                    if frame.report is not None:
-                        frame.report.worker, frame.report.node = self._name, self._node
-                    yield frame.model_dump_json()
+            async with aclosing(self._stream(order)) as batches:
+                async for frames in batches:
+                    report = frames[-1].report
+                    if report is not None:
+                        report.worker, report.node = self._name, self._node
+                    yield RunBatch(frames=frames).model_dump_json()
         except Exception as exc:
             failure = RunFailure(type=dotted_name(type(exc)), message=str(exc), node=self._node)
             report = RunReport(thread_id=order.thread_id, failure=failure, worker=self._name, node=self._node)
-            yield RunFrame(report=report).model_dump_json()
+            yield RunBatch(frames=[RunFrame(report=report)]).model_dump_json()
 
-    async def _stream(self, order: RunOrder) -> AsyncGenerator[RunFrame, None]:
+    async def _stream(self, order: RunOrder) -> AsyncGenerator[list[RunFrame], None]:
         task: Any = None
         if order.attempt > 1:
             head = await self._store.head(order.thread_id)
             if head != order.start_head:
                 snapshot = await self._store.get(order.thread_id, head)
                 if snapshot is not None and snapshot.checkpoint.stop_reason is not None:
-                    yield RunFrame(report=await self._stored_run(order, resumed=True))  # finished
+                    yield [RunFrame(report=await self._stored_run(order, resumed=True))]  # finished
                     return
                 order = order.model_copy(update={"task": None})  # the task is in the thread: go on
         team = self._team(order.team)
@@ -127,12 +130,11 @@ class RunWorker:
             finally:
                 step_listener.reset(listening)
             while not isinstance(item, TaskResult):
-                for frame in gate.take(item):
-                    yield frame
+                frames = gate.take(item)
+                if frames:
+                    yield frames
                 item = await anext(items)
-        for frame in gate.flush():
-            yield frame
-        yield RunFrame(report=await self._streamed_report(order, item))
+        yield [*gate.flush(), RunFrame(report=await self._streamed_report(order, item))]
 
     async def _streamed_report(self, order: RunOrder, result: TaskResult) -> RunReport:
         if order.task is not None:
