@@ -69,11 +69,19 @@ def build_team(name: str, source: TeamSource) -> Team:
 class RunWorker:
     """Runs the orders a RunPool hands it, each saved step by step in the shared store."""
 
-    def __init__(self, teams: Mapping[str, TeamSource], store: StoreSource, name: str, runs: int = 8) -> None:
+    def __init__(
+        self,
+        teams: Mapping[str, TeamSource],
+        store: StoreSource,
+        name: str,
+        runs: int = 8,
+        node: str | None = None,
+    ) -> None:
         self._sources = dict(teams)
         self._store = open_store(store, runs)
         self._name = name
-        self._node = ray.get_runtime_context().get_node_id()
+        # The Ray node it runs on; ``node`` names it for a worker made outside an actor (tests).
+        self._node = node or ray.get_runtime_context().get_node_id()
 
     async def ping(self) -> dict[str, Any]:
         """Where this worker runs (the pool's liveness probe), and the CPU its process has used (s)."""
