@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -65,6 +66,8 @@ class _Run:
     nodes: list[str] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)
     watch: RunWatch | None = None  # a streamed run: what it has shown
+    frames: Any = None  # a streamed run's Ray call in flight (its ObjectRefGenerator)
+    cancelled: bool = False
 
 
 class RunPool:
@@ -278,8 +281,11 @@ class RunPool:
                 await changed.wait_for(lambda: self._closing or len(self._queue) < (self._max_queued or 0))
             if self._closing:
                 raise RuntimeError("the run pool closed while this run waited for room in its queue")
-            self._queue.append(_Run(order, future, watch=watch))
+            run = _Run(order, future, watch=watch)
+            self._queue.append(run)
             changed.notify_all()
+        if watch is not None:
+            watch.on_cancel = functools.partial(self._cancel, run)
         self._check_workers_left()  # with every worker gone for good, the run fails now
         if watch is None:  # a streamed run's result goes to its stream, not to results()
             self._unreported.add(future)
@@ -356,29 +362,51 @@ class RunPool:
                 )
             else:
                 report = await self._follow(run, run.watch, worker)
-        except RayActorError as exc:
-            await self._lost(run, worker, exc)
+        except RayError as exc:
+            await self._ray_failed(run, worker, exc)
             return
-        except RayTaskError as exc:  # the worker's own code failed outside the run: not retried
+        finally:
+            run.frames = None
+            await self._release(worker)
+        if run.watch is not None and run.order.attempt > 1:
+            run.watch.fill(report.messages)  # anything a lost attempt stored but never sent
+        self._settle(run, report)
+
+    async def _ray_failed(self, run: _Run, worker: _Worker, exc: RayError) -> None:
+        if run.cancelled:  # the run's own cancellation, not a failure
+            run.future.cancel()
+        elif isinstance(exc, RayActorError):
+            await self._lost(run, worker, exc)
+        elif isinstance(exc, RayTaskError):  # the worker's own code failed outside the run: not retried
             if not run.future.done():
                 run.future.set_exception(
                     RuntimeError(
                         f"worker {worker.name} failed the run of thread {run.order.thread_id!r}: {exc}"
                     )
                 )
-            return
-        except RayError as exc:  # the order or its answer was lost on the way; not a run failure
+        else:  # the order or its answer was lost on the way; not a run failure
             await self._retry(run, f"{worker.name}: {type(exc).__name__}: {exc}")
+
+    def _cancel(self, run: _Run) -> None:
+        """Stop a streamed run: taken out of the queue, or cancelled on its worker (the step in flight
+        is undone there; the committed steps stay in the store)."""
+        if run.cancelled or run.future.done():
             return
-        finally:
-            await self._release(worker)
-        if run.watch is not None and run.order.attempt > 1:
-            run.watch.fill(report.messages)  # anything a lost attempt stored but never sent
-        self._settle(run, report)
+        run.cancelled = True
+        if run in self._queue:
+            self._queue.remove(run)
+            run.future.cancel()
+        elif run.frames is not None:
+            ray.cancel(run.frames)
+        # else: between attempts; _retry sees the mark and ends it
 
     async def _follow(self, run: _Run, watch: RunWatch, worker: _Worker) -> RunReport:
         """A streamed attempt: show each frame as it arrives (JSON, validated); the report at the end."""
-        frames = worker.handle.stream.options(num_returns="streaming").remote(run.order.model_dump_json())
+        frames = run.frames = worker.handle.stream.options(num_returns="streaming").remote(
+            run.order.model_dump_json()
+        )
+        if run.cancelled:  # cancelled while the call was being made
+            ray.cancel(frames)
         async for ref in frames:
             for frame in RunBatch.model_validate_json(await ref).frames:
                 if frame.report is not None:
@@ -432,6 +460,9 @@ class RunPool:
         await self._retry(run, f"{worker.name}: {type(exc).__name__}")
 
     async def _retry(self, run: _Run, cause: str, delay: float = 0.0) -> None:
+        if run.cancelled:
+            run.future.cancel()
+            return
         run.causes.append(cause)
         if run.order.attempt >= self._max_attempts:
             run.future.set_exception(

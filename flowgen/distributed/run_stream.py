@@ -25,9 +25,10 @@ _END = object()
 class RunWatch:
     """What a streamed run has shown so far; the pool's side of a :class:`RunStream`."""
 
-    __slots__ = ("_items", "_last_step", "_shown")
+    __slots__ = ("_items", "_last_step", "_shown", "on_cancel")
 
     def __init__(self) -> None:
+        self.on_cancel: Callable[[], None] | None = None  # set by the pool once the run is queued
         self._items: asyncio.Queue[Any] = asyncio.Queue()
         self._shown: set[str] = set()
         self._last_step = -1
@@ -77,6 +78,7 @@ class RunStream:
         self._start, self._factory, self._steps = start, factory or MessageFactory(), steps
         self._result: RunResult | None = None
         self._items: AsyncGenerator[StreamItem, None] | None = None
+        self._watch: RunWatch | None = None
 
     @property
     def result(self) -> RunResult:
@@ -95,8 +97,15 @@ class RunStream:
         if self._items is not None:
             await self._items.aclose()
 
+    def cancel(self) -> None:
+        """Stop the run: taken out of the queue, or cancelled on its worker, where the step in flight
+        is undone (its committed steps stay in the store, and a later run continues the thread). The
+        stream then ends with CancelledError. Nothing happens once the run has finished."""
+        if self._watch is not None and self._watch.on_cancel is not None:
+            self._watch.on_cancel()
+
     async def _generate(self) -> AsyncGenerator[StreamItem, None]:
-        watch = RunWatch()
+        watch = self._watch = RunWatch()
         future = await self._start(watch)
         future.add_done_callback(lambda _: watch.end())
         while (item := await watch.next()) is not _END:

@@ -56,13 +56,14 @@ async def execute_on_pool(
     nodes = agents.graph(request.agent)["nodes"]
     steps = StepEvents(n["name"] for n in nodes if n["kind"] == "agent")
     stream = pool.stream(request.task, thread_id=thread_id, team=request.agent, steps=True)
+    ended = False
     try:
         async with aclosing(aiter(stream)) as items:
             async for item in items:
                 if isinstance(item, TaskResult):
                     for event in steps.flush():
                         yield event
-                    result = stream.result
+                    result, ended = stream.result, True
                     yield (
                         "end",
                         {
@@ -85,11 +86,16 @@ async def execute_on_pool(
                     ):  # fmt: skip
                         yield event
     except ThreadBusyError:
+        ended = True
         raise busy(thread_id) from None
     except Exception:
+        ended = True
         for event in steps.flush("error"):
             yield event
         raise
+    finally:
+        if not ended:  # the run was cancelled here (the client left, or a cancel request): stop it there
+            stream.cancel()
 
 
 def busy(thread_id: str) -> RequestError:

@@ -22,6 +22,7 @@ from flowgen.conditions import MaxMessageTermination
 from flowgen.distributed.run_order import RunBatch, RunOrder, RunResult
 from flowgen.distributed.run_stream import RunStream, RunWatch
 from flowgen.distributed.run_worker import RunWorker
+from flowgen.models import FunctionChatCompletionClient
 from flowgen.server.agents import Agents
 from flowgen.server.run_exec import execute
 from flowgen.server.run_request import RunRequest
@@ -54,7 +55,22 @@ def tools() -> Team:
     return team()
 
 
-TEAMS: dict[str, Callable[[], Team]] = {"relay": relay, "fan": fan, "tools": tools}
+HOLD: list[asyncio.Event] = []  # the event b's model waits for, made by the test that uses it
+
+
+def held() -> Team:
+    """a answers; b's model waits for HOLD[0] (never set: the run stays mid-step until stopped)."""
+
+    async def wait(messages: object, info: object) -> str:
+        await HOLD[0].wait()
+        return "never"
+
+    a = AssistantAgent("a", model_client=ScriptedModels(["fine"]).client())
+    b = AssistantAgent("b", model_client=FunctionChatCompletionClient(wait))
+    return RoundRobinGroupChat([a, b], max_turns=4, name="held")
+
+
+TEAMS: dict[str, Callable[[], Team]] = {"relay": relay, "fan": fan, "tools": tools, "held": held}
 
 
 class InProcessPool:
@@ -89,7 +105,10 @@ class InProcessPool:
                             )
                         )
 
-            self.followers.add(asyncio.get_running_loop().create_task(follow()))
+            follower = asyncio.get_running_loop().create_task(follow())
+            self.followers.add(follower)
+            # As the pool does: cancelling stops the run where it runs (here, the worker's stream).
+            watch.on_cancel = lambda: (follower.cancel(), future.cancel())  # type: ignore[func-returns-value]
             return future
 
         return RunStream(start, factory=None, steps=steps)
@@ -133,3 +152,27 @@ async def test_a_pool_runs_served_events_are_a_local_runs(tmp_path: Path, team: 
     await pool.worker.close()
     for store in (local_store, reader):
         await store.aclose()
+
+
+async def test_a_served_pool_run_closed_early_is_cancelled_where_it_runs(tmp_path: Path) -> None:
+    # The server closes a run's executor when the client leaves (on_disconnect="cancel") or a
+    # cancel request comes: the pool run must stop too, and let its thread go.
+    HOLD[:] = [asyncio.Event()]
+    pool_store = tmp_path / "pool.db"
+    pool = InProcessPool(str(pool_store))
+    reader = SqliteCheckpointer(pool_store)
+    request = RunRequest(agent="held", input="go")
+    async with aclosing(execute_on_pool(pool, Agents(TEAMS, reader), reader, "t", request)) as items:
+        async for kind, data in items:
+            if kind == "message" and data["source"] == "a":
+                break
+    (follower,) = pool.followers
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(60):  # a hang guard, not a speed check: uncancelled, it waits forever
+            await follower
+    lease = await reader.acquire("t")  # the worker's run let the thread go
+    await lease.release()
+    snapshot = await reader.get("t")
+    assert snapshot is not None and snapshot.checkpoint.stop_reason is None  # stopped mid-run, resumable
+    await pool.worker.close()
+    await reader.aclose()

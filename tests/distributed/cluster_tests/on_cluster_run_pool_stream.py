@@ -22,6 +22,7 @@ from flowgen.checkpoint import SqliteCheckpointer
 from flowgen.client import AsyncClient, StreamEvent
 from flowgen.distributed import RunPool
 from flowgen.distributed.run_order import StepNotice
+from flowgen.errors import ThreadBusyError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.testing.served_process import served_process
 
@@ -107,3 +108,41 @@ async def test_a_served_run_on_ray_workers_streams_live(tmp_path: Path) -> None:
     nodes = [(e.data["node"], e.data["status"]) for e in events if e.event == "node"]
     assert nodes[:4] == [("writer", "start"), ("writer", "end"), ("critic", "start"), ("critic", "end")]
     assert kinds.index("step") > kinds.index("message")
+
+
+@pytest.mark.asyncio
+async def test_cancelling_a_stream_stops_its_run_and_the_thread_continues_later(tmp_path: Path) -> None:
+    gate = make_gate("cancel-gate")
+    team = lambda: gated_team("cancel-gate", 3)  # noqa: E731 - the critic's first call waits for the gate
+    store = str(tmp_path / "runs.db")
+    reader = SqliteCheckpointer(store)
+    async with RunPool(team, store=store, address="auto") as pool, asyncio.timeout(_HANG_GUARD_S):
+        stream = pool.stream("task for cancel", thread_id="cancel")
+        shown: list[Any] = []
+        with pytest.raises(asyncio.CancelledError):
+            async for item in stream:
+                shown.append(item)
+                if isinstance(item, BaseChatMessage) and item.source == "writer":
+                    stream.cancel()  # the critic is mid-step, waiting for the gate
+        # The worker undoes the critic's step and lets the thread go: its lease comes free.
+        while True:
+            try:
+                lease = await reader.acquire("cancel")
+            except ThreadBusyError:
+                await asyncio.sleep(0.05)  # the worker is stopping the run in another process
+                continue
+            await lease.release()
+            break
+        assert sum(pool.load()["in_flight"].values()) == 0
+        await gate.open.remote()  # type: ignore[attr-defined]
+        continued = await pool.run(thread_id="cancel")
+    assert [(i.source, i.type) for i in shown] == [("user", "TextMessage"), ("writer", "TextMessage")]
+    # The cancelled step left nothing behind: the thread reads as one uninterrupted run.
+    snapshot = await reader.get("cancel")
+    reference = await chat_team().run(task="task for cancel")
+    assert snapshot is not None
+    assert [(m["source"], str(m.get("content"))) for m in snapshot.messages] == [
+        (m.source, str(m.dump().get("content"))) for m in reference.messages
+    ]
+    assert continued.messages[0]["source"] == "critic"
+    await reader.aclose()
