@@ -310,7 +310,8 @@ class RunPool:
     async def results(self) -> AsyncIterator[RunResult]:
         """The results of the runs submitted so far (and while iterating), in the order they finish.
 
-        Each is given once; a failed run raises its error here.
+        Each is given once; a failed run raises its error here. A streamed run's result goes to its
+        stream instead.
         """
         while self._unreported:
             done, _ = await asyncio.wait(set(self._unreported), return_when=asyncio.FIRST_COMPLETED)
@@ -368,7 +369,9 @@ class RunPool:
         finally:
             run.frames = None
             await self._release(worker)
-        if run.watch is not None and run.order.attempt > 1:
+        if run.watch is not None and report.failure is not None:
+            await self._fill(run, run.watch)  # a failed run's stored steps whose items it still held
+        elif run.watch is not None and run.order.attempt > 1:
             run.watch.fill(report.messages)  # anything a lost attempt stored but never sent
         self._settle(run, report)
 

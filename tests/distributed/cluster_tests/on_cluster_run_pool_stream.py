@@ -15,7 +15,7 @@ from typing import Any
 
 import gated_serve_team
 import pytest
-from pool_teams import MESSAGES, chat_team, gated_team, make_gate
+from pool_teams import MESSAGES, chat_team, failing_team, gated_team, make_gate
 
 from flowgen.base import TaskResult
 from flowgen.checkpoint import SqliteCheckpointer
@@ -145,4 +145,20 @@ async def test_cancelling_a_stream_stops_its_run_and_the_thread_continues_later(
         (m.source, str(m.dump().get("content"))) for m in reference.messages
     ]
     assert continued.messages[0]["source"] == "critic"
+    await reader.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_failed_streamed_run_shows_what_it_stored_then_raises_its_error(tmp_path: Path) -> None:
+    store = str(tmp_path / "runs.db")
+    async with RunPool(failing_team, store=store, address="auto") as pool, asyncio.timeout(_HANG_GUARD_S):
+        shown: list[Any] = []
+        with pytest.raises(RuntimeError, match="the model is down"):
+            async for item in pool.stream("task for failure", thread_id="failed"):
+                shown.append(item)
+    reader = SqliteCheckpointer(store)
+    snapshot = await reader.get("failed")
+    assert snapshot is not None
+    assert [m["id"] for m in snapshot.messages] == [m.id for m in shown]  # every stored one, once
+    assert [(m.source, m.type) for m in shown] == [("user", "TextMessage"), ("writer", "TextMessage")]
     await reader.aclose()

@@ -124,3 +124,19 @@ def held_team(stall_node: str, after: int, gate: str) -> RoundRobinGroupChat:
         ],
         termination_condition=MaxMessageTermination(MESSAGES),
     )
+
+
+def failing_team() -> RoundRobinGroupChat:
+    """The writer answers; the critic's model is down (it raises)."""
+
+    def down(messages: Sequence[LLMMessage], info: CallInfo) -> str:
+        raise RuntimeError("the model is down")
+
+    return RoundRobinGroupChat(
+        [
+            AssistantAgent("writer", model_client=ScriptedModels(REPLIES).client()),
+            AssistantAgent("critic", model_client=FunctionChatCompletionClient(down)),
+        ],
+        termination_condition=MaxMessageTermination(MESSAGES),
+        durability="async",  # steps are written while the next runs: items wait for their write
+    )
