@@ -57,6 +57,7 @@ bench: setup
 	$(PY) -m benchmarks.server_overhead
 	$(PY) -m benchmarks.server_throughput
 	$(PY) -m benchmarks.distributed
+	$(PY) -m benchmarks.run_pool --quick
 
 bench-quick: setup
 	$(PY) -m pip install -q -e '.[bench]'

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from flowgen.distributed.placement import Placement
 from flowgen.distributed.remote_participant import RemoteParticipant
-from flowgen.distributed.run_order import RunResult
+from flowgen.distributed.run_order import RunResult, StepNotice
 from flowgen.distributed.run_pool import RunPool
+from flowgen.distributed.run_stream import RunStream
 from flowgen.distributed.runtime import RayAgentRuntime
 
-__all__ = ["Placement", "RayAgentRuntime", "RemoteParticipant", "RunPool", "RunResult"]
+__all__ = [
+    "Placement",
+    "RayAgentRuntime",
+    "RemoteParticipant",
+    "RunPool",
+    "RunResult",
+    "RunStream",
+    "StepNotice",
+]

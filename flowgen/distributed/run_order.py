@@ -2,7 +2,10 @@
 
 A :class:`RunOrder` asks a worker to run (or continue) one thread; a :class:`RunReport` is what the
 worker sends back: the messages the run added to the thread (dumped), why it stopped, or the failure
-by type name and text. Neither side unpickles anything the other sent.
+by type name and text. A streamed run sends :class:`RunFrame` texts as it goes instead (in a
+:class:`RunBatch` each): each message or event once its step is stored, the steps themselves
+(:class:`StepNotice`), then the report.
+Neither side unpickles anything the other sent.
 
 Example:
     >>> order = RunOrder(thread_id="t1", team="default", task="hello", start_head=None, attempt=1)
@@ -56,6 +59,37 @@ class RunReport(BaseModel):
     worker: str = ""
     node: str = ""
     failure: RunFailure | None = None
+
+
+class StepNotice(BaseModel):
+    """A step a streamed run has stored: sent after the step's messages (the durable layer's notice)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step: int = Field(ge=0)
+    ran: list[str]  # empty for the run's input
+    frontier: list[str]
+    checkpoint_id: str
+    stop_reason: str | None = None
+    blocked: bool = False
+
+
+class RunFrame(BaseModel):
+    """One piece of a streamed run: a message or event (dumped), a stored step, or the final report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item: dict[str, Any] | None = None
+    step: StepNotice | None = None
+    report: RunReport | None = None
+
+
+class RunBatch(BaseModel):
+    """The frames a streamed run releases at once (a stored step's messages, say): one item on the wire."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    frames: list[RunFrame]
 
 
 class RunResult(BaseModel):

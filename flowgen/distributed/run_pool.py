@@ -10,6 +10,8 @@ call (``RayActorError``); the pool takes the worker out of rotation until it ans
 another worker, which
 continues the thread from its last checkpoint: no committed step is lost or run twice. A run is
 tried at most ``max_attempts`` times, then fails with RunLostError (its thread stays resumable).
+``stream`` follows one run live: each message once its step is stored, every saved message shown
+once even when the run moves to another worker (see :mod:`flowgen.distributed.run_stream`).
 See docs/distributed.md.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -31,11 +34,12 @@ from ray.exceptions import ActorDiedError, RayActorError, RayError, RayTaskError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from flowgen.checkpoint.protocol import Checkpointer
-from flowgen.distributed.run_order import RunOrder, RunReport, RunResult
+from flowgen.distributed.run_order import RunBatch, RunOrder, RunReport, RunResult
+from flowgen.distributed.run_stream import RunStream, RunWatch
 from flowgen.distributed.run_worker import RunWorker, StoreSource, TeamSource, open_store
 from flowgen.distributed.wire import ExceptionTypes
 from flowgen.errors import ConfigurationError, RunLostError
-from flowgen.messages import BaseChatMessage
+from flowgen.messages import BaseChatMessage, MessageFactory
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +65,9 @@ class _Run:
     workers: list[str] = field(default_factory=list)
     nodes: list[str] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)
+    watch: RunWatch | None = None  # a streamed run: what it has shown
+    frames: Any = None  # a streamed run's Ray call in flight (its ObjectRefGenerator)
+    cancelled: bool = False
 
 
 class RunPool:
@@ -230,6 +237,32 @@ class RunPool:
 
         Waits while the queue holds ``max_queued`` runs. Without a task the run continues the thread.
         """
+        return await self._submit(task, thread_id, team, None)
+
+    def stream(
+        self,
+        task: Task = None,
+        *,
+        thread_id: str | None = None,
+        team: str = DEFAULT_TEAM,
+        steps: bool = False,
+        factory: MessageFactory | None = None,
+    ) -> RunStream:
+        """One run, streamed: what ``team.run_stream`` yields, as the worker stores each step.
+
+        Queued like :meth:`submit` (when iteration starts). Each message and event comes once the
+        checkpoint of its step is stored, so a run that loses its worker and continues on another
+        still shows every saved message exactly once; streamed model chunks come at once, best
+        effort. ``steps=True`` adds a StepNotice after each stored step's messages; give the team's
+        ``factory`` when it has custom message types. ``stream.result`` is the RunResult at the end.
+        """
+        return RunStream(
+            lambda watch: self._submit(task, thread_id, team, watch), factory=factory, steps=steps
+        )
+
+    async def _submit(
+        self, task: Task, thread_id: str | None, team: str, watch: RunWatch | None
+    ) -> asyncio.Future[RunResult]:
         if team not in self._teams:
             raise ConfigurationError(f"the run pool has no team named {team!r}; it has {sorted(self._teams)}")
         if thread_id is not None and not (isinstance(thread_id, str) and thread_id):
@@ -248,10 +281,14 @@ class RunPool:
                 await changed.wait_for(lambda: self._closing or len(self._queue) < (self._max_queued or 0))
             if self._closing:
                 raise RuntimeError("the run pool closed while this run waited for room in its queue")
-            self._queue.append(_Run(order, future))
+            run = _Run(order, future, watch=watch)
+            self._queue.append(run)
             changed.notify_all()
+        if watch is not None:
+            watch.on_cancel = functools.partial(self._cancel, run)
         self._check_workers_left()  # with every worker gone for good, the run fails now
-        self._unreported.add(future)
+        if watch is None:  # a streamed run's result goes to its stream, not to results()
+            self._unreported.add(future)
         self._live.add(future)
         future.add_done_callback(self._live.discard)
         return future
@@ -273,7 +310,8 @@ class RunPool:
     async def results(self) -> AsyncIterator[RunResult]:
         """The results of the runs submitted so far (and while iterating), in the order they finish.
 
-        Each is given once; a failed run raises its error here.
+        Each is given once; a failed run raises its error here. A streamed run's result goes to its
+        stream instead.
         """
         while self._unreported:
             done, _ = await asyncio.wait(set(self._unreported), return_when=asyncio.FIRST_COMPLETED)
@@ -319,24 +357,67 @@ class RunPool:
 
     async def _try_on(self, run: _Run, worker: _Worker) -> None:
         try:
-            text = await worker.handle.run.remote(run.order.model_dump_json())
-        except RayActorError as exc:
-            await self._lost(run, worker, exc)
+            if run.watch is None:
+                report = RunReport.model_validate_json(
+                    await worker.handle.run.remote(run.order.model_dump_json())
+                )
+            else:
+                report = await self._follow(run, run.watch, worker)
+        except RayError as exc:
+            await self._ray_failed(run, worker, exc)
             return
-        except RayTaskError as exc:  # the worker's own code failed outside the run: not retried
+        finally:
+            run.frames = None
+            await self._release(worker)
+        if run.watch is not None and report.failure is not None:
+            await self._fill(run, run.watch)  # a failed run's stored steps whose items it still held
+        elif run.watch is not None and run.order.attempt > 1:
+            run.watch.fill(report.messages)  # anything a lost attempt stored but never sent
+        self._settle(run, report)
+
+    async def _ray_failed(self, run: _Run, worker: _Worker, exc: RayError) -> None:
+        if run.cancelled:  # the run's own cancellation, not a failure
+            run.future.cancel()
+        elif isinstance(exc, RayActorError):
+            await self._lost(run, worker, exc)
+        elif isinstance(exc, RayTaskError):  # the worker's own code failed outside the run: not retried
             if not run.future.done():
                 run.future.set_exception(
                     RuntimeError(
                         f"worker {worker.name} failed the run of thread {run.order.thread_id!r}: {exc}"
                     )
                 )
-            return
-        except RayError as exc:  # the order or its answer was lost on the way; not a run failure
+        else:  # the order or its answer was lost on the way; not a run failure
             await self._retry(run, f"{worker.name}: {type(exc).__name__}: {exc}")
+
+    def _cancel(self, run: _Run) -> None:
+        """Stop a streamed run: taken out of the queue, or cancelled on its worker (the step in flight
+        is undone there; the committed steps stay in the store)."""
+        if run.cancelled or run.future.done():
             return
-        finally:
-            await self._release(worker)
-        self._settle(run, RunReport.model_validate_json(text))
+        run.cancelled = True
+        if run in self._queue:
+            self._queue.remove(run)
+            run.future.cancel()
+        elif run.frames is not None:
+            ray.cancel(run.frames)
+        # else: between attempts; _retry sees the mark and ends it
+
+    async def _follow(self, run: _Run, watch: RunWatch, worker: _Worker) -> RunReport:
+        """A streamed attempt: show each frame as it arrives (JSON, validated); the report at the end."""
+        frames = run.frames = worker.handle.stream.options(num_returns="streaming").remote(
+            run.order.model_dump_json()
+        )
+        if run.cancelled:  # cancelled while the call was being made
+            ray.cancel(frames)
+        async for ref in frames:
+            for frame in RunBatch.model_validate_json(await ref).frames:
+                if frame.report is not None:
+                    return frame.report
+                watch.show(frame)
+        raise RuntimeError(
+            f"worker {worker.name} ended the stream of thread {run.order.thread_id!r} without a report"
+        )
 
     async def _release(self, worker: _Worker) -> None:
         changed = self._running()
@@ -382,6 +463,9 @@ class RunPool:
         await self._retry(run, f"{worker.name}: {type(exc).__name__}")
 
     async def _retry(self, run: _Run, cause: str, delay: float = 0.0) -> None:
+        if run.cancelled:
+            run.future.cancel()
+            return
         run.causes.append(cause)
         if run.order.attempt >= self._max_attempts:
             run.future.set_exception(
@@ -395,6 +479,8 @@ class RunPool:
             )
             return
         run.order = run.order.model_copy(update={"attempt": run.order.attempt + 1})
+        if run.watch is not None:
+            await self._fill(run, run.watch)
         if delay:
             await asyncio.sleep(delay * run.order.attempt)  # a back-off while the lost attempt's lease lapses
         changed = self._running()
@@ -402,6 +488,18 @@ class RunPool:
             self._queue.appendleft(run)  # a resumed run goes before runs not started yet
             changed.notify_all()
         self._check_workers_left()
+
+    async def _fill(self, run: _Run, watch: RunWatch) -> None:
+        """Show what the lost attempt stored but never sent, before the run goes on elsewhere."""
+        assert self._store is not None
+        snapshot = await self._store.get(run.order.thread_id)
+        if snapshot is None:
+            return
+        before = 0
+        if run.order.start_head is not None:
+            started = await self._store.get(run.order.thread_id, run.order.start_head)
+            before = len(started.messages) if started is not None else 0
+        watch.fill(snapshot.messages[before:])
 
     async def _probe(self, worker: _Worker) -> None:
         """Wait until Ray has recreated ``worker`` (it answers a ping), or give it up after the timeout."""

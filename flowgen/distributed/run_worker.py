@@ -6,20 +6,28 @@ their own between runs, a replay client its position) and saves every step in th
 order marked as a retry first asks the store what the lost attempt committed: nothing (run the task
 again), an unfinished run (continue the thread from its last checkpoint), or a finished one (report
 it from the store without running anything).
+
+A streamed order (:meth:`RunWorker.stream`, a Ray streaming generator) sends the run's messages and
+events as :class:`~flowgen.distributed.run_order.RunFrame` texts, each once its step is stored
+(:class:`~flowgen.distributed.step_gate.StepGate`), then the report.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import aclosing
 from typing import Any
 
 import ray
 
-from flowgen.base import Team
+from flowgen.base import TaskResult, Team
 from flowgen.checkpoint.protocol import Checkpointer
-from flowgen.distributed.run_order import RunFailure, RunOrder, RunReport
+from flowgen.distributed.run_order import RunBatch, RunFailure, RunFrame, RunOrder, RunReport
+from flowgen.distributed.step_gate import StepGate
 from flowgen.distributed.wire import dotted_name
+from flowgen.engine.durable import step_listener
 from flowgen.errors import ConfigurationError
 from flowgen.messages import BaseChatMessage, MessageFactory
 
@@ -61,15 +69,23 @@ def build_team(name: str, source: TeamSource) -> Team:
 class RunWorker:
     """Runs the orders a RunPool hands it, each saved step by step in the shared store."""
 
-    def __init__(self, teams: Mapping[str, TeamSource], store: StoreSource, name: str, runs: int = 8) -> None:
+    def __init__(
+        self,
+        teams: Mapping[str, TeamSource],
+        store: StoreSource,
+        name: str,
+        runs: int = 8,
+        node: str | None = None,
+    ) -> None:
         self._sources = dict(teams)
         self._store = open_store(store, runs)
         self._name = name
-        self._node = ray.get_runtime_context().get_node_id()
+        # The Ray node it runs on; ``node`` names it for a worker made outside an actor (tests).
+        self._node = node or ray.get_runtime_context().get_node_id()
 
     async def ping(self) -> dict[str, Any]:
-        """Where this worker runs: the pool's liveness probe."""
-        return {"worker": self._name, "node": self._node, "pid": os.getpid()}
+        """Where this worker runs (the pool's liveness probe), and the CPU its process has used (s)."""
+        return {"worker": self._name, "node": self._node, "pid": os.getpid(), "cpu_s": time.process_time()}
 
     async def run(self, order_json: str) -> str:
         """Run one order; the RunReport as JSON text (a failure of the run is reported, not raised)."""
@@ -83,6 +99,61 @@ class RunWorker:
             )
         report.worker, report.node = self._name, self._node
         return report.model_dump_json()
+
+    async def stream(self, order_json: str) -> AsyncGenerator[str, None]:
+        """Run one order, sending a RunBatch text whenever stored steps release frames; the last
+        frame carries the report."""
+        order = RunOrder.model_validate_json(order_json)
+        try:
+            async with aclosing(self._stream(order)) as batches:
+                async for frames in batches:
+                    report = frames[-1].report
+                    if report is not None:
+                        report.worker, report.node = self._name, self._node
+                    yield RunBatch(frames=frames).model_dump_json()
+        except Exception as exc:
+            failure = RunFailure(type=dotted_name(type(exc)), message=str(exc), node=self._node)
+            report = RunReport(thread_id=order.thread_id, failure=failure, worker=self._name, node=self._node)
+            yield RunBatch(frames=[RunFrame(report=report)]).model_dump_json()
+
+    async def _stream(self, order: RunOrder) -> AsyncGenerator[list[RunFrame], None]:
+        task: Any = None
+        if order.attempt > 1:
+            head = await self._store.head(order.thread_id)
+            if head != order.start_head:
+                snapshot = await self._store.get(order.thread_id, head)
+                if snapshot is not None and snapshot.checkpoint.stop_reason is not None:
+                    yield [RunFrame(report=await self._stored_run(order, resumed=True))]  # finished
+                    return
+                order = order.model_copy(update={"task": None})  # the task is in the thread: go on
+        team = self._team(order.team)
+        if order.task is not None:
+            task = _task(order.task, getattr(team, "_message_factory", None) or MessageFactory())
+        gate = StepGate()
+        stream = team.run_stream(task=task, thread_id=order.thread_id)  # type: ignore[call-arg]
+        async with aclosing(stream) as items:
+            listening = step_listener.set(gate.heard)
+            try:  # the first item opens the thread: its durable run takes the listener then
+                item = await anext(items)
+            finally:
+                step_listener.reset(listening)
+            while not isinstance(item, TaskResult):
+                frames = gate.take(item)
+                if frames:
+                    yield frames
+                item = await anext(items)
+        yield [*gate.flush(), RunFrame(report=await self._streamed_report(order, item))]
+
+    async def _streamed_report(self, order: RunOrder, result: TaskResult) -> RunReport:
+        if order.task is not None:
+            return RunReport(
+                thread_id=order.thread_id,
+                messages=[m.dump() for m in result.messages],
+                stop_reason=result.stop_reason,
+                checkpoint_id=await self._store.head(order.thread_id),
+            )
+        # A continued run: the whole run since the order's start, read back from the store.
+        return await self._stored_run(order, resumed=order.attempt > 1)
 
     async def _run(self, order: RunOrder) -> RunReport:
         if order.attempt > 1:
@@ -106,8 +177,12 @@ class RunWorker:
         if snapshot.checkpoint.stop_reason is None:
             team = self._team(order.team)
             await team.run(thread_id=order.thread_id)  # type: ignore[call-arg]
-            snapshot = await self._store.get(order.thread_id)
-            assert snapshot is not None
+        return await self._stored_run(order, resumed=True)
+
+    async def _stored_run(self, order: RunOrder, resumed: bool) -> RunReport:
+        """The run as the store has it: every message since the order's start, and how it stopped."""
+        snapshot = await self._store.get(order.thread_id)
+        assert snapshot is not None  # the run committed at least one step
         before = 0
         if order.start_head is not None:
             started = await self._store.get(order.thread_id, order.start_head)
@@ -117,7 +192,7 @@ class RunWorker:
             messages=snapshot.messages[before:],
             stop_reason=snapshot.checkpoint.stop_reason,
             checkpoint_id=snapshot.checkpoint.checkpoint_id,
-            resumed=True,
+            resumed=resumed,
         )
 
     def _team(self, name: str) -> Team:

@@ -51,7 +51,9 @@ class StepCommitted(NamedTuple):
     ``ran`` is empty for the run's input (its task, committed before the first step). ``handed`` holds
     the ``id()`` of each chat message of the step that the run hands over next (after this notice).
     ``blocked`` says the run will not start ``frontier`` (it stops: a stop reason, or an interrupt
-    before one of its nodes).
+    before one of its nodes). ``stored`` says the checkpoint is in the store as this is told; it is
+    False when the write is still to come (``async`` / ``exit`` durability, or the last step of a run
+    that ran out of nodes, written together with its stop when the run ends).
     """
 
     step: int
@@ -61,6 +63,7 @@ class StepCommitted(NamedTuple):
     stop_reason: str | None
     handed: tuple[int, ...]
     blocked: bool
+    stored: bool = True
 
 
 #: Told of every step a durable run commits, once its checkpoint is made (the server's step events).
@@ -184,9 +187,9 @@ class ThreadRun:
             source, done.ran, done.messages, changed, done.recording, done.stop_reason, interrupt, hold=hold
         )
         if self._listener is not None:
-            self._tell(done)
+            self._tell(done, stored=not hold and self.durability == "sync")
 
-    def _tell(self, done: StepDone) -> None:
+    def _tell(self, done: StepDone, stored: bool) -> None:
         assert self._listener is not None and self.parent is not None
         runner, st = self.runner, self.runner.state
         blocked = done.stop_reason is not None or (
@@ -196,7 +199,7 @@ class ThreadRun:
         frontier = tuple(st.frontier)
         self._listener(
             StepCommitted(
-                done.step, tuple(done.ran), frontier, self.parent, done.stop_reason, handed, blocked
+                done.step, tuple(done.ran), frontier, self.parent, done.stop_reason, handed, blocked, stored
             )
         )
 

@@ -204,11 +204,19 @@ class StepEvents:
         self._pending.popleft()
         return self._tell(commit)
 
-    def flush(self, status: Literal["end", "error"] = "end") -> list[Event]:
-        """Every notice not told yet; then the nodes still going are over (``status``): the run stopped."""
+    def told(self, commit: StepCommitted) -> list[Event]:
+        """A step notice that comes after its step's messages (a pool run's): told at once."""
+        return [*self.flush_pending(), *self._tell(commit)]
+
+    def flush_pending(self) -> list[Event]:
         told: list[Event] = []
         while self._pending:
             told.extend(self._tell(self._pending.popleft()[0]))
+        return told
+
+    def flush(self, status: Literal["end", "error"] = "end") -> list[Event]:
+        """Every notice not told yet; then the nodes still going are over (``status``): the run stopped."""
+        told = self.flush_pending()
         for node, step in self._started.items():
             told.append(("node", {"step": step, "node": node, "status": status}))
         self._started.clear()

@@ -11,11 +11,13 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
+from flowgen.base import TaskResult
 from flowgen.checkpoint.protocol import Checkpointer
+from flowgen.engine.durable import StepCommitted
 from flowgen.errors import RequestError, ThreadBusyError
-from flowgen.messages import BaseAgentEvent, MessageFactory
+from flowgen.messages import BaseAgentEvent, BaseChatMessage
 from flowgen.server.agents import Agents
-from flowgen.server.run_exec import check_run, execute
+from flowgen.server.run_exec import StepEvents, check_run, execute
 from flowgen.server.run_request import RunRequest
 
 
@@ -40,7 +42,9 @@ async def execute_on_pool(
     pool: Any, agents: Agents, store: Checkpointer, thread_id: str, request: RunRequest
 ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
     """The run on a started ``flowgen.distributed.RunPool`` serving the same teams by name
-    (``flowgen serve --workers ray``): a worker on the cluster runs it; its items come once it ends."""
+    (``flowgen serve --workers ray``): a worker on the cluster runs it and streams its items as it
+    stores each step; they come as ``message`` / ``event``, ``node`` and ``step`` events, as a local
+    run's do (see :mod:`flowgen.server.run_exec`), then ``end``."""
     await check_run(store, agents, thread_id, request)
     if request.interrupt_before or request.interrupt_after or request.checkpoint_id:
         raise RequestError(
@@ -49,25 +53,49 @@ async def execute_on_pool(
             "interrupt_before, interrupt_after and checkpoint_id are not available when runs go to Ray "
             "workers (--workers ray); serve without --workers ray to use them",
         )
+    nodes = agents.graph(request.agent)["nodes"]
+    steps = StepEvents(n["name"] for n in nodes if n["kind"] == "agent")
+    stream = pool.stream(request.task, thread_id=thread_id, team=request.agent, steps=True)
+    ended = False
     try:
-        result = await pool.run(request.task, thread_id=thread_id, team=request.agent)
+        async with aclosing(aiter(stream)) as items:
+            async for item in items:
+                if isinstance(item, TaskResult):
+                    for event in steps.flush():
+                        yield event
+                    result, ended = stream.result, True
+                    yield (
+                        "end",
+                        {
+                            "thread_id": thread_id,
+                            "status": "success",
+                            "stop_reason": result.stop_reason,
+                            "checkpoint_id": result.checkpoint_id,
+                        },
+                    )
+                elif isinstance(item, (BaseChatMessage, BaseAgentEvent)):
+                    for event in steps.before(item):
+                        yield event
+                    yield ("message" if isinstance(item, BaseChatMessage) else "event"), item.dump()
+                else:  # a stored step (the pool's StepNotice), after its messages
+                    for event in steps.told(
+                        StepCommitted(
+                            item.step, tuple(item.ran), tuple(item.frontier), item.checkpoint_id,
+                            item.stop_reason, (), item.blocked,
+                        )
+                    ):  # fmt: skip
+                        yield event
     except ThreadBusyError:
+        ended = True
         raise busy(thread_id) from None
-    factory = MessageFactory()
-    for data in result.messages:
-        yield _kind(factory, data), data
-    yield (
-        "end",
-        {"thread_id": thread_id, "stop_reason": result.stop_reason, "checkpoint_id": result.checkpoint_id},
-    )
-
-
-def _kind(factory: MessageFactory, data: dict[str, Any]) -> str:
-    """``event`` for a dumped agent event, ``message`` for a chat message (or a type unknown here)."""
-    try:
-        return "event" if isinstance(factory.create(data), BaseAgentEvent) else "message"
-    except ValueError:
-        return "message"
+    except Exception:
+        ended = True
+        for event in steps.flush("error"):
+            yield event
+        raise
+    finally:
+        if not ended:  # the run was cancelled here (the client left, or a cancel request): stop it there
+            stream.cancel()
 
 
 def busy(thread_id: str) -> RequestError:

@@ -113,6 +113,11 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_backpressure_holds_runs_in_the_queue",
         "test_a_run_with_no_worker_left_fails_clearly_and_its_thread_continues_later",
         "test_a_killed_worker_process_is_recreated_and_its_run_moves_on",
+        # on_cluster_run_pool_stream.py
+        "test_a_pool_run_streams_its_messages_as_they_are_stored",
+        "test_a_served_run_on_ray_workers_streams_live",
+        "test_cancelling_a_stream_stops_its_run_and_the_thread_continues_later",
+        "test_a_failed_streamed_run_shows_what_it_stored_then_raises_its_error",
         # on_cluster_serve.py
         "test_served_runs_go_to_the_pools_workers",
         # on_cluster_worker_loss.py (kills the worker node: runs last)

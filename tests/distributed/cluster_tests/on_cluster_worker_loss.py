@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pool_teams import MESSAGES, chat_team, stalling_team
+from pool_teams import MESSAGES, chat_team, held_team, make_gate, stalling_team
 
+from flowgen.base import TaskResult
 from flowgen.checkpoint import Checkpointer, PostgresCheckpointer, SqliteCheckpointer
 from flowgen.distributed import RunPool, RunResult
+from flowgen.distributed.run_order import StepNotice
+from flowgen.distributed.run_stream import RunStream
 from flowgen.testing.postgres_server import PostgresServer
 
 _HANG_GUARD_S = 120.0  # a hang fails the test instead of stalling the suite; it is not a speed check
@@ -90,22 +93,79 @@ async def test_a_run_continues_on_the_head_node_when_its_node_is_killed(
     }
     team = functools.partial(stalling_team, cluster["worker"], _STALL_AT)
     threads = ["lost-a", "lost-b"]
+    # A third pool streams two runs (one run at a time per worker, so one lands on each node). Both
+    # stop at the same point: on the worker node for good, on the head node until a gate opens.
+    gate = make_gate("loss-gate")
+    held = functools.partial(held_team, cluster["worker"], _STALL_AT, "loss-gate")
+    streamed_store = str(tmp_path / "streamed.db")
     async with (
         RunPool(team, store=sources["sqlite"], address="auto") as lite,
         RunPool(team, store=sources["postgres"], address="auto") as pg,
+        RunPool(held, store=streamed_store, address="auto", max_in_flight=1) as live,
     ):
         pools = {"sqlite": lite, "postgres": pg}
         async with asyncio.timeout(_HANG_GUARD_S):
             futures = [
                 await pools[kind].submit(f"task for {t}", thread_id=t) for kind in pools for t in threads
             ]
-            while min([len(await committed(readers[k], t)) for k in readers for t in threads]) < _COMMITTED:
-                await asyncio.sleep(0.05)  # steps are committed by other processes
-            assert kill_worker_node() > 3
-            results = await asyncio.gather(*futures)
+            streams = {t: live.stream(f"task for {t}", thread_id=t, steps=True) for t in ("live-a", "live-b")}
+            shown: dict[str, list[Any]] = {t: [] for t in streams}
+            arrived = asyncio.Condition()
+            async with asyncio.TaskGroup() as group:
+                readings = [group.create_task(read(s, shown[t], arrived)) for t, s in streams.items()]
+                while (
+                    min([len(await committed(readers[k], t)) for k in readers for t in threads]) < _COMMITTED
+                ):
+                    await asyncio.sleep(0.05)  # steps are committed by other processes
+                async with arrived:  # both streams showed their first four messages: both runs are held
+                    await arrived.wait_for(lambda: min(len(messages_of(s)) for s in shown.values()) >= 4)
+                before_kill = {t: list(s) for t, s in shown.items()}
+                assert kill_worker_node() > 3
+                await gate.open.remote()  # type: ignore[attr-defined]
+                results = await asyncio.gather(*futures)
+            assert all(r.done() for r in readings)
     for kind, found in (("sqlite", results[:2]), ("postgres", results[2:])):
         await check_recovered(kind, found, readers[kind], cluster)
         await readers[kind].aclose()
+    await check_streamed(streams, shown, before_kill, streamed_store, cluster)
+
+
+async def read(stream: RunStream, into: list[Any], arrived: asyncio.Condition) -> None:
+    async for item in stream:
+        async with arrived:
+            into.append(item)
+            arrived.notify_all()
+
+
+def messages_of(items: list[Any]) -> list[Any]:
+    return [i for i in items if not isinstance(i, (StepNotice, TaskResult))]
+
+
+async def check_streamed(
+    streams: dict[str, RunStream],
+    shown: dict[str, list[Any]],
+    before_kill: dict[str, list[Any]],
+    path: str,
+    cluster: dict[str, str],
+) -> None:
+    """Each streamed run showed every message its thread saved, once, in order: the one that moved
+    included (what it showed before the kill stayed, what it showed after followed on)."""
+    moved = [t for t, s in streams.items() if s.result.resumed]
+    assert len(moved) == 1 and streams[moved[0]].result.nodes == [cluster["worker"], cluster["driver"]]
+    store = SqliteCheckpointer(path)
+    for thread, items in shown.items():
+        messages = messages_of(items)
+        assert len(messages_of(before_kill[thread])) == 4  # held mid-run, its first messages already here
+        assert messages[:4] == messages_of(before_kill[thread])
+        reference = await chat_team().run(task=f"task for {thread}")
+        assert transcript([m.dump() for m in messages]) == transcript([m.dump() for m in reference.messages])
+        snapshot = await store.get(thread)
+        assert snapshot is not None and [m["id"] for m in snapshot.messages] == [m.id for m in messages]
+        result = items[-1]
+        assert isinstance(result, TaskResult) and [m.id for m in result.messages] == [m.id for m in messages]
+        steps = [i.step for i in items if isinstance(i, StepNotice)]
+        assert steps == sorted(set(steps)) and steps[-1] == MESSAGES - 1, (thread, steps)
+    await store.aclose()
 
 
 async def check_recovered(
