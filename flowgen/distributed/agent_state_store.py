@@ -144,7 +144,10 @@ def masked_url(url: str) -> str:
             user = user.split(":", 1)[0] + ":***"
         netloc = f"{user}@{host}"
     query = urlencode(
-        [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
+        [
+            (k, "***" if k.lower() == "password" else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ],
         safe="*",
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

@@ -23,12 +23,12 @@ from flowgen.core.cancellation import CancellationToken
 from flowgen.core.ids import AgentId, TopicId
 from flowgen.core.instantiation import AgentInstantiationContext, MessageHandlerContext
 from flowgen.core.message_context import MessageContext
+from flowgen.distributed.agent_state_store import AgentStates, open_agent_state_store
 from flowgen.distributed.directory import Directory, stored_directory
 from flowgen.distributed.eager import start_eagerly
 from flowgen.distributed.link_server import LinkServer
 from flowgen.distributed.progress import set_progress_emitter
 from flowgen.distributed.runtime import RayAgentRuntime
-from flowgen.distributed.agent_state_store import AgentStates, open_agent_state_store
 from flowgen.distributed.wire import Envelope, Outcome, decode_value, encode_failure, encode_value
 
 _ID_CACHE = 100_000  # recipient strings whose parsed AgentId is kept

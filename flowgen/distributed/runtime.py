@@ -226,7 +226,9 @@ class RayAgentRuntime:
         The agents in memory keep theirs (and save it again on their next message). The cluster's
         key-value store needs Ray connected (start the runtime first); an outside store does not.
         """
-        states = AgentStates(open_agent_state_store(self._directory.state_store), self._directory.runtime_name)
+        states = AgentStates(
+            open_agent_state_store(self._directory.state_store), self._directory.runtime_name
+        )
         try:
             await states.forget()
         finally:

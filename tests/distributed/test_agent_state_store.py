@@ -53,9 +53,7 @@ def with_password(url: str, password: str = SECRET) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def make_store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[[], AgentStateStore]]:
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], AgentStateStore]]:
     """Opens stores on one database, each as a separate process would (own connection or pool)."""
     if request.param == "sqlite":
         source = resolve_state_source(str(tmp_path / "states.db"), "shop")
@@ -172,9 +170,7 @@ async def test_actors_opening_a_fresh_database_together_create_the_table_once(po
         await conn.execute("CREATE DATABASE fresh_states")
     fresh = postgres_url.rsplit("/", 1)[0] + "/fresh_states"
     stores = [PostgresAgentStateStore(fresh) for _ in range(6)]
-    await asyncio.gather(
-        *(AgentStates(s, "rt-fresh").save(f"a/{i}", {"i": i}) for i, s in enumerate(stores))
-    )
+    await asyncio.gather(*(AgentStates(s, "rt-fresh").save(f"a/{i}", {"i": i}) for i, s in enumerate(stores)))
     assert [await AgentStates(stores[0], "rt-fresh").load(f"a/{i}") for i in range(6)] == [
         {"i": i} for i in range(6)
     ]
@@ -238,4 +234,4 @@ def test_a_function_must_make_a_store() -> None:
 
     assert isinstance(open_agent_state_store(made("x.db")), SqliteAgentStateStore)
     with pytest.raises(ConfigurationError, match="made a dict, not an AgentStateStore"):
-        open_agent_state_store(lambda: {})  # type: ignore[arg-type,return-value]
+        open_agent_state_store(dict)  # type: ignore[arg-type,return-value]
