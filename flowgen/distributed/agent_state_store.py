@@ -166,10 +166,16 @@ class AgentStates:
         row = json.dumps({"agent": agent, "state": dict(state)})
         if len(row) > MAX_STATE_BYTES:  # json.dumps escapes non-ASCII: one character, one byte
             self._refuse_size(agent, len(row))
-        await self.store.write(self._runtime, agent, row)
+        try:
+            await self.store.write(self._runtime, agent, row)
+        except Exception as error:
+            raise self._failed("save", agent, error) from error
 
     async def load(self, agent: str) -> dict[str, Any] | None:
-        row = await self.store.read(self._runtime, agent)
+        try:
+            row = await self.store.read(self._runtime, agent)
+        except Exception as error:
+            raise self._failed("load", agent, error) from error
         return None if row is None else self._checked(agent, row)
 
     async def forget(self) -> None:
@@ -193,6 +199,13 @@ class AgentStates:
         if not isinstance(found["state"], dict):
             raise self._corrupt(agent, f"holds a {type(found['state']).__name__}, not a JSON object")
         return found["state"]
+
+    def _failed(self, doing: str, agent: str, error: Exception) -> AgentStateError:
+        # The store's own error (a lost connection, a locked file) as the cause; this names the agent
+        # and the store, which the store's error alone may not. Stores keep secrets out of their errors.
+        said = str(error) if isinstance(error, AgentStateError) else f"{type(error).__name__}: {error}"
+        where = "" if isinstance(error, AgentStateError) else f" in {self.store.description}"
+        return AgentStateError(f"could not {doing} the state of {agent}{where}: {said}")
 
     def _corrupt(self, agent: str, what: str) -> AgentStateError:
         return AgentStateError(

@@ -196,9 +196,9 @@ async def test_the_password_is_never_shown(postgres_url: str) -> None:
     while seen is not None:
         assert SECRET not in str(seen)
         seen = seen.__cause__ or seen.__context__
-    assert "cannot open the Postgres agent state store 'postgresql://flowgen:***@127.0.0.1:1/" in str(
-        caught.value
-    )
+    said = str(caught.value)
+    assert said.startswith("could not load the state of a/1: cannot open the Postgres agent state store ")
+    assert "'postgresql://flowgen:***@127.0.0.1:1/postgres?password=***'" in said
     await store.aclose()
 
 
@@ -226,6 +226,25 @@ def test_a_sqlite_path_is_made_absolute_and_unknown_urls_are_refused(
     assert resolve_state_source("states.db", "rt") == str(tmp_path / "states.db")
     with pytest.raises(ConfigurationError, match=r"'mysql://u:\*\*\*@h/db' is not a store flowgen knows"):
         resolve_state_source("mysql://u:pw@h/db", "rt")
+
+
+async def test_a_store_that_fails_is_named_with_the_agent(tmp_path: Path) -> None:
+    (tmp_path / "not-a-db").write_text("plain text, not SQLite")
+    states = AgentStates(SqliteAgentStateStore(tmp_path / "not-a-db"), "rt")
+    with pytest.raises(AgentStateError, match=r"could not save the state of a/1: cannot open the SQLite"):
+        await states.save("a/1", {"x": 1})
+    broken = AgentStates(SqliteAgentStateStore(tmp_path / "ok.db"), "rt")
+    await broken.save("a/1", {"x": 1})
+    with sqlite3.connect(tmp_path / "ok.db") as other:  # someone drops the table under the store
+        other.execute("DROP TABLE agent_states")
+    with pytest.raises(AgentStateError) as caught:
+        await broken.save("a/1", {"x": 2})
+    assert str(caught.value).startswith(
+        f"could not save the state of a/1 in the SQLite agent state store {str(tmp_path / 'ok.db')!r}: "
+        "OperationalError: no such table: agent_states"
+    )
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)  # the store's own error kept
+    await broken.aclose()
 
 
 def test_a_function_must_make_a_store() -> None:
