@@ -59,7 +59,9 @@ async def _main(backends: list[str], saves: int, repeats: int) -> dict[str, Any]
     if "ray_kv" in backends:
         import ray
 
-        ray.init(address=os.environ["FLOWGEN_RAY_ADDRESS"], logging_level=logging.WARNING, log_to_driver=False)
+        ray.init(
+            address=os.environ["FLOWGEN_RAY_ADDRESS"], logging_level=logging.WARNING, log_to_driver=False
+        )
     with tempfile.TemporaryDirectory() as folder:
         sources: dict[str, str | None] = {"sqlite": str(Path(folder) / "states.db"), "ray_kv": None}
         server = PostgresServer(fsync=True) if "postgres" in backends else None
