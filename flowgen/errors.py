@@ -53,6 +53,7 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     └── RunLostError (RuntimeError)            a RunPool run lost its workers too often; the thread is resumable
     ├── FrameError (ValueError)                a frame on a direct link to a host actor failed validation
     └── LinkLostError (ConnectionError)        a direct link to a host actor broke (seen as AgentUnavailableError)
+    └── AgentStateError (ValueError)          an agent's kept state failed validation, is too big, or its store cannot open
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -346,3 +347,14 @@ class FrameError(FlowgenError, ValueError):
 
 class LinkLostError(FlowgenError, ConnectionError):
     """A direct link to a host actor broke; calls in flight on it fail as AgentUnavailableError."""
+
+
+# Agents' kept state in a store (flowgen.distributed.agent_state_store)
+
+
+class AgentStateError(FlowgenError, ValueError):
+    """An agent's kept state could not be saved or loaded; the message names the agent and the store.
+
+    A stored row failing validation (not a JSON object, saved by another agent, too big), a state too
+    big to keep, or a store that cannot be opened. Never quotes a password.
+    """

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from flowgen.distributed.agent_state_store import AgentStateSource
 from flowgen.distributed.placement import Placement
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ class Directory:
     record_deliveries: bool = False
     #: Members send to other host actors over direct links too (RayAgentRuntime(direct=...)).
     direct: bool = True
+    #: Where host actors keep their agents' states (flowgen.distributed.agent_state_store); None is
+    #: the cluster's key-value store. Left out of the repr: a URL may hold a password.
+    state_store: AgentStateSource = field(default=None, repr=False)
 
     def actor_name(self, agent_type: str, shard: int) -> str:
         return f"flowgen.{self.runtime_name}.{agent_type}.{shard}"

@@ -23,12 +23,12 @@ from flowgen.core.cancellation import CancellationToken
 from flowgen.core.ids import AgentId, TopicId
 from flowgen.core.instantiation import AgentInstantiationContext, MessageHandlerContext
 from flowgen.core.message_context import MessageContext
+from flowgen.distributed.agent_state_store import AgentStates, open_agent_state_store
 from flowgen.distributed.directory import Directory, stored_directory
 from flowgen.distributed.eager import start_eagerly
 from flowgen.distributed.link_server import LinkServer
 from flowgen.distributed.progress import set_progress_emitter
 from flowgen.distributed.runtime import RayAgentRuntime
-from flowgen.distributed.saved_state import save_agent_state, saved_agent_state
 from flowgen.distributed.wire import Envelope, Outcome, decode_value, encode_failure, encode_value
 
 _ID_CACHE = 100_000  # recipient strings whose parsed AgentId is kept
@@ -56,6 +56,12 @@ class AgentHost:
         self._node = ray.get_runtime_context().get_node_id()
         self._ids: dict[str, AgentId] = {}
         self._link: LinkServer | None = None
+        # Where this actor keeps its agents' states (flowgen.distributed.agent_state_store).
+        self._states = (
+            AgentStates(open_agent_state_store(directory.state_store), directory.runtime_name)
+            if self._spec.placement.keep_state
+            else None
+        )
         self._ray_envelopes = 0  # envelopes that came by Ray calls (the link counts its own)
 
     @property
@@ -125,8 +131,8 @@ class AgentHost:
                 f"the factory of {self._type!r} made a {type(agent).__name__}, not a {expected.__name__}"
             )
         await agent.bind_id_and_runtime(agent_id, self._runtime)
-        if self._spec.placement.keep_state:
-            saved = saved_agent_state(self._runtime_name, str(agent_id))
+        if self._states is not None:
+            saved = await self._states.load(str(agent_id))
             if saved is not None:
                 await agent.load_state(saved)
         self._agents[agent_id] = agent
@@ -280,8 +286,8 @@ class AgentHost:
         ctx = MessageContext(sender, topic, rpc, CancellationToken(), message_id)
         with MessageHandlerContext.populate_context(recipient):
             reply = await agent.on_message(message, ctx)
-        if self._spec.placement.keep_state:
-            save_agent_state(self._runtime_name, str(recipient), await agent.save_state())
+        if self._states is not None:
+            await self._states.save(str(recipient), await agent.save_state())
         return reply
 
     async def cancel(self, message_id: str) -> bool:
@@ -309,6 +315,8 @@ class AgentHost:
             return json.dumps(dict(await found.save_state()))
         if operation == "load_state":
             await found.load_state(json.loads(state_json))
+            if self._states is not None:  # a state loaded from outside is kept like a handler's
+                await self._states.save(agent, await found.save_state())
             return "null"
         raise ValueError(f"unknown agent operation {operation!r}")
 
@@ -345,6 +353,8 @@ class AgentHost:
             await self._link.close()
         for agent in list(self._agents.values()):
             await agent.close()
+        if self._states is not None:
+            await self._states.aclose()
 
 
 def _error_name(error: BaseException | str | None) -> str | None:

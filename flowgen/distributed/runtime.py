@@ -35,6 +35,12 @@ from flowgen.core.serialization import (
     SerializationRegistry,
     try_get_known_serializers_for_type,
 )
+from flowgen.distributed.agent_state_store import (
+    AgentStates,
+    AgentStateSource,
+    open_agent_state_store,
+    resolve_state_source,
+)
 from flowgen.distributed.directory import (
     AgentTypeSpec,
     Directory,
@@ -44,7 +50,6 @@ from flowgen.distributed.directory import (
 from flowgen.distributed.link import Link
 from flowgen.distributed.outbox import OnProgress, Outbox
 from flowgen.distributed.placement import Placement
-from flowgen.distributed.saved_state import forget_saved_states
 from flowgen.distributed.wire import Envelope, ExceptionTypes, Outcome, decode_value, encode_value
 from flowgen.errors import (
     AgentUnavailableError,
@@ -78,6 +83,11 @@ class RayAgentRuntime:
     ``direct`` (on by default) sends messages to each host actor over a direct TCP link the actor
     opens on request (flowgen.distributed.link), not by a Ray call each; off, every batch is a Ray
     call. Ray still places, restarts and watches the actors either way.
+    ``state_store`` is where the host actors of types placed with ``keep_state`` keep their agents'
+    states: None for the cluster's key-value store (forgotten when the runtime stops), a SQLite path,
+    a ``postgresql://`` URL or a function making an AgentStateStore for a store outside the cluster,
+    which keeps them until :meth:`forget_saved_states`; a runtime given the same ``name`` later (on a
+    new cluster too) gives its agents their saved states (flowgen.distributed.agent_state_store).
 
     The driver creates every host actor (all shards of a type, at registration or at start), so the
     actors' lifetime is the driver's. Each host actor runs a *member* runtime with a copy of the
@@ -96,6 +106,7 @@ class RayAgentRuntime:
         intervention_handlers: Sequence[InterventionHandler] | None = None,
         record_deliveries: bool = False,
         direct: bool = True,
+        state_store: AgentStateSource = None,
     ) -> None:
         self._address = address
         self._direct = direct
@@ -106,6 +117,7 @@ class RayAgentRuntime:
             intervention_handlers=list(intervention_handlers or ()),
             record_deliveries=record_deliveries,
             direct=direct,
+            state_store=resolve_state_source(state_store, name),
         )
         # On the wall clock: rows gathered from the actors' processes line up with the driver's.
         self.deliveries: DeliveryLog | None = DeliveryLog(time.time) if record_deliveries else None
@@ -213,7 +225,22 @@ class RayAgentRuntime:
         self._hosts.clear()
         if not self._is_member:
             forget_directory(self._directory.runtime_name)
-            forget_saved_states(self._directory.runtime_name)
+            if self._directory.state_store is None:  # the cluster's memory; an outside store keeps them
+                await self.forget_saved_states()
+
+    async def forget_saved_states(self) -> None:
+        """Delete every agent state this runtime's name keeps in its ``state_store``.
+
+        The agents in memory keep theirs (and save it again on their next message). The cluster's
+        key-value store needs Ray connected (start the runtime first); an outside store does not.
+        """
+        states = AgentStates(
+            open_agent_state_store(self._directory.state_store), self._directory.runtime_name
+        )
+        try:
+            await states.forget()
+        finally:
+            await states.aclose()
 
     async def wait_until_idle(self) -> None:
         """Wait until every send and publish made from this process so far has been handled."""

@@ -99,6 +99,11 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_the_delivery_log_gathers_what_agents_in_actors_sent",
         "test_reset_pause_resume_and_state_reach_the_actors",
         "test_a_participant_whose_actor_was_lost_continues_from_its_saved_state",
+        # on_cluster_agent_state.py
+        *(
+            f"test_state_in_an_outside_store_outlives_the_actor_and_the_runtime[{store}]"
+            for store in ("postgres", "sqlite")
+        ),
         # on_cluster_idempotent.py
         "test_a_killed_actor_fails_plain_calls_and_retries_idempotent_ones_once",
         "test_an_idempotent_call_fails_clearly_when_its_actor_cannot_come_back",
