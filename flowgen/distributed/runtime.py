@@ -328,10 +328,16 @@ class RayAgentRuntime:
         return [handle.update.remote(self._directory) for handle, _ in self._hosts.values()]
 
     async def _settle_directory(self) -> None:
-        """Wait until every host has the directory updates sent without waiting."""
-        refs, self._unsettled = self._unsettled, []
+        """Wait until every host has the directory updates sent without waiting.
+
+        Every sender waits for all of them, not only the first: updates leave the list once they
+        have arrived, so a send made while another is waiting does not go ahead of them.
+        """
+        refs = list(self._unsettled)
         with contextlib.suppress(RayError):  # a lost host fails the message itself, clearly
             await asyncio.gather(*refs)
+        settled = set(refs)
+        self._unsettled = [ref for ref in self._unsettled if ref not in settled]
 
     async def _publish_directory(self) -> None:
         """Share the current directory; returns once every host actor has it."""
