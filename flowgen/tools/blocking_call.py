@@ -8,6 +8,11 @@ default-executor thread, for ever if the tool is stuck) nor the interpreter's ex
 
 A function that raises ``SystemExit`` or ``KeyboardInterrupt`` has them delivered as a
 :class:`~flowgen.errors.ToolExitError`: the tool failed; the program was not asked to stop.
+
+The thread blocks the signals that ask the program to stop (SIGINT, SIGTERM). The kernel hands a
+process's signal to any thread that does not block it; one handed to a tool's thread only sets
+Python's flag, and the main thread, asleep in the event loop's poll with nothing due, would never
+wake to act on it: Ctrl-C during a stuck tool would then hang the program.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import signal
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -22,6 +28,9 @@ from typing import Any, TypeVar
 from flowgen.errors import ToolExitError
 
 T = TypeVar("T")
+
+# Left to the main thread (see the module's text); pthread_sigmask exists on POSIX systems only.
+_PROGRAM_SIGNALS = {signal.SIGINT, signal.SIGTERM} if hasattr(signal, "pthread_sigmask") else set()
 
 
 def exit_as_tool_error(exc: SystemExit | KeyboardInterrupt, tool: str) -> ToolExitError:
@@ -70,5 +79,15 @@ def run_in_thread(func: Callable[..., T], tool: str, **kwargs: Any) -> asyncio.F
         with contextlib.suppress(RuntimeError):  # the loop closed while the thread ran
             loop.call_soon_threadsafe(settle, value, error)
 
-    threading.Thread(target=work, name=f"flowgen-tool-{tool}", daemon=True).start()
+    thread = threading.Thread(target=work, name=f"flowgen-tool-{tool}", daemon=True)
+    if not _PROGRAM_SIGNALS:
+        thread.start()
+        return future
+    # A thread starts with its creator's mask: block them around the start, so the thread never has
+    # them unblocked (a signal arriving meanwhile waits, and reaches this thread once unblocked).
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _PROGRAM_SIGNALS)
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     return future

@@ -82,3 +82,16 @@ def test_ctrl_c_during_a_stuck_sync_tool_stops_the_program(tmp_path: Path) -> No
         process.kill()
     assert process.returncode != 0
     assert "KeyboardInterrupt" in err
+
+
+async def test_a_sync_tools_thread_leaves_ctrl_c_and_sigterm_to_the_main_thread() -> None:
+    # The kernel gives a process's SIGINT to any thread not blocking it; given to a stuck tool's
+    # thread, it would only set a flag the sleeping event loop never looks at, and Ctrl-C would hang.
+    from flowgen.tools.blocking_call import run_in_thread
+
+    def mask() -> set[signal.Signals]:
+        return set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+    in_tool = await run_in_thread(mask, "mask")
+    assert {signal.SIGINT, signal.SIGTERM} <= in_tool
+    assert signal.SIGINT not in mask()  # the caller's own mask is as it was
