@@ -1,8 +1,9 @@
 """In the actor: how a hosted team participant is built, and the runtime agent that runs its turns.
 
 The driver's template travels as a :class:`ParticipantRecipe` (its component config, or a pickled
-copy) in the directory; :class:`ParticipantFactory`, the factory of a participant agent type,
-builds the participant of each key (a team instance) from its recipe. :class:`ParticipantAgent`
+copy, and the team's message types), stored once by its digest in the cluster's key-value store
+(flowgen.distributed.recipes); :class:`ParticipantFactory`, the factory of a participant agent type,
+builds the participant of each key (a team instance's, ending in the recipe's digest) from it. :class:`ParticipantAgent`
 runs turns and controls, pushing inner events back as progress while a turn runs, and keeps the
 savepoints the turns carry (see flowgen.distributed.participants).
 """

@@ -7,7 +7,10 @@ its own participant from the template's component config (``dump_component()``),
 not a component, from a pickled copy (code the application gives its own cluster, like any factory;
 see flowgen.distributed.participant_host). Each participant's agent type is named after it (so
 ``RayAgentRuntime(placements={"writer": ...})`` places it); each team instance is a key of that
-type, so teams sharing a runtime share its actors.
+type, so teams sharing a runtime share its actors. The key ends in the digest of the participant's
+recipe (flowgen.distributed.recipes): equal teams share one recipe, and nothing per team goes into
+the directory. Once the team (with its proxies) is collected, its participants are released in
+their actors (flowgen.distributed.participant_leases).
 
 Across processes a turn is plain data (flowgen.distributed.participant_wire). The actor pushes every
 inner event back as progress while the turn runs (flowgen.distributed.progress), and the reply
