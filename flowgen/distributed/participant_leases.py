@@ -61,6 +61,7 @@ class ParticipantLeases:
         self._live: dict[AgentId, str] = {}  # agent id -> recipe digest
         self._dropped: deque[AgentId] = deque()  # appended by finalizers, taken in the loop
         self._releasing: asyncio.Task[None] | None = None
+        self._closed = False  # the runtime stopped: its actors are gone, nothing to release
         #: Release calls sent to actors and participants released (for tests and benchmarks).
         self.counts = {"release_calls": 0, "participants_released": 0}
 
@@ -75,17 +76,19 @@ class ParticipantLeases:
 
     def dropped(self, agent_id: AgentId) -> None:
         """Queue a release (called by a finalizer: any thread, any moment)."""
+        if self._closed:
+            return
         self._dropped.append(agent_id)
         with contextlib.suppress(RuntimeError):  # the loop is closed: the runtime went with it
             self._loop.call_soon_threadsafe(self._start)
 
     def _start(self) -> None:
-        if self._releasing is None and self._dropped and self._runtime.is_started:
+        if self._releasing is None and self._dropped and not self._closed:
             self._releasing = self._loop.create_task(self._release())
 
     async def release_now(self) -> None:
         """Send every queued release and return once the actors have dropped the participants."""
-        while self._releasing is not None or self._dropped:
+        while not self._closed and (self._releasing is not None or self._dropped):
             if self._releasing is None:
                 self._releasing = asyncio.get_running_loop().create_task(self._release())
             await asyncio.shield(self._releasing)
@@ -117,6 +120,7 @@ class ParticipantLeases:
 
     async def close(self) -> None:
         """The runtime stops: no more releases (its actors end); its recipes leave the store."""
+        self._closed = True
         self._dropped.clear()
         if self._releasing is not None:
             self._releasing.cancel()

@@ -234,10 +234,6 @@ class RayAgentRuntime:
             counts["participants"], counts["recipes"] = len(self._leases), len(self._leases.recipes)
         return counts
 
-    @property
-    def is_started(self) -> bool:
-        return self._started
-
     # ---------------------------------------------------------------- lifecycle
 
     def start(self) -> None:

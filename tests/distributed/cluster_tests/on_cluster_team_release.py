@@ -9,6 +9,8 @@ The counts are the runtime's (``hosting_counts``) and each actor's (``holding``)
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import AsyncIterator
 
 import pytest
@@ -107,7 +109,12 @@ async def test_a_team_still_in_use_keeps_its_participants_and_conversation(runti
     assert [m.to_text() for m in first.messages + again.messages] == [
         "go", "writer 0", "critic 0", "more", "writer 1", "critic 1",
     ]  # fmt: skip
+    # Gone: the release starts by itself in the loop turn after the collection (no call needed).
     del kept, first, again
-    await runtime.release_unused()
+    gc.collect()
+    await asyncio.sleep(0)  # one turn of the loop: the finalizers' scheduled release starts
+    releasing = runtime.participant_leases()._releasing
+    assert releasing is not None
+    await releasing
     assert runtime.hosting_counts()["participants"] == 0
     assert [held["agents"] for held in (await _holding()).values()] == [0, 0]
