@@ -122,8 +122,6 @@ class RayAgentRuntime:
         # Directory updates sent by the synchronous serializer/exception registrations: an async
         # actor may run tasks out of submission order, so messages wait until the hosts have them.
         self._unsettled: list[Any] = []
-        # Waiting for those updates: every message sent meanwhile waits for it too, not only the first.
-        self._settling: asyncio.Future[None] | None = None
         self._idempotent: dict[str, frozenset[type[Any]]] = {}
         self._owns_ray = False
         self._started = False
@@ -358,14 +356,9 @@ class RayAgentRuntime:
 
     async def _settle_directory(self) -> None:
         """Wait until every host has the directory updates sent without waiting."""
-        if self._unsettled:
-            refs, self._unsettled = self._unsettled, []
-            self._settling = asyncio.ensure_future(_settled(self._settling, refs))
-        settling = self._settling
-        if settling is not None:
-            await asyncio.shield(settling)
-            if self._settling is settling:
-                self._settling = None
+        refs, self._unsettled = self._unsettled, []
+        with contextlib.suppress(RayError):  # a lost host fails the message itself, clearly
+            await asyncio.gather(*refs)
 
     async def _publish_directory(self) -> None:
         """Share the current directory; returns once every host actor has it."""
@@ -544,7 +537,7 @@ class RayAgentRuntime:
             raise TypeError(f"recipient must be an AgentId, not {recipient!r}")
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError(f"the send to {recipient} was cancelled before delivery")
-        if self._unsettled or self._settling is not None:
+        if self._unsettled:
             await self._settle_directory()
         mid = message_id or uuid.uuid4().hex
         if self._interception.handlers:
@@ -688,7 +681,7 @@ class RayAgentRuntime:
         """Queue ``message`` for every subscriber of ``topic_id`` (never the sender); returns at once."""
         if not self._started:
             raise RuntimeError("the runtime is not started: call runtime.start() first")
-        if self._unsettled or self._settling is not None:
+        if self._unsettled:
             await self._settle_directory()
         mid = message_id or uuid.uuid4().hex
         if self._interception.handlers:
@@ -773,14 +766,6 @@ class RayAgentRuntime:
             agent_id = AgentId.from_str(key)
             if agent_id.type in self._directory.types:
                 await self.agent_load_state(agent_id, agent_state)
-
-
-async def _settled(previous: asyncio.Future[None] | None, refs: list[Any]) -> None:
-    """The earlier updates' wait, then these updates' replies (a lost host fails the message itself)."""
-    if previous is not None:
-        await previous
-    with contextlib.suppress(RayError):
-        await asyncio.gather(*refs)
 
 
 async def _close_hosts(handles: list[Any]) -> None:
