@@ -9,6 +9,13 @@ object: the median time per turn of each (RUNS runs, after one warm-up run that 
 participants), the ratios to the local run (and of Ray calls to the link), and the first run on Ray
 (actors started and participants built). Wall-clock figures on a shared 2-core machine: compare
 ratios.
+
+``--sequential`` (also part of the default run) makes SEQUENTIAL teams one after another on one
+runtime, as a server making a team per request does: each is built, run for two turns and dropped.
+It prints the time to build and run team 1 (actors started), the median of teams 2-11 and of the
+last ten, their ratio, and per team what the runtime sent: the driver's directory size after the
+first and the last team, and (where the runtime counts them) directory updates, recipes stored and
+release calls per team, and the agents the actors still hold at the end.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import Any
 
 TURNS = 20
 RUNS = 7
+SEQUENTIAL = 200
 ON_WORKER = {"worker_node": 0.01}
 
 
@@ -89,18 +97,95 @@ async def _measure() -> dict[str, Any]:
     return out
 
 
+def _small_team(runtime: Any) -> Any:
+    from flowgen.agents import AssistantAgent
+    from flowgen.models import ReplayChatCompletionClient
+    from flowgen.teams import RoundRobinGroupChat
+
+    agents = [AssistantAgent(n, ReplayChatCompletionClient([f"{n} says"])) for n in ("writer", "critic")]
+    return RoundRobinGroupChat(agents, max_turns=2, runtime=runtime)
+
+
+async def _team_ms(runtime: Any) -> float:
+    began = time.perf_counter()
+    result = await _small_team(runtime).run(task="go")
+    elapsed = time.perf_counter() - began
+    assert len(result.messages) == 3, result.stop_reason
+    return elapsed * 1e3
+
+
+def _directory_bytes(runtime: Any) -> int:
+    from ray import cloudpickle
+
+    return len(cloudpickle.dumps(runtime._directory))
+
+
+async def _sequential() -> dict[str, Any]:
+    """SEQUENTIAL teams made, run and dropped one after another on one runtime."""
+    import ray
+
+    from flowgen.distributed import Placement, RayAgentRuntime
+
+    worker = Placement(resources=ON_WORKER)
+    runtime = RayAgentRuntime(name="sequential", placements={"writer": worker, "critic": worker})
+    runtime.start()
+    release = getattr(runtime, "release_unused", None)
+    counted = getattr(runtime, "hosting_counts", None)
+    per_team: list[float] = []
+    releases: list[float] = []
+    sizes: list[int] = []
+    costs: list[dict[str, int]] = []
+    for _ in range(SEQUENTIAL):
+        before = counted() if counted else {}
+        per_team.append(await _team_ms(runtime))
+        if release is not None:
+            began = time.perf_counter()
+            await release(collect=False)  # the team is gone already: no cycle holds it
+            releases.append((time.perf_counter() - began) * 1e3)
+        after = counted() if counted else {}
+        costs.append({k: after[k] - before.get(k, 0) for k in after if k not in ("participants", "recipes")})
+        sizes.append(_directory_bytes(runtime))
+    early, late = statistics.median(per_team[1:11]), statistics.median(per_team[-10:])
+    out: dict[str, Any] = {
+        "teams": SEQUENTIAL,
+        "team_1_ms_incl_actor_start": round(per_team[0], 1),
+        "team_2_to_11_median_ms": round(early, 2),
+        f"team_{SEQUENTIAL - 9}_to_{SEQUENTIAL}_median_ms": round(late, 2),
+        "ratio_last_to_early": round(late / early, 2),
+        "directory_bytes_after_team_1": sizes[0],
+        f"directory_bytes_after_team_{SEQUENTIAL}": sizes[-1],
+    }
+    if releases:
+        out["release_median_ms"] = round(statistics.median(releases), 2)
+    if counted is not None:
+        out["sent_for_team_2"] = costs[1]
+        out[f"sent_for_team_{SEQUENTIAL}"] = costs[-1]
+        actor = ray.get_actor("flowgen.sequential.writer.0")
+        out["writer_actor_holds_at_end"] = await actor.holding.remote()
+    await runtime.close()
+    return out
+
+
 def main() -> None:
     if "--inner" in sys.argv:
         from benchmarks import ray_teams  # by import name, so actors unpickle by reference
 
-        print(json.dumps(asyncio.run(ray_teams._measure())))
+        if "--sequential" in sys.argv:
+            from benchmarks.distributed_ray import _connect
+
+            _connect()
+            print(json.dumps(asyncio.run(ray_teams._sequential())))
+            return
+        measured = asyncio.run(ray_teams._measure())
+        measured["sequential"] = asyncio.run(ray_teams._sequential())
+        print(json.dumps(measured))
         return
     from flowgen.testing.ray_cluster import run_on_local_cluster
 
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory(prefix="flowgen-ray-teams-") as workdir:
         done = run_on_local_cluster(
-            [sys.executable, "-m", "benchmarks.ray_teams", "--inner"],
+            [sys.executable, "-m", "benchmarks.ray_teams", "--inner", *sys.argv[1:]],
             workdir=Path(workdir),
             pythonpath=[str(root)],
         )

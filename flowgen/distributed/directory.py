@@ -56,8 +56,9 @@ def _key(runtime_name: str) -> bytes:
     return f"flowgen.directory.{runtime_name}".encode()
 
 
-def store_directory(directory: Directory) -> None:
-    """Keep the latest directory in the cluster's key-value store, where a recreated actor reads it.
+def store_directory(directory: Directory) -> int:
+    """Keep the latest directory in the cluster's key-value store, where a recreated actor reads it;
+    returns its size in bytes.
 
     It is pickled like the factories it holds: Ray itself keeps functions it ships the same way, and
     only the driver of this job writes the key (no message content ever goes through here).
@@ -65,7 +66,9 @@ def store_directory(directory: Directory) -> None:
     from ray import cloudpickle
     from ray.experimental.internal_kv import _internal_kv_put
 
-    _internal_kv_put(_key(directory.runtime_name), cloudpickle.dumps(directory), overwrite=True)  # type: ignore[no-untyped-call]
+    pickled: bytes = cloudpickle.dumps(directory)  # type: ignore[no-untyped-call]
+    _internal_kv_put(_key(directory.runtime_name), pickled, overwrite=True)  # type: ignore[no-untyped-call]
+    return len(pickled)
 
 
 def stored_directory(runtime_name: str) -> Directory | None:

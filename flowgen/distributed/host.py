@@ -26,6 +26,7 @@ from flowgen.core.message_context import MessageContext
 from flowgen.distributed.agent_state_store import AgentStates, open_agent_state_store
 from flowgen.distributed.directory import Directory, stored_directory
 from flowgen.distributed.eager import start_eagerly
+from flowgen.distributed.in_process import InProcess
 from flowgen.distributed.link_server import LinkServer
 from flowgen.distributed.progress import set_progress_emitter
 from flowgen.distributed.runtime import RayAgentRuntime
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 class AgentHost:
     """Hosts the agents of ``agent_type`` whose keys fall in this actor's shard."""
 
-    def __init__(self, directory: Directory, agent_type: str) -> None:
+    def __init__(self, directory: Directory, agent_type: str, shard: int = 0) -> None:
         if ray.get_runtime_context().was_current_actor_reconstructed:
             # Recreated after a loss: the arguments are those of the first creation; the driver's
             # registrations and subscriptions since then are in the stored directory.
@@ -46,7 +47,9 @@ class AgentHost:
         self._type = agent_type
         self._runtime_name = directory.runtime_name
         self._spec = directory.types[agent_type]
-        self._runtime = RayAgentRuntime.member(directory)
+        # An agent's send to another agent of this actor is handled here, with no socket.
+        self._here = InProcess(self)
+        self._runtime = RayAgentRuntime.member(directory, ((agent_type, shard), self._here))
         self._agents: dict[AgentId, Agent] = {}
         self._making: dict[AgentId, asyncio.Task[Agent]] = {}
         self._handling: dict[str, asyncio.Task[tuple[int, Outcome]]] = {}
@@ -63,6 +66,7 @@ class AgentHost:
             else None
         )
         self._ray_envelopes = 0  # envelopes that came by Ray calls (the link counts its own)
+        self._updates = 0  # directories the driver sent
 
     @property
     def node(self) -> str:
@@ -74,8 +78,9 @@ class AgentHost:
 
     def update(self, directory: Directory) -> None:
         """Take the driver's latest registrations, subscriptions and serializers."""
+        self._updates += 1
         self._runtime.adopt(directory)
-        self._spec = directory.types[self._type]  # its factory may have learned new keys
+        self._spec = directory.types[self._type]
 
     # ---------------------------------------------------------------- the direct link
 
@@ -94,13 +99,15 @@ class AgentHost:
             return None
 
     def link_counts(self) -> dict[str, int]:
-        """Envelopes received over the link and by Ray calls; link connections served and refused."""
+        """Envelopes received over the link, by Ray calls and from this actor's own agents (in
+        process); link connections served and refused."""
         counts = dict(self._link.counts) if self._link is not None else {}
         return {
             "link_envelopes": counts.get("envelopes", 0),
             "link_connections": counts.get("connections", 0),
             "link_refused": counts.get("refused", 0),
             "ray_envelopes": self._ray_envelopes,
+            "local_envelopes": self._here.envelopes,
         }
 
     # ---------------------------------------------------------------- agents
@@ -301,6 +308,40 @@ class AgentHost:
         task.cancel()
         await asyncio.wait([task])
         return True
+
+    async def release(self, agents: list[str]) -> int:
+        """Drop these agents (a released team's participants), closing them; how many were here.
+
+        A send still on its way to one of them would make it again from its factory: the driver
+        releases only participants no team can reach any more.
+        """
+        dropped = 0
+        for text in agents:
+            agent_id = AgentId.from_str(text)
+            self._ids.pop(text, None)
+            agent = self._agents.pop(agent_id, None)
+            if agent is None:
+                continue
+            dropped += 1
+            try:
+                await agent.close()
+            except Exception:  # one agent's close must not keep the others
+                logger.exception("closing released agent %s failed", agent_id)
+        return dropped
+
+    def holding(self) -> dict[str, int]:
+        """What this actor holds: agents in memory, recipes cached, the directory's size in bytes, and
+        the directory updates it received."""
+        from ray import cloudpickle
+
+        from flowgen.distributed.recipes import cached_recipes
+
+        return {
+            "agents": len(self._agents),
+            "recipes": cached_recipes(),
+            "directory_bytes": len(cloudpickle.dumps(self._runtime._directory)),  # type: ignore[no-untyped-call]
+            "updates": self._updates,
+        }
 
     # ---------------------------------------------------------------- state
 

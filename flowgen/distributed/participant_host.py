@@ -1,8 +1,9 @@
 """In the actor: how a hosted team participant is built, and the runtime agent that runs its turns.
 
 The driver's template travels as a :class:`ParticipantRecipe` (its component config, or a pickled
-copy) in the directory; :class:`ParticipantFactory`, the factory of a participant agent type,
-builds the participant of each key (a team instance) from its recipe. :class:`ParticipantAgent`
+copy, and the team's message types), stored once by its digest in the cluster's key-value store
+(flowgen.distributed.recipes); :class:`ParticipantFactory`, the factory of a participant agent type,
+builds the participant of each key (a team instance's, ending in the recipe's digest) from it. :class:`ParticipantAgent`
 runs turns and controls, pushing inner events back as progress while a turn runs, and keeps the
 savepoints the turns carry (see flowgen.distributed.participants).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flowgen.base import ChatAgent, Response, Savepoint, TaskResult, Team
@@ -30,6 +31,7 @@ from flowgen.distributed.participant_wire import (
     RemoteTurnReply,
 )
 from flowgen.distributed.progress import progress_emitter
+from flowgen.distributed.recipes import digest_of_key, shared_recipe
 from flowgen.errors import ConfigurationError, StateError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
 
@@ -51,9 +53,18 @@ class ParticipantRecipe:
     allowed: tuple[str, ...] = ()
     #: ``pickled`` is a factory (a RemoteParticipant's) rather than a copy of the participant.
     from_factory: bool = False
+    #: The team's message types beyond the built-in ones: the actor rebuilds a turn's messages with them.
+    message_types: tuple[type[BaseAgentEvent | BaseChatMessage], ...] = ()
 
     @classmethod
-    def of(cls, participant: ChatAgent | Team) -> ParticipantRecipe:
+    def of(cls, participant: ChatAgent | Team, message_types: MessageTypes = ()) -> ParticipantRecipe:
+        """The recipe of ``participant``, with the team's ``message_types`` (de-duplicated, in order)."""
+        types = tuple(dict.fromkeys(message_types))
+        recipe = cls._of(participant)
+        return recipe if not types else replace(recipe, message_types=types)
+
+    @classmethod
+    def _of(cls, participant: ChatAgent | Team) -> ParticipantRecipe:
         from flowgen.distributed.remote_participant import RemoteParticipant
 
         if isinstance(participant, RemoteParticipant):
@@ -141,27 +152,39 @@ def produced_types(participant: ChatAgent | Team) -> list[type[BaseAgentEvent | 
     return [t for p in inner if isinstance(p, ChatAgent | Team) for t in produced_types(p)]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParticipantFactory:
-    """The factory of a participant agent type: each key (a team instance) has its own recipe."""
+    """The factory of a participant agent type: each key (a team instance's participant) ends in
+    the digest of its recipe (flowgen.distributed.recipes), found in ``recipes`` or, in a runtime's
+    actor, in the process's cache or the cluster's store. It holds nothing per team.
+    """
 
-    recipes: dict[str, ParticipantRecipe] = field(default_factory=dict)
-    message_types: list[type[BaseAgentEvent | BaseChatMessage]] = field(default_factory=list)
+    runtime_name: str | None = None
+    recipes: Mapping[str, ParticipantRecipe] | None = None  # by digest: for a runtime without Ray
 
     def __call__(self) -> ParticipantAgent:
         agent_id = AgentInstantiationContext.current_agent_id()
-        recipe = self.recipes.get(agent_id.key)
+        digest = digest_of_key(agent_id.key)
+        recipe = (self.recipes or {}).get(digest)
+        if recipe is None and digest and self.runtime_name is not None:
+            recipe = shared_recipe(self.runtime_name, digest)
         if recipe is None:
             raise LookupError(f"no team participant is registered as {agent_id}")
-        return ParticipantAgent(recipe.build(), self.message_types)
+        return ParticipantAgent(recipe.build(), recipe.message_types, recipe)
 
 
 class ParticipantAgent(BaseAgent):
     """The runtime agent in the actor holding one team participant; runs its turns and controls."""
 
-    def __init__(self, participant: ChatAgent | Team, message_types: MessageTypes) -> None:
+    def __init__(
+        self,
+        participant: ChatAgent | Team,
+        message_types: MessageTypes,
+        recipe: ParticipantRecipe | None = None,
+    ) -> None:
         super().__init__(participant.description)
         self.participant = participant
+        self.recipe = recipe  # held: the process's recipe cache keeps it while an agent uses it
         self._messages = message_factory([*message_types, *produced_types(participant)])
         # By the last number of the savepoints a turn carried: the first number and the savepoint.
         self._savepoints: OrderedDict[int, tuple[int, Savepoint]] = OrderedDict()
@@ -267,3 +290,8 @@ class ParticipantAgent(BaseAgent):
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         await self.participant.load_state(state)
+
+    async def close(self) -> None:
+        """The team released this participant (or the actor is ending): close what it holds."""
+        if isinstance(self.participant, ChatAgent):
+            await self.participant.close()

@@ -7,7 +7,10 @@ its own participant from the template's component config (``dump_component()``),
 not a component, from a pickled copy (code the application gives its own cluster, like any factory;
 see flowgen.distributed.participant_host). Each participant's agent type is named after it (so
 ``RayAgentRuntime(placements={"writer": ...})`` places it); each team instance is a key of that
-type, so teams sharing a runtime share its actors.
+type, so teams sharing a runtime share its actors. The key ends in the digest of the participant's
+recipe (flowgen.distributed.recipes): equal teams share one recipe, and nothing per team goes into
+the directory. Once the team (with its proxies) is collected, its participants are released in
+their actors (flowgen.distributed.participant_leases).
 
 Across processes a turn is plain data (flowgen.distributed.participant_wire). The actor pushes every
 inner event back as progress while the turn runs (flowgen.distributed.progress), and the reply
@@ -42,6 +45,7 @@ from flowgen.distributed.participant_host import (
     message_factory,
     produced_types,
 )
+from flowgen.distributed.participant_leases import Lease
 from flowgen.distributed.participant_wire import (
     Carried,
     RemoteControl,
@@ -52,6 +56,7 @@ from flowgen.distributed.participant_wire import (
     RemoteTurnReply,
     wire_serializers,
 )
+from flowgen.distributed.recipes import participant_key, recipe_digest
 from flowgen.errors import ConfigurationError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 
@@ -76,27 +81,35 @@ class _Hosted:
     """The driver's side of one hosted participant: registration, sends, streamed turns, savepoints."""
 
     def __init__(
-        self, runtime: RayAgentRuntime, template: ChatAgent | Team, agent_id: AgentId, types: MessageTypes
+        self, runtime: RayAgentRuntime, template: ChatAgent | Team, team_id: AgentId, types: MessageTypes
     ) -> None:
         self.runtime = runtime
-        self.agent_id = agent_id
         self.name = template.name
         self.message_types = [*types, *produced_types(template)]
         self.messages = message_factory(self.message_types)
-        self.recipe: ParticipantRecipe | None = ParticipantRecipe.of(template)
+        recipe = ParticipantRecipe.of(template, self.message_types)
+        pickled = _pickled(recipe)
+        digest = recipe_digest(pickled)
+        # The key names the recipe: the actor finds it by that name, so no team is ever sent there.
+        self.agent_id = AgentId(team_id.type, participant_key(team_id.key, digest))
+        self.pickled: bytes | None = pickled  # until the participant has reached its actor
+        self.lease = Lease(self.agent_id, digest)
+        self.lease.watch(self)  # released in the actor once the team (and this) is gone
         self.numbered = 0  # savepoints taken
         self.carried = 0  # the highest savepoint number a turn took with it
+
+    @property
+    def hosted(self) -> bool:
+        return self.pickled is None
 
     async def send(
         self, message: BaseModel, token: CancellationToken | None = None, on_progress: Any = None
     ) -> Any:
-        recipe, self.recipe = self.recipe, None  # taken first: a concurrent call must not register twice
-        if recipe is not None:
-            try:
-                await _register(self.runtime, self.agent_id, recipe, self.message_types)
-            except BaseException:
-                self.recipe = recipe
-                raise
+        if self.pickled is not None:
+            await _register_type(self.runtime, self.agent_id.type)
+            if self.pickled is not None:  # a concurrent first call may have taken it meanwhile
+                self.runtime.participant_leases().take(self.lease, self.pickled)
+                self.pickled = None
         return await self.runtime.send_with_progress(
             message, self.agent_id, on_progress, cancellation_token=token
         )
@@ -205,7 +218,7 @@ class RayParticipant(BaseChatAgent):
         await self._hosted.control("load_state", state=dict(state))
 
     async def close(self) -> None:
-        if self._hosted.recipe is None:  # hosted: close it there (never hosted: nothing to close)
+        if self._hosted.hosted:  # hosted: close it there (never hosted: nothing to close)
             await self._hosted.control("close")
 
     async def savepoint(self) -> Savepoint:
@@ -289,11 +302,15 @@ class RayTeam(Team):
         return self._hosted.savepoint()
 
 
-async def _register(
-    runtime: RayAgentRuntime, agent_id: AgentId, recipe: ParticipantRecipe, message_types: MessageTypes
-) -> None:
-    """Add ``recipe`` under ``agent_id`` to its participant type (registered on first use)."""
-    spec = runtime._directory.types.get(agent_id.type)
+def _pickled(recipe: ParticipantRecipe) -> bytes:
+    from ray import cloudpickle
+
+    return cloudpickle.dumps(recipe)  # type: ignore[no-any-return,no-untyped-call]
+
+
+async def _register_type(runtime: RayAgentRuntime, agent_type: str) -> None:
+    """Register the participant agent type ``agent_type`` on first use (once per name, not per team)."""
+    spec = runtime._directory.types.get(agent_type)
     if spec is None:
         added = [
             s
@@ -301,20 +318,13 @@ async def _register(
             if not runtime.registry.is_registered(s.type_name, s.data_content_type)
         ]
         runtime._add_serializers(added)
-        factory = ParticipantFactory({agent_id.key: recipe}, list(message_types))
         # No await between the lookup and here: a concurrent first turn of another key sees the type.
-        await runtime.register_factory(agent_id.type, factory)
-        return
-    if not isinstance(spec.factory, ParticipantFactory):
+        await runtime.register_factory(agent_type, ParticipantFactory(runtime._directory.runtime_name))
+    elif not isinstance(spec.factory, ParticipantFactory):
         raise ConfigurationError(
-            f"agent type {agent_id.type!r} is registered on this runtime for something else than team "
+            f"agent type {agent_type!r} is registered on this runtime for something else than team "
             "participants; rename the participant or the agent type"
         )
-    spec.factory.recipes[agent_id.key] = recipe
-    for produced in message_types:
-        if produced not in spec.factory.message_types:
-            spec.factory.message_types.append(produced)
-    await runtime._publish_directory()
 
 
 def host_participant(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import json
 import logging
 import time
@@ -47,6 +48,7 @@ from flowgen.distributed.directory import (
     forget_directory,
     store_directory,
 )
+from flowgen.distributed.in_process import InProcess
 from flowgen.distributed.link import Link
 from flowgen.distributed.outbox import OnProgress, Outbox
 from flowgen.distributed.placement import Placement
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
     from flowgen.base import ChatAgent, Team
     from flowgen.core.agent import Agent
     from flowgen.core.subscriptions import Subscription
+    from flowgen.distributed.participant_leases import ParticipantLeases
     from flowgen.messages import BaseAgentEvent, BaseChatMessage
 
 T = TypeVar("T", bound="Agent")
@@ -122,7 +125,9 @@ class RayAgentRuntime:
         # On the wall clock: rows gathered from the actors' processes line up with the driver's.
         self.deliveries: DeliveryLog | None = DeliveryLog(time.time) if record_deliveries else None
         self._interception = Interception(self._directory.intervention_handlers, self.deliveries)
-        self._hosts: dict[tuple[str, int], tuple[Any, Outbox]] = {}
+        self._hosts: dict[tuple[str, int], tuple[Any, Outbox | InProcess]] = {}
+        # In a host actor's member runtime: the actor's own (type, shard) and its in-process way in.
+        self._here: tuple[tuple[str, int], InProcess] | None = None
         self._registry = SerializationRegistry()
         self._exceptions = ExceptionTypes()
         self._in_flight: set[asyncio.Future[Outcome]] = set()
@@ -133,12 +138,22 @@ class RayAgentRuntime:
         self._owns_ray = False
         self._started = False
         self._is_member = False
+        self._leases: ParticipantLeases | None = None  # team participants hosted, made on first use
+        #: Directory updates sent to host actors and their bytes (tests and benchmarks read them).
+        self._counts = {"directory_updates": 0, "directory_bytes_sent": 0}
 
     @classmethod
-    def member(cls, directory: Directory) -> RayAgentRuntime:
-        """The runtime a host actor binds its agents to: it finds the driver's actors by name."""
+    def member(
+        cls, directory: Directory, here: tuple[tuple[str, int], InProcess] | None = None
+    ) -> RayAgentRuntime:
+        """The runtime a host actor binds its agents to: it finds the driver's actors by name.
+
+        ``here`` is the actor's own (agent type, shard) and its in-process delivery: an agent's send
+        to an agent of the same actor goes straight to the handler (flowgen.distributed.in_process).
+        """
         # An agent's own sends go over direct links to the actors it sends to, as the driver's do.
         runtime = cls(direct=directory.direct)
+        runtime._here = here
         runtime._is_member = True
         runtime._started = True
         runtime.adopt(directory)
@@ -197,6 +212,40 @@ class RayAgentRuntime:
 
         return host_participant(self, participant, agent_id, message_types)
 
+    def participant_leases(self) -> ParticipantLeases:
+        """The team participants this runtime hosts (made on the first one, in the running loop)."""
+        if self._leases is None:
+            from flowgen.distributed.participant_leases import ParticipantLeases
+
+            self._leases = ParticipantLeases(self, self._directory.runtime_name)
+        return self._leases
+
+    async def release_unused(self, *, collect: bool = True) -> None:
+        """Release now the participants of every team no longer referenced, and wait until their actors
+        have dropped them (docs/distributed.md, "Teams on Ray").
+
+        It happens by itself in the loop turn after Python collects a team; this does it at once. With
+        ``collect`` (the default) the garbage collector runs first, for teams held in reference cycles.
+        """
+        if collect:
+            gc.collect()
+        if self._leases is not None:
+            await self._leases.release_now()
+
+    def hosting_counts(self) -> dict[str, int]:
+        """What this runtime holds and has sent for teams: live participants, recipes in the store,
+        directory updates and their bytes, recipes stored, release calls."""
+        counts: dict[str, int] = {
+            **self._counts,
+            "agent_types": len(self._directory.types),
+            "participants": 0,
+            "recipes": 0,
+        }
+        if self._leases is not None:
+            counts.update(self._leases.counts, **self._leases.recipes.counts)
+            counts["participants"], counts["recipes"] = len(self._leases), len(self._leases.recipes)
+        return counts
+
     # ---------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
@@ -215,6 +264,9 @@ class RayAgentRuntime:
         if not self._started:
             raise RuntimeError("the runtime is not started")
         self._started = False
+        if self._leases is not None:
+            await self._leases.close()
+            self._leases = None
         for _, outbox in self._hosts.values():
             await outbox.close()
         if not self._is_member:
@@ -324,7 +376,9 @@ class RayAgentRuntime:
         """Store the current directory and send it to every host actor; the calls' references."""
         if self._is_member or not self._started:
             return []
-        store_directory(self._directory)
+        size = store_directory(self._directory)
+        self._counts["directory_updates"] += len(self._hosts)
+        self._counts["directory_bytes_sent"] += size * len(self._hosts)
         return [handle.update.remote(self._directory) for handle, _ in self._hosts.values()]
 
     async def _settle_directory(self) -> None:
@@ -361,10 +415,16 @@ class RayAgentRuntime:
 
     # ---------------------------------------------------------------- hosts
 
-    def _outbox_for(self, agent_id: AgentId) -> Outbox:
+    def host_of(self, agent_id: AgentId) -> tuple[tuple[str, int], Any]:
+        """The (agent type, shard) of the actor hosting ``agent_id``, and that actor's handle."""
+        handle, _ = self._host_for(agent_id)
+        spec = self._directory.types[agent_id.type]
+        return (agent_id.type, spec.placement.shard_of(agent_id.key)), handle
+
+    def _outbox_for(self, agent_id: AgentId) -> Outbox | InProcess:
         return self._host_for(agent_id)[1]
 
-    def _host_for(self, agent_id: AgentId) -> tuple[Any, Outbox]:
+    def _host_for(self, agent_id: AgentId) -> tuple[Any, Outbox | InProcess]:
         if not self._started:
             raise RuntimeError("the runtime is not started: call runtime.start() first")
         spec = self._directory.types.get(agent_id.type)
@@ -376,6 +436,11 @@ class RayAgentRuntime:
             if not self._is_member:
                 self._make_hosts(agent_id.type)
                 return self._hosts[(agent_id.type, shard)]
+            here = self._here
+            if here is not None and here[0] == (agent_id.type, shard):  # this very actor
+                actor = ray.get_runtime_context().current_actor
+                host = self._hosts[(agent_id.type, shard)] = (actor, here[1])
+                return host
             # A member finds the driver's actor by name (a blocking lookup, once per actor).
             name = self._directory.actor_name(agent_id.type, shard)
             handle = ray.get_actor(name)
@@ -432,7 +497,7 @@ class RayAgentRuntime:
             if (name, shard) in self._hosts:
                 continue
             actor_name = self._directory.actor_name(name, shard)
-            handle = actor_class.options(name=actor_name, **options).remote(self._directory, name)
+            handle = actor_class.options(name=actor_name, **options).remote(self._directory, name, shard)
             self._hosts[(name, shard)] = (handle, self._outbox(handle, actor_name))
 
     def _unavailable(self, exc: BaseException, envelope: Envelope) -> BaseException:
@@ -632,6 +697,8 @@ class RayAgentRuntime:
                 link = outbox.link
                 if link is not None:
                     await link.cancel(message_id)
+                elif isinstance(outbox, InProcess):
+                    await outbox.cancel(message_id)
                 else:
                     await handle.cancel.remote(message_id)
 
@@ -660,7 +727,7 @@ class RayAgentRuntime:
         recipients.discard(sender)  # type: ignore[arg-type]
         log = self.deliveries
         # One envelope per host actor, naming all its recipients; the message is encoded once.
-        by_host: dict[Outbox, list[AgentId]] = {}
+        by_host: dict[Outbox | InProcess, list[AgentId]] = {}
         for recipient in sorted(recipients, key=str):
             if recipient.type not in self._directory.types:
                 logger.warning("publish to %s: no agent type %r is registered", topic_id, recipient.type)

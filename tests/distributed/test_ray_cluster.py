@@ -66,6 +66,10 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_an_agent_sends_to_an_agent_on_another_node_over_its_actors_link",
         "test_a_lost_peer_fails_the_agents_call_naming_the_agent_then_the_recreated_actor_serves",
         "test_direct_false_makes_the_agents_send_by_ray_calls_too",
+        # on_cluster_in_process.py
+        "test_a_send_to_an_agent_of_the_same_actor_goes_straight_to_its_handler",
+        "test_failures_in_process_keep_their_types_as_across_actors",
+        "test_a_cancelled_send_in_process_stops_the_partners_handler",
         "test_pinned_agent_answers_from_the_worker_node",
         "test_many_keys_share_an_actor_and_shards_split_them",
         "test_publish_fans_out_across_nodes",
@@ -125,6 +129,10 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_a_failed_streamed_run_shows_what_it_stored_then_raises_its_error",
         # on_cluster_serve.py
         "test_served_runs_go_to_the_pools_workers",
+        # on_cluster_team_release.py
+        "test_equal_teams_in_a_row_cost_the_same_and_leave_nothing_behind",
+        "test_distinct_teams_store_their_recipes_once_and_old_unused_ones_leave",
+        "test_a_team_still_in_use_keeps_its_participants_and_conversation",
         # on_cluster_worker_loss.py (kills the worker node: runs last)
         "test_a_run_continues_on_the_head_node_when_its_node_is_killed",
     ],

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import pytest
+from ray import cloudpickle
 
 from flowgen.agents import AssistantAgent
 from flowgen.core import (
@@ -25,6 +26,7 @@ from flowgen.distributed import RemoteParticipant
 from flowgen.distributed.outbox import Outbox
 from flowgen.distributed.participant_host import ParticipantFactory, ParticipantRecipe
 from flowgen.distributed.participant_wire import RemoteControl, RemoteTurn, RemoteTurnReply
+from flowgen.distributed.recipes import digest_of_key, participant_key, recipe_digest
 from flowgen.distributed.wire import Envelope, Outcome
 from flowgen.errors import ConfigurationError, MessageDroppedException, StateError
 from flowgen.messages import TextMessage
@@ -120,8 +122,9 @@ async def test_the_participant_host_runs_turns_and_undoes_them_from_the_savepoin
     recipe = _recipe()
     assert recipe.config is not None  # an AssistantAgent with a replayed model travels as its config
     runtime = SingleThreadedAgentRuntime()
-    await runtime.register_factory("writer", ParticipantFactory({"team-1": recipe}))
-    writer = AgentId("writer", "team-1")
+    digest = recipe_digest(cloudpickle.dumps(recipe))
+    await runtime.register_factory("writer", ParticipantFactory(recipes={digest: recipe}))
+    writer = AgentId("writer", participant_key("team-1", digest))
     runtime.start()
     reply = await runtime.send_message(_turn("go", 1, 2), writer)
     assert isinstance(reply, RemoteTurnReply)
@@ -153,3 +156,19 @@ async def test_a_remote_participant_is_made_by_its_factory_and_only_in_an_actor(
 
 def _make_writer() -> AssistantAgent:
     return AssistantAgent("writer", ReplayChatCompletionClient(["hi"]))
+
+
+def _writer_recipe(system_message: str) -> bytes:
+    agent = AssistantAgent("writer", ReplayChatCompletionClient(["hi"]), system_message=system_message)
+    return cloudpickle.dumps(ParticipantRecipe.of(agent, [TextMessage]))  # type: ignore[no-any-return]
+
+
+def test_equal_participants_share_one_recipe_named_in_their_keys() -> None:
+    # Two teams made alike give their participant the same recipe, so the runtime stores it once;
+    # a participant configured otherwise gets its own.
+    first, again, other = _writer_recipe("be brief"), _writer_recipe("be brief"), _writer_recipe("be long")
+    assert recipe_digest(first) == recipe_digest(again) != recipe_digest(other)
+    recipe = cloudpickle.loads(first)
+    assert recipe.message_types == (TextMessage,) and recipe.config is not None
+    key = participant_key("RoundRobinGroupChat-1a2b/writer@x", recipe_digest(first))
+    assert digest_of_key(key) == recipe_digest(first) and digest_of_key("team-1") == ""

@@ -70,7 +70,13 @@ async def test_an_agent_sends_to_an_agent_on_another_node_over_its_actors_link(
     # The ledger's actor heard only from the clerk's actor: eleven envelopes, one connection, no
     # Ray call (agent_node above is a state call, not a delivery).
     seen = await counts("flowgen.agentlinks.ledger.0")
-    assert seen == {"link_envelopes": 11, "link_connections": 1, "link_refused": 0, "ray_envelopes": 0}
+    assert seen == {
+        "link_envelopes": 11,
+        "link_connections": 1,
+        "link_refused": 0,
+        "ray_envelopes": 0,
+        "local_envelopes": 0,
+    }
 
 
 async def test_a_lost_peer_fails_the_agents_call_naming_the_agent_then_the_recreated_actor_serves(
@@ -99,7 +105,13 @@ async def test_a_lost_peer_fails_the_agents_call_naming_the_agent_then_the_recre
     assert (after.pid, after.entries) == (served.pid, ["first", "second", "fourth"])
     # The clerk's actor linked to the recreated actor anew: both went over the new link.
     seen = await counts("flowgen.agentlinks.ledger.0")
-    assert seen == {"link_envelopes": 2, "link_connections": 1, "link_refused": 0, "ray_envelopes": 0}
+    assert seen == {
+        "link_envelopes": 2,
+        "link_connections": 1,
+        "link_refused": 0,
+        "ray_envelopes": 0,
+        "local_envelopes": 0,
+    }
 
 
 async def test_direct_false_makes_the_agents_send_by_ray_calls_too(cluster: dict[str, str]) -> None:
@@ -108,6 +120,12 @@ async def test_direct_false_makes_the_agents_send_by_ray_calls_too(cluster: dict
         replies = await asyncio.gather(*(forward(runtime, Forward(f"k{i}", entry="x")) for i in range(3)))
         assert [reply.entries for reply in replies] == [["x"]] * 3
         seen = await counts("flowgen.agentrays.ledger.0")
-        assert seen == {"link_envelopes": 0, "link_connections": 0, "link_refused": 0, "ray_envelopes": 3}
+        assert seen == {
+            "link_envelopes": 0,
+            "link_connections": 0,
+            "link_refused": 0,
+            "ray_envelopes": 3,
+            "local_envelopes": 0,
+        }
     finally:
         await runtime.close()

@@ -58,7 +58,13 @@ async def test_sends_batches_and_publishes_go_over_the_link(
     assert await runtime.send_message(Recall(), AgentId("probe", "a")) == ["published"]
     seen = await counts("flowgen.linked.probe.0")
     # 1 + 20 sends, one publish envelope, one recall: all over one link, none by a Ray call.
-    assert seen == {"link_envelopes": 23, "link_connections": 1, "link_refused": 0, "ray_envelopes": 0}
+    assert seen == {
+        "link_envelopes": 23,
+        "link_connections": 1,
+        "link_refused": 0,
+        "ray_envelopes": 0,
+        "local_envelopes": 0,
+    }
 
 
 async def test_a_wrong_token_and_bad_frames_are_refused_without_hurting_the_runtimes_link(
@@ -118,7 +124,13 @@ async def test_a_killed_host_fails_the_call_on_its_link_and_a_new_link_serves_th
     assert after.pid != before.pid
     # The recreated actor opened a new server with a new token; the driver linked to it anew.
     seen = await counts("flowgen.linked.victim.0")
-    assert seen == {"link_envelopes": 1, "link_connections": 1, "link_refused": 0, "ray_envelopes": 0}
+    assert seen == {
+        "link_envelopes": 1,
+        "link_connections": 1,
+        "link_refused": 0,
+        "ray_envelopes": 0,
+        "local_envelopes": 0,
+    }
 
 
 async def test_direct_false_sends_by_ray_calls() -> None:
@@ -134,6 +146,12 @@ async def test_direct_false_sends_by_ray_calls() -> None:
         await runtime.wait_until_idle()
         assert await runtime.send_message(Recall(), AgentId("probe", "0")) == ["by ray"]
         seen = await counts("flowgen.unlinked.probe.0")
-        assert seen == {"link_envelopes": 0, "link_connections": 0, "link_refused": 0, "ray_envelopes": 7}
+        assert seen == {
+            "link_envelopes": 0,
+            "link_connections": 0,
+            "link_refused": 0,
+            "ray_envelopes": 7,
+            "local_envelopes": 0,
+        }
     finally:
         await runtime.close()
