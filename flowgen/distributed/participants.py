@@ -19,7 +19,9 @@ Savepoints (a step is a transaction): the proxy's ``savepoint()`` costs no call.
 savepoint and the next turn carries the numbers taken since the previous one; the actor takes the
 participant's own savepoint right before running that turn and keeps it under them. ``restore()``
 asks the actor to restore it (once the cancelled turn's handler has stopped); a savepoint no turn
-carried restores nothing, since no turn changed the participant since.
+carried restores nothing, since no turn changed the participant since. A restore that finds the
+actor lost is sent once more to the recreated actor, which undoes a turn the lost one ran from the
+saved state's undo record (flowgen.distributed.participant_host).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from flowgen.distributed.participant_wire import (
     RemoteTurnReply,
     wire_serializers,
 )
-from flowgen.errors import ConfigurationError
+from flowgen.errors import AgentUnavailableError, ConfigurationError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 
 if TYPE_CHECKING:
@@ -145,7 +147,15 @@ class _Hosted:
         """Undo every turn since savepoint ``number`` in the actor (see the module docstring)."""
         if number > self.carried:  # no turn took it along: no turn ran since it was taken
             return
-        await self.control("restore", savepoint=number)
+        restore = RemoteControl(op="restore", savepoint=number)
+        try:
+            await self.send(restore)
+        except AgentUnavailableError as lost:
+            # The actor was lost, perhaps after the undone turn ran and its state was saved: the
+            # recreated actor must undo it (from the saved undo record), or the next run would give
+            # the participant that turn's input twice. A restore is idempotent: sent again once the
+            # actor is back, like an @idempotent call.
+            await self.runtime.resend_once(restore, self.agent_id, lost)
 
     async def save_state(self) -> Mapping[str, Any]:
         return (await self.control("save_state")).state or {}

@@ -597,6 +597,14 @@ class RayAgentRuntime:
             again.add_note(f"the call to {recipient} was retried once (its handler is idempotent)")
             raise
 
+    async def resend_once(self, message: Any, recipient: AgentId, lost: AgentUnavailableError) -> Any:
+        """Send ``message`` once more, once the recipient's actor is back: as for an @idempotent call.
+
+        For a message whose handler is idempotent though its class is not marked (a participant's
+        ``restore``); ``lost`` is the failure of the first send.
+        """
+        return await self._retry_once(message, recipient, None, uuid.uuid4().hex, None, None, lost)
+
     async def _until_back(self, recipient: AgentId) -> None:
         """Wait until Ray has recreated the recipient's actor: it refuses calls while restarting."""
         handle, _ = self._host_for(recipient)
