@@ -278,27 +278,22 @@ async def test_a_participant_whose_actor_was_lost_continues_from_its_saved_state
                 break
             except AgentUnavailableError:
                 continue  # the call raced the restart; the next one reaches the new actor
-        while True:
-            try:
-                result = await team.run()
-                break
-            except AgentUnavailableError:
-                # Ray may still refuse the first streaming call into a restarted actor ("temporarily
-                # unavailable"); the step was undone, so running again continues from the same place.
-                continue
+        # ray.kill returns before the process has ended, so the old actor may have answered above
+        # and take the turn to its grave: the turn is then run again in the recreated actor, from
+        # the state saved before it. No run fails.
+        result = await team.run()
     assert await handle.__ray_call__.remote(_pid) != before  # served by a new process
     rows = [(type(m).__name__, m.source, m.to_text()) for m in result.messages]
     assert rows == [(type(m).__name__, m.source, m.to_text()) for m in expected.messages]
     assert _normal(await team.save_state()) == _normal(await reference.save_state())
 
 
-async def test_a_turn_run_by_an_actor_lost_before_its_reply_is_undone_in_the_recreated_actor(
+async def test_a_turn_run_by_an_actor_lost_before_its_reply_runs_once_more_in_the_recreated_actor(
     tmp_path: Path,
 ) -> None:
     # Forced race: k's actor runs the turn, saves k's state (keep_state), then its process dies
-    # before the reply leaves. The step fails and is undone in the driver; the recreated actor,
-    # which has no savepoints, must undo the turn from the saved state, or the next run would hand k
-    # that turn's input twice.
+    # before the reply leaves. The driver waits for the recreated actor, which has no savepoints,
+    # has it undo the turn from the saved state, and sends the turn again: k takes its input once.
     armed = tmp_path / "armed"
     store = partial(DiesAfterSaving, str(tmp_path / "states.db"), str(armed))
     worker = Placement(resources={"worker_node": 0.01})
@@ -323,11 +318,8 @@ async def test_a_turn_run_by_an_actor_lost_before_its_reply_is_undone_in_the_rec
         before = await handle.__ray_call__.remote(_pid)
         armed.touch()  # k's next turn is saved, then its actor dies
         async with asyncio.timeout(_HANG_GUARD_S):
-            with pytest.raises(AgentUnavailableError) as lost:
-                await team.run()
-            assert not armed.exists()  # the turn ran and its state was saved
-            assert "undoing the step failed" not in str(getattr(lost.value, "__notes__", []))
             result = await team.run()
+        assert not armed.exists()  # the first turn ran and its state was saved
         assert await handle.__ray_call__.remote(_pid) != before  # served by a new process
         rows = [(type(m).__name__, m.source, m.to_text()) for m in result.messages]
         assert rows == [(type(m).__name__, m.source, m.to_text()) for m in expected.messages]
