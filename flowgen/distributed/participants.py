@@ -21,7 +21,10 @@ participant's own savepoint right before running that turn and keeps it under th
 asks the actor to restore it (once the cancelled turn's handler has stopped); a savepoint no turn
 carried restores nothing, since no turn changed the participant since. A restore that finds the
 actor lost is sent once more to the recreated actor, which undoes a turn the lost one ran from the
-saved state's undo record (flowgen.distributed.participant_host).
+saved state's undo record (flowgen.distributed.participant_host). So a turn lost with its actor
+before anything of it was shown is run once more there when the participant's state is kept
+(``Placement(keep_state=True)``): after its savepoint is restored, whether or not the lost process
+ran it, so the participant takes its input once.
 """
 
 from __future__ import annotations
