@@ -6,15 +6,26 @@ copy, and the team's message types), stored once by its digest in the cluster's 
 builds the participant of each key (a team instance's, ending in the recipe's digest) from it. :class:`ParticipantAgent`
 runs turns and controls, pushing inner events back as progress while a turn runs, and keeps the
 savepoints the turns carry (see flowgen.distributed.participants).
+
+A step is a transaction even across a lost actor. The savepoints live in the actor's memory, but
+with ``Placement(keep_state=True)`` the host saves the agent's state after every message, the turn
+of a step that then fails included (its reply lost with the process). So the saved state also
+carries the undo of the last turn (the participant's state before it and the savepoint numbers it
+carried, under :data:`UNDO_KEY`): a recreated actor that is asked to restore one of them loads that
+state. A restore is idempotent (restoring a savepoint again, with no turn since, changes nothing),
+so the driver can repeat one whose reply was lost.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
 
 from flowgen.base import ChatAgent, Response, Savepoint, TaskResult, Team
 from flowgen.core.agent import BaseAgent
@@ -39,6 +50,17 @@ MessageTypes = Sequence[type[BaseAgentEvent | BaseChatMessage]]
 
 #: How many savepoints an actor keeps per participant (a step takes one, a retried node one more).
 KEPT_SAVEPOINTS = 32
+#: The key of the undo record in a ParticipantAgent's saved state (beside the participant's own keys).
+UNDO_KEY = "flowgen_participant_undo"
+
+
+class _Undo(BaseModel):
+    """The undo of the last turn, saved with the state (a row of the state store: untrusted input)."""
+
+    latest: int = Field(ge=0)  # the highest savepoint number a turn carried to this participant
+    first: int = Field(default=0, ge=0)  # the savepoints the last turn carried: first..last
+    last: int = Field(default=0, ge=0)
+    before: dict[str, Any] | None = None  # the participant's state before that turn
 
 
 @dataclass(frozen=True)
@@ -189,14 +211,19 @@ class ParticipantAgent(BaseAgent):
         # By the last number of the savepoints a turn carried: the first number and the savepoint.
         self._savepoints: OrderedDict[int, tuple[int, Savepoint]] = OrderedDict()
         self._latest = 0  # the highest savepoint number a turn carried here
+        # The participant's state as last saved or loaded, while no message has changed it since:
+        # the state before the next turn, for its undo record, at no extra save_state().
+        self._saved: dict[str, Any] | None = None
+        self._undo: _Undo | None = None  # the undo of the last turn (see the module docstring)
 
     async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
         participant = self.participant
+        before, self._saved = self._saved, None  # whatever this message does, it may change the state
         if isinstance(message, RemoteTurn) and isinstance(participant, ChatAgent):
-            await self._keep_savepoint(message)
+            await self._keep_savepoint(message, before)
             return await self._turn(participant, message, ctx.cancellation_token)
         if isinstance(message, RemoteTeamTurn) and isinstance(participant, Team):
-            await self._keep_savepoint(message)
+            await self._keep_savepoint(message, before)
             return await self._team_turn(participant, message, ctx.cancellation_token)
         if isinstance(message, RemoteControl):
             return await self._control(message, ctx.cancellation_token)
@@ -204,11 +231,19 @@ class ParticipantAgent(BaseAgent):
             f"participant {participant.name!r} takes turns and controls, not {type(message).__name__}"
         )
 
-    async def _keep_savepoint(self, turn: Carried) -> None:
+    async def _keep_savepoint(self, turn: Carried, before: dict[str, Any] | None) -> None:
         if not turn.last_savepoint:
-            return
+            return  # the last undo record still holds: it undoes this turn too
         self._savepoints[turn.last_savepoint] = (turn.first_savepoint, await self.participant.savepoint())
         self._latest = max(self._latest, turn.last_savepoint)
+        # Without a state saved since the last message (no keep_state) there is nothing to persist.
+        self._undo = (
+            None
+            if before is None
+            else _Undo(
+                latest=self._latest, first=turn.first_savepoint, last=turn.last_savepoint, before=before
+            )
+        )
         while len(self._savepoints) > KEPT_SAVEPOINTS:
             self._savepoints.popitem(last=False)
 
@@ -275,21 +310,60 @@ class ParticipantAgent(BaseAgent):
         return RemoteControlReply()
 
     async def _restore(self, number: int) -> None:
-        found = next((last for last, (first, _) in self._savepoints.items() if first <= number <= last), None)
+        found = next(
+            ((last, first) for last, (first, _) in self._savepoints.items() if first <= number <= last), None
+        )
+        undo = self._undo
         if found is not None:
-            await self._savepoints.pop(found)[1].restore()
+            await self._savepoints[found[0]][1].restore()
+            first = found[1]
+        elif undo is not None and undo.before is not None and undo.first <= number <= undo.last:
+            # A recreated actor: the lost process ran the turn and saved its state (its reply was
+            # lost); the saved undo record puts the participant back as it was before that turn.
+            await self.participant.load_state(undo.before)
+            first = undo.first
         elif number <= self._latest:
             raise StateError(
                 f"savepoint {number} of participant {self.participant.name!r} is no longer kept "
-                f"(an actor keeps the last {KEPT_SAVEPOINTS}); the step cannot be undone"
+                f"(an actor keeps the last {KEPT_SAVEPOINTS}, and a recreated actor only the one its "
+                "last turn carried); the step cannot be undone"
             )
-        # Otherwise no turn carried it here: nothing changed the participant since it was taken.
+        else:
+            return  # no turn carried it here: nothing changed the participant since it was taken
+        # Every turn since savepoint ``first`` is undone: their savepoints go, so restoring any of
+        # them again (a restore repeated after its reply was lost) changes nothing.
+        for last in [last for last in self._savepoints if last >= first]:
+            del self._savepoints[last]
+        self._latest = first - 1
+        self._undo = None
 
     async def save_state(self) -> Mapping[str, Any]:
-        return dict(await self.participant.save_state())
+        state = dict(await self.participant.save_state())
+        # A copy: an agent may hand out its live containers, which its next turn would change.
+        self._saved = copy.deepcopy(state)
+        if not self._latest:
+            return state
+        undo = self._undo or _Undo(latest=self._latest)
+        return {**state, UNDO_KEY: undo.model_dump(mode="json")}
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
+        state = dict(state)
+        kept = state.pop(UNDO_KEY, None)
+        undo: _Undo | None = None
+        if kept is not None:
+            try:
+                undo = _Undo.model_validate(kept)
+            except ValidationError as exc:
+                raise StateError(
+                    f"the saved state of participant {self.participant.name!r} has a malformed "
+                    f"{UNDO_KEY!r} ({exc.error_count()} errors: {exc.errors()[0]['msg']}); remove that "
+                    "key to load the state without the undo of its last turn"
+                ) from None
+        self._saved = copy.deepcopy(state)  # the agent may keep (and later change) what it loads
         await self.participant.load_state(state)
+        self._savepoints.clear()  # they named the participant before the state loaded over it
+        self._latest = undo.latest if undo is not None else 0
+        self._undo = undo if undo is not None and undo.before is not None else None
 
     async def close(self) -> None:
         """The team released this participant (or the actor is ending): close what it holds."""

@@ -22,13 +22,19 @@ Savepoints (a step is a transaction): the proxy's ``savepoint()`` costs no call.
 savepoint and the next turn carries the numbers taken since the previous one; the actor takes the
 participant's own savepoint right before running that turn and keeps it under them. ``restore()``
 asks the actor to restore it (once the cancelled turn's handler has stopped); a savepoint no turn
-carried restores nothing, since no turn changed the participant since.
+carried restores nothing, since no turn changed the participant since. A restore that finds the
+actor lost is sent once more to the recreated actor, which undoes a turn the lost one ran from the
+saved state's undo record (flowgen.distributed.participant_host). So a turn lost with its actor
+before anything of it was shown is run once more there when the participant's state is kept
+(``Placement(keep_state=True)``): after its savepoint is restored, whether or not the lost process
+ran it, so the participant takes its input once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +63,7 @@ from flowgen.distributed.participant_wire import (
     wire_serializers,
 )
 from flowgen.distributed.recipes import participant_key, recipe_digest
-from flowgen.errors import ConfigurationError
+from flowgen.errors import AgentUnavailableError, ConfigurationError
 from flowgen.messages import BaseAgentEvent, BaseChatMessage
 
 if TYPE_CHECKING:
@@ -103,7 +109,11 @@ class _Hosted:
         return self.pickled is None
 
     async def send(
-        self, message: BaseModel, token: CancellationToken | None = None, on_progress: Any = None
+        self,
+        message: BaseModel,
+        token: CancellationToken | None = None,
+        on_progress: Any = None,
+        message_id: str | None = None,
     ) -> Any:
         if self.pickled is not None:
             await _register_type(self.runtime, self.agent_id.type)
@@ -111,7 +121,7 @@ class _Hosted:
                 self.runtime.participant_leases().take(self.lease, self.pickled)
                 self.pickled = None
         return await self.runtime.send_with_progress(
-            message, self.agent_id, on_progress, cancellation_token=token
+            message, self.agent_id, on_progress, cancellation_token=token, message_id=message_id
         )
 
     async def control(self, op: Any, **fields: Any) -> RemoteControlReply:
@@ -124,23 +134,55 @@ class _Hosted:
             self.carried = self.numbered
 
     async def stream(self, turn: Carried, token: CancellationToken | None) -> AsyncGenerator[Any, None]:
-        """Yield each event the actor pushes while the turn runs, then the reply."""
+        """Yield each event the actor pushes while the turn runs, then the reply.
+
+        A turn whose actor is lost before it pushed anything is run once more in the recreated actor
+        when the participant's state is kept there (see ``_undo_lost``); otherwise it fails.
+        """
         self.carry(turn)
-        pushed: asyncio.Queue[Any] = asyncio.Queue()
-        call = asyncio.ensure_future(self.send(turn, token, pushed.put_nowait))
-        call.add_done_callback(lambda _: pushed.put_nowait(_DONE))
-        try:
-            while (chunk := await pushed.get()) is not _DONE:
-                for data in json.loads(chunk):
-                    yield self.messages.create(data)
-            reply = await call  # the participant's exception, with its type, surfaces here
-        finally:
-            if not call.done():  # the consumer stopped early: stop the remote turn, then return
-                call.cancel()
-                await asyncio.gather(call, return_exceptions=True)
+        retried = False
+        while True:
+            shown = False
+            message_id = uuid.uuid4().hex
+            pushed: asyncio.Queue[Any] = asyncio.Queue()
+            call = asyncio.ensure_future(self.send(turn, token, pushed.put_nowait, message_id))
+            call.add_done_callback(lambda _, pushed=pushed: pushed.put_nowait(_DONE))  # type: ignore[misc]
+            try:
+                while (chunk := await pushed.get()) is not _DONE:
+                    for data in json.loads(chunk):
+                        shown = True
+                        yield self.messages.create(data)
+                try:
+                    reply = await call  # the participant's exception, with its type, surfaces here
+                    break
+                except AgentUnavailableError as lost:
+                    if retried or shown or not self._rerunnable(turn):
+                        raise
+                    retried = True
+                    await self._undo_lost(turn, message_id, lost)
+            finally:
+                if not call.done():  # the consumer stopped early: stop the remote turn, then return
+                    call.cancel()
+                    await asyncio.gather(call, return_exceptions=True)
         for data in reply.events:
             yield self.messages.create(data)
         yield reply
+
+    def _rerunnable(self, turn: Carried) -> bool:
+        """Whether a lost turn can be undone wherever it ran: its savepoint, and the state kept."""
+        spec = self.runtime._directory.types.get(self.agent_id.type)
+        return bool(turn.first_savepoint) and spec is not None and spec.placement.keep_state
+
+    async def _undo_lost(self, turn: Carried, message_id: str, lost: AgentUnavailableError) -> None:
+        """Make sure the lost turn no longer counts, so that sending it again runs it exactly once.
+
+        Waits for the actor (Ray recreates it) as an @idempotent call does; stops the turn's handler
+        should that actor have lived on (a broken link), or refuses it should it still arrive; then
+        restores the turn's savepoint: a recreated actor undoes what the lost process ran and saved.
+        """
+        await self.runtime.wait_until_back(self.agent_id, lost)
+        await self.runtime._cancel_remote(self.agent_id, message_id)
+        await self.restore(turn.first_savepoint)
 
     def chat(self, data: Mapping[str, Any]) -> BaseChatMessage:
         message = self.messages.create(data)
@@ -158,7 +200,15 @@ class _Hosted:
         """Undo every turn since savepoint ``number`` in the actor (see the module docstring)."""
         if number > self.carried:  # no turn took it along: no turn ran since it was taken
             return
-        await self.control("restore", savepoint=number)
+        restore = RemoteControl(op="restore", savepoint=number)
+        try:
+            await self.send(restore)
+        except AgentUnavailableError as lost:
+            # The actor was lost, perhaps after the undone turn ran and its state was saved: the
+            # recreated actor must undo it (from the saved undo record), or the next run would give
+            # the participant that turn's input twice. A restore is idempotent: sent again once the
+            # actor is back, like an @idempotent call.
+            await self.runtime.resend_once(restore, self.agent_id, lost)
 
     async def save_state(self) -> Mapping[str, Any]:
         return (await self.control("save_state")).state or {}

@@ -662,6 +662,30 @@ class RayAgentRuntime:
             again.add_note(f"the call to {recipient} was retried once (its handler is idempotent)")
             raise
 
+    async def resend_once(self, message: Any, recipient: AgentId, lost: AgentUnavailableError) -> Any:
+        """Send ``message`` once more, once the recipient's actor is back: as for an @idempotent call.
+
+        For a message whose handler is idempotent though its class is not marked (a participant's
+        ``restore``); ``lost`` is the failure of the first send.
+        """
+        return await self._retry_once(message, recipient, None, uuid.uuid4().hex, None, None, lost)
+
+    async def wait_until_back(self, recipient: AgentId, lost: AgentUnavailableError) -> None:
+        """Return once the recipient's actor answers again (within ``Placement.retry_timeout``).
+
+        ``lost`` is the failure that made the caller wait; AgentUnavailableError if none is back.
+        """
+        timeout = self._directory.types[recipient.type].placement.retry_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                await self._until_back(recipient)
+        except TimeoutError:
+            raise AgentUnavailableError(
+                f"agent {recipient} is unavailable: its actor was lost and none was back within "
+                f"{timeout:g} s (Placement.retry_timeout)",
+                agent=str(recipient),
+            ) from lost
+
     async def _until_back(self, recipient: AgentId) -> None:
         """Wait until Ray has recreated the recipient's actor: it refuses calls while restarting."""
         handle, _ = self._host_for(recipient)

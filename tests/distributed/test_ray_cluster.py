@@ -103,6 +103,7 @@ def cluster_results(cluster_workdir: Path) -> dict[str, str | None]:
         "test_the_delivery_log_gathers_what_agents_in_actors_sent",
         "test_reset_pause_resume_and_state_reach_the_actors",
         "test_a_participant_whose_actor_was_lost_continues_from_its_saved_state",
+        "test_a_turn_run_by_an_actor_lost_before_its_reply_runs_once_more_in_the_recreated_actor",
         # on_cluster_agent_state.py
         *(
             f"test_state_in_an_outside_store_outlives_the_actor_and_the_runtime[{store}]"

@@ -24,7 +24,7 @@ from flowgen.core.interception import Interception
 from flowgen.core.single_threaded_runtime import SingleThreadedAgentRuntime
 from flowgen.distributed import RemoteParticipant
 from flowgen.distributed.outbox import Outbox
-from flowgen.distributed.participant_host import ParticipantFactory, ParticipantRecipe
+from flowgen.distributed.participant_host import UNDO_KEY, ParticipantFactory, ParticipantRecipe
 from flowgen.distributed.participant_wire import RemoteControl, RemoteTurn, RemoteTurnReply
 from flowgen.distributed.recipes import digest_of_key, participant_key, recipe_digest
 from flowgen.distributed.wire import Envelope, Outcome
@@ -134,12 +134,67 @@ async def test_the_participant_host_runs_turns_and_undoes_them_from_the_savepoin
     # Savepoint 3 was carried by the second turn: restoring it undoes that turn only.
     await runtime.send_message(RemoteControl(op="restore", savepoint=3), writer)
     assert (await runtime.send_message(RemoteControl(op="save_state"), writer)).state == before
-    # A savepoint no turn carried (4) restores nothing; one already restored cannot be again.
+    # A savepoint no turn carried (4) restores nothing; restoring one again (a restore repeated
+    # after its reply was lost) changes nothing either.
     await runtime.send_message(RemoteControl(op="restore", savepoint=4), writer)
-    with pytest.raises(StateError, match="savepoint 3 of participant 'writer' is no longer kept"):
-        await runtime.send_message(RemoteControl(op="restore", savepoint=3), writer)
+    await runtime.send_message(RemoteControl(op="restore", savepoint=3), writer)
+    assert (await runtime.send_message(RemoteControl(op="save_state"), writer)).state == before
+    # Restoring savepoint 1 undoes the first turn; 3's is gone with it.
+    await runtime.send_message(RemoteControl(op="restore", savepoint=1), writer)
+    empty = (await runtime.send_message(RemoteControl(op="save_state"), writer)).state
+    assert empty is not None and empty != before
+    await runtime.send_message(RemoteControl(op="restore", savepoint=3), writer)
+    assert (await runtime.send_message(RemoteControl(op="save_state"), writer)).state == empty
     with pytest.raises(LookupError, match="no team participant is registered as writer/team-2"):
         await runtime.send_message(_turn("go"), AgentId("writer", "team-2"))
+    await runtime.stop()
+
+
+async def _kept(runtime: SingleThreadedAgentRuntime, agent: AgentId, message: Any) -> dict[str, Any]:
+    """Handle ``message``, then save the agent's state as a keep_state host does after each message."""
+    await runtime.send_message(message, agent)
+    return dict(await runtime.agent_save_state(agent))
+
+
+async def test_a_recreated_actor_undoes_the_turn_its_lost_process_ran_from_the_saved_state() -> None:
+    # The race of a lost participant actor: it ran a step's turn and saved the state (keep_state),
+    # then died before its reply left. The driver undoes the step by restoring the turn's savepoint
+    # in the recreated actor, which has no savepoints in memory: the saved state must carry the undo.
+    writer = AgentId("writer", "team-1")
+    lost = SingleThreadedAgentRuntime()
+    await lost.register_factory("writer", ParticipantFactory({"team-1": _recipe()}))
+    lost.start()
+    first = await _kept(lost, writer, _turn("go", 1, 1))
+    assert first[UNDO_KEY]["latest"] == 1
+    committed = {k: v for k, v in first.items() if k != UNDO_KEY}  # the participant after turn 1
+    saved = await _kept(lost, writer, _turn("again", 2, 3))  # this turn's reply is lost
+    await lost.stop()
+
+    recreated = SingleThreadedAgentRuntime()
+    await recreated.register_factory("writer", ParticipantFactory({"team-1": _recipe()}))
+    recreated.start()
+    await recreated.agent_load_state(writer, saved)  # what the host does making the agent again
+    await recreated.send_message(RemoteControl(op="restore", savepoint=3), writer)
+    after = (await recreated.send_message(RemoteControl(op="save_state"), writer)).state
+    assert after == committed
+    # Restoring again (the driver repeats a restore whose reply was lost) changes nothing; an older
+    # savepoint, carried by a turn whose undo the lost process did not save last, cannot be restored.
+    await recreated.send_message(RemoteControl(op="restore", savepoint=2), writer)
+    assert (await recreated.send_message(RemoteControl(op="save_state"), writer)).state == committed
+    with pytest.raises(StateError, match="savepoint 1 of participant 'writer' is no longer kept"):
+        await recreated.send_message(RemoteControl(op="restore", savepoint=1), writer)
+    await recreated.stop()
+
+
+async def test_a_malformed_undo_record_in_a_saved_state_is_refused_naming_the_key() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    await runtime.register_factory("writer", ParticipantFactory({"team-1": _recipe()}))
+    runtime.start()
+    writer = AgentId("writer", "team-1")
+    state = await _kept(runtime, writer, _turn("go", 1, 1))
+    state[UNDO_KEY] = {"latest": -1}
+    with pytest.raises(StateError, match=f"malformed '{UNDO_KEY}'"):
+        await runtime.agent_load_state(writer, state)
     await runtime.stop()
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 from collections.abc import AsyncGenerator, Sequence
 from functools import partial
 from typing import Any
@@ -221,3 +223,34 @@ class Turns(DefaultInterventionHandler):
         if isinstance(message, RemoteTurnReply):
             self.responses += 1
         return message
+
+
+class DiesAfterSaving:
+    """An agent state store (SQLite) whose actor process dies right after a save, once armed.
+
+    The test arms it by creating the file ``armed``: the next save is written, the file removed, and
+    the actor's process SIGKILLed before the reply of the message it saved for can leave. So a turn
+    runs and its state is saved, but its reply is lost: the race of an actor lost mid-turn, forced.
+    """
+
+    def __init__(self, path: str, armed: str) -> None:
+        from flowgen.distributed.agent_state_sqlite import SqliteAgentStateStore
+
+        self._rows = SqliteAgentStateStore(path)
+        self._armed = armed
+        self.description = f"sqlite {path} (dies after a save once armed)"
+
+    async def write(self, runtime: str, agent: str, row: str) -> None:
+        await self._rows.write(runtime, agent, row)
+        if os.path.exists(self._armed):
+            os.remove(self._armed)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    async def read(self, runtime: str, agent: str) -> str | None:
+        return await self._rows.read(runtime, agent)
+
+    async def forget(self, runtime: str) -> None:
+        await self._rows.forget(runtime)
+
+    async def aclose(self) -> None:
+        await self._rows.aclose()

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 import ray
 from cluster_agents import Place, Probe, Relay, Relayer, Where
-from cluster_teams import NAMES, TEAMS, Turns, conversational, stalling
+from cluster_teams import NAMES, TEAMS, DiesAfterSaving, Turns, conversational, stalling
 
 from flowgen.base import TaskResult, Team
 from flowgen.core import AgentId, CancellationToken
@@ -276,18 +278,55 @@ async def test_a_participant_whose_actor_was_lost_continues_from_its_saved_state
                 break
             except AgentUnavailableError:
                 continue  # the call raced the restart; the next one reaches the new actor
-        while True:
-            try:
-                result = await team.run()
-                break
-            except AgentUnavailableError:
-                # Ray may still refuse the first streaming call into a restarted actor ("temporarily
-                # unavailable"); the step was undone, so running again continues from the same place.
-                continue
+        # ray.kill returns before the process has ended, so the old actor may have answered above
+        # and take the turn to its grave: the turn is then run again in the recreated actor, from
+        # the state saved before it. No run fails.
+        result = await team.run()
     assert await handle.__ray_call__.remote(_pid) != before  # served by a new process
     rows = [(type(m).__name__, m.source, m.to_text()) for m in result.messages]
     assert rows == [(type(m).__name__, m.source, m.to_text()) for m in expected.messages]
     assert _normal(await team.save_state()) == _normal(await reference.save_state())
+
+
+async def test_a_turn_run_by_an_actor_lost_before_its_reply_runs_once_more_in_the_recreated_actor(
+    tmp_path: Path,
+) -> None:
+    # Forced race: k's actor runs the turn, saves k's state (keep_state), then its process dies
+    # before the reply leaves. The driver waits for the recreated actor, which has no savepoints,
+    # has it undo the turn from the saved state, and sends the turn again: k takes its input once.
+    armed = tmp_path / "armed"
+    store = partial(DiesAfterSaving, str(tmp_path / "states.db"), str(armed))
+    worker = Placement(resources={"worker_node": 0.01})
+    runtime = RayAgentRuntime(
+        "auto",
+        name="lost_reply",
+        state_store=store,
+        placements={"k": Placement(resources={"worker_node": 0.01}, keep_state=True), "b": worker},
+    )
+    runtime.start()
+    try:
+
+        def pair(on: RayAgentRuntime | None) -> Team:
+            return RoundRobinGroupChat([conversational("k"), conversational("b")], max_turns=2, runtime=on)
+
+        reference = pair(None)
+        await reference.run(task="go")
+        expected = await reference.run()
+        team = pair(runtime)
+        await team.run(task="go")
+        handle, _ = runtime._host_for(_proxies(team)["k"].agent_id)
+        before = await handle.__ray_call__.remote(_pid)
+        armed.touch()  # k's next turn is saved, then its actor dies
+        async with asyncio.timeout(_HANG_GUARD_S):
+            result = await team.run()
+        assert not armed.exists()  # the first turn ran and its state was saved
+        assert await handle.__ray_call__.remote(_pid) != before  # served by a new process
+        rows = [(type(m).__name__, m.source, m.to_text()) for m in result.messages]
+        assert rows == [(type(m).__name__, m.source, m.to_text()) for m in expected.messages]
+        assert _normal(await team.save_state()) == _normal(await reference.save_state())
+    finally:
+        await runtime.forget_saved_states()
+        await runtime.close()
 
 
 def _pid(actor: object) -> int:
