@@ -150,6 +150,13 @@ async def test_the_participant_host_runs_turns_and_undoes_them_from_the_savepoin
     await runtime.stop()
 
 
+def _keyed_writer() -> tuple[AgentId, ParticipantFactory]:
+    """Team 1's writer: its key names the recipe by digest, as the driver registers it."""
+    recipe = _recipe()
+    digest = recipe_digest(cloudpickle.dumps(recipe))
+    return AgentId("writer", participant_key("team-1", digest)), ParticipantFactory(recipes={digest: recipe})
+
+
 async def _kept(runtime: SingleThreadedAgentRuntime, agent: AgentId, message: Any) -> dict[str, Any]:
     """Handle ``message``, then save the agent's state as a keep_state host does after each message."""
     await runtime.send_message(message, agent)
@@ -160,9 +167,9 @@ async def test_a_recreated_actor_undoes_the_turn_its_lost_process_ran_from_the_s
     # The race of a lost participant actor: it ran a step's turn and saved the state (keep_state),
     # then died before its reply left. The driver undoes the step by restoring the turn's savepoint
     # in the recreated actor, which has no savepoints in memory: the saved state must carry the undo.
-    writer = AgentId("writer", "team-1")
+    writer, factory = _keyed_writer()
     lost = SingleThreadedAgentRuntime()
-    await lost.register_factory("writer", ParticipantFactory({"team-1": _recipe()}))
+    await lost.register_factory("writer", factory)
     lost.start()
     first = await _kept(lost, writer, _turn("go", 1, 1))
     assert first[UNDO_KEY]["latest"] == 1
@@ -171,7 +178,7 @@ async def test_a_recreated_actor_undoes_the_turn_its_lost_process_ran_from_the_s
     await lost.stop()
 
     recreated = SingleThreadedAgentRuntime()
-    await recreated.register_factory("writer", ParticipantFactory({"team-1": _recipe()}))
+    await recreated.register_factory("writer", _keyed_writer()[1])
     recreated.start()
     await recreated.agent_load_state(writer, saved)  # what the host does making the agent again
     await recreated.send_message(RemoteControl(op="restore", savepoint=3), writer)
@@ -188,9 +195,9 @@ async def test_a_recreated_actor_undoes_the_turn_its_lost_process_ran_from_the_s
 
 async def test_a_malformed_undo_record_in_a_saved_state_is_refused_naming_the_key() -> None:
     runtime = SingleThreadedAgentRuntime()
-    await runtime.register_factory("writer", ParticipantFactory({"team-1": _recipe()}))
+    writer, factory = _keyed_writer()
+    await runtime.register_factory("writer", factory)
     runtime.start()
-    writer = AgentId("writer", "team-1")
     state = await _kept(runtime, writer, _turn("go", 1, 1))
     state[UNDO_KEY] = {"latest": -1}
     with pytest.raises(StateError, match=f"malformed '{UNDO_KEY}'"):
