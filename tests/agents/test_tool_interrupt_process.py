@@ -10,7 +10,10 @@ from pathlib import Path
 
 SCRIPT = textwrap.dedent(
     """
-    import asyncio, sys, threading
+    import asyncio, signal, sys, threading
+    # Ctrl-C as a program started from a terminal has it: a shell that runs this suite as a
+    # background job passes SIGINT on ignored, and asyncio.run then leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from flowgen.agents import AssistantAgent
     from flowgen.core import CancellationToken, FunctionCall
     from flowgen.models import CreateResult, ModelInfo, ReplayChatCompletionClient, RequestUsage
