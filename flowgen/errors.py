@@ -54,6 +54,8 @@ the builtin (as AutoGen users do) keeps working while ``except FlowgenError`` ca
     ├── FrameError (ValueError)                a frame on a direct link to a host actor failed validation
     └── LinkLostError (ConnectionError)        a direct link to a host actor broke (seen as AgentUnavailableError)
     └── AgentStateError (ValueError)          an agent's kept state failed validation, is too big, or its store cannot open
+    ConfigurationError
+    └── LinkTlsError                           TLS on the direct link is on (RAY_USE_TLS) but cannot be set up
 
 A failing agent inside a team re-raises its *original* exception with a note (``add_note``) naming
 the node and the turn; flowgen never flattens errors into ``RuntimeError(str(e))``.
@@ -358,3 +360,11 @@ class AgentStateError(FlowgenError, ValueError):
     A stored row failing validation (not a JSON object, saved by another agent, too big), a state too
     big to keep, or a store that cannot be opened. Never quotes a password.
     """
+
+
+# TLS on the direct link (flowgen.distributed.link_tls)
+
+
+class LinkTlsError(ConfigurationError):
+    """TLS is on for the direct link (``RAY_USE_TLS``) but cannot be set up: a variable unset, a file
+    unreadable or not a usable certificate or key. Names the variable and the path, never content."""

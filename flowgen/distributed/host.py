@@ -28,6 +28,7 @@ from flowgen.distributed.directory import Directory, stored_directory
 from flowgen.distributed.eager import start_eagerly
 from flowgen.distributed.in_process import InProcess
 from flowgen.distributed.link_server import LinkServer
+from flowgen.distributed.link_tls import link_tls_from_env
 from flowgen.distributed.progress import set_progress_emitter
 from flowgen.distributed.runtime import RayAgentRuntime
 from flowgen.distributed.wire import Envelope, Outcome, decode_value, encode_failure, encode_value
@@ -88,12 +89,18 @@ class AgentHost:
         """Open this actor's link server (once): its address on this node, its port and its token.
 
         Asked through Ray, whose channel is authenticated: the token travels only there. None when
-        no server can listen here (the caller keeps using Ray calls).
+        no server can listen here (the caller keeps using Ray calls). TLS when Ray's is on
+        (link_tls.py); LinkTlsError when it is on but its files cannot be used.
         """
         if self._link is None:
             self._link = LinkServer(self)
+        # TLS as the cluster's Ray (RAY_USE_TLS); a LinkTlsError (files missing) reaches the caller.
+        tls = link_tls_from_env()
         try:
-            return await self._link.open(ray.util.get_node_ip_address())  # type: ignore[no-untyped-call]
+            return await self._link.open(
+                ray.util.get_node_ip_address(),  # type: ignore[no-untyped-call]
+                tls.server_context() if tls is not None else None,
+            )
         except OSError as exc:
             logger.warning("no direct link server could listen on this node: %s", exc)
             return None

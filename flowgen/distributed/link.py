@@ -10,6 +10,8 @@ When the connection breaks (the actor's process died, or a frame failed validati
 flight on it fails through ``on_error`` (the runtime turns :class:`~flowgen.errors.LinkLostError`
 into AgentUnavailableError naming the agent) and ``on_lost`` tells the Outbox to forget the link: the
 next batch asks Ray for the actor's link again, which a recreated actor opens anew with a new token.
+Given an ``ssl.SSLContext`` (link_tls.py: when the cluster runs Ray with TLS), the connection is TLS,
+the server's certificate verified against the cluster's CA before the token is sent.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 from collections.abc import Callable
 
 from flowgen.distributed.frames import (
@@ -66,11 +69,26 @@ class Link:
 
     @classmethod
     async def open(
-        cls, host: str, port: int, token: bytes, on_error: OnError, on_lost: Callable[[Link], None]
+        cls,
+        host: str,
+        port: int,
+        token: bytes,
+        on_error: OnError,
+        on_lost: Callable[[Link], None],
+        tls: ssl.SSLContext | None = None,
     ) -> Link:
-        """Connect and authenticate; raises OSError or TimeoutError when the address is unreachable."""
+        """Connect (over TLS with ``tls``, a client context) and authenticate.
+
+        Raises OSError or TimeoutError when the address is unreachable, ssl.SSLError (an OSError)
+        when the server's certificate is refused.
+        """
         async with asyncio.timeout(_CONNECT_TIMEOUT_S):
-            reader, writer = await asyncio.open_connection(host, port)
+            if tls is None:
+                reader, writer = await asyncio.open_connection(host, port)
+            else:
+                reader, writer = await asyncio.open_connection(
+                    host, port, ssl=tls, server_hostname=host, ssl_handshake_timeout=_CONNECT_TIMEOUT_S
+                )
         _keep_alive(writer.get_extra_info("socket"))
         writer.write(token)
         link = cls(writer, on_error, on_lost)

@@ -8,6 +8,9 @@ a Ray call, and writes back the outcomes (and progress chunks) as they finish, g
 into one ``outcomes`` frame; a ``cancel`` frame cancels a running handler and is answered once it
 stopped. A wrong token, a frame that fails validation or one over the size limit closes that
 connection only; a connection that ends cancels the handlers it started (no one awaits their replies).
+Given an ``ssl.SSLContext`` (link_tls.py: when the cluster runs Ray with TLS), the server speaks TLS
+and requires a client certificate from the cluster's CA before the token is even read; a connection
+failing the handshake never reaches the server's code (asyncio closes it).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import functools
 import hmac
 import logging
 import secrets
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -64,12 +68,21 @@ class LinkServer:
         #: Envelopes received over the link, connections served and refused (for tests and telemetry).
         self.counts = {"envelopes": 0, "connections": 0, "refused": 0}
 
-    async def open(self, host: str) -> tuple[str, int, bytes]:
-        """Listen on ``host`` (a port the system picks) if not yet; the address and the token."""
+    async def open(self, host: str, tls: ssl.SSLContext | None = None) -> tuple[str, int, bytes]:
+        """Listen on ``host`` (a port the system picks) if not yet; the address and the token.
+
+        With ``tls`` (a server context), every connection is TLS; the first call decides.
+        """
         async with self._opening:
             if self._server is None:
                 self._token = secrets.token_bytes(TOKEN_BYTES)
-                self._server = await asyncio.start_server(self._serve, host=host, port=0)
+                self._server = await asyncio.start_server(
+                    self._serve,
+                    host=host,
+                    port=0,
+                    ssl=tls,
+                    ssl_handshake_timeout=_HELLO_TIMEOUT_S if tls is not None else None,
+                )
                 self._address = (host, self._server.sockets[0].getsockname()[1])
                 logger.debug("direct link listening on %s:%d", *self._address)
         return (*self._address, self._token)

@@ -15,6 +15,7 @@ import functools
 import gc
 import json
 import logging
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -50,12 +51,14 @@ from flowgen.distributed.directory import (
 )
 from flowgen.distributed.in_process import InProcess
 from flowgen.distributed.link import Link
+from flowgen.distributed.link_tls import link_tls_from_env
 from flowgen.distributed.outbox import OnProgress, Outbox
 from flowgen.distributed.placement import Placement
 from flowgen.distributed.wire import Envelope, ExceptionTypes, Outcome, decode_value, encode_value
 from flowgen.errors import (
     AgentUnavailableError,
     LinkLostError,
+    LinkTlsError,
     NotAccessibleError,
     UndeliverableException,
 )
@@ -466,8 +469,17 @@ class RayAgentRuntime:
             logger.info("host actor %s offers no direct link: using Ray calls", actor_name)
             return None
         host, port, token = address
+        tls = link_tls_from_env()  # TLS as the cluster's Ray; LinkTlsError when its files are unusable
         try:
-            link = await Link.open(host, port, token, self._unavailable, on_lost)
+            link = await Link.open(
+                host, port, token, self._unavailable, on_lost, tls.client_context() if tls else None
+            )
+        except ssl.SSLError as exc:  # Ray calls stay encrypted by Ray's own TLS: no plaintext fallback
+            logger.warning(
+                "the direct link of host actor %s at %s:%d failed its TLS handshake (%s): using Ray calls",
+                actor_name, host, port, exc.reason or type(exc).__name__,
+            )  # fmt: skip
+            return None
         except (OSError, TimeoutError) as exc:
             logger.info(
                 "the direct link of host actor %s at %s:%d cannot be reached (%s): using Ray calls",
@@ -501,6 +513,8 @@ class RayAgentRuntime:
             self._hosts[(name, shard)] = (handle, self._outbox(handle, actor_name))
 
     def _unavailable(self, exc: BaseException, envelope: Envelope) -> BaseException:
+        if isinstance(exc, LinkTlsError):  # the actor's TLS files are unusable: say so, not "died"
+            return exc
         if isinstance(exc, (RayError, LinkLostError)):
             error = AgentUnavailableError(
                 f"agent {envelope['recipient']} is unavailable: the Ray actor hosting it died or cannot "
