@@ -8,8 +8,11 @@ refused while the server keeps serving the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
+import functools
 import ipaddress
+import logging
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,8 +29,9 @@ from flowgen.distributed.frames import encode_batch
 from flowgen.distributed.link import Link
 from flowgen.distributed.link_server import LinkServer
 from flowgen.distributed.link_tls import LinkTls, link_tls_from_env
+from flowgen.distributed.outbox import Outbox
 from flowgen.errors import LinkTlsError
-from tests.distributed.test_link import Handlers, envelope, queued, unavailable
+from tests.distributed.test_link import Handlers, RayCalls, envelope, queued, unavailable
 
 Address = tuple[str, int, bytes]
 
@@ -319,3 +323,113 @@ def test_files_named_in_unreadable_variables_are_a_clear_error(tmp_path: Path) -
     assert tls is not None
     with pytest.raises(LinkTlsError, match="RAY_TLS_CA_CERT="):
         tls.server_context()
+
+
+# ---------------------------------------------------------------- both ends as the runtime opens them
+
+
+def ray_tls_env(monkeypatch: pytest.MonkeyPatch, tls: LinkTls) -> None:
+    monkeypatch.setenv("RAY_USE_TLS", "1")
+    monkeypatch.setenv("RAY_TLS_SERVER_CERT", tls.cert)
+    monkeypatch.setenv("RAY_TLS_SERVER_KEY", tls.key)
+    monkeypatch.setenv("RAY_TLS_CA_CERT", tls.ca)
+
+
+class HostStandIn(Handlers):
+    """What AgentHost.open_link uses of its actor: the link server it keeps, the handlers it runs."""
+
+    _link: LinkServer | None = None
+
+
+def actor_handle(address: Address) -> object:
+    class Handle:
+        class open_link:  # mimics a Ray actor method
+            @staticmethod
+            async def remote() -> Address:
+                return address
+
+    return Handle()
+
+
+async def test_with_rays_tls_on_both_ends_of_a_runtimes_link_speak_tls(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowgen.distributed.host import AgentHost
+    from flowgen.distributed.runtime import RayAgentRuntime
+
+    ray_tls_env(monkeypatch, pki.cluster)
+    monkeypatch.setattr("ray.util.get_node_ip_address", lambda: "127.0.0.1")
+    host = HostStandIn()
+    address = await AgentHost.open_link(host)  # type: ignore[arg-type]
+    assert address is not None and host._link is not None
+    try:
+        # A plaintext peer gets nothing from the actor's server.
+        reader, writer = await asyncio.open_connection(address[0], address[1])
+        writer.write(address[2] + encode_batch(0, [envelope("x", "sneaky")]))
+        with contextlib.suppress(ConnectionResetError):
+            assert (await reader.read())[:1] in (b"", b"\x15")
+        writer.close()
+        runtime = RayAgentRuntime()
+        link = await runtime._open_link(actor_handle(address), "flowgen.x.echo.0", lambda _: None)
+        assert link is not None
+        assert await answered(link, "over tls", "t") == b'"over tls"'
+        assert host.started == ["t"] and host._link.counts["connections"] == 1
+        await link.close()
+    finally:
+        await host._link.close()
+
+
+async def test_a_runtime_with_tls_files_missing_fails_its_calls_with_the_variable_named(
+    pki: Pki,
+    tls_server: tuple[LinkServer, Handlers, Address],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from flowgen.distributed.runtime import RayAgentRuntime
+
+    _, handlers, address = tls_server
+    ray_tls_env(monkeypatch, pki.cluster)
+    monkeypatch.setenv("RAY_TLS_SERVER_KEY", str(tmp_path / "gone.key"))
+    runtime = RayAgentRuntime()
+    open_link = functools.partial(runtime._open_link, actor_handle(address), "flowgen.x.echo.0")
+    ray_calls = RayCalls()
+    box = Outbox(ray_calls.deliver, ray_calls.deliver_one, runtime._unavailable, open_link)
+    with pytest.raises(LinkTlsError, match=r"RAY_TLS_SERVER_KEY=.*gone\.key cannot be read"):
+        await box.put(envelope("x", "no-tls"))  # failed: neither plaintext nor silently by Ray calls
+    assert handlers.started == [] and ray_calls.calls == 0
+    await box.close()
+
+
+async def test_a_host_actor_with_tls_files_missing_opens_no_server(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from flowgen.distributed.host import AgentHost
+
+    ray_tls_env(monkeypatch, pki.cluster)
+    monkeypatch.setenv("RAY_TLS_CA_CERT", str(tmp_path / "gone-ca.crt"))
+    monkeypatch.setattr("ray.util.get_node_ip_address", lambda: "127.0.0.1")
+    host = HostStandIn()
+    with pytest.raises(LinkTlsError, match=r"RAY_TLS_CA_CERT=.*gone-ca\.crt cannot be read"):
+        await AgentHost.open_link(host)  # type: ignore[arg-type]
+    assert host._link is not None and host._link._server is None  # nothing listens, in clear or not
+
+
+async def test_a_runtime_refusing_the_servers_certificate_uses_ray_calls_and_warns(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ray's own calls are encrypted by Ray's TLS, so the actor stays reachable, never in clear."""
+    from flowgen.distributed.runtime import RayAgentRuntime
+
+    impostor = LinkServer(Handlers())
+    address = await impostor.open("127.0.0.1", pki.stranger.server_context())
+    ray_tls_env(monkeypatch, pki.cluster)
+    try:
+        with caplog.at_level(logging.WARNING, logger="flowgen.distributed.runtime"):
+            link = await RayAgentRuntime()._open_link(
+                actor_handle(address), "flowgen.x.echo.0", lambda _: None
+            )
+        assert link is None
+        assert "failed its TLS handshake" in caplog.text and address[2].hex() not in caplog.text
+        assert impostor.counts["connections"] == 0
+    finally:
+        await impostor.close()
