@@ -44,20 +44,23 @@ class LinkTls:
 
     def server_context(self) -> ssl.SSLContext:
         """For the host actor's server: presents the certificate, requires a client's from the CA."""
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.verify_mode = ssl.CERT_REQUIRED
         self._load(context)
         return context
 
     def client_context(self) -> ssl.SSLContext:
         """For the connecting side: presents the certificate, verifies the server's against the CA."""
-        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = self.check_hostname
         context.verify_mode = ssl.CERT_REQUIRED
         self._load(context)
         return context
 
     def _load(self, context: ssl.SSLContext) -> None:
+        # Only the cluster's CA is trusted: never the system's store (create_default_context would
+        # load it, and with names unchecked any publicly issued certificate would then pass).
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
         _readable(CA, self.ca)
         _readable(CERT, self.cert)
         _readable(KEY, self.key)

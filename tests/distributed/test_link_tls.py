@@ -345,3 +345,12 @@ async def test_a_runtime_refusing_the_servers_certificate_uses_ray_calls_and_war
         assert impostor.counts["connections"] == 0
     finally:
         await impostor.close()
+
+
+def test_only_the_clusters_ca_is_trusted(pki: Pki) -> None:
+    """Never the system's store: with names unchecked, any publicly issued certificate would pass."""
+    for context in (pki.cluster.server_context(), pki.cluster.client_context()):
+        assert [ca["subject"] for ca in context.get_ca_certs()] == [((("commonName", "cluster-ca"),),)]
+        assert context.cert_store_stats()["x509_ca"] == 1
+        assert context.verify_mode == ssl.CERT_REQUIRED
+        assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
