@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.on_cluster import measured_on_cluster
+
 STATES = {
     "small": {"notes": [f"note {i}" for i in range(20)]},
     "large": {"notes": [f"note {i}" for i in range(2000)]},
@@ -96,18 +98,7 @@ def main() -> None:
 
 
 def _on_cluster(arguments: list[str]) -> str:
-    from flowgen.testing.ray_cluster import run_on_local_cluster
-
-    root = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory(prefix="flowgen-state-cost-") as workdir:
-        done = run_on_local_cluster(
-            [sys.executable, "-m", "benchmarks.agent_state_cost", *arguments, "--inner"],
-            workdir=Path(workdir),
-            pythonpath=[str(root)],
-        )
-    if done.returncode != 0:
-        sys.exit(f"the cluster run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
-    return done.stdout.strip().splitlines()[-1]
+    return measured_on_cluster("benchmarks.agent_state_cost", [*arguments, "--inner"])
 
 
 if __name__ == "__main__":

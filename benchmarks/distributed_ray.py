@@ -17,10 +17,8 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from benchmarks.distributed_workload import (
@@ -31,6 +29,7 @@ from benchmarks.distributed_workload import (
     pipelined_per_s,
     round_trip_ms,
 )
+from benchmarks.on_cluster import measured_on_cluster
 from flowgen.core import MessageContext, RoutedAgent, message_handler
 
 ON_WORKER = {"worker_node": 0.01}
@@ -171,18 +170,7 @@ def main() -> None:
 
         print(json.dumps(asyncio.run(distributed_ray._measure())))
         return
-    from flowgen.testing.ray_cluster import run_on_local_cluster
-
-    root = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory(prefix="flowgen-ray-bench-") as workdir:
-        done = run_on_local_cluster(
-            [sys.executable, "-m", "benchmarks.distributed_ray", "--inner"],
-            workdir=Path(workdir),
-            pythonpath=[str(root)],
-        )
-    if done.returncode != 0:
-        sys.exit(f"the cluster run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
-    print(done.stdout.strip().splitlines()[-1])
+    print(measured_on_cluster("benchmarks.distributed_ray", ["--inner"]))
 
 
 if __name__ == "__main__":

@@ -20,13 +20,12 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from benchmarks.distributed_ray import ON_WORKER, Echo, Ping, Pong
 from benchmarks.distributed_workload import pipelined_per_s, round_trip_ms
+from benchmarks.on_cluster import measured_on_cluster
 from flowgen.core import AgentId, MessageContext, RoutedAgent, message_handler
 
 REPEATS = 3
@@ -155,18 +154,7 @@ def main() -> None:
             return
         print(json.dumps(asyncio.run(ray_agent_link._measure())))
         return
-    from flowgen.testing.ray_cluster import run_on_local_cluster
-
-    root = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory(prefix="flowgen-ray-agent-link-") as workdir:
-        done = run_on_local_cluster(
-            [sys.executable, "-m", "benchmarks.ray_agent_link", "--inner", *sys.argv[1:]],
-            workdir=Path(workdir),
-            pythonpath=[str(root)],
-        )
-    if done.returncode != 0:
-        sys.exit(f"the cluster run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
-    print(done.stdout.strip().splitlines()[-1])
+    print(measured_on_cluster("benchmarks.ray_agent_link", ["--inner", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

@@ -24,10 +24,10 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
+
+from benchmarks.on_cluster import measured_on_cluster
 
 TURNS = 20
 RUNS = 7
@@ -180,18 +180,7 @@ def main() -> None:
         measured["sequential"] = asyncio.run(ray_teams._sequential())
         print(json.dumps(measured))
         return
-    from flowgen.testing.ray_cluster import run_on_local_cluster
-
-    root = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory(prefix="flowgen-ray-teams-") as workdir:
-        done = run_on_local_cluster(
-            [sys.executable, "-m", "benchmarks.ray_teams", "--inner", *sys.argv[1:]],
-            workdir=Path(workdir),
-            pythonpath=[str(root)],
-        )
-    if done.returncode != 0:
-        sys.exit(f"the cluster run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
-    print(done.stdout.strip().splitlines()[-1])
+    print(measured_on_cluster("benchmarks.ray_teams", ["--inner", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

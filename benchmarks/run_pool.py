@@ -30,13 +30,12 @@ import json
 import logging
 import os
 import statistics
-import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.on_cluster import measured_on_cluster
 from flowgen.agents import AssistantAgent
 from flowgen.conditions import MaxMessageTermination
 from flowgen.models import CallInfo, ChatCompletionClient, FunctionChatCompletionClient, LLMMessage
@@ -320,21 +319,13 @@ def main() -> None:
             )
         )
         return
-    from flowgen.testing.ray_cluster import run_on_local_cluster
-
-    root = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory(prefix="flowgen-run-pool-bench-") as workdir:
-        done = run_on_local_cluster(
-            [sys.executable, "-m", "benchmarks.run_pool", "--runs", str(args.runs), "--repeats",
-             str(args.repeats), *(["--postgres"] if args.postgres else []), "--latency-ms",
-             str(args.latency_ms), "--latency-runs", str(args.latency_runs),
-             *(["--quick"] if args.quick else []), "--inner", workdir],
-            workdir=Path(workdir),
-            pythonpath=[str(root)],
-        )  # fmt: skip
-    if done.returncode != 0:
-        sys.exit(f"the cluster run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
-    print(done.stdout.strip().splitlines()[-1])
+    arguments = [
+        "--runs", str(args.runs), "--repeats", str(args.repeats),
+        *(["--postgres"] if args.postgres else []),
+        "--latency-ms", str(args.latency_ms), "--latency-runs", str(args.latency_runs),
+        *(["--quick"] if args.quick else []), "--inner",
+    ]  # fmt: skip
+    print(measured_on_cluster("benchmarks.run_pool", arguments, pass_workdir=True))
 
 
 if __name__ == "__main__":
